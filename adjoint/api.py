@@ -1,0 +1,193 @@
+"""Public transformations: grad, value_and_grad, vjp, source.
+
+Each returns a callable that transforms the function on first use and caches
+the compiled derivative per (code object, wrt, mode), so building a second
+``grad(f)`` costs a dictionary lookup. The call path of a compiled derivative
+does no introspection: plain positional calls go straight to the generated
+function.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+
+import numpy as np
+
+from . import compile as _compile
+from .errors import AdjointError, NonScalarOutputError, WrtError
+
+_CACHE: dict = {}
+
+
+def _key(fun, wrt, mode, aux):
+    cells = tuple(id(c) for c in (fun.__closure__ or ()))
+    return (fun.__code__, wrt, mode, aux, cells, id(fun.__globals__))
+
+
+def _built(fun, wrt, mode, aux=False):
+    key = _key(fun, wrt, mode, aux)
+    built = _CACHE.get(key)
+    if built is None:
+        built = _compile.build(fun, wrt, mode, aux)
+        _CACHE[key] = built
+    return built
+
+
+def _wrt_names(fun, wrt):
+    """``wrt`` as a tuple of parameter names, and whether one gradient (not a tuple) is wanted."""
+    params = list(inspect.signature(fun).parameters)
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    names = []
+    for w in items:
+        if isinstance(w, bool) or not isinstance(w, (int, str)):
+            raise WrtError(f"wrt must be a parameter's position or name, not {w!r}")
+        if isinstance(w, int):
+            if not -len(params) <= w < len(params):
+                raise WrtError(f"wrt={w} is out of range: {fun.__qualname__} has {len(params)} "
+                               f"parameters {params}")
+            w = params[w]
+        elif w not in params:
+            raise WrtError(f"wrt={w!r} names no parameter of {fun.__qualname__}; its parameters "
+                           f"are {params}")
+        names.append(w)
+    return tuple(names), single
+
+
+def _check_differentiable(name, value):
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        raise WrtError(f"cannot differentiate with respect to '{name}': it is {value!r}")
+    if isinstance(value, numbers.Integral):
+        raise WrtError(f"cannot differentiate with respect to '{name}': it is the integer "
+                       f"{value!r}; pass a float such as {float(value)!r}")
+    if isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.inexact):
+        raise WrtError(f"cannot differentiate with respect to '{name}': its dtype is "
+                       f"{value.dtype}; convert it with .astype(float)")
+
+
+class Transformed:
+    """A derivative of ``fun``: callable like ``fun``, with ``.source`` to read."""
+
+    def __init__(self, fun, wrt, mode, has_aux=False):
+        functools.update_wrapper(self, fun)
+        self.__wrapped__ = fun
+        self._fun = fun
+        self._wrt, self._single = _wrt_names(fun, wrt)
+        self._mode = mode
+        self._aux = has_aux
+        self._signature = inspect.signature(fun)
+        self._nparams = len(self._signature.parameters)
+        params = list(self._signature.parameters)
+        self._positions = [params.index(w) for w in self._wrt]
+        self._entry = None
+
+    @property
+    def source(self) -> str:
+        """The generated Python module, as text."""
+        return self._build().source
+
+    def _build(self):
+        return _built(self._fun, self._wrt, self._mode, self._aux)
+
+    def _args(self, args, kwargs):
+        if kwargs or len(args) != self._nparams:
+            bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())
+        for name, p in zip(self._wrt, self._positions):
+            _check_differentiable(name, args[p])
+        return args
+
+    def _locate(self, exc):
+        built = self._build()
+        return type(exc)(exc.message, built.filename, built.return_line)
+
+
+class _Joint(Transformed):
+    def __call__(self, *args, **kwargs):
+        entry = self._entry
+        if entry is None:
+            entry = self._entry = self._build().entry["main"]
+        args = self._args(args, kwargs)
+        try:
+            out = entry(*args)
+        except NonScalarOutputError as exc:
+            if exc.filename:
+                raise
+            raise self._locate(exc) from None
+        return self._shape(out)
+
+    def _shape(self, out):
+        if not self._single:
+            return out
+        if self._mode == "value_and_grad":
+            value, grads = out
+            return value, (grads[0] if isinstance(grads, tuple) and len(self._wrt) > 1 else grads)
+        return out
+
+
+class _Grad(_Joint):
+    pass
+
+
+def grad(fun=None, wrt=0, *, has_aux=False):
+    """The gradient of a scalar-valued ``fun`` with respect to the argument(s) ``wrt``.
+
+    ``wrt`` is a position or parameter name (one gradient) or a tuple of them (a
+    tuple of gradients). Usable as ``@grad`` or ``@grad(wrt="w")``. With
+    ``has_aux=True``, ``fun`` returns ``(loss, aux)`` and the result is
+    ``(gradient, aux)``.
+    """
+    if fun is None:
+        return lambda f: grad(f, wrt, has_aux=has_aux)
+    return _Grad(fun, wrt, "grad", has_aux)
+
+
+def value_and_grad(fun=None, wrt=0, *, has_aux=False):
+    """Like ``grad``, returning ``(value, gradient)`` from one forward sweep.
+
+    With ``has_aux=True`` the result is ``((value, aux), gradient)``.
+    """
+    if fun is None:
+        return lambda f: value_and_grad(f, wrt, has_aux=has_aux)
+    return _Joint(fun, wrt, "value_and_grad", has_aux)
+
+
+class _VJP(Transformed):
+    def __call__(self, *args, **kwargs):
+        built = self._build()
+        args = self._args(args, kwargs)
+        out, saved = built.entry["fwd"](*args)
+        bwd = built.entry["bwd"]
+        wrt_values = [args[p] for p in self._positions]
+        single = self._single
+
+        def pullback(seed):
+            """The vector-Jacobian product: the adjoints of the inputs for the output's adjoint ``seed``."""
+            from .runtime import grad_like
+            raw = bwd(saved, seed)
+            grads = tuple(grad_like(g, x) for g, x in zip(raw, wrt_values))
+            return grads[0] if single else grads
+
+        return out, pullback
+
+
+def vjp(fun=None, wrt=0):
+    """``vjp(fun)(*args)`` returns ``(out, pullback)``; ``pullback(seed)`` gives the input adjoints.
+
+    The forward sweep runs once; ``pullback`` may be called any number of times
+    (the equivalent of ``y.backward(v)`` for a non-scalar ``y``).
+    """
+    if fun is None:
+        return lambda f: vjp(f, wrt)
+    return _VJP(fun, wrt, "split")
+
+
+def source(fun, wrt=0, mode="grad") -> str:
+    """The generated source of ``fun``'s derivative (``mode``: grad, value_and_grad or vjp)."""
+    kind = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "split"}.get(mode)
+    if kind is None:
+        raise AdjointError(f"unknown mode {mode!r}; use 'grad', 'value_and_grad' or 'vjp'")
+    names, _ = _wrt_names(fun, wrt)
+    return _built(fun, names, kind).source

@@ -1,0 +1,370 @@
+"""The pipeline, end to end: a Python function in, a compiled derivative out.
+
+``build(fn, wrt, mode)`` runs frontend -> fence -> jumps -> normalize ->
+scopes/activity -> reverse -> placement -> simplify -> emit, then compiles the
+module text under a filename such as ``<adjoint: grad of loss, model.py:12>``
+registered in ``linecache`` (tracebacks and ``inspect`` show generated lines).
+
+Modes: ``grad`` (joint: forward then backward in one function, returning the
+gradients), ``value_and_grad`` (the same, returning the value too) and
+``split`` (a ``_fwd`` function returning the output and what the backward
+sweep needs, and a ``_bwd`` function of that and the output's seed; used by
+``vjp`` and for every user function a differentiated function calls).
+"""
+from __future__ import annotations
+
+import copy
+import linecache
+import os
+from dataclasses import dataclass, field
+
+import gast
+
+from . import runtime
+from .astutil import loaded_names, name, quote, stored_names, all_names, walk_stmts
+from .emit import Emitter
+from .errors import UnsupportedSyntaxError, WrtError
+from .frontend import parse_function
+from .passes import activity, fence, jumps, normalize, placement, reverse, scopes, simplify
+from .rules import carries_no_derivative
+
+RUNTIME_NAMES = set(runtime.__all__)
+
+
+@dataclass
+class Function:
+    """One generated function: its name, parameters and body."""
+    name: str
+    params: list
+    body: list
+    filename: str
+    doc: str
+    user_globals: dict
+    live: object
+
+
+@dataclass
+class Built:
+    """The result of ``build``: the module's source and its entry points."""
+    source: str
+    entry: dict  # role -> function object
+    params: list
+    wrt: tuple
+    return_line: int | None
+    filename: str
+    aux: bool = False
+
+
+@dataclass
+class _Program:
+    functions: list = field(default_factory=list)
+    helpers: dict = field(default_factory=dict)  # code object -> (fwd, bwd, params)
+    taken: set = field(default_factory=set)
+
+    def unique(self, base):
+        ident, k = base, 1
+        while ident in self.taken:
+            k += 1
+            ident = f"{base}{k}"
+        self.taken.add(ident)
+        return ident
+
+
+def _inert(fn) -> bool:
+    return fn is not None and carries_no_derivative(fn)
+
+
+class _FunctionTransform:
+    """The passes applied to one user function."""
+
+    def __init__(self, fn, program: _Program):
+        self.fn = fn
+        self.program = program
+        self.parsed = parse_function(fn)
+        node = self.parsed.node
+        fence.check(node, self.parsed.filename)
+        self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+        self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np", "seed", "saved"})
+        body = jumps.normalize(copy.deepcopy(node.body), node.lineno)
+        self.body, norm = normalize.normalize(self.parsed, body, self.namer)
+        self.copies = self._check_writes(norm)
+        ret = self.body[-1]
+        self.return_line = ret.lineno
+        self.output = ret.value.id if isinstance(ret.value, gast.Name) else None
+        self.scopes = scopes.analyse(self.body, self.params)
+
+    def _check_writes(self, norm):
+        """Parameters written in place (to copy first); refuse writes into views."""
+        copies = []
+        for ident, line in norm.written.items():
+            if ident in norm.maybe_view:
+                raise UnsupportedSyntaxError(
+                    f"'{ident}' is written in place but may be a view of another array "
+                    f"(bound on line {norm.maybe_view[ident]}); write into a copy "
+                    f"({ident} = {ident}.copy()) or an array made with np.zeros/np.empty",
+                    self.parsed.filename, line)
+            if ident in self.params:
+                copies.append(ident)
+        return copies
+
+    def check_wrt(self, wrt):
+        for w in wrt:
+            if w not in self.params:
+                raise WrtError(f"wrt={w!r} names no parameter of {self.parsed.qualname}; its "
+                               f"parameters are {self.params}", self.parsed.filename,
+                               self.parsed.node.lineno)
+
+    def sweeps(self, wrt, seed):
+        """Forward and backward sweeps (markers resolved) and what they need."""
+        active = activity.active_names(self.body, wrt, self.output, _inert)
+        dense = self._dense(active)
+        rev = reverse.Reverse(self.scopes, active, dense, self.namer, self.parsed.filename,
+                              self._helper_pair)
+        rev.params = [p for p in self.params if p in active]
+        rev.params_all = set(self.params)
+        rev.seed = seed
+        rev.output = self.output
+        fwd, bwd = rev.block(self.body, top=True)
+        fwd = fwd[:-1]  # the final return: each mode returns its own results
+        inits = [reverse.marker("init", v, None) for v in sorted(active)
+                 if v not in self.scopes.local_block]
+        bwd = inits + bwd
+        primal = set(self.params) | stored_names(gast.Module(body=fwd, type_ignores=[])) \
+            | _marker_vars(fwd)
+        needed = placement.needed_names(bwd, primal, dense)
+        resolver = placement.Resolver(needed, dense, self.scopes.integers)
+        fwd = resolver.block(fwd)
+        bwd = resolver.block(bwd)
+        prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
+        prologue += quote("\n".join(f"{v} = None" for v in sorted(rev.prebind)))
+        prologue += quote("\n".join(f"{reverse.tape(t)} = []" for t in resolver.tapes))
+        return prologue + fwd, bwd, active, resolver.tapes, primal
+
+    def _dense(self, active):
+        dense = set()
+        for s in walk_stmts(self.body):
+            if isinstance(s, gast.Assign):
+                target, value = s.targets[0], s.value
+                if isinstance(target, gast.Subscript):
+                    dense.add(target.value.id)
+                elif isinstance(value, gast.Subscript):
+                    dense.add(value.value.id)
+                elif isinstance(value, (gast.Tuple, gast.List, gast.Dict)):
+                    dense.add(target.id)
+            elif isinstance(s, gast.Expr) and getattr(s.value, "callee", None) is list.append:
+                dense.add(s.value.func.value.id)
+        return dense & active
+
+    def _helper_pair(self, fn, stmt):
+        if not callable(fn) or not hasattr(fn, "__code__"):
+            return None
+        key = fn.__code__
+        if key not in self.program.helpers:
+            base = getattr(fn, "__name__", "helper")
+            names = (self.program.unique(f"{base}_fwd"), self.program.unique(f"{base}_bwd"))
+            self.program.helpers[key] = names + ([],)
+            helper = _FunctionTransform(fn, self.program)
+            self.program.helpers[key] = names + (helper.params,)
+            helper.emit_split(*names, wrt=helper.params, defaults=True)
+        return self.program.helpers[key]
+
+    # -- modes --------------------------------------------------------------
+    def _split_aux(self):
+        """With has_aux the function returns (loss, aux): differentiate loss, pass aux through."""
+        for s in reversed(self.body):
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+                    and s.targets[0].id == self.output:
+                if isinstance(s.value, gast.Tuple) and len(s.value.elts) == 2 \
+                        and isinstance(s.value.elts[0], gast.Name):
+                    self.output = s.value.elts[0].id
+                    return s.value.elts[1]
+                break
+        raise UnsupportedSyntaxError("with has_aux=True the function must end with "
+                                     "'return loss, aux'", self.parsed.filename, self.return_line)
+
+    def emit_joint(self, fname, wrt, with_value, aux):
+        aux_node = self._split_aux() if aux else None
+        seed = gast.Call(func=name("unit_seed"), args=[name(self.output)], keywords=[]) \
+            if self.output else None
+        fwd, bwd, active, _, _ = self.sweeps(wrt, seed)
+        grads = [self._final_grad(w, active, bwd) for w in wrt]
+        result = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
+        value = name(self.output) if self.output else gast.Constant(value=None, kind=None)
+        keep = []
+        if with_value and self.output and _rebinds(bwd, self.output):
+            keep = quote(f"value = snapshot({self.output})", self.return_line)
+            value = name("value")
+        if aux_node is not None:
+            aux_value = copy.deepcopy(aux_node)
+            if with_value:
+                value = gast.Tuple(elts=[value, aux_value], ctx=gast.Load())
+            else:
+                result = gast.Tuple(elts=[result, aux_value], ctx=gast.Load())
+        if with_value:
+            result = gast.Tuple(elts=[value, result], ctx=gast.Load())
+        ret = quote("return r", self.return_line, r=result)
+        body = fwd + keep + bwd + ret
+        body, _ = simplify.dce(body, set())
+        kind = "value and gradient" if with_value else "gradient"
+        self._add(fname, self.params, body, f"The {kind} of {self.parsed.qualname} "
+                  f"with respect to {', '.join(wrt)}.")
+
+    def _final_grad(self, w, active, bwd):
+        if w in active and _writes(bwd, reverse.bar(w)):
+            return gast.Call(func=name("grad_like"), args=[name(reverse.bar(w)), name(w)], keywords=[])
+        return gast.Call(func=name("grad_like"), args=[gast.Constant(value=0.0, kind=None), name(w)],
+                         keywords=[])
+
+    def emit_split(self, fwd_name, bwd_name, wrt, defaults=False):
+        seed_name = "seed"
+        fwd, bwd, active, tapes, primal = self.sweeps(wrt, name(seed_name))
+        reads = sorted(loaded_names(gast.Module(body=bwd, type_ignores=[]))
+                       & (primal | {reverse.tape(t) for t in tapes}))
+        saved = gast.Tuple(elts=[name(r) for r in reads], ctx=gast.Load())
+        out = name(self.output) if self.output else gast.Constant(value=None, kind=None)
+        top_bound = set(self.params) | {t.id for s in fwd if isinstance(s, gast.Assign)
+                                        for t in [s.targets[0]] if isinstance(t, gast.Name)}
+        fwd = quote("\n".join(f"{r} = None" for r in reads if r not in top_bound)) + fwd
+        fwd_body, _ = simplify.dce(fwd + quote("return (out, saved)", self.return_line,
+                                               out=out, saved=saved), set())
+        unpack = quote("(names,) = saved", None, names=gast.Tuple(
+            elts=[name(r, store=True) for r in reads], ctx=gast.Store())) if reads else []
+        if reads:
+            unpack[0].targets[0] = gast.Tuple(elts=[name(r, store=True) for r in reads],
+                                              ctx=gast.Store())
+        mutated = _mutated(bwd) & set(reads)
+        unpack += quote("\n".join(f"{m} = writable_copy({m})" for m in sorted(mutated)))
+        grads = [name(reverse.bar(w)) if w in active and _writes(bwd, reverse.bar(w))
+                 else gast.Constant(value=0.0, kind=None) for w in wrt]
+        ret = quote("return r", self.return_line, r=gast.Tuple(elts=grads, ctx=gast.Load()))
+        bwd_body, _ = simplify.dce(unpack + bwd + ret, set())
+        params = self._signature(defaults)
+        self._add(fwd_name, params, fwd_body,
+                  f"Forward sweep of {self.parsed.qualname}: its output and what {bwd_name} needs.")
+        self._add(bwd_name, ["saved", seed_name], bwd_body,
+                  f"Backward sweep of {self.parsed.qualname}: the adjoints of "
+                  f"({', '.join(wrt)}) given the output's adjoint.")
+
+    def _signature(self, defaults):
+        if not defaults:
+            return list(self.params)
+        from .emit import expr_source
+        args = self.parsed.node.args
+        positional = args.posonlyargs + args.args
+        out = [a.id for a in positional]
+        for k, d in enumerate(args.defaults):
+            i = len(positional) - len(args.defaults) + k
+            out[i] = f"{out[i]}={expr_source(d)}"
+        for a, d in zip(args.kwonlyargs, args.kw_defaults):
+            out.append(f"{a.id}={expr_source(d)}" if d is not None else a.id)
+        return out
+
+    def _add(self, fname, params, body, doc):
+        self.program.functions.append(Function(
+            fname, params, body, self.parsed.filename, doc, self.fn.__globals__,
+            self.parsed.resolver.live_names()))
+
+
+def _marker_vars(stmts):
+    return {n.var for n in gast.walk(gast.Module(body=stmts, type_ignores=[]))
+            if getattr(n, "marker", None)}
+
+
+def _writes(stmts, ident):
+    for s in walk_stmts(stmts):
+        if isinstance(s, gast.Assign) and ident in stored_names(s):
+            return True
+    return False
+
+
+def _rebinds(stmts, ident):
+    for s in walk_stmts(stmts):
+        if isinstance(s, (gast.Assign, gast.AugAssign)):
+            t = s.targets[0] if isinstance(s, gast.Assign) else s.target
+            base = t.value if isinstance(t, gast.Subscript) else t
+            if isinstance(base, gast.Name) and base.id == ident:
+                return True
+    return False
+
+
+def _mutated(stmts):
+    """Names the backward sweep changes in place (restored array items, popped lists)."""
+    out = set()
+    for s in walk_stmts(stmts):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript):
+            out.add(s.targets[0].value.id)
+        if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) \
+                and isinstance(s.value.func, gast.Attribute) and s.value.func.attr == "pop":
+            out.add(s.value.func.value.id)
+    return out
+
+
+# -- module assembly ---------------------------------------------------------------
+def _module(program: _Program, title: str):
+    used = set()
+    for f in program.functions:
+        used |= loaded_names(gast.Module(body=f.body, type_ignores=[])) & RUNTIME_NAMES
+    header = [f"# {title}", "# Generated by adjoint; regenerate rather than edit.",
+              "import numpy as np"]
+    if used:
+        header.append(f"from adjoint.runtime import {', '.join(sorted(used))}")
+    header.append("")
+    chunks = []
+    for f in reversed(program.functions):
+        em = Emitter(f.filename)
+        em.function(f.name, f.params, f.body, f.doc)
+        chunks.append((f, "\n".join(em.lines)))
+    source = "\n".join(header) + "\n" + "\n\n".join(text for _, text in chunks)
+    return source.rstrip() + "\n", chunks, len(header)
+
+
+def _compile(program, source, chunks, header_lines, filename):
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    # The header's imports are already in the namespace; blank them so line numbers still match.
+    body = "\n" * header_lines + "".join(lines[header_lines:])
+    code = compile(body, filename, "exec")
+    namespaces = {}
+    functions = {}
+    base = {"np": __import__("numpy")}
+    base.update({n: getattr(runtime, n) for n in RUNTIME_NAMES})
+    for f, _ in chunks:
+        key = id(f.user_globals)
+        if key not in namespaces:
+            ns = dict(base)
+            ns["__builtins__"] = f.live
+            ns["__name__"] = "adjoint.generated"
+            namespaces[key] = ns
+    for ns in namespaces.values():
+        exec(code, ns)
+    # Each function runs in the namespace of the module it came from.
+    for f, _ in chunks:
+        fn = namespaces[id(f.user_globals)][f.name]
+        functions[f.name] = fn
+    for ns in namespaces.values():
+        ns.update(functions)
+    return functions
+
+
+def build(fn, wrt, mode: str, aux: bool = False) -> Built:
+    """Transform ``fn`` for ``mode`` in ('grad', 'value_and_grad', 'split')."""
+    program = _Program()
+    main = _FunctionTransform(fn, program)
+    main.check_wrt(wrt)
+    base = main.parsed.node.name
+    program.taken |= {base}
+    where = f"{os.path.basename(main.parsed.filename)}:{main.parsed.node.lineno}"
+    if mode == "split":
+        names = (program.unique(f"{base}_fwd"), program.unique(f"{base}_bwd"))
+        main.emit_split(*names, wrt=list(wrt))
+        roles = {"fwd": names[0], "bwd": names[1]}
+    else:
+        fname = program.unique(f"{base}_{mode}")
+        main.emit_joint(fname, list(wrt), mode == "value_and_grad", aux)
+        roles = {"main": fname}
+    title = f"{mode.replace('_', ' ')} of {main.parsed.qualname} ({where})"
+    source, chunks, header_lines = _module(program, title)
+    filename = f"<adjoint: {mode.replace('_', ' ')} of {main.parsed.qualname}, {where}>"
+    functions = _compile(program, source, chunks, header_lines, filename)
+    return Built(source, {r: functions[n] for r, n in roles.items()}, main.params, tuple(wrt),
+                 main.return_line, main.parsed.filename, aux)

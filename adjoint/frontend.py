@@ -1,0 +1,165 @@
+"""Source -> gast, and name resolution.
+
+Contract: ``parse_function(fn)`` returns the function's ``gast.FunctionDef``
+with decorators removed and every statement's ``lineno`` set to its line in the
+user's file, plus a ``Resolver`` that tells what a free name or attribute chain
+(``np.linalg.norm``, ``helper``, ``LAMBDA``) refers to at transform time.
+"""
+from __future__ import annotations
+
+import builtins
+import inspect
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import gast
+
+from . import astutil
+from .errors import SourceUnavailableError, UnsupportedSyntaxError
+
+LOCAL = object()  # resolution of a name the function binds itself
+UNKNOWN = object()  # a free name that is not bound anywhere yet
+
+
+@dataclass
+class Parsed:
+    fn: object
+    node: gast.FunctionDef
+    filename: str
+    resolver: "Resolver"
+
+    @property
+    def qualname(self) -> str:
+        return getattr(self.fn, "__qualname__", self.node.name)
+
+
+def _source_of(fn):
+    try:
+        lines, first = inspect.getsourcelines(fn)
+        filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    except (OSError, TypeError) as exc:
+        where = getattr(getattr(fn, "__code__", None), "co_filename", None)
+        raise SourceUnavailableError(
+            f"cannot read the source of {getattr(fn, '__qualname__', fn)!r} ({exc}). "
+            "adjoint transforms source text: define the function in a file (or a notebook "
+            "cell), not in a plain interactive prompt or through exec().",
+            where) from None
+    return "".join(lines), max(first, 1), filename
+
+
+def parse_function(fn) -> Parsed:
+    """Parse ``fn``'s source into a FunctionDef whose line numbers are the file's."""
+    text, first, filename = _source_of(fn)
+    text = textwrap.dedent(text)
+    try:
+        module = gast.parse(text)
+    except SyntaxError:
+        # A lambda inside a larger expression: parse the expression part alone.
+        module = gast.parse("(" + text.strip().rstrip(",)") + ")") if "lambda" in text else None
+        if module is None:
+            raise
+    node = _find_function(module, fn, filename, first)
+    for sub in gast.walk(node):
+        if hasattr(sub, "lineno") and sub.lineno is not None:
+            sub.lineno += first - 1
+    node.decorator_list = []
+    return Parsed(fn, node, filename, Resolver(fn, node))
+
+
+def _find_function(module, fn, filename, first):
+    name = fn.__name__
+    for sub in gast.walk(module):
+        if isinstance(sub, gast.FunctionDef) and sub.name == name:
+            return sub
+    lambdas = [sub for sub in gast.walk(module) if isinstance(sub, gast.Lambda)]
+    if name == "<lambda>" and len(lambdas) == 1:
+        lam = lambdas[0]
+        ret = gast.Return(value=lam.body)
+        ret.lineno = lam.body.lineno if hasattr(lam.body, "lineno") else 1
+        func = gast.FunctionDef(name="lambda_", args=lam.args, body=[ret], decorator_list=[],
+                                returns=None, type_comment=None, type_params=[])
+        func.lineno = ret.lineno
+        return func
+    raise SourceUnavailableError(
+        f"cannot find the definition of {name!r} in its source; write it as a def "
+        "(one lambda per line at most)", filename, first)
+
+
+class Resolver:
+    """What the free names of a function refer to."""
+
+    def __init__(self, fn, node: gast.FunctionDef):
+        self.fn = fn
+        params = [a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs]
+        self.locals = set(params) | astutil.stored_names(gast.Module(body=node.body, type_ignores=[]))
+        code = fn.__code__
+        cells = fn.__closure__ or ()
+        self.cells = dict(zip(code.co_freevars, cells))
+        self.globals = fn.__globals__
+
+    def lookup(self, ident: str):
+        if ident in self.locals:
+            return LOCAL
+        if ident in self.cells:
+            try:
+                return self.cells[ident].cell_contents
+            except ValueError:
+                return UNKNOWN
+        if ident in self.globals:
+            return self.globals[ident]
+        return getattr(builtins, ident, UNKNOWN)
+
+    def resolve(self, expr):
+        """The object ``expr`` (a name or attribute chain) refers to, LOCAL or UNKNOWN."""
+        if isinstance(expr, gast.Name):
+            return self.lookup(expr.id)
+        if isinstance(expr, gast.Attribute):
+            base = self.resolve(expr.value)
+            if base is LOCAL or base is UNKNOWN:
+                return base
+            return getattr(base, expr.attr, UNKNOWN)
+        return LOCAL
+
+    def live_names(self) -> "LiveNames":
+        return LiveNames(self.globals, self.cells)
+
+
+class LiveNames(Mapping):
+    """The user's globals and closure cells, read at call time.
+
+    Generated code is compiled with this mapping as its builtins, so a global
+    the user rebinds after the transform (new training data, say) is seen by
+    the next call, as it would be by the original function.
+    """
+
+    def __init__(self, globals_, cells):
+        self._globals = globals_
+        self._cells = cells
+
+    def __getitem__(self, key):
+        cell = self._cells.get(key)
+        if cell is not None:
+            return cell.cell_contents
+        try:
+            return self._globals[key]
+        except KeyError:
+            return getattr(builtins, key) if hasattr(builtins, key) else _raise_name(key)
+
+    def __iter__(self):
+        return iter(set(self._globals) | set(self._cells) | set(dir(builtins)))
+
+    def __len__(self):
+        return len(set(self))
+
+
+def _raise_name(key):
+    raise KeyError(key)
+
+
+def unsupported(what: str, node, filename: str, hint: str = ""):
+    """Raise the error for a construct adjoint does not differentiate, at the user's line."""
+    message = f"{what} is not supported in differentiated code"
+    if hint:
+        message += f"; {hint}"
+    raise UnsupportedSyntaxError(message, filename, getattr(node, "lineno", None))

@@ -1,0 +1,80 @@
+"""Activity analysis.
+
+Contract: accepts a normalised body, the names of the differentiated
+parameters and the name returned. Returns the set of *active* names: those
+whose value depends on a differentiated parameter (varied) and can influence
+the returned value (useful). Only active names get adjoints. The analysis is
+by name and ignores statement order, so it errs on the side of activity.
+Comparisons, boolean operators, integer-valued calls (``len``, ``argmax``)
+and statements inside ``with adjoint.no_grad():`` never carry a derivative.
+"""
+from __future__ import annotations
+
+import gast
+
+from ..astutil import loaded_names, walk_stmts
+
+
+def _edges(body, inert_calls):
+    """(target, sources) pairs: the value of ``target`` is computed from ``sources``."""
+    edges = []
+    for s in walk_stmts(body):
+        if getattr(s, "no_grad", False):
+            continue
+        if isinstance(s, gast.Assign):
+            target = s.targets[0]
+            if isinstance(target, gast.Name):
+                value = s.value
+                if _inert(value, inert_calls):
+                    continue
+                edges.append((target.id, _value_sources(value)))
+            elif isinstance(target, gast.Subscript):
+                edges.append((target.value.id, loaded_names(s.value) | {target.value.id}))
+        elif isinstance(s, gast.Expr) and getattr(s.value, "callee", None) is list.append:
+            edges.append((s.value.func.value.id, loaded_names(s.value.args[0])))
+    return edges
+
+
+def _value_sources(value):
+    if isinstance(value, gast.Subscript):
+        return loaded_names(value.value)  # the index never carries a derivative
+    if isinstance(value, gast.Call):
+        names = set()
+        for a in value.args:
+            names |= loaded_names(a)
+        for k in value.keywords:
+            names |= loaded_names(k.value)
+        if getattr(value, "callee", None) is None:
+            names |= loaded_names(value.func)  # a method of a local value
+        return names
+    return loaded_names(value)
+
+
+def _inert(value, inert_calls):
+    if isinstance(value, (gast.Compare, gast.BoolOp, gast.Attribute)):
+        return True
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.Not, gast.Invert)):
+        return True
+    return isinstance(value, gast.Call) and inert_calls(getattr(value, "callee", None))
+
+
+def active_names(body, wrt, output, inert_calls) -> set:
+    """Names that are both varied (depend on ``wrt``) and useful (reach ``output``)."""
+    edges = _edges(body, inert_calls)
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges:
+            if target not in varied and sources & varied:
+                varied.add(target)
+                changed = True
+    useful = {output} if output else set()
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges:
+            if target in useful and not sources <= useful:
+                useful |= sources
+                changed = True
+    return varied & useful

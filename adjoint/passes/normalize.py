@@ -1,0 +1,467 @@
+"""Normalisation to one operation per statement.
+
+Contract: accepts a fenced, jump-normalised FunctionDef body. Returns a body in
+which every statement is one of
+
+* ``name = op`` where ``op`` is an atom (a name, a constant or a global
+  reference such as ``np.pi``), ``a <binop> b``, ``<unaryop> a``, ``a <cmp> b``,
+  a call ``f(a, k=b)`` with atomic arguments, a subscript ``a[index]``, an
+  attribute read ``a.shape``, or a tuple/list display of atoms;
+* ``name[index] = atom`` (an in-place write; ``index`` holds only atoms and
+  slices of atoms);
+* ``lst.append(atom)`` or an expression statement with no effect on values
+  (``print(...)``), kept as the user wrote it;
+* ``if name:``, ``for name in range(atom, atom, atom):``, ``while name:``,
+  ``break`` (tail position only), ``pass``, ``raise``, ``assert``, and the final
+  ``return atom``.
+
+Calls carry ``callee``: the object the function expression resolved to (None
+for a method of a local value). Methods of arrays (``x.sum()``, ``x.T``) become
+calls of the NumPy function. Short-circuit ``and``/``or`` and conditional
+expressions become if-statements, so nothing is evaluated that the user's code
+would not evaluate. Every statement keeps the ``lineno`` of the user's line.
+"""
+from __future__ import annotations
+
+import numpy as np
+import gast
+
+from ..astutil import const, loaded_names, name, quote, with_line
+from ..frontend import LOCAL, UNKNOWN, unsupported
+
+# Array methods rewritten as the NumPy function of the same meaning; True marks
+# methods whose extra positional arguments form one tuple (x.reshape(2, 3)).
+METHODS = {
+    "sum": (np.sum, False), "mean": (np.mean, False), "max": (np.max, False),
+    "min": (np.min, False), "prod": (np.prod, False), "std": (np.std, False),
+    "var": (np.var, False), "cumsum": (np.cumsum, False), "cumprod": (np.cumprod, False),
+    "dot": (np.dot, False), "clip": (np.clip, False), "squeeze": (np.squeeze, False),
+    "ravel": (np.ravel, False), "flatten": (np.ravel, False), "copy": (np.copy, False),
+    "reshape": (np.reshape, True), "transpose": (np.transpose, True),
+    "argmax": (np.argmax, False), "argmin": (np.argmin, False), "any": (np.any, False),
+    "all": (np.all, False), "conj": (np.conj, False), "conjugate": (np.conj, False),
+    "round": (np.round, False), "trace": (np.trace, False), "diagonal": (np.diagonal, False),
+    "swapaxes": (np.swapaxes, False), "astype": (None, False), "item": (None, False),
+    "repeat": (np.repeat, False), "take": (np.take, False), "nonzero": (np.nonzero, False),
+    "argsort": (np.argsort, False), "cumprod_": (None, False),
+}
+ATTRIBUTES = {"T": np.transpose, "real": np.real, "imag": np.imag}
+INERT_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+# Operations that may return a view of their first argument: writing into the
+# result would change the argument behind adjoint's back.
+VIEWS = {np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.swapaxes,
+         np.moveaxis, np.broadcast_to, np.asarray, np.diagonal, np.atleast_1d, np.atleast_2d,
+         np.real, np.imag}
+
+
+class Namer:
+    """Deterministic fresh names that avoid every name of the user's function."""
+
+    def __init__(self, taken):
+        self.taken = set(taken)
+        self.counts = {}
+
+    def fresh(self, base: str) -> str:
+        while True:
+            self.counts[base] = self.counts.get(base, 0) + 1
+            candidate = f"{base}{self.counts[base]}"
+            if candidate not in self.taken:
+                self.taken.add(candidate)
+                return candidate
+
+    def exact(self, ident: str) -> str:
+        """``ident`` itself if free, else a numbered variant."""
+        if ident not in self.taken:
+            self.taken.add(ident)
+            return ident
+        return self.fresh(ident)
+
+
+class Normalizer:
+    def __init__(self, parsed, namer: Namer):
+        self.parsed = parsed
+        self.resolver = parsed.resolver
+        self.filename = parsed.filename
+        self.namer = namer
+        self.line = None
+        self.maybe_view = {}  # name -> line where it was bound to a possible view
+        self.written = {}  # name -> line of an in-place write into it
+
+    # -- statements -------------------------------------------------------
+    def block(self, stmts) -> list:
+        out = []
+        for s in stmts:
+            self.line = s.lineno
+            out += self.stmt(s)
+        return out
+
+    def stmt(self, s) -> list:
+        method = getattr(self, "stmt_" + type(s).__name__, None)
+        if method is None:
+            unsupported(f"the statement '{type(s).__name__}'", s, self.filename)
+        out = []
+        result = method(s, out)
+        out += result or []
+        for o in out:
+            with_line(o, s.lineno)
+        return out
+
+    def stmt_Assign(self, s, out):
+        value = s.value
+        if len(s.targets) > 1:
+            value = self.atom(value, out)
+        for target in s.targets:
+            self.assign(target, value, out)
+
+    def stmt_AnnAssign(self, s, out):
+        if s.value is not None:
+            self.assign(s.target, s.value, out)
+
+    def stmt_AugAssign(self, s, out):
+        target = s.target
+        if isinstance(target, gast.Name):
+            current = name(target.id)
+        else:
+            index = self.index(target.slice, out)
+            current = self.atom(gast.Subscript(value=target.value, slice=index, ctx=gast.Load()), out)
+            target = gast.Subscript(value=target.value, slice=index, ctx=gast.Store())
+        self.assign(target, gast.BinOp(left=current, op=s.op, right=s.value), out)
+
+    def assign(self, target, value, out):
+        if isinstance(target, gast.Name):
+            op = self.op(value, out)
+            if target.id in loaded_names(op) and not self._is_atom(op):
+                # x = x * w: the reverse sweep needs the old x and the new x's adjoint apart.
+                op = self._bind(op, out)
+            self._note_view(target.id, op)
+            out.append(gast.Assign(targets=[name(target.id, store=True)], value=op, type_comment=None))
+        elif isinstance(target, gast.Subscript):
+            index = self.index(target.slice, out)
+            v = self.atom(value, out)
+            base = target.value.id
+            self.written.setdefault(base, self.line)
+            sub = gast.Subscript(value=name(base), slice=index, ctx=gast.Store())
+            out.append(gast.Assign(targets=[sub], value=v, type_comment=None))
+        else:  # tuple / list unpacking
+            whole = self.atom(value, out, hint="unpacked")
+            for k, elt in enumerate(target.elts):
+                item = gast.Subscript(value=whole, slice=const(k), ctx=gast.Load())
+                self.assign(elt, item, out)
+
+    def _note_view(self, ident, op):
+        is_view = isinstance(op, gast.Name) or (
+            isinstance(op, gast.Subscript) and not _int_like_index(op.slice)) or (
+            isinstance(op, gast.Call) and getattr(op, "callee", None) in VIEWS)
+        if is_view:
+            self.maybe_view.setdefault(ident, self.line)
+
+    def stmt_Expr(self, s, out):
+        v = s.value
+        if isinstance(v, gast.Constant):
+            return []  # docstring
+        if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) and v.func.attr == "append" \
+                and self.resolver.resolve(v.func.value) is LOCAL and len(v.args) == 1:
+            lst = self.atom(v.func.value, out)
+            item = self.atom(v.args[0], out)
+            call = gast.Call(func=gast.Attribute(value=lst, attr="append", ctx=gast.Load()),
+                             args=[item], keywords=[])
+            call.callee = list.append
+            return [gast.Expr(value=call)]
+        return [s]
+
+    def stmt_If(self, s, out):
+        test = self.atom(s.test, out, hint="cond")
+        body = self.block(s.body) or [gast.Pass()]
+        orelse = self.block(s.orelse)
+        return [gast.If(test=test, body=body, orelse=orelse)]
+
+    def stmt_While(self, s, out):
+        test_stmts = []
+        test = self.atom(s.test, test_stmts, hint="cond")
+        if not isinstance(test, gast.Name):
+            test = self._bind(test, test_stmts, "cond")
+        out += test_stmts
+        body = self.block(s.body)
+        for t in test_stmts:
+            with_line(t, s.lineno)
+        self.line = s.lineno
+        again = [_copy(t) for t in test_stmts]
+        return [gast.While(test=test, body=body + again, orelse=[])]
+
+    def stmt_For(self, s, out):
+        it = s.iter
+        callee = self.resolver.resolve(it.func) if isinstance(it, gast.Call) else None
+        if callee is range and isinstance(s.target, gast.Name):
+            args = [self.atom(a, out) for a in it.args]
+            loop_range = self._range_call(args)
+            return [gast.For(target=name(s.target.id, store=True), iter=loop_range,
+                             body=self.block(s.body), orelse=[], type_comment=None)]
+        if callee is enumerate and isinstance(s.target, gast.Tuple) and len(s.target.elts) == 2 \
+                and len(it.args) == 1 and not it.keywords:
+            seq = self._seq(it.args[0], out)
+            counter = s.target.elts[0]
+            items = [(s.target.elts[1], seq)]
+        elif callee is zip and not it.keywords and isinstance(s.target, gast.Tuple) \
+                and len(s.target.elts) == len(it.args):
+            counter = None
+            items = [(t, self._seq(a, out)) for t, a in zip(s.target.elts, it.args)]
+        else:
+            counter = None
+            items = [(s.target, self._seq(it, out))]
+        index = counter if isinstance(counter, gast.Name) else name(self.namer.fresh("k"))
+        lengths = [self._bind(self._call(len, "len", [seq]), out, "n") for _, seq in items]
+        stop = lengths[0] if len(lengths) == 1 else self._bind(self._call(min, "min", lengths), out, "n")
+        body = []
+        for target, seq in items:
+            self.assign(target, gast.Subscript(value=seq, slice=name(index.id), ctx=gast.Load()), body)
+        for b in body:
+            with_line(b, s.lineno)
+        body += self.block(s.body)
+        return [gast.For(target=name(index.id, store=True), iter=self._range_call([stop]),
+                         body=body, orelse=[], type_comment=None)]
+
+    def _seq(self, expr, out):
+        a = self.atom(expr, out, hint="seq")
+        if isinstance(a, gast.Name):
+            return a
+        return self._bind(a, out, "seq")
+
+    def _range_call(self, args):
+        call = gast.Call(func=name("range"), args=args, keywords=[])
+        call.callee = range
+        return call
+
+    def _call(self, fn, ident, args):
+        call = gast.Call(func=name(ident), args=args, keywords=[])
+        call.callee = fn
+        return call
+
+    def stmt_Return(self, s, out):
+        value = s.value if s.value is not None else const(None)
+        return [gast.Return(value=self.atom(value, out, hint="out"))]
+
+    def stmt_Pass(self, s, out):
+        return [s]
+
+    def stmt_Break(self, s, out):
+        return [s]
+
+    def stmt_Raise(self, s, out):
+        return [s]
+
+    def stmt_Assert(self, s, out):
+        return [s]
+
+    def stmt_With(self, s, out):
+        inner = self.block(s.body)
+        for stmt in inner:
+            for sub in gast.walk(stmt):
+                if isinstance(sub, gast.stmt):
+                    sub.no_grad = True
+        return inner
+
+    # -- expressions ------------------------------------------------------
+    def _bind(self, op, out, hint="t"):
+        ident = self.namer.fresh(hint)
+        out.append(gast.Assign(targets=[name(ident, store=True)], value=op, type_comment=None))
+        return name(ident)
+
+    def atom(self, expr, out, hint="t"):
+        """An atom holding the value of ``expr``; statements computing it go to ``out``."""
+        if self._is_atom(expr):
+            return expr
+        op = self.op(expr, out)
+        if self._is_atom(op):
+            return op
+        return self._bind(op, out, hint)
+
+    def _is_atom(self, expr):
+        if isinstance(expr, gast.Constant):
+            return True
+        if isinstance(expr, (gast.Name, gast.Attribute)):
+            return self._global_ref(expr) or isinstance(expr, gast.Name)
+        return False
+
+    def _global_ref(self, expr):
+        if isinstance(expr, gast.Attribute):
+            return self._global_ref(expr.value)
+        return isinstance(expr, gast.Name) and self.resolver.lookup(expr.id) is not LOCAL
+
+    def op(self, expr, out):
+        method = getattr(self, "op_" + type(expr).__name__, None)
+        if method is None:
+            unsupported(f"the expression '{type(expr).__name__}'", _at(expr, self.line), self.filename)
+        return method(expr, out)
+
+    def op_Name(self, e, out):
+        return e
+
+    def op_Constant(self, e, out):
+        return e
+
+    def op_BinOp(self, e, out):
+        return gast.BinOp(left=self.atom(e.left, out), op=e.op, right=self.atom(e.right, out))
+
+    def op_UnaryOp(self, e, out):
+        operand = self.atom(e.operand, out)
+        if isinstance(e.op, gast.UAdd):
+            return operand
+        return gast.UnaryOp(op=e.op, operand=operand)
+
+    def op_Compare(self, e, out):
+        if len(e.ops) == 1:
+            return gast.Compare(left=self.atom(e.left, out), ops=e.ops,
+                                comparators=[self.atom(e.comparators[0], out)])
+        parts, left = [], e.left
+        for op, right in zip(e.ops, e.comparators):
+            parts.append(gast.Compare(left=left, ops=[op], comparators=[right]))
+            left = right
+        return self.op(gast.BoolOp(op=gast.And(), values=parts), out)
+
+    def op_BoolOp(self, e, out):
+        result = self.namer.fresh("cond")
+        first = self.atom(e.values[0], out)
+        out.append(gast.Assign(targets=[name(result, store=True)], value=first, type_comment=None))
+        if len(e.values) == 1:
+            return name(result)
+        rest = gast.BoolOp(op=e.op, values=e.values[1:]) if len(e.values) > 2 else e.values[1]
+        inner = []
+        self.assign(name(result, store=True), rest, inner)
+        test = name(result)
+        if isinstance(e.op, gast.Or):
+            body, orelse = [gast.Pass()], inner
+        else:
+            body, orelse = inner, []
+        out.append(gast.If(test=test, body=body, orelse=orelse))
+        return name(result)
+
+    def op_IfExp(self, e, out):
+        result = self.namer.fresh("choice")
+        test = self.atom(e.test, out, hint="cond")
+        body, orelse = [], []
+        self.assign(name(result, store=True), e.body, body)
+        self.assign(name(result, store=True), e.orelse, orelse)
+        out.append(gast.If(test=test, body=body, orelse=orelse))
+        return name(result)
+
+    def op_Tuple(self, e, out):
+        return gast.Tuple(elts=[self.atom(x, out) for x in e.elts], ctx=gast.Load())
+
+    def op_List(self, e, out):
+        return gast.List(elts=[self.atom(x, out) for x in e.elts], ctx=gast.Load())
+
+    def op_Dict(self, e, out):
+        if any(k is None for k in e.keys):
+            unsupported("** in a dict display", _at(e, self.line), self.filename)
+        return gast.Dict(keys=[self.atom(k, out) for k in e.keys],
+                         values=[self.atom(v, out) for v in e.values])
+
+    def op_JoinedStr(self, e, out):
+        return e
+
+    def op_Subscript(self, e, out):
+        base = self.atom(e.value, out)
+        if not isinstance(base, gast.Name):
+            base = self._bind(base, out)
+        return gast.Subscript(value=base, slice=self.index(e.slice, out), ctx=gast.Load())
+
+    def index(self, idx, out):
+        if isinstance(idx, gast.Slice):
+            parts = [None if p is None else self.atom(p, out) for p in (idx.lower, idx.upper, idx.step)]
+            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        if isinstance(idx, gast.Tuple):
+            return gast.Tuple(elts=[self.index(x, out) for x in idx.elts], ctx=gast.Load())
+        return self.atom(idx, out, hint="index")
+
+    def op_Attribute(self, e, out):
+        if self._global_ref(e):
+            return e
+        base = self.atom(e.value, out)
+        if e.attr in ATTRIBUTES:
+            fn = ATTRIBUTES[e.attr]
+            return self._np_call(fn, [base], [])
+        if e.attr in INERT_ATTRIBUTES:
+            return gast.Attribute(value=base, attr=e.attr, ctx=gast.Load())
+        unsupported(f"reading the attribute '.{e.attr}'", _at(e, self.line), self.filename,
+                    "adjoint differentiates arrays, numbers, and dicts/lists/tuples of them")
+
+    def op_Call(self, e, out):
+        func = e.func
+        if isinstance(func, gast.Attribute) and not self._global_ref(func):
+            return self._method(e, out)
+        callee = self.resolver.resolve(func)
+        if callee is UNKNOWN:
+            unsupported(f"calling '{_dotted(func)}', which is not defined", _at(e, self.line),
+                        self.filename)
+        if callee is LOCAL:
+            unsupported("calling a function held in a local variable", _at(e, self.line),
+                        self.filename, "call a module-level function by its name")
+        args = [self.atom(a, out) for a in e.args]
+        keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in e.keywords]
+        call = gast.Call(func=func, args=args, keywords=keywords)
+        call.callee = callee
+        return call
+
+    def _method(self, e, out):
+        receiver = self.atom(e.func.value, out)
+        attr = e.func.attr
+        args = [self.atom(a, out) for a in e.args]
+        keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in e.keywords]
+        if attr == "astype":
+            return self._np_call(None, [receiver] + args, keywords, ident="astype")
+        if attr == "item":
+            return self._np_call(float, [receiver], [], ident="float")
+        if attr in METHODS and METHODS[attr][0] is not None:
+            fn, packs = METHODS[attr]
+            if packs and len(args) > 1:
+                args = [gast.Tuple(elts=args, ctx=gast.Load())]
+            return self._np_call(fn, [receiver] + args, keywords)
+        call = gast.Call(func=gast.Attribute(value=receiver, attr=attr, ctx=gast.Load()),
+                         args=args, keywords=keywords)
+        call.callee = None
+        return call
+
+    def _np_call(self, fn, args, keywords, ident=None):
+        if ident is None:
+            func = gast.Attribute(value=name("np"), attr=fn.__name__, ctx=gast.Load())
+        else:
+            func = name(ident)
+        call = gast.Call(func=func, args=args, keywords=keywords)
+        if ident == "astype":
+            from ..runtime import astype
+            fn = astype
+        call.callee = fn
+        return call
+
+
+def _int_like_index(idx):
+    if isinstance(idx, gast.Tuple):
+        return all(_int_like_index(x) for x in idx.elts)
+    return isinstance(idx, gast.Constant) and isinstance(idx.value, int)
+
+
+def _dotted(expr):
+    if isinstance(expr, gast.Attribute):
+        return _dotted(expr.value) + "." + expr.attr
+    return getattr(expr, "id", "?")
+
+
+def _at(expr, line):
+    """``expr`` if it knows its line, else a stand-in that does."""
+    if getattr(expr, "lineno", None) is None:
+        class _Where:
+            lineno = line
+        return _Where
+    return expr
+
+
+def _copy(stmt):
+    import copy
+    return copy.deepcopy(stmt)
+
+
+def normalize(parsed, body, namer: Namer) -> tuple[list, "Normalizer"]:
+    """Normalise ``body`` (see module docstring); returns the body and the normaliser,
+    whose ``written`` and ``maybe_view`` maps the view check reads."""
+    norm = Normalizer(parsed, namer)
+    return norm.block(body), norm

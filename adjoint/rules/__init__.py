@@ -1,0 +1,7 @@
+"""Derivative rules: one registry, filled by the modules imported here."""
+from .registry import (Rule, all_rules, carries_no_derivative, elementwise, inactive, lookup,
+                       register, structural, zero)
+from . import core  # noqa: F401  (registers the rules)
+
+__all__ = ["Rule", "all_rules", "carries_no_derivative", "elementwise", "inactive", "lookup",
+           "register", "structural", "zero"]

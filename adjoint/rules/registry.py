@@ -1,0 +1,146 @@
+"""The rule registry.
+
+A rule says how the adjoint of one function's output flows back to its
+arguments, as a template expression per differentiable parameter. In a
+template, ``g`` is the output's adjoint, ``ans`` the output, and every
+parameter name stands for the argument the user passed (or its default). The
+reverse pass splices the template into the generated code, so the derivative
+the user reads is the template itself. Broadcasting (``elementwise`` rules)
+and accumulation into the argument's adjoint are added by the framework.
+
+Kinds:
+
+* ``elementwise`` - the partials of a broadcasting function; each is reduced
+  to its argument's shape with ``unbroadcast``;
+* ``structural`` - any other function; the template already has the
+  argument's shape;
+* ``zero`` - differentiable almost everywhere with derivative zero (``sign``,
+  ``floor``): the output carries no derivative;
+* ``inactive`` - returns integers, booleans, shapes or fresh constants
+  (``len``, ``argmax``, ``np.zeros``): the output carries no derivative.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+
+import gast
+
+from ..astutil import const, quote_expr
+
+KINDS = ("elementwise", "structural", "zero", "inactive")
+_RULES: dict = {}
+
+
+class Rule:
+    def __init__(self, fns, params: str, grads: dict, kind: str, notes: str = "",
+                 jvp: str | None = None, name: str | None = None):
+        assert kind in KINDS, kind
+        self.fns = fns
+        self.params = params
+        self.grads = grads
+        self.kind = kind
+        self.notes = notes
+        self.jvp = jvp
+        self.name = name or display_name(fns[0])
+        ns: dict = {}
+        exec(f"def _signature({params}): pass", ns)
+        self.signature = inspect.signature(ns["_signature"])
+        unknown = set(grads) - set(self.signature.parameters)
+        assert not unknown, f"{self.name}: gradients for unknown parameters {unknown}"
+
+    def bind(self, args, keywords) -> dict:
+        """Parameter name -> argument node (defaults as constants) for one call."""
+        positions = list(range(len(args)))
+        named = {k.arg: len(args) + i for i, k in enumerate(keywords)}
+        bound = self.signature.bind(*positions, **named)
+        nodes = list(args) + [k.value for k in keywords]
+        out = {p: nodes[i] for p, i in bound.arguments.items()}
+        for p, param in self.signature.parameters.items():
+            if p not in out:
+                out[p] = const(param.default) if param.default is not inspect.Parameter.empty else None
+        return out
+
+    def adjoint(self, param: str, bound: dict, g, ans):
+        """The template for ``param`` with the call's arguments spliced in."""
+        return quote_expr(self.grads[param], g=g, ans=ans, **_as_nodes(bound))
+
+    @property
+    def carries_derivative(self) -> bool:
+        return self.kind in ("elementwise", "structural")
+
+
+def _as_nodes(bound):
+    return {k: v for k, v in bound.items() if v is not None}
+
+
+def display_name(fn) -> str:
+    module = getattr(fn, "__module__", None) or ""
+    name = getattr(fn, "__name__", repr(fn))
+    if type(fn).__name__ == "ufunc" or module.startswith("numpy"):
+        module = "numpy"
+        if getattr(fn, "__module__", "") == "numpy.linalg" or fn in _linalg_funcs():
+            module = "numpy.linalg"
+    if module in ("builtins", "_operator", "operator"):
+        module = "operator" if module != "builtins" else ""
+    return f"{module}.{name}" if module else name
+
+
+@functools.lru_cache(maxsize=None)
+def _linalg_funcs():
+    import numpy as np
+    return frozenset(getattr(np.linalg, n) for n in dir(np.linalg) if callable(getattr(np.linalg, n)))
+
+
+def register(fns, params: str, kind: str, notes: str = "", jvp: str | None = None,
+             name: str | None = None, **grads) -> Rule:
+    """Register one rule for each function in ``fns`` (one function or a list)."""
+    fns = fns if isinstance(fns, (list, tuple)) else [fns]
+    rule = Rule(fns, params, grads, kind, notes, jvp, name)
+    for fn in fns:
+        _RULES[fn] = rule
+    return rule
+
+
+def elementwise(fns, params, notes="", jvp=None, name=None, **grads):
+    return register(fns, params, "elementwise", notes, jvp, name, **grads)
+
+
+def structural(fns, params, notes="", jvp=None, name=None, **grads):
+    return register(fns, params, "structural", notes, jvp, name, **grads)
+
+
+def zero(fns, notes="zero gradient almost everywhere"):
+    for fn in (fns if isinstance(fns, (list, tuple)) else [fns]):
+        register(fn, "*args, **kwargs", "zero", notes)
+
+
+def inactive(fns, notes="returns no differentiable value"):
+    for fn in (fns if isinstance(fns, (list, tuple)) else [fns]):
+        register(fn, "*args, **kwargs", "inactive", notes)
+
+
+def lookup(fn):
+    """The rule for ``fn``, or None."""
+    try:
+        return _RULES.get(fn)
+    except TypeError:  # unhashable callable
+        return None
+
+
+def all_rules() -> list:
+    """Every distinct rule, in registration order."""
+    seen, out = set(), []
+    for rule in _RULES.values():
+        if id(rule) not in seen:
+            seen.add(id(rule))
+            out.append(rule)
+    return out
+
+
+def carries_no_derivative(fn) -> bool:
+    """Whether calls of ``fn`` never produce an active value."""
+    rule = lookup(fn)
+    return rule is not None and not rule.carries_derivative
+
+
