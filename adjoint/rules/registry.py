@@ -8,6 +8,15 @@ reverse pass splices the template into the generated code, so the derivative
 the user reads is the template itself. Broadcasting (``elementwise`` rules)
 and accumulation into the argument's adjoint are added by the framework.
 
+Forward mode (``jvp``) reads the same entry. For an ``elementwise`` rule the
+tangent contribution of a parameter is its adjoint template with ``g``
+replaced by the parameter's tangent (the partial is a scalar factor). Other
+rules give ``jvp``: the string ``"linear"`` when the function is linear in
+each differentiable parameter (the tangent is the function applied with that
+argument replaced by its tangent, as for ``sum`` or ``dot``), or a dict
+parameter -> template in which ``t`` is that parameter's tangent and ``ans``
+the output.
+
 Kinds:
 
 * ``elementwise`` - the partials of a broadcasting function; each is reduced
@@ -34,7 +43,7 @@ _RULES: dict = {}
 
 class Rule:
     def __init__(self, fns, params: str, grads: dict, kind: str, notes: str = "",
-                 jvp: str | None = None, name: str | None = None):
+                 jvp: "str | dict | None" = None, name: str | None = None):
         assert kind in KINDS, kind
         self.fns = fns
         self.params = params
@@ -92,7 +101,7 @@ def _linalg_funcs():
     return frozenset(getattr(np.linalg, n) for n in dir(np.linalg) if callable(getattr(np.linalg, n)))
 
 
-def register(fns, params: str, kind: str, notes: str = "", jvp: str | None = None,
+def register(fns, params: str, kind: str, notes: str = "", jvp: "str | dict | None" = None,
              name: str | None = None, **grads) -> Rule:
     """Register one rule for each function in ``fns`` (one function or a list)."""
     fns = fns if isinstance(fns, (list, tuple)) else [fns]
