@@ -218,8 +218,11 @@ class _FunctionTransform:
     def emit_split(self, fwd_name, bwd_name, wrt, defaults=False):
         seed_name = "seed"
         fwd, bwd, active, tapes, primal = self.sweeps(wrt, name(seed_name))
-        reads = sorted(loaded_names(gast.Module(body=bwd, type_ignores=[]))
-                       & (primal | {reverse.tape(t) for t in tapes}))
+        grads = [name(reverse.bar(w)) if w in active and _writes(bwd, reverse.bar(w))
+                 else gast.Constant(value=0.0, kind=None) for w in wrt]
+        ret = quote("return r", self.return_line, r=gast.Tuple(elts=grads, ctx=gast.Load()))
+        bwd_body, live_in = simplify.dce(bwd + ret, set())
+        reads = sorted(live_in & (primal | {reverse.tape(t) for t in tapes}))
         saved = gast.Tuple(elts=[name(r) for r in reads], ctx=gast.Load())
         out = name(self.output) if self.output else gast.Constant(value=None, kind=None)
         top_bound = set(self.params) | {t.id for s in fwd if isinstance(s, gast.Assign)
@@ -227,21 +230,18 @@ class _FunctionTransform:
         fwd = quote("\n".join(f"{r} = None" for r in reads if r not in top_bound)) + fwd
         fwd_body, _ = simplify.dce(fwd + quote("return (out, saved)", self.return_line,
                                                out=out, saved=saved), set())
-        unpack = quote("(names,) = saved", None, names=gast.Tuple(
-            elts=[name(r, store=True) for r in reads], ctx=gast.Store())) if reads else []
+        unpack = []
         if reads:
+            unpack = quote("names = saved")
             unpack[0].targets[0] = gast.Tuple(elts=[name(r, store=True) for r in reads],
                                               ctx=gast.Store())
-        mutated = _mutated(bwd) & set(reads)
-        unpack += quote("\n".join(f"{m} = writable_copy({m})" for m in sorted(mutated)))
-        grads = [name(reverse.bar(w)) if w in active and _writes(bwd, reverse.bar(w))
-                 else gast.Constant(value=0.0, kind=None) for w in wrt]
-        ret = quote("return r", self.return_line, r=gast.Tuple(elts=grads, ctx=gast.Load()))
-        bwd_body, _ = simplify.dce(unpack + bwd + ret, set())
+        # pullback may run many times: never consume or change what the forward sweep saved
+        unpack += quote("\n".join(f"{m} = writable_copy({m})"
+                                  for m in sorted(_mutated(bwd_body) & set(reads))))
         params = self._signature(defaults)
         self._add(fwd_name, params, fwd_body,
                   f"Forward sweep of {self.parsed.qualname}: its output and what {bwd_name} needs.")
-        self._add(bwd_name, ["saved", seed_name], bwd_body,
+        self._add(bwd_name, ["saved", seed_name], unpack + bwd_body,
                   f"Backward sweep of {self.parsed.qualname}: the adjoints of "
                   f"({', '.join(wrt)}) given the output's adjoint.")
 
@@ -260,6 +260,7 @@ class _FunctionTransform:
         return out
 
     def _add(self, fname, params, body, doc):
+        simplify.unused_loop_targets(body)
         self.program.functions.append(Function(
             fname, params, body, self.parsed.filename, doc, self.fn.__globals__,
             self.parsed.resolver.live_names()))

@@ -149,8 +149,7 @@ class Normalizer:
                 self.assign(elt, item, out)
 
     def _note_view(self, ident, op):
-        is_view = isinstance(op, gast.Name) or (
-            isinstance(op, gast.Subscript) and not _int_like_index(op.slice)) or (
+        is_view = isinstance(op, (gast.Name, gast.Subscript)) or (
             isinstance(op, gast.Call) and getattr(op, "callee", None) in VIEWS)
         if is_view:
             self.maybe_view.setdefault(ident, self.line)
@@ -432,12 +431,6 @@ class Normalizer:
             fn = astype
         call.callee = fn
         return call
-
-
-def _int_like_index(idx):
-    if isinstance(idx, gast.Tuple):
-        return all(_int_like_index(x) for x in idx.elts)
-    return isinstance(idx, gast.Constant) and isinstance(idx.value, int)
 
 
 def _dotted(expr):

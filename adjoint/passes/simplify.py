@@ -92,6 +92,9 @@ def _removable(stmt, live) -> bool:
         call = stmt.value
         if isinstance(call.func, gast.Name) and call.func.id == "add_at":
             return call.args[0].id not in live
+        if isinstance(call.func, gast.Attribute) and call.func.attr == "append":
+            base = call.func.value
+            return isinstance(base, gast.Name) and base.id not in live
     return isinstance(stmt, gast.Pass)
 
 
@@ -151,6 +154,18 @@ def dce(stmts, live_out):
         out.append(stmt)
     out.reverse()
     return out, live
+
+
+def unused_loop_targets(stmts):
+    """Name the target of a loop whose body never reads it ``_``."""
+    for s in stmts:
+        if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
+            reads = set().union(*(loaded_names(b) for b in s.body))
+            if s.target.id not in reads:
+                s.target.id = "_"
+        for field in ("body", "orelse"):
+            unused_loop_targets(getattr(s, field, []) or [])
+    return stmts
 
 
 def _clone_list(stmts):

@@ -1,0 +1,64 @@
+"""Functions adjoint must refuse, each with a marker on the line the error names."""
+import numpy as np
+
+COUNTER = 0
+
+
+def uses_try(x):
+    try:  # error here
+        y = x * 2.0
+    except ValueError:
+        y = x
+    return y
+
+
+def uses_generator(x):
+    total = sum(v * 2.0 for v in x)  # error here
+    return total
+
+
+def uses_global(x):
+    global COUNTER  # error here
+    COUNTER += 1
+    return x * 2.0
+
+
+def nested_def(x):
+    def inner(y):  # error here
+        return y * 2.0
+    return inner(x)
+
+
+def uses_with(x):
+    with open("/dev/null") as f:  # error here
+        f.read()
+    return x
+
+
+def no_rule(x):
+    y = np.fft.fft(x)  # error here
+    return np.sum(np.abs(y))
+
+
+def vector_output(x):
+    return x * 2.0  # error here
+
+
+def writes_view(x):
+    y = x.copy()
+    row = y[0]
+    row[1] = 5.0  # error here
+    return np.sum(y)
+
+
+def comprehension(x):
+    ys = [v * 2.0 for v in x]  # error here
+    return sum(ys)
+
+
+def undefined_name(x):
+    return x * not_defined_anywhere  # noqa: F821  # error here
+
+
+def scalar(x, n):
+    return x * n
