@@ -16,20 +16,24 @@ import numpy as np
 
 from . import compile as _compile
 from .errors import AdjointError, NonScalarOutputError, WrtError
+from .passes.kinds import argument_rank
 
 _CACHE: dict = {}
 
 
-def _key(fun, wrt, mode, aux):
+def _key(fun, wrt, mode, aux, ranks):
     cells = tuple(id(c) for c in (fun.__closure__ or ()))
-    return (fun.__code__, wrt, mode, aux, cells, id(fun.__globals__))
+    return (fun.__code__, wrt, mode, aux, ranks, cells, id(fun.__globals__))
 
 
-def _built(fun, wrt, mode, aux=False):
-    key = _key(fun, wrt, mode, aux)
+def _built(fun, wrt, mode, aux=False, ranks=None):
+    """The compiled derivative, built once per function, wrt, mode and argument ranks."""
+    key = _key(fun, wrt, mode, aux, ranks)
     built = _CACHE.get(key)
     if built is None:
-        built = _compile.build(fun, wrt, mode, aux)
+        params = list(inspect.signature(fun).parameters)
+        by_name = dict(zip(params, ranks)) if ranks is not None else None
+        built = _compile.build(fun, wrt, mode, aux, by_name)
         _CACHE[key] = built
     return built
 
@@ -80,15 +84,24 @@ class Transformed:
         self._nparams = len(self._signature.parameters)
         params = list(self._signature.parameters)
         self._positions = [params.index(w) for w in self._wrt]
-        self._entry = None
+        self._entries = {}  # argument ranks -> compiled entry points
+        self._last_ranks = None
 
     @property
     def source(self) -> str:
-        """The generated Python module, as text."""
-        return self._build().source
+        """The generated Python module, as text (for the arguments of the latest call)."""
+        return self._build(self._last_ranks).source
 
-    def _build(self):
-        return _built(self._fun, self._wrt, self._mode, self._aux)
+    def _build(self, ranks=None):
+        return _built(self._fun, self._wrt, self._mode, self._aux, ranks)
+
+    def _entry(self, args):
+        ranks = tuple(map(argument_rank, args))
+        entry = self._entries.get(ranks)
+        if entry is None:
+            entry = self._entries[ranks] = self._build(ranks).entry
+        self._last_ranks = ranks
+        return entry
 
     def _args(self, args, kwargs):
         if kwargs or len(args) != self._nparams:
@@ -100,16 +113,14 @@ class Transformed:
         return args
 
     def _locate(self, exc):
-        built = self._build()
+        built = self._build(self._last_ranks)
         return type(exc)(exc.message, built.filename, built.return_line)
 
 
 class _Joint(Transformed):
     def __call__(self, *args, **kwargs):
-        entry = self._entry
-        if entry is None:
-            entry = self._entry = self._build().entry["main"]
         args = self._args(args, kwargs)
+        entry = self._entry(args)["main"]
         try:
             out = entry(*args)
         except NonScalarOutputError as exc:
@@ -156,10 +167,10 @@ def value_and_grad(fun=None, wrt=0, *, has_aux=False):
 
 class _VJP(Transformed):
     def __call__(self, *args, **kwargs):
-        built = self._build()
         args = self._args(args, kwargs)
-        out, saved = built.entry["fwd"](*args)
-        bwd = built.entry["bwd"]
+        entry = self._entry(args)
+        out, saved = entry["fwd"](*args)
+        bwd = entry["bwd"]
         wrt_values = [args[p] for p in self._positions]
         single = self._single
 

@@ -25,7 +25,7 @@ from .astutil import loaded_names, name, quote, stored_names, all_names, walk_st
 from .emit import Emitter
 from .errors import UnsupportedSyntaxError, WrtError
 from .frontend import parse_function
-from .passes import activity, fence, jumps, normalize, placement, reverse, scopes, simplify
+from .passes import activity, fence, jumps, kinds, normalize, placement, reverse, scopes, simplify
 from .rules import carries_no_derivative
 
 RUNTIME_NAMES = set(runtime.__all__)
@@ -77,7 +77,7 @@ def _inert(fn) -> bool:
 class _FunctionTransform:
     """The passes applied to one user function."""
 
-    def __init__(self, fn, program: _Program):
+    def __init__(self, fn, program: _Program, ranks=None):
         self.fn = fn
         self.program = program
         self.parsed = parse_function(fn)
@@ -92,6 +92,8 @@ class _FunctionTransform:
         self.return_line = ret.lineno
         self.output = ret.value.id if isinstance(ret.value, gast.Name) else None
         self.scopes = scopes.analyse(self.body, self.params)
+        param_ranks = {p: (ranks or {}).get(p) for p in self.params}
+        self.ranks = kinds.infer(self.body, param_ranks, self.scopes.integers)
 
     def _check_writes(self, norm):
         """Parameters written in place (to copy first); refuse writes into views."""
@@ -120,6 +122,7 @@ class _FunctionTransform:
         dense = self._dense(active)
         rev = reverse.Reverse(self.scopes, active, dense, self.namer, self.parsed.filename,
                               self._helper_pair)
+        rev.scalars = {n for n, r in self.ranks.items() if r == 0}
         rev.params = [p for p in self.params if p in active]
         rev.params_all = set(self.params)
         rev.seed = seed
@@ -260,6 +263,9 @@ class _FunctionTransform:
         return out
 
     def _add(self, fname, params, body, doc):
+        temps = self.namer.generated | {reverse.bar(t) for t in self.namer.generated}
+        body = simplify.zero_then_add(body)
+        body = simplify.inline_temps(body, temps - set(params))
         simplify.unused_loop_targets(body)
         self.program.functions.append(Function(
             fname, params, body, self.parsed.filename, doc, self.fn.__globals__,
@@ -347,10 +353,14 @@ def _compile(program, source, chunks, header_lines, filename):
     return functions
 
 
-def build(fn, wrt, mode: str, aux: bool = False) -> Built:
-    """Transform ``fn`` for ``mode`` in ('grad', 'value_and_grad', 'split')."""
+def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None) -> Built:
+    """Transform ``fn`` for ``mode`` in ('grad', 'value_and_grad', 'split').
+
+    ``ranks`` maps parameters to the ``ndim`` of the arguments the code is for
+    (see ``passes.kinds``); None compiles code valid for any arguments.
+    """
     program = _Program()
-    main = _FunctionTransform(fn, program)
+    main = _FunctionTransform(fn, program, ranks)
     main.check_wrt(wrt)
     base = main.parsed.node.name
     program.taken |= {base}

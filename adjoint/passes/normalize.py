@@ -60,6 +60,7 @@ class Namer:
     def __init__(self, taken):
         self.taken = set(taken)
         self.counts = {}
+        self.generated = set()
 
     def fresh(self, base: str) -> str:
         while True:
@@ -67,6 +68,7 @@ class Namer:
             candidate = f"{base}{self.counts[base]}"
             if candidate not in self.taken:
                 self.taken.add(candidate)
+                self.generated.add(candidate)
                 return candidate
 
     def exact(self, ident: str) -> str:

@@ -79,6 +79,7 @@ class Reverse:
         self.top_stmt = None
         self.prebind = set()
         self.blocks = []  # (primal block, helper residuals bound in it) being reversed
+        self.scalars = set()  # names proven to hold rank-0 values
         self.params = []  # active parameters
         self.params_all = set()
         self.seen_defs = set()
@@ -273,7 +274,7 @@ class Reverse:
                     f"{rule.name} is not differentiable with respect to its argument '{param}'",
                     self.filename, s.lineno)
             contribution = rule.adjoint(param, bound, g, ans)
-            broadcast = rule.kind == "elementwise" and _may_broadcast(param, bound)
+            broadcast = rule.kind == "elementwise" and _may_broadcast(param, bound, self.scalars)
             out += self._accumulate(node.id, contribution, node if broadcast else None)
         return out
 
@@ -431,11 +432,18 @@ def _constant_key(index):
     return isinstance(index, gast.Constant) and isinstance(index.value, (str, int))
 
 
-def _may_broadcast(param, bound):
+def _may_broadcast(param, bound, scalars):
     """Whether an elementwise output may have another shape than argument ``param``."""
+    mine = bound[param]
     others = [n for p, n in bound.items() if p != param and n is not None]
-    return any(not (isinstance(n, gast.Constant) and isinstance(n.value, (int, float, complex)))
-               for n in others)
+    for n in others:
+        if isinstance(n, gast.Constant) and isinstance(n.value, (int, float, complex)):
+            continue
+        if isinstance(mine, gast.Name) and mine.id in scalars and isinstance(n, gast.Name) \
+                and n.id in scalars:
+            continue
+        return True
+    return False
 
 
 def _fn_name(fn):

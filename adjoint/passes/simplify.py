@@ -171,3 +171,163 @@ def unused_loop_targets(stmts):
 def _clone_list(stmts):
     import copy
     return copy.deepcopy(stmts)
+
+
+# -- peepholes -------------------------------------------------------------------
+def _mentions(stmt, ident):
+    return any(isinstance(n, gast.Name) and n.id == ident for n in gast.walk(stmt))
+
+
+def _changed_names(stmt):
+    """Names a statement rebinds or mutates (in-place writes, list appends and pops)."""
+    out = set()
+    for node in gast.walk(stmt):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            out.add(node.id)
+        elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Store):
+            base = node.value
+            while isinstance(base, (gast.Subscript, gast.Attribute)):
+                base = base.value
+            if isinstance(base, gast.Name):
+                out.add(base.id)
+        elif isinstance(node, gast.AugAssign):
+            base = node.target
+            while isinstance(base, (gast.Subscript, gast.Attribute)):
+                base = base.value
+            if isinstance(base, gast.Name):
+                out.add(base.id)
+        elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and isinstance(node.func.value, gast.Name) and node.func.attr in _MUTATORS:
+            out.add(node.func.value.id)
+        elif isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+                and node.func.id == "add_at" and isinstance(node.args[0], gast.Name):
+            out.add(node.args[0].id)
+    return out
+
+
+def zero_then_add(stmts):
+    """``v = 0.0`` followed, with nothing reading ``v`` between, by ``v = v + c`` becomes ``v = c``."""
+    out = list(stmts)
+    i = 0
+    while i < len(out):
+        s = out[i]
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                setattr(s, field, zero_then_add(getattr(s, field)))
+        ident = _zero_init(s)
+        if ident:
+            for j in range(i + 1, len(out)):
+                if not _mentions(out[j], ident):
+                    continue
+                c = _self_add(out[j], ident)
+                if c is not None:
+                    out[j].value = c
+                    del out[i]
+                    i -= 1
+                break
+        i += 1
+    return out
+
+
+def _zero_init(s):
+    if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+            and isinstance(s.value, gast.Constant) and s.value.value == 0.0 \
+            and type(s.value.value) is float:
+        return s.targets[0].id
+    return None
+
+
+def _self_add(s, ident):
+    if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+            and s.targets[0].id == ident and isinstance(s.value, gast.BinOp) \
+            and isinstance(s.value.op, gast.Add) and isinstance(s.value.left, gast.Name) \
+            and s.value.left.id == ident and not _mentions(s.value.right, ident):
+        return s.value.right
+    return None
+
+
+def _pure_value(value):
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Subscript)):
+        return all(_pure_call(c) for c in gast.walk(value) if isinstance(c, gast.Call))
+    if isinstance(value, gast.Call):
+        return all(_pure_call(c) for c in gast.walk(value) if isinstance(c, gast.Call))
+    return False
+
+
+def _count_names(stmts):
+    loads, stores = {}, {}
+    for node in gast.walk(gast.Module(body=stmts, type_ignores=[])):
+        if isinstance(node, gast.Name):
+            table = loads if isinstance(node.ctx, gast.Load) else stores
+            table[node.id] = table.get(node.id, 0) + 1
+    return loads, stores
+
+
+def inline_temps(stmts, temps):
+    """Fold each single-use temporary back into the one expression that reads it.
+
+    Only temporaries adjoint introduced, assigned once, read once, later in
+    the same block and outside nested blocks, with nothing in between
+    changing what their value reads.
+    """
+    loads, stores = _count_names(stmts)
+    return _inline_block(stmts, temps, loads, stores)
+
+
+def _inline_block(stmts, temps, loads, stores):
+    out = list(stmts)
+    i = 0
+    while i < len(out):
+        s = out[i]
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                setattr(s, field, _inline_block(getattr(s, field), temps, loads, stores) or [gast.Pass()])
+        target = s.targets[0] if isinstance(s, gast.Assign) else None
+        if isinstance(target, gast.Name) and target.id in temps and loads.get(target.id) == 1 \
+                and stores.get(target.id) == 1 and _pure_value(s.value) \
+                and _inline_into(out, i, target.id, s.value):
+            del out[i]
+            continue
+        i += 1
+    return out
+
+
+def _inline_into(stmts, i, ident, value):
+    reads = loaded_names(value)
+    for j in range(i + 1, len(stmts)):
+        s = stmts[j]
+        if _header_mentions(s, ident):
+            _substitute(s, ident, value)
+            return True
+        if _mentions(s, ident) or _changed_names(s) & reads:
+            return False
+    return False
+
+
+def _header_mentions(s, ident):
+    """Whether ``ident`` is read by ``s`` itself, not by a block nested in it."""
+    if isinstance(s, (gast.If, gast.While)):
+        return _mentions(s.test, ident)
+    if isinstance(s, gast.For):
+        return _mentions(s.iter, ident)
+    return _mentions(s, ident)
+
+
+class _Replace(gast.NodeTransformer):
+    def __init__(self, ident, value):
+        self.ident, self.value = ident, value
+
+    def visit_Name(self, node):
+        if node.id == self.ident and isinstance(node.ctx, gast.Load):
+            return self.value
+        return node
+
+
+def _substitute(s, ident, value):
+    replacer = _Replace(ident, value)
+    if isinstance(s, (gast.If, gast.While)):
+        s.test = replacer.visit(s.test)
+    elif isinstance(s, gast.For):
+        s.iter = replacer.visit(s.iter)
+    else:
+        replacer.visit(s)

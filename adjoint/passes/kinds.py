@@ -1,0 +1,127 @@
+"""Rank inference from the arguments of the first call.
+
+Contract: accepts a normalised body and the ranks (``ndim``) of the
+parameters as seen in a call (``None`` when unknown: containers, arrays whose
+rank may change). Returns, for every name it can prove it for, the rank of the
+value the name holds; a name gets a rank only when all its bindings agree.
+
+The reverse pass uses it for one thing: between two rank-0 values nothing
+broadcasts, so ``unbroadcast`` (and the tape entries kept only to know a
+shape) disappear from scalar code such as recurrences. Derivatives are
+compiled per tuple of argument ranks, so a call with other ranks gets code of
+its own.
+"""
+from __future__ import annotations
+
+import math
+
+import gast
+import numpy as np
+
+from ..astutil import walk_stmts
+from ..rules import lookup
+
+_SCALAR_RESULT = {len, int, float, abs, min, max, round, bool}
+_FULL_REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std,
+                    np.var, np.linalg.norm, np.vdot, np.trace}
+
+
+_TOP = "top"  # not decided yet: optimistic, so loop-carried values can be proven
+
+
+def infer(body, param_ranks: dict, integers: set) -> dict:
+    bindings = {}
+    for s in walk_stmts(body):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            bindings.setdefault(s.targets[0].id, []).append(s.value)
+        elif isinstance(s, gast.For):
+            bindings.setdefault(s.target.id, []).append(gast.Constant(value=0, kind=None))
+    state = {ident: _TOP for ident in bindings}
+    state.update(param_ranks)
+    changed = True
+    while changed:
+        changed = False
+        for ident, values in bindings.items():
+            if ident in param_ranks or state[ident] is None:
+                continue
+            new = _join([_rank(v, state, integers) for v in values])
+            if new != state[ident]:
+                state[ident] = new
+                changed = True
+    return {k: v for k, v in state.items() if isinstance(v, int)}
+
+
+def _join(found):
+    found = [f for f in found if f is not _TOP]
+    if not found:
+        return _TOP
+    if None in found or len(set(found)) > 1:
+        return None
+    return found[0]
+
+
+def _rank(v, ranks, integers=frozenset()):
+    if isinstance(v, gast.Constant):
+        return 0 if isinstance(v.value, (int, float, complex, bool)) else None
+    if isinstance(v, gast.Name):
+        return ranks.get(v.id)
+    if isinstance(v, gast.BinOp) and not isinstance(v.op, gast.MatMult):
+        return _broadcast([v.left, v.right], ranks, integers)
+    if isinstance(v, gast.UnaryOp):
+        return _rank(v.operand, ranks, integers)
+    if isinstance(v, gast.Compare):
+        return _broadcast([v.left] + v.comparators, ranks, integers)
+    if isinstance(v, gast.Subscript):
+        return _subscript(v, ranks, integers)
+    if isinstance(v, gast.Call):
+        return _call(v, ranks, integers)
+    return None
+
+
+def _broadcast(nodes, ranks, integers):
+    found = [_rank(n, ranks, integers) for n in nodes]
+    if None in found:
+        return None
+    known = [f for f in found if f is not _TOP]
+    return max(known) if known else _TOP
+
+
+def _subscript(v, ranks, integers):
+    base = ranks.get(v.value.id) if isinstance(v.value, gast.Name) else None
+    if base is None or base is _TOP:
+        return base
+    parts = v.slice.elts if isinstance(v.slice, gast.Tuple) else [v.slice]
+    if all(_is_int(p, integers) for p in parts) and len(parts) <= base:
+        return base - len(parts)
+    return None
+
+
+def _is_int(node, integers):
+    if isinstance(node, gast.Constant):
+        return type(node.value) is int
+    return isinstance(node, gast.Name) and node.id in integers
+
+
+def _call(v, ranks, integers):
+    fn = getattr(v, "callee", None)
+    if fn in _SCALAR_RESULT:
+        return 0
+    if fn in _FULL_REDUCTIONS and len(v.args) == 1 and not v.keywords:
+        return 0
+    rule = lookup(fn)
+    if rule is not None and rule.kind in ("elementwise", "zero") and not v.keywords:
+        return _broadcast(v.args, ranks, integers)
+    if fn is not None and getattr(fn, "__module__", None) == "math" or \
+            (fn is not None and fn in vars(math).values()):
+        return 0
+    return None
+
+
+def argument_rank(value):
+    """The rank adjoint compiles for: 0 for numbers, ndim for arrays, None otherwise."""
+    kind = type(value)
+    if kind is float or kind is int or kind is np.float64 or kind is np.float32 or kind is complex:
+        return 0
+    if kind is np.ndarray:
+        return value.ndim
+    return None
