@@ -14,6 +14,7 @@ equivalent statements with
 """
 from __future__ import annotations
 
+import copy
 import operator
 
 import gast
@@ -169,7 +170,6 @@ def unused_loop_targets(stmts):
 
 
 def _clone_list(stmts):
-    import copy
     return copy.deepcopy(stmts)
 
 
@@ -292,16 +292,39 @@ def _inline_block(stmts, temps, loads, stores):
     return out
 
 
+MAX_LINE = 88  # inlining never makes a generated line longer than this
+
+
 def _inline_into(stmts, i, ident, value):
     reads = loaded_names(value)
     for j in range(i + 1, len(stmts)):
         s = stmts[j]
         if _header_mentions(s, ident):
-            _substitute(s, ident, value)
+            if not ident.endswith("_bar") and _assigns_adjoint(s):
+                return False  # keep the forward sweep's values visible in the backward sweep
+            candidate = copy.deepcopy(s)
+            _substitute(candidate, ident, value)
+            if len(_header_source(candidate)) > MAX_LINE:
+                return False
+            stmts[j] = candidate
             return True
         if _mentions(s, ident) or _changed_names(s) & reads:
             return False
     return False
+
+
+def _assigns_adjoint(s):
+    return any(isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id.endswith("_bar")
+               for n in gast.walk(s))
+
+
+def _header_source(s):
+    from ..emit import expr_source
+    if isinstance(s, (gast.If, gast.While)):
+        return "if " + expr_source(s.test)
+    if isinstance(s, gast.For):
+        return "for _ in " + expr_source(s.iter)
+    return expr_source(s)
 
 
 def _header_mentions(s, ident):
