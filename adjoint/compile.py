@@ -265,7 +265,9 @@ class _FunctionTransform:
     def _add(self, fname, params, body, doc):
         temps = self.namer.generated | {reverse.bar(t) for t in self.namer.generated}
         body = simplify.zero_then_add(body)
+        body = simplify.propagate_copies(body, temps - set(params))
         body = simplify.inline_temps(body, temps - set(params))
+        body, _ = simplify.dce(body, set())
         simplify.unused_loop_targets(body)
         self.program.functions.append(Function(
             fname, params, body, self.parsed.filename, doc, self.fn.__globals__,

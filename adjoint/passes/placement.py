@@ -14,6 +14,7 @@ import gast
 
 from ..astutil import loaded_names, quote, quote_expr
 from .reverse import bar, tape
+from .simplify import fold_constants
 
 
 def _markers(stmts):
@@ -90,7 +91,7 @@ class Resolver:
                 return quote("x_bar = c", line, x_bar=bar(v), c=m.value)
             if v in self.dense:
                 return quote("x_bar += c", line, x_bar=bar(v), c=m.value)
-            return quote("x_bar = x_bar + c", line, x_bar=bar(v), c=m.value)
+            return [fold_constants(s) for s in quote("x_bar = x_bar + c", line, x_bar=bar(v), c=m.value)]
         if kind == "init":
             if v in self.dense:
                 return quote("x_bar = zeros_like(x)", line, x_bar=bar(v), x=v)

@@ -45,6 +45,8 @@ class _Folder(gast.NodeTransformer):
         if rc and op is gast.Sub and right.value < 0:
             node.op = gast.Add()
             node.right = gast.Constant(value=-right.value, kind=None)
+        if op is gast.Add and isinstance(right, gast.UnaryOp) and isinstance(right.op, gast.USub):
+            node.op, node.right = gast.Sub(), right.operand
         return node
 
     def visit_UnaryOp(self, node):
@@ -247,7 +249,7 @@ def _self_add(s, ident):
 
 
 def _pure_value(value):
-    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Subscript)):
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Subscript, gast.Attribute)):
         return all(_pure_call(c) for c in gast.walk(value) if isinstance(c, gast.Call))
     if isinstance(value, gast.Call):
         return all(_pure_call(c) for c in gast.walk(value) if isinstance(c, gast.Call))
@@ -354,3 +356,56 @@ def _substitute(s, ident, value):
         s.iter = replacer.visit(s.iter)
     else:
         replacer.visit(s)
+
+
+def propagate_copies(stmts, temps):
+    """Replace a temporary ``a`` bound by the copy ``a = b`` with ``b`` wherever ``b`` still holds.
+
+    Applies when ``a`` is bound once and ``b`` is not rebound before the last
+    statement of the block that reads ``a``.
+    """
+    _, stores = _count_names(stmts)
+    return _propagate_block(stmts, temps, stores)
+
+
+def _propagate_block(stmts, temps, stores):
+    out = list(stmts)
+    i = 0
+    while i < len(out):
+        s = out[i]
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                setattr(s, field, _propagate_block(getattr(s, field), temps, stores) or [gast.Pass()])
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+                and isinstance(s.value, gast.Name) and s.targets[0].id in temps \
+                and stores.get(s.targets[0].id) == 1 and _copy_holds(out, i):
+            del out[i]
+            continue
+        i += 1
+    return out
+
+
+def _copy_holds(stmts, i):
+    a, b = stmts[i].targets[0].id, stmts[i].value.id
+    users = [j for j in range(i + 1, len(stmts)) if _mentions(stmts[j], a)]
+    if not users:
+        return True
+    for j in range(i + 1, users[-1] + 1):
+        changed = _changed_names(stmts[j])
+        if b in changed and not (j == users[-1] and _only_own_target(stmts[j], b)):
+            return False
+    replacer = _Replace(a, gast.Name(id=b, ctx=gast.Load(), annotation=None, type_comment=None))
+    for j in users:
+        replacer.visit(stmts[j])
+    for j in users:
+        t = stmts[j]
+        if isinstance(t, gast.Assign) and isinstance(t.value, gast.Name) \
+                and isinstance(t.targets[0], gast.Name) and t.targets[0].id == t.value.id:
+            stmts[j] = gast.Pass()  # b = b after propagation
+    return True
+
+
+def _only_own_target(stmt, ident):
+    """A simple statement that rebinds ``ident`` only as its target (reads happen first)."""
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+        and stmt.targets[0].id == ident
