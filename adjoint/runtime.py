@@ -129,6 +129,9 @@ def astype(x, dtype):
 
 def unit_seed(y):
     """The seed 1 of a scalar output; refuses an output that is not a scalar."""
+    kind = type(y)
+    if kind is float or kind is np.float64:
+        return 1.0
     if np.ndim(y) != 0:
         raise NonScalarOutputError(
             f"grad needs a function that returns a scalar, but it returned shape {np.shape(y)}; "
@@ -191,6 +194,10 @@ def _has_int_array(index):
 
 def grad_like(x_bar, x):
     """The gradient as the user expects it: ``x``'s structure, shape and dtype."""
+    if type(x) is float:
+        kind = type(x_bar)
+        if kind is float or kind is np.float64:
+            return float(x_bar)
     if isinstance(x, dict):
         bar = x_bar if isinstance(x_bar, dict) else {}
         return {k: grad_like(bar.get(k, 0.0), v) for k, v in x.items()}
