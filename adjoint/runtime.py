@@ -248,3 +248,839 @@ class AdjointDict(dict):
         return AdjointDict(self).__iadd__(other)
 
     __radd__ = __add__
+
+
+# =============================================================================
+# NumPy coverage helpers (issue 3): what the rules in elementwise.py,
+# reductions.py, shapes.py, linalg.py and builtins.py call. Each helper is the
+# derivative of one NumPy function, written once here so that rule templates
+# stay one readable line.
+#
+# Complex numbers follow PyTorch's convention for real-valued losses: the
+# gradient of L with respect to z = x + iy is dL/dx + i dL/dy (the direction of
+# steepest ascent), so for a holomorphic f the adjoint is g * conj(f'(z)).
+# =============================================================================
+import math as _math
+import string as _string
+
+__all__ += [
+    "LN2", "LN10", "conj", "mT", "mH", "safe_div", "safe_log", "log_base", "clip_grad",
+    "imag_grad", "angle_grad", "pick_grad", "sum_grad", "prod_grad", "prod_jvp",
+    "cumsum_grad", "cumprod_grad", "cumprod_jvp", "average_grad", "diagonal_grad",
+    "trace_grad", "norm_grad", "norm_jvp", "unconcatenate", "unstack", "unsplit",
+    "tile_grad", "repeat_grad", "pad_grad", "diag_grad", "take_grad", "take_along_axis_grad",
+    "sort_grad", "sort_jvp", "einsum_grad", "tensordot_grad", "inner_grad", "kron_grad",
+    "solve_grad", "det_grad", "cholesky_grad", "cholesky_jvp", "eigh_grad", "eigh_jvp",
+    "qr_grad", "qr_jvp", "svd_grad", "svd_jvp", "pinv_grad", "pinv_jvp", "lstsq_grad",
+    "lstsq_jvp", "matrix_power_grad", "matrix_power_jvp",
+]
+
+LN2 = _math.log(2.0)
+LN10 = _math.log(10.0)
+
+
+def conj(x):
+    """Complex conjugate; real values (and their dtype) pass through unchanged."""
+    return np.conj(x) if np.iscomplexobj(x) else x
+
+
+def mT(x):
+    """Matrix transpose of the last two axes."""
+    return np.swapaxes(x, -1, -2)
+
+
+def mH(x):
+    """Conjugate transpose of the last two axes."""
+    return conj(np.swapaxes(x, -1, -2))
+
+
+def safe_div(a, b):
+    """``a / b`` with 0 where ``b == 0`` (the subgradient chosen at 0/0 kinks)."""
+    zero = np.equal(b, 0)
+    return np.where(zero, 0, a / np.where(zero, 1, b))
+
+
+def safe_log(x):
+    """``log(x)`` with 0 at ``x == 0``: the y-partial of ``x ** y`` is 0 where x is 0."""
+    return np.log(np.where(np.equal(x, 0), 1, x))
+
+
+def log_base(base):
+    """The natural log of a logarithm's base (1 for ``math.log(x)``, which has none)."""
+    return 1.0 if base is None else _math.log(base)
+
+
+def _shared(g, x, chosen, other):
+    """``g`` where ``x`` was chosen, halved where ``x`` ties ``other``."""
+    return np.where(np.equal(x, other), g / 2, g * chosen)
+
+
+def clip_grad(g, x, lo=None, hi=None, lo_kw=None, hi_kw=None):
+    """The share of ``g`` that reaches ``x`` in ``clip(., lo, hi)``.
+
+    ``x`` gets ``g`` strictly between the bounds and half of it where it equals
+    a bound (``clip`` is ``minimum(maximum(x, lo), hi)`` and ties split ``g``
+    equally); ``None`` is no bound. Bounds use the same helper: ``lo`` gets
+    ``clip_grad(g, lo, x)`` and ``hi`` gets ``clip_grad(g, hi, None, x)``.
+    """
+    lo = lo_kw if lo is None else lo
+    hi = hi_kw if hi is None else hi
+    inside = np.ones(np.shape(x), dtype=bool)
+    tie = np.zeros(np.shape(x), dtype=bool)
+    if lo is not None:
+        inside = inside & np.greater(x, lo)
+        tie = tie | np.equal(x, lo)
+    if hi is not None:
+        inside = inside & np.less(x, hi)
+        tie = tie | np.equal(x, hi)
+    return np.where(tie, g / 2, g * inside)
+
+
+def imag_grad(g, x):
+    """Adjoint of ``np.imag(x)``: ``i g`` for complex ``x``, nothing for real ``x``."""
+    return 1j * np.real(g) if np.iscomplexobj(x) else 0 * np.real(g)
+
+
+def angle_grad(g, z, deg=False):
+    """Adjoint of ``np.angle(z)``: ``i g z / |z|^2`` (0 at ``z == 0`` and for real ``z``)."""
+    if not np.iscomplexobj(z):
+        return 0 * np.real(g)
+    scale = 180 / _math.pi if deg else 1
+    return 1j * np.real(g) * scale * safe_div(z, np.abs(z) ** 2)
+
+
+def pick_grad(g, ans, x, other=None):
+    """Adjoint of the built-in ``max``/``min`` for ``x``: ``max(x, other)``, or ``max(x)``.
+
+    With two arguments the chosen one gets ``g`` (ties split it); with one
+    iterable ``g`` is shared among the entries equal to the result.
+    """
+    if other is not None:
+        return _shared(g, x, np.equal(x, ans), other)
+    if isinstance(x, np.ndarray):
+        hit = x == ans
+        return g * hit / np.sum(hit, axis=0)
+    hits = [v == ans for v in x]
+    return AdjointList(g / sum(hits) if h else 0.0 for h in hits)
+
+
+def sum_grad(g, x):
+    """Adjoint of the built-in ``sum(x)``: every item of ``x`` gets ``g``."""
+    if isinstance(x, np.ndarray):
+        return np.broadcast_to(g, x.shape)
+    return AdjointList(g for _ in x)
+
+
+# -- reductions -----------------------------------------------------------------------
+def _axes(x, axis):
+    nd = np.ndim(x)
+    if axis is None:
+        return tuple(range(nd))
+    return tuple(sorted(a % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)))
+
+
+def _to_last(x, axes):
+    """``x`` with ``axes`` moved to the end and merged into one; and the undo."""
+    x = np.asarray(x)
+    rest = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, rest + list(axes))
+    shape = moved.shape
+
+    def undo(y):
+        return np.transpose(np.reshape(y, shape), np.argsort(rest + list(axes)))
+    return np.reshape(moved, shape[:len(rest)] + (-1,)), undo
+
+
+def _exclusive_cumprod(x, reverse=False):
+    """Products of the entries before each one along the last axis (after, if ``reverse``)."""
+    if reverse:
+        return _exclusive_cumprod(x[..., ::-1])[..., ::-1]
+    ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    return np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+
+
+def prod_grad(g, a, axis=None, keepdims=False):
+    """Adjoint of ``np.prod``: ``g`` times the product of the other entries (exact at zeros)."""
+    a = np.asarray(a)
+    axes = _axes(a, axis)
+    flat, undo = _to_last(a, axes)
+    others = _exclusive_cumprod(flat) * _exclusive_cumprod(flat, reverse=True)
+    return unreduce(g, a, axis, keepdims) * conj(undo(others))
+
+
+def prod_jvp(t, a, axis=None, keepdims=False):
+    """Tangent of ``np.prod(a)`` along ``t``."""
+    a = np.asarray(a)
+    axes = _axes(a, axis)
+    flat, undo = _to_last(a, axes)
+    others = undo(_exclusive_cumprod(flat) * _exclusive_cumprod(flat, reverse=True))
+    return np.sum(others * t, axis=axis, keepdims=keepdims)
+
+
+def _along(x, axis):
+    """``x`` flattened when ``axis`` is None (as cumsum does), and that axis."""
+    return (np.ravel(x), 0) if axis is None else (np.asarray(x), axis)
+
+
+def cumsum_grad(g, a, axis=None):
+    """Adjoint of ``np.cumsum``: the reversed cumulative sum of ``g``."""
+    g, ax = _along(g, axis)
+    out = np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax)
+    return np.reshape(out, np.shape(a))
+
+
+def cumprod_grad(g, a, ans, axis=None):
+    """Adjoint of ``np.cumprod`` (exact where ``a`` has zeros, by a backward recurrence)."""
+    g, ax = _along(g, axis)
+    x, _ = _along(a, axis)
+    p, _ = _along(ans, axis)
+    if np.all(x != 0):
+        out = np.flip(np.cumsum(np.flip(g * conj(p), ax), axis=ax), ax) / conj(x)
+        return np.reshape(out, np.shape(a))
+    g, x = np.moveaxis(g, ax, -1), conj(np.moveaxis(x, ax, -1))
+    before = _exclusive_cumprod(x)
+    acc = np.zeros_like(g[..., 0])
+    out = np.zeros_like(g)
+    for i in range(g.shape[-1] - 1, -1, -1):
+        acc = g[..., i] + (x[..., i + 1] * acc if i + 1 < g.shape[-1] else 0)
+        out[..., i] = before[..., i] * acc
+    return np.reshape(np.moveaxis(out, -1, ax), np.shape(a))
+
+
+def cumprod_jvp(t, a, ans, axis=None):
+    """Tangent of ``np.cumprod(a)`` along ``t``: the adjoint's transpose, built from ``ans``."""
+    t, ax = _along(t, axis)
+    x, _ = _along(a, axis)
+    x, t = np.moveaxis(x, ax, -1), np.moveaxis(t, ax, -1)
+    out = np.zeros(np.broadcast_shapes(x.shape, t.shape), dtype=np.result_type(x, t))
+    acc = np.zeros_like(out[..., 0])
+    before = _exclusive_cumprod(x)
+    for i in range(x.shape[-1]):
+        acc = acc * x[..., i] + before[..., i] * t[..., i]
+        out[..., i] = acc
+    return np.moveaxis(out, -1, ax)
+
+
+def _weights_like(weights, a, axis):
+    """``np.average``'s weights broadcast against ``a``, and the undo for their adjoint."""
+    w = np.asarray(weights)
+    if w.shape == np.shape(a):
+        return w, lambda gw: gw
+    ax = axis % np.ndim(a)
+    shape = [1] * np.ndim(a)
+    shape[ax] = w.shape[0]
+    others = tuple(i for i in range(np.ndim(a)) if i != ax)
+    return np.reshape(w, shape), lambda gw: np.sum(gw, axis=others)
+
+
+def average_grad(g, a, axis=None, weights=None, keepdims=False, wrt="a", ans=None):
+    """Adjoint of ``np.average`` for ``a`` or (``wrt='weights'``) its weights."""
+    g = unreduce(g, a, axis, keepdims)
+    if weights is None:
+        return g / count(a, axis)
+    w, undo = _weights_like(weights, a, axis)
+    total = np.sum(w, axis=axis, keepdims=True)
+    if wrt == "a":
+        return g * conj(w / total)
+    mean = unreduce(ans, a, axis, keepdims)
+    return undo(g * conj((a - mean) / total))
+
+
+def diagonal_grad(g, a, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``np.diagonal``: ``g`` placed on that diagonal of zeros shaped like ``a``."""
+    shape = np.shape(a)
+    nd = len(shape)
+    axis1, axis2 = axis1 % nd, axis2 % nd
+    rest = [i for i in range(nd) if i not in (axis1, axis2)]
+    inner = np.zeros([shape[i] for i in rest] + [shape[axis1], shape[axis2]], dtype=np.result_type(g))
+    mask = np.eye(shape[axis1], shape[axis2], k=offset, dtype=bool)
+    inner[..., mask] = g
+    return np.transpose(inner, np.argsort(rest + [axis1, axis2]))
+
+
+def trace_grad(g, a, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``np.trace``: ``g`` on every entry of that diagonal."""
+    n = np.diagonal(np.empty(np.shape(a), dtype=bool), offset, axis1, axis2).shape[-1]
+    g = np.broadcast_to(np.expand_dims(g, -1), np.shape(g) + (n,))
+    return diagonal_grad(g, a, offset, axis1, axis2)
+
+
+def _tie_share(x, ext, axis):
+    hit = x == ext
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def _norm_partial(x, ans, ord, axis):
+    """The derivative of ``np.linalg.norm(x, ord, axis, keepdims=True)`` with respect to x.
+
+    Subgradients: 0 where the norm is 0; ties of max/min entries share equally.
+    """
+    nrm = ans
+    mag = np.abs(x)
+    sign = np.sign(x)
+    if isinstance(axis, tuple) and len(axis) == 2:  # matrix norms
+        r, c = axis
+        if ord in (None, "fro"):
+            return safe_div(x, nrm)
+        if ord in (1, -1, np.inf, -np.inf):
+            over = r if ord in (1, -1) else c  # column sums reduce over rows
+            sums = np.sum(mag, axis=over, keepdims=True)
+            ext = np.max(sums) if ord > 0 else np.min(sums)
+            ext = (np.max if ord > 0 else np.min)(sums, axis=(r, c), keepdims=True)
+            return sign * _tie_share(sums, ext, (r, c))
+        if ord in (2, -2, "nuc"):
+            m = np.moveaxis(x, (r, c), (-2, -1))
+            u, s, vh = np.linalg.svd(m, full_matrices=False)
+            if ord == "nuc":
+                d = u @ vh
+            else:
+                k = 0 if ord == 2 else -1
+                d = u[..., :, k:k + 1 or None] @ vh[..., k:k + 1 or None, :]
+            return np.moveaxis(d, (-2, -1), (r, c))
+        raise ValueError(f"adjoint: no derivative for the matrix norm ord={ord!r}")
+    if ord is None or ord == 2:
+        return safe_div(x, nrm)
+    if ord == 1:
+        return sign
+    if ord in (np.inf, -np.inf):
+        return sign * _tie_share(mag, nrm, axis)
+    if ord == 0:
+        return np.zeros_like(mag)
+    return sign * safe_div(mag ** (ord - 1), nrm ** (ord - 1))
+
+
+def _norm_setup(x, ord, axis):
+    nd = np.ndim(x)
+    if axis is None:
+        axis = tuple(range(nd)) if nd == 2 and ord is not None else None
+        if ord is None:
+            axis = tuple(range(nd))
+            return axis, None if nd != 2 else None
+    axis = (axis,) if np.ndim(axis) == 0 else tuple(a % nd for a in axis)
+    if len(axis) == 1:
+        axis = axis[0] % nd
+    return axis, ord
+
+
+def norm_grad(g, x, ans, ord=None, axis=None, keepdims=False):
+    """Adjoint of ``np.linalg.norm`` for vector and matrix norms (every ``ord`` NumPy has)."""
+    if ord is None:
+        axes = _axes(x, axis)  # the 2-norm of all entries (the Frobenius norm of a matrix)
+        nrm = unreduce(ans, x, axis, keepdims)
+        return unreduce(g, x, axis, keepdims) * safe_div(x, nrm)
+    if axis is None:
+        axis = tuple(range(np.ndim(x)))
+    axis = tuple(a % np.ndim(x) for a in axis) if np.ndim(axis) else (axis % np.ndim(x),)
+    nrm = unreduce(ans, x, axis, keepdims)
+    key = axis if len(axis) == 2 else axis[0]
+    return unreduce(g, x, axis, keepdims) * _norm_partial(x, nrm, ord, key)
+
+
+def norm_jvp(t, x, ans, ord=None, axis=None, keepdims=False):
+    """Tangent of ``np.linalg.norm`` along ``t`` (real part of the partial times ``t``)."""
+    partial = norm_grad(np.ones(np.shape(ans)), x, ans, ord, axis, keepdims)
+    axes = None if axis is None else axis
+    if ord is not None and axis is None:
+        axes = tuple(range(np.ndim(x)))
+    return np.sum(np.real(conj(partial) * t), axis=axes, keepdims=keepdims)
+
+
+# -- shapes ---------------------------------------------------------------------------
+def unconcatenate(g, arrays, axis=0, promote=None):
+    """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut back into the pieces.
+
+    ``promote`` is what the stacking function applied to each piece first
+    (``np.atleast_2d`` for ``vstack``); ``axis=None`` concatenated flattened pieces.
+    """
+    shapes = [np.shape(promote(x) if promote else x) for x in arrays]
+    if axis is None:
+        g, axis, sizes = np.ravel(g), 0, [int(np.prod(s)) for s in shapes]
+    else:
+        sizes = [s[axis] for s in shapes]
+    pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    out = [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
+    return np.stack(out) if isinstance(arrays, np.ndarray) else AdjointList(out)
+
+
+def unstack(g, arrays, axis=0):
+    """Adjoint of ``np.stack(arrays, axis)``: ``g`` split along ``axis``."""
+    g = np.moveaxis(g, axis, 0)
+    if isinstance(arrays, np.ndarray):
+        return g
+    return AdjointList(np.reshape(p, np.shape(x)) for p, x in zip(g, arrays))
+
+
+def unsplit(g, ans, axis=0):
+    """Adjoint of ``np.split``: the pieces' adjoints (0.0 where unused) joined along ``axis``."""
+    parts = [np.broadcast_to(gi, np.shape(p)) for gi, p in zip(g, ans)]
+    return np.concatenate(parts, axis=axis)
+
+
+def tile_grad(g, a, reps):
+    """Adjoint of ``np.tile``: the copies' adjoints summed."""
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    shape = np.shape(a)
+    nd = max(len(shape), len(reps))
+    shape_p = (1,) * (nd - len(shape)) + tuple(shape)
+    reps_p = (1,) * (nd - len(reps)) + reps
+    split = [n for pair in zip(reps_p, shape_p) for n in pair]
+    summed = np.sum(np.reshape(g, split), axis=tuple(range(0, 2 * nd, 2)))
+    return np.reshape(summed, shape)
+
+
+def repeat_grad(g, a, repeats, axis=None):
+    """Adjoint of ``np.repeat``: each entry's copies summed."""
+    x, ax = _along(a, axis)
+    n = x.shape[ax]
+    index = np.repeat(np.arange(n), repeats)
+    out = np.zeros((n,) + np.moveaxis(np.asarray(g), ax, 0).shape[1:], dtype=np.result_type(g))
+    np.add.at(out, index, np.moveaxis(np.asarray(g), ax, 0))
+    return np.reshape(np.moveaxis(out, 0, ax), np.shape(a))
+
+
+def pad_grad(g, array, pad_width, mode="constant"):
+    """Adjoint of ``np.pad`` for the modes that copy entries (constant, edge, reflect,
+    symmetric, wrap): every output entry's adjoint goes to the entry it copies."""
+    if mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
+        raise ValueError(f"adjoint: no derivative for np.pad with mode={mode!r}")
+    shape = np.shape(array)
+    index = np.arange(int(np.prod(shape))).reshape(shape)
+    kwargs = {"constant_values": -1} if mode == "constant" else {}
+    source = np.pad(index, pad_width, mode=mode, **kwargs).ravel()
+    keep = source >= 0
+    out = np.zeros(index.size, dtype=np.result_type(g))
+    np.add.at(out, source[keep], np.ravel(g)[keep])
+    return out.reshape(shape)
+
+
+def diag_grad(g, v, k=0):
+    """Adjoint of ``np.diag``: the diagonal of ``g`` (building) or ``g`` on a diagonal (reading)."""
+    if np.ndim(v) == 1:
+        return np.diagonal(g, k)
+    return diagonal_grad(g, v, k)
+
+
+def take_grad(g, a, indices, axis=None, mode="raise"):
+    """Adjoint of ``np.take``: ``g`` added back at ``indices`` (repeats accumulate)."""
+    x, ax = _along(a, axis)
+    n = x.shape[ax]
+    idx = np.asarray(indices)
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = np.clip(idx, 0, n - 1)
+    out = np.zeros(x.shape, dtype=np.result_type(g))
+    moved = np.moveaxis(out, ax, 0)
+    gm = np.moveaxis(np.asarray(g), list(range(ax, ax + idx.ndim)), list(range(idx.ndim)))
+    np.add.at(moved, idx, gm)
+    return np.reshape(out, np.shape(a))
+
+
+def take_along_axis_grad(g, arr, indices, axis=-1):
+    """Adjoint of ``np.take_along_axis``: ``g`` added back at ``indices``."""
+    if axis is None:
+        out = np.zeros(np.size(arr), dtype=np.result_type(g))
+        np.add.at(out, indices, g)
+        return np.reshape(out, np.shape(arr))
+    shape = np.shape(arr)
+    axis = axis % len(shape)
+    index = []
+    for d, n in enumerate(np.shape(indices)):
+        if d == axis:
+            index.append(indices)
+        else:
+            r = np.arange(n) if shape[d] != 1 else np.zeros(n, dtype=int)
+            index.append(np.reshape(r, [-1 if i == d else 1 for i in range(len(shape))]))
+    out = np.zeros(shape, dtype=np.result_type(g))
+    np.add.at(out, tuple(index), g)
+    return out
+
+
+def sort_grad(g, a, axis=-1):
+    """Adjoint of ``np.sort``: ``g`` sent back to where each sorted entry came from."""
+    x, ax = _along(a, axis)
+    order = np.argsort(x, axis=ax, kind="stable")
+    out = np.zeros(x.shape, dtype=np.result_type(g))
+    np.put_along_axis(out, order, g, axis=ax)
+    return np.reshape(out, np.shape(a))
+
+
+def sort_jvp(t, a, axis=-1):
+    """Tangent of ``np.sort``: ``t`` permuted like ``a``."""
+    x, ax = _along(a, axis)
+    t, _ = _along(np.broadcast_to(t, np.shape(a)), axis)
+    return np.take_along_axis(t, np.argsort(x, axis=ax, kind="stable"), axis=ax)
+
+
+# -- contractions ---------------------------------------------------------------------
+def _einsum_spec(subscripts, shapes):
+    """Explicit form of ``subscripts``: one letter string per operand (ellipses spelled
+    out) and the output's letters."""
+    spec = subscripts.replace(" ", "")
+    ins, out = spec.split("->") if "->" in spec else (spec, None)
+    ins = ins.split(",")
+    spare = [c for c in _string.ascii_letters if c not in spec]
+    n_ell = max([len(shape) - len(s.replace("...", "")) for s, shape in zip(ins, shapes)
+                 if "..." in s] or [0])
+    ell = "".join(spare[:n_ell])
+    full = []
+    for s, shape in zip(ins, shapes):
+        if "..." in s:
+            k = len(shape) - len(s.replace("...", ""))
+            s = s.replace("...", ell[n_ell - k:])
+        full.append(s)
+    if out is None:
+        letters = "".join(ins).replace(".", "")
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    else:
+        out = out.replace("...", ell)
+    return full, out
+
+
+def einsum_grad(g, k, subscripts, *operands):
+    """Adjoint of ``np.einsum(subscripts, *operands)`` for operand ``k``.
+
+    The adjoint contracts ``g`` with the other operands (conjugated), then
+    spreads it over letters only operand k had, sums broadcast axes, and puts
+    repeated letters (``'ii->i'``) back on their diagonal.
+    """
+    ops = [o for o in operands if o is not None]
+    ins, out = _einsum_spec(subscripts, [np.shape(o) for o in ops])
+    x, sub = ops[k], ins[k]
+    sizes = {}
+    for s, o in zip(ins, ops):
+        for c, n in zip(s, np.shape(o)):
+            sizes[c] = max(sizes.get(c, 1), n)
+    unique = "".join(dict.fromkeys(sub))
+    others = [(s, conj(o)) for i, (s, o) in enumerate(zip(ins, ops)) if i != k]
+    known = set(out).union(*[set(s) for s, _ in others])
+    target = "".join(c for c in unique if c in known)
+    g = np.broadcast_to(g, [sizes[c] for c in out])
+    spec = ",".join([out] + [s for s, _ in others]) + "->" + target
+    r = np.einsum(spec, g, *[o for _, o in others], optimize=len(ops) > 2)
+    r = np.reshape(r, [sizes[c] if c in target else 1 for c in unique])
+    dims = [np.shape(x)[sub.index(c)] for c in unique]
+    summed = tuple(i for i, (n, d) in enumerate(zip(r.shape, dims)) if d == 1 and n != 1)
+    if summed:
+        r = np.sum(r, axis=summed, keepdims=True)
+    r = np.broadcast_to(r, dims)
+    if len(unique) == len(sub):
+        return np.transpose(r, [unique.index(c) for c in sub]) if unique != sub else r
+    full = np.zeros(np.shape(x), dtype=r.dtype)
+    np.einsum(f"{sub}->{unique}", full)[...] = r  # a writeable view of the diagonal
+    return full
+
+
+def _tensordot_subscripts(na, nb, axes):
+    if np.ndim(axes) == 0:
+        axes = (list(range(na - axes, na)), list(range(axes)))
+    a_ax, b_ax = ([axes[0]] if np.ndim(axes[0]) == 0 else list(axes[0]),
+                  [axes[1]] if np.ndim(axes[1]) == 0 else list(axes[1]))
+    a_ax, b_ax = [i % na for i in a_ax], [i % nb for i in b_ax]
+    letters = iter(_string.ascii_letters)
+    sa = [next(letters) for _ in range(na)]
+    sb = [next(letters) for _ in range(nb)]
+    for i, j in zip(a_ax, b_ax):
+        sb[j] = sa[i]
+    out = [c for i, c in enumerate(sa) if i not in a_ax] + [c for j, c in enumerate(sb) if j not in b_ax]
+    return f"{''.join(sa)},{''.join(sb)}->{''.join(out)}"
+
+
+def tensordot_grad(g, k, a, b, axes=2):
+    """Adjoint of ``np.tensordot(a, b, axes)`` for operand ``k`` (0 or 1), as an einsum."""
+    return einsum_grad(g, k, _tensordot_subscripts(np.ndim(a), np.ndim(b), axes), a, b)
+
+
+def inner_grad(g, k, a, b):
+    """Adjoint of ``np.inner(a, b)``: a contraction over both last axes."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 0 or nb == 0:
+        return tensordot_grad(g, k, a, b, 0)
+    return tensordot_grad(g, k, a, b, ([na - 1], [nb - 1]))
+
+
+def kron_grad(g, k, a, b):
+    """Adjoint of ``np.kron(a, b)`` for operand ``k``: ``g`` viewed as blocks, contracted."""
+    nd = max(np.ndim(a), np.ndim(b))
+    sa = (1,) * (nd - np.ndim(a)) + np.shape(a)
+    sb = (1,) * (nd - np.ndim(b)) + np.shape(b)
+    blocks = np.reshape(g, [n for pair in zip(sa, sb) for n in pair])
+    la, lb = _string.ascii_letters[:nd], _string.ascii_letters[nd:2 * nd]
+    spec = "".join(x + y for x, y in zip(la, lb))
+    if k == 0:
+        r = np.einsum(f"{spec},{lb}->{la}", blocks, conj(np.reshape(b, sb)))
+        return np.reshape(r, np.shape(a))
+    r = np.einsum(f"{spec},{la}->{lb}", blocks, conj(np.reshape(a, sa)))
+    return np.reshape(r, np.shape(b))
+
+
+# -- linear algebra -------------------------------------------------------------------
+def _column(v):
+    return v[..., :, None]
+
+
+def solve_grad(g, a, b, ans, wrt="b"):
+    """Adjoint of ``x = np.linalg.solve(a, b)``: ``b`` gets ``solve(a^H, g)``, ``a`` gets
+    ``-b_bar x^H``. A 1-D ``b`` is a vector (NumPy 2 semantics)."""
+    vector = np.ndim(b) == 1
+    gb = np.linalg.solve(mH(a), g)
+    if wrt == "b":
+        return unbroadcast(gb, b)
+    if vector:
+        return unbroadcast(-_column(gb) * conj(ans)[..., None, :], a)
+    return unbroadcast(-gb @ mH(ans), a)
+
+
+def det_grad(g, a, ans):
+    """Adjoint of ``np.linalg.det``: ``g conj(det a) inv(a)^H`` (needs an invertible ``a``)."""
+    return np.expand_dims(g * conj(ans), (-2, -1)) * mH(np.linalg.inv(a))
+
+
+def _lower_read(full, UPLO="L"):
+    """The adjoint of a Hermitian matrix mapped onto the triangle LAPACK reads.
+
+    NumPy's ``eigh``/``cholesky`` read one triangle of their argument (the other
+    is implied), so the derivative of what they compute is this one.
+    """
+    n = full.shape[-1]
+    strict = np.tril(np.ones((n, n), dtype=bool), -1) if UPLO == "L" else \
+        np.triu(np.ones((n, n), dtype=bool), 1)
+    diag = np.eye(n, dtype=bool)
+    return np.where(diag, np.real(full), 0) + np.where(strict, full + mH(full), 0)
+
+
+def _hermitian_from(t, UPLO="L"):
+    """The Hermitian matrix LAPACK sees when it reads triangle ``UPLO`` of ``t``."""
+    low = np.tril(t, -1) if UPLO == "L" else np.triu(t, 1)
+    diag = np.real(np.diagonal(t, 0, -2, -1))
+    return low + mH(low) + diag[..., None] * np.eye(t.shape[-1], dtype=diag.dtype)
+
+
+def _phi(x):
+    """Lower triangle with the diagonal halved."""
+    n = x.shape[-1]
+    return np.tril(x) - np.eye(n, dtype=bool) * (np.diagonal(x, 0, -2, -1)[..., None, :] / 2)
+
+
+def cholesky_grad(g, ans, upper=False):
+    """Adjoint of ``np.linalg.cholesky`` (Murray 2016), mapped onto the triangle NumPy reads."""
+    L, gL = (mH(ans), mH(g)) if upper else (ans, g)
+    inv_l = np.linalg.inv(L)
+    s = mH(inv_l) @ _phi(mH(L) @ gL) @ inv_l
+    return _lower_read((s + mH(s)) / 2, "U" if upper else "L")
+
+
+def cholesky_jvp(t, ans, upper=False):
+    """Tangent of ``np.linalg.cholesky``: ``L phi(L^-1 T L^-H)``."""
+    L = mH(ans) if upper else ans
+    inv_l = np.linalg.inv(L)
+    dl = L @ _phi(inv_l @ _hermitian_from(t, "U" if upper else "L") @ mH(inv_l))
+    return mH(dl) if upper else dl
+
+
+def _eig_gaps(w):
+    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it."""
+    gap = w[..., None, :] - w[..., :, None]
+    eye = np.eye(w.shape[-1], dtype=bool)
+    return np.where(eye, 0, 1 / np.where(eye, 1, gap))
+
+
+def eigh_grad(g, a, ans, UPLO="L"):
+    """Adjoint of ``np.linalg.eigh`` (or ``eigvalsh`` when ``ans`` is the eigenvalues).
+
+    ``V (diag(g_w) + F o (V^H g_V)) V^H`` with ``F`` the inverse eigenvalue gaps;
+    the eigenvector term is skipped when the eigenvectors' adjoint is zero, so
+    repeated eigenvalues are fine for losses of eigenvalues only.
+    """
+    if isinstance(ans, np.ndarray):  # eigvalsh
+        (w, v), (gw, gv) = np.linalg.eigh(a, UPLO), (g, 0.0)
+    else:
+        (w, v), (gw, gv) = ans, g
+    mid = np.eye(w.shape[-1]) * np.expand_dims(np.broadcast_to(gw, w.shape), -2)
+    if np.any(gv):
+        mid = mid + _eig_gaps(w) * (mH(v) @ gv)
+    return _lower_read(v @ mid @ mH(v), UPLO).astype(np.result_type(v, mid), copy=False)
+
+
+def eigh_jvp(t, a, ans, UPLO="L"):
+    """Tangent of ``np.linalg.eigh``: ``(diag(V^H T V), V (F o V^H T V))``."""
+    w, v = ans if not isinstance(ans, np.ndarray) else np.linalg.eigh(a, UPLO)
+    m = mH(v) @ _hermitian_from(t, UPLO) @ v
+    dw = np.real(np.diagonal(m, 0, -2, -1))
+    if isinstance(ans, np.ndarray):
+        return dw
+    return dw, v @ (-_eig_gaps(w) * m)
+
+
+def _entry(g, like):
+    """One output's adjoint as an array (``0.0`` for an unused output)."""
+    return np.broadcast_to(g, np.shape(like))
+
+
+def _copyltu(m):
+    low = np.tril(m, -1)
+    return low + mH(low) + np.real(np.diagonal(m, 0, -2, -1))[..., None] * np.eye(m.shape[-1])
+
+
+def _qr_tall_grad(q, r, gq, gr):
+    m = r @ mH(gr) - mH(gq) @ q
+    rhs = gq + q @ _copyltu(m)
+    return mH(np.linalg.solve(r, mH(rhs)))
+
+
+def qr_grad(g, a, ans, mode="reduced"):
+    """Adjoint of ``np.linalg.qr`` (reduced, or ``'r'``) for real and complex inputs with a
+    full-rank leading block (Liao et al. 2019)."""
+    if mode == "r":
+        q, r = np.linalg.qr(a)
+        gq, gr = 0.0, g
+    elif mode == "reduced" or (mode == "complete" and a.shape[-2] <= a.shape[-1]):
+        (q, r), (gq, gr) = ans, g
+    else:
+        raise ValueError(f"adjoint: no derivative for np.linalg.qr with mode={mode!r}")
+    gq, gr = _entry(gq, q), _entry(gr, r)
+    m, n = a.shape[-2:]
+    if m >= n:
+        return _qr_tall_grad(q, r, gq, gr)
+    y, u, v, gu, gv = a[..., m:], r[..., :m], r[..., m:], gr[..., :m], gr[..., m:]
+    gx = _qr_tall_grad(q, u, gq + y @ mH(gv), gu)
+    return np.concatenate([gx, q @ gv], axis=-1)
+
+
+def qr_jvp(t, a, ans, mode="reduced"):
+    """Tangent of ``np.linalg.qr`` (reduced, tall ``a``): ``dR = C R``, ``dQ = dA R^-1 - Q C``."""
+    q, r = ans if mode != "r" else np.linalg.qr(a)
+    if a.shape[-2] < a.shape[-1]:
+        raise ValueError("adjoint: forward-mode qr needs a matrix with at least as many rows")
+    qt = mH(q) @ t
+    x = mH(np.linalg.solve(mH(r), mH(qt)))  # Q^H dA R^-1
+    low = np.tril(x, -1)
+    c = low - mH(low)
+    c = c + 1j * np.imag(np.diagonal(x, 0, -2, -1))[..., None] * np.eye(x.shape[-1]) \
+        if np.iscomplexobj(x) else c
+    dr = (x - c) @ r
+    dq = mH(np.linalg.solve(mH(r), mH(t))) - q @ (x - c)
+    return dr if mode == "r" else (dq, dr)
+
+
+def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
+    """Adjoint of ``np.linalg.svd`` (and ``svdvals``).
+
+    Singular values: ``U diag(g_s) V^H`` (any input). Singular vectors (real
+    input, distinct nonzero singular values): Townsend's formula, with the
+    extra terms for a non-square matrix.
+    """
+    if not compute_uv or isinstance(ans, np.ndarray):
+        (u, s, vh), (gu, gs, gvh) = np.linalg.svd(a, full_matrices=False), (0.0, g, 0.0)
+    else:
+        (u, s, vh), (gu, gs, gvh) = ans, g
+    k = s.shape[-1]
+    m, n = np.shape(a)[-2:]
+    vectors = np.any(gu) or np.any(gvh)
+    if vectors and full_matrices and m != n:
+        raise ValueError("adjoint: singular vectors of a non-square matrix need "
+                         "np.linalg.svd(a, full_matrices=False) to be differentiated")
+    u, vh = u[..., :, :k], vh[..., :k, :]
+    out = (u * np.broadcast_to(gs, s.shape)[..., None, :]) @ vh
+    if not vectors:
+        return out
+    if np.iscomplexobj(a):
+        raise ValueError("adjoint: singular vectors of a complex matrix are not differentiated")
+    gu, gv = _entry(gu, u)[..., :, :k], mT(_entry(gvh, vh)[..., :k, :])
+    v = mT(vh)
+    f = _eig_gaps(s ** 2)
+    utgu, vtgv = mT(u) @ gu, mT(v) @ gv
+    mid = (f * (utgu - mT(utgu))) * s[..., None, :] + s[..., :, None] * (f * (vtgv - mT(vtgv)))
+    out = out + u @ mid @ vh
+    if m > k:
+        out = out + ((gu - u @ utgu) / s[..., None, :]) @ vh
+    if n > k:
+        out = out + u @ ((mT(gv) - mT(gv) @ v @ vh) / s[..., :, None])
+    return out
+
+
+def svd_jvp(t, a, ans, full_matrices=True, compute_uv=True):
+    """Tangent of ``np.linalg.svd`` (singular values; vectors for real square inputs)."""
+    if not compute_uv or isinstance(ans, np.ndarray):
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+    else:
+        u, s, vh = ans
+    k = s.shape[-1]
+    m = mH(u[..., :, :k]) @ t @ mH(vh[..., :k, :])
+    ds = np.real(np.diagonal(m, 0, -2, -1))
+    if not compute_uv or isinstance(ans, np.ndarray):
+        return ds
+    if np.shape(a)[-1] != np.shape(a)[-2] or np.iscomplexobj(a):
+        raise ValueError("adjoint: forward-mode singular vectors need a real square matrix")
+    f = _eig_gaps(s ** 2)
+    sm = m * s[..., None, :]
+    ms = s[..., :, None] * m
+    du = u @ (f * (sm + mT(ms)))
+    dv = mT(vh) @ (f * (ms + mT(sm)))
+    return du, ds, mT(dv)
+
+
+def pinv_grad(g, a, ans):
+    """Adjoint of ``np.linalg.pinv`` (Golub & Pereyra; constant rank)."""
+    x = ans
+    eye_m = np.eye(np.shape(a)[-2])
+    eye_n = np.eye(np.shape(a)[-1])
+    return (-mH(x) @ g @ mH(x) + (eye_m - a @ x) @ mH(g) @ x @ mH(x)
+            + mH(x) @ x @ mH(g) @ (eye_n - x @ a))
+
+
+def pinv_jvp(t, a, ans):
+    """Tangent of ``np.linalg.pinv`` along ``t``."""
+    x = ans
+    eye_m = np.eye(np.shape(a)[-2])
+    eye_n = np.eye(np.shape(a)[-1])
+    return (-x @ t @ x + x @ mH(x) @ mH(t) @ (eye_m - a @ x)
+            + (eye_n - x @ a) @ mH(t) @ mH(x) @ x)
+
+
+def lstsq_grad(g, a, b, ans, wrt="a"):
+    """Adjoint of ``np.linalg.lstsq`` through its solution ``x = pinv(a) b``.
+
+    The residuals and singular values it also returns are not differentiated:
+    using them raises.
+    """
+    gx = _entry(g[0], ans[0])
+    if np.any(g[1]) or np.any(g[3]):
+        raise ValueError("adjoint: only the solution of np.linalg.lstsq is differentiated")
+    p = np.linalg.pinv(a)
+    if wrt == "b":
+        return mH(p) @ gx
+    gp = _column(gx) * conj(b)[None, :] if np.ndim(b) == 1 else gx @ mH(b)
+    return pinv_grad(gp, a, p)
+
+
+def lstsq_jvp(ta, tb, a, b, ans):
+    """Tangent of ``np.linalg.lstsq``'s solution (the other outputs are held constant)."""
+    p = np.linalg.pinv(a)
+    dx = (pinv_jvp(ta, a, p) if ta is not None else 0) @ b + (p @ tb if tb is not None else 0)
+    return dx, 0 * ans[1], ans[2], 0 * ans[3]
+
+
+def matrix_power_grad(g, a, n):
+    """Adjoint of ``np.linalg.matrix_power(a, n)``: ``sum_k (a^H)^k g (a^H)^(n-1-k)``."""
+    if n < 0:
+        inv = np.linalg.inv(a)
+        return -mH(inv) @ matrix_power_grad(g, inv, -n) @ mH(inv)
+    powers = [np.broadcast_to(np.eye(np.shape(a)[-1], dtype=np.result_type(a)), np.shape(a))]
+    for _ in range(n - 1):
+        powers.append(powers[-1] @ mH(a))
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    for k in range(n):
+        out = out + powers[k] @ g @ powers[n - 1 - k]
+    return out
+
+
+def matrix_power_jvp(t, a, n):
+    """Tangent of ``np.linalg.matrix_power(a, n)`` along ``t``."""
+    if n < 0:
+        inv = np.linalg.inv(a)
+        return matrix_power_jvp(-inv @ t @ inv, inv, -n)
+    out = np.zeros(np.broadcast_shapes(np.shape(a), np.shape(t)), dtype=np.result_type(a, t))
+    for k in range(n):
+        out = out + np.linalg.matrix_power(a, k) @ t @ np.linalg.matrix_power(a, n - 1 - k)
+    return out

@@ -255,11 +255,11 @@ class Reverse:
         if not active_args:
             return []
         rule = lookup(fn)
-        if rule is None or not rule.carries_derivative and rule.kind != "zero":
+        if rule is None:
             raise NotDifferentiableError(
                 f"no derivative rule for {display or _fn_name(fn)}; register one with "
                 "adjoint.custom_vjp, or wrap the value in adjoint.stop_gradient", self.filename, s.lineno)
-        if rule.kind == "zero":
+        if not rule.carries_derivative:
             return []
         try:
             bound = rule.bind(args, keywords)
