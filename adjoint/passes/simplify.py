@@ -49,6 +49,16 @@ class _Folder(gast.NodeTransformer):
             node.op, node.right = gast.Sub(), right.operand
         return node
 
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        ident = func.id if isinstance(func, gast.Name) else getattr(func, "attr", None)
+        if ident in ("conj", "conjugate") and len(node.args) == 1 and not node.keywords:
+            arg = node.args[0]
+            if isinstance(arg, gast.Constant) and isinstance(arg.value, (int, float)):
+                return arg  # the conjugate of a real constant is itself
+        return node
+
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
         operand = node.operand

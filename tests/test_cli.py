@@ -1,0 +1,34 @@
+"""The command line prints the generated derivative, or the error at the user's line."""
+import os
+import subprocess
+import sys
+
+import adjoint
+
+HERE = os.path.dirname(__file__)
+
+
+def run(*args):
+    root = os.path.dirname(os.path.dirname(adjoint.__file__))
+    env = dict(os.environ, PYTHONPATH=root)
+    return subprocess.run([sys.executable, "-m", "adjoint", *args], capture_output=True, text=True,
+                          env=env)
+
+
+def test_prints_source():
+    out = run(os.path.join(HERE, "constructs.py") + ":scalar_loop", "--wrt", "a,b")
+    assert out.returncode == 0, out.stderr
+    assert "def scalar_loop_grad(a, b, x0):" in out.stdout
+    assert "x_tape.append(x)" in out.stdout
+
+
+def test_vjp_mode():
+    out = run(os.path.join(HERE, "constructs.py") + ":while_doubling", "--mode", "vjp")
+    assert out.returncode == 0, out.stderr
+    assert "def while_doubling_bwd(saved, seed):" in out.stdout
+
+
+def test_error_names_line():
+    out = run(os.path.join(HERE, "bad_functions.py") + ":uses_try")
+    assert out.returncode == 1
+    assert "bad_functions.py:" in out.stderr and "try" in out.stderr
