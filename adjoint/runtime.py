@@ -19,7 +19,13 @@ __all__ = [
 
 
 def unbroadcast(g, x):
-    """Sum ``g`` over the axes along which ``x`` was broadcast, giving ``x``'s shape."""
+    """Sum ``g`` over the axes along which ``x`` was broadcast, giving ``x``'s shape.
+
+    A real ``x`` gets the real part of a complex ``g``: the adjoint of a real
+    value is real (its imaginary part is meaningless, see ``conj``).
+    """
+    if _is_complex(g) and not _is_complex(x):
+        g = np.real(g)
     shape = np.shape(x)
     gshape = np.shape(g)
     if gshape == shape:
@@ -56,7 +62,7 @@ def extremum_grad(g, x, ans, axis=None, keepdims=False):
     """Adjoint of max/min: ``g`` shared equally among the entries that attain the extremum."""
     g = unreduce(g, x, axis, keepdims)
     hit = np.asarray(x) == unreduce(ans, x, axis, keepdims)
-    ties = np.sum(hit, axis=axis, keepdims=True)
+    ties = np.sum(hit, axis=axis, keepdims=True, dtype=_float_dtype(np.result_type(g)))
     return g * hit / ties
 
 
@@ -207,15 +213,18 @@ def grad_like(x_bar, x):
         return type(x)(items) if not hasattr(x, "_fields") else type(x)(*items)
     if isinstance(x, np.ndarray):
         dtype = _float_dtype(x.dtype)
+        if dtype.kind != "c" and _is_complex(x_bar):
+            x_bar = np.real(x_bar)  # a real argument's gradient is real
         if np.shape(x_bar) != x.shape:
             x_bar = np.broadcast_to(x_bar, x.shape)
         out = np.asarray(x_bar, dtype=dtype)
         return out.copy() if not out.flags.writeable or not out.flags.owndata else out
     if isinstance(x, np.generic):
-        return np.asarray(x_bar, dtype=_float_dtype(x.dtype))[()]
-    if isinstance(x, complex) or np.iscomplexobj(x_bar):
+        dtype = _float_dtype(x.dtype)
+        return np.asarray(x_bar if dtype.kind == "c" else np.real(x_bar), dtype=dtype)[()]
+    if isinstance(x, complex):
         return complex(x_bar)
-    return float(x_bar)
+    return float(np.real(x_bar))
 
 
 class AdjointList(list):
@@ -251,7 +260,7 @@ class AdjointDict(dict):
 
 
 # =============================================================================
-# NumPy coverage helpers (issue 3): what the rules in elementwise.py,
+# NumPy coverage helpers (issue 3): what the rules in ufuncs.py,
 # reductions.py, shapes.py, linalg.py and builtins.py call. Each helper is the
 # derivative of one NumPy function, written once here so that rule templates
 # stay one readable line.
@@ -265,8 +274,8 @@ import string as _string
 
 __all__ += [
     "LN2", "LN10", "conj", "mT", "mH", "safe_div", "safe_log", "log_base", "clip_grad",
-    "imag_grad", "angle_grad", "pick_grad", "sum_grad", "prod_grad", "prod_jvp",
-    "cumsum_grad", "cumprod_grad", "cumprod_jvp", "average_grad", "diagonal_grad",
+    "imag_grad", "angle_grad", "pick_grad", "pick_jvp", "sum_grad", "prod_grad", "prod_jvp",
+    "cumsum_grad", "cumprod_grad", "cumprod_jvp", "average_grad", "average_jvp", "diagonal_grad",
     "trace_grad", "norm_grad", "norm_jvp", "unconcatenate", "unstack", "unsplit",
     "tile_grad", "repeat_grad", "pad_grad", "diag_grad", "take_grad", "take_along_axis_grad",
     "sort_grad", "sort_jvp", "einsum_grad", "tensordot_grad", "inner_grad", "kron_grad",
@@ -274,6 +283,11 @@ __all__ += [
     "qr_grad", "qr_jvp", "svd_grad", "svd_jvp", "pinv_grad", "pinv_jvp", "lstsq_grad",
     "lstsq_jvp", "matrix_power_grad", "matrix_power_jvp",
 ]
+
+def _is_complex(v):
+    """Whether ``v`` is a complex number or array (used by ``unbroadcast`` and ``grad_like``)."""
+    return isinstance(v, complex) or getattr(getattr(v, "dtype", None), "kind", None) == "c"
+
 
 LN2 = _math.log(2.0)
 LN10 = _math.log(10.0)
@@ -358,10 +372,19 @@ def pick_grad(g, ans, x, other=None):
     if other is not None:
         return _shared(g, x, np.equal(x, ans), other)
     if isinstance(x, np.ndarray):
-        hit = x == ans
-        return g * hit / np.sum(hit, axis=0)
+        return g * _tie_share(x, ans, 0)
     hits = [v == ans for v in x]
     return AdjointList(g / sum(hits) if h else 0.0 for h in hits)
+
+
+def pick_jvp(t, ans, x, other=None):
+    """Tangent of the built-in ``max``/``min`` along a tangent ``t`` of ``x``."""
+    share = pick_grad(1.0, ans, x, other)
+    if other is not None:
+        return share * t
+    if isinstance(x, np.ndarray):
+        return np.sum(share * t, axis=0)
+    return sum(s * ti for s, ti in zip(share, t))
 
 
 def sum_grad(g, x):
@@ -486,6 +509,15 @@ def average_grad(g, a, axis=None, weights=None, keepdims=False, wrt="a", ans=Non
     return undo(g * conj((a - mean) / total))
 
 
+def average_jvp(t, a, axis=None, weights=None, keepdims=False, ans=None):
+    """Tangent of ``np.average`` along a tangent ``t`` of its weights."""
+    w, _ = _weights_like(weights, a, axis)
+    t, _ = _weights_like(t, a, axis)
+    mean = unreduce(ans, a, axis, keepdims)
+    return np.sum(t * (a - mean), axis=axis, keepdims=keepdims) / np.sum(w, axis=axis,
+                                                                       keepdims=keepdims)
+
+
 def diagonal_grad(g, a, offset=0, axis1=0, axis2=1):
     """Adjoint of ``np.diagonal``: ``g`` placed on that diagonal of zeros shaped like ``a``."""
     shape = np.shape(a)
@@ -506,40 +538,34 @@ def trace_grad(g, a, offset=0, axis1=0, axis2=1):
 
 
 def _tie_share(x, ext, axis):
+    """1/k on each of the k entries equal to the extremum ``ext``, 0 elsewhere."""
     hit = x == ext
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    return hit / np.sum(hit, axis=axis, keepdims=True, dtype=_float_dtype(np.result_type(x)))
 
 
-def _norm_partial(x, ans, ord, axis):
-    """The derivative of ``np.linalg.norm(x, ord, axis, keepdims=True)`` with respect to x.
+def _norm_partial(x, nrm, ord, axis, matrix):
+    """The derivative of a norm of ``x`` over ``axis`` (``nrm`` is the norm, kept dims).
 
-    Subgradients: 0 where the norm is 0; ties of max/min entries share equally.
+    Subgradients: 0 where the norm is 0; tied max/min entries share equally.
     """
-    nrm = ans
-    mag = np.abs(x)
-    sign = np.sign(x)
-    if isinstance(axis, tuple) and len(axis) == 2:  # matrix norms
+    mag, sign = np.abs(x), np.sign(x)
+    if ord is None or ord == "fro" or (ord == 2 and not matrix):
+        return safe_div(x, nrm)
+    if matrix:
         r, c = axis
-        if ord in (None, "fro"):
-            return safe_div(x, nrm)
         if ord in (1, -1, np.inf, -np.inf):
-            over = r if ord in (1, -1) else c  # column sums reduce over rows
-            sums = np.sum(mag, axis=over, keepdims=True)
-            ext = np.max(sums) if ord > 0 else np.min(sums)
-            ext = (np.max if ord > 0 else np.min)(sums, axis=(r, c), keepdims=True)
-            return sign * _tie_share(sums, ext, (r, c))
+            sums = np.sum(mag, axis=r if ord in (1, -1) else c, keepdims=True)
+            ext = (np.max if ord > 0 else np.min)(sums, axis=axis, keepdims=True)
+            return sign * _tie_share(sums, ext, axis)
         if ord in (2, -2, "nuc"):
-            m = np.moveaxis(x, (r, c), (-2, -1))
-            u, s, vh = np.linalg.svd(m, full_matrices=False)
+            u, s, vh = np.linalg.svd(np.moveaxis(x, axis, (-2, -1)), full_matrices=False)
             if ord == "nuc":
                 d = u @ vh
             else:
-                k = 0 if ord == 2 else -1
-                d = u[..., :, k:k + 1 or None] @ vh[..., k:k + 1 or None, :]
-            return np.moveaxis(d, (-2, -1), (r, c))
+                k = 0 if ord == 2 else s.shape[-1] - 1
+                d = u[..., :, k:k + 1] @ vh[..., k:k + 1, :]
+            return np.moveaxis(d, (-2, -1), axis)
         raise ValueError(f"adjoint: no derivative for the matrix norm ord={ord!r}")
-    if ord is None or ord == 2:
-        return safe_div(x, nrm)
     if ord == 1:
         return sign
     if ord in (np.inf, -np.inf):
@@ -549,40 +575,24 @@ def _norm_partial(x, ans, ord, axis):
     return sign * safe_div(mag ** (ord - 1), nrm ** (ord - 1))
 
 
-def _norm_setup(x, ord, axis):
+def norm_grad(g, x, ans, ord=None, axis=None, keepdims=False, vector=False):
+    """Adjoint of ``np.linalg.norm`` (and ``vector_norm`` with ``vector=True``).
+
+    As NumPy does, ``axis=None`` means every axis, and a norm over two axes
+    with an ``ord`` is a matrix norm (unless ``vector``).
+    """
     nd = np.ndim(x)
-    if axis is None:
-        axis = tuple(range(nd)) if nd == 2 and ord is not None else None
-        if ord is None:
-            axis = tuple(range(nd))
-            return axis, None if nd != 2 else None
-    axis = (axis,) if np.ndim(axis) == 0 else tuple(a % nd for a in axis)
-    if len(axis) == 1:
-        axis = axis[0] % nd
-    return axis, ord
-
-
-def norm_grad(g, x, ans, ord=None, axis=None, keepdims=False):
-    """Adjoint of ``np.linalg.norm`` for vector and matrix norms (every ``ord`` NumPy has)."""
-    if ord is None:
-        axes = _axes(x, axis)  # the 2-norm of all entries (the Frobenius norm of a matrix)
-        nrm = unreduce(ans, x, axis, keepdims)
-        return unreduce(g, x, axis, keepdims) * safe_div(x, nrm)
-    if axis is None:
-        axis = tuple(range(np.ndim(x)))
-    axis = tuple(a % np.ndim(x) for a in axis) if np.ndim(axis) else (axis % np.ndim(x),)
+    axes = tuple(range(nd)) if axis is None else \
+        tuple(a % nd for a in ((axis,) if np.ndim(axis) == 0 else axis))
+    matrix = len(axes) == 2 and not vector
     nrm = unreduce(ans, x, axis, keepdims)
-    key = axis if len(axis) == 2 else axis[0]
-    return unreduce(g, x, axis, keepdims) * _norm_partial(x, nrm, ord, key)
+    return unreduce(g, x, axis, keepdims) * _norm_partial(x, nrm, ord, axes, matrix)
 
 
-def norm_jvp(t, x, ans, ord=None, axis=None, keepdims=False):
-    """Tangent of ``np.linalg.norm`` along ``t`` (real part of the partial times ``t``)."""
-    partial = norm_grad(np.ones(np.shape(ans)), x, ans, ord, axis, keepdims)
-    axes = None if axis is None else axis
-    if ord is not None and axis is None:
-        axes = tuple(range(np.ndim(x)))
-    return np.sum(np.real(conj(partial) * t), axis=axes, keepdims=keepdims)
+def norm_jvp(t, x, ans, ord=None, axis=None, keepdims=False, vector=False):
+    """Tangent of ``np.linalg.norm`` along ``t``."""
+    partial = norm_grad(np.ones(np.shape(ans)), x, ans, ord, axis, keepdims, vector)
+    return np.sum(np.real(conj(partial) * t), axis=_axes(x, axis), keepdims=keepdims)
 
 
 # -- shapes ---------------------------------------------------------------------------
@@ -896,10 +906,11 @@ def eigh_grad(g, a, ans, UPLO="L"):
         (w, v), (gw, gv) = np.linalg.eigh(a, UPLO), (g, 0.0)
     else:
         (w, v), (gw, gv) = ans, g
-    mid = np.eye(w.shape[-1]) * np.expand_dims(np.broadcast_to(gw, w.shape), -2)
+    gw = np.broadcast_to(np.real(gw), w.shape)
+    mid = np.eye(w.shape[-1], dtype=bool) * np.expand_dims(gw, -2)
     if np.any(gv):
         mid = mid + _eig_gaps(w) * (mH(v) @ gv)
-    return _lower_read(v @ mid @ mH(v), UPLO).astype(np.result_type(v, mid), copy=False)
+    return _lower_read(v @ mid @ mH(v), UPLO)
 
 
 def eigh_jvp(t, a, ans, UPLO="L"):
@@ -909,17 +920,20 @@ def eigh_jvp(t, a, ans, UPLO="L"):
     dw = np.real(np.diagonal(m, 0, -2, -1))
     if isinstance(ans, np.ndarray):
         return dw
-    return dw, v @ (-_eig_gaps(w) * m)
+    return dw, v @ (_eig_gaps(w) * m)
 
 
 def _entry(g, like):
     """One output's adjoint as an array (``0.0`` for an unused output)."""
+    if np.ndim(g) == 0 and g == 0:
+        return np.zeros(np.shape(like), dtype=np.result_type(like))
     return np.broadcast_to(g, np.shape(like))
 
 
 def _copyltu(m):
     low = np.tril(m, -1)
-    return low + mH(low) + np.real(np.diagonal(m, 0, -2, -1))[..., None] * np.eye(m.shape[-1])
+    return low + mH(low) + np.real(np.diagonal(m, 0, -2, -1))[..., None] * np.eye(m.shape[-1],
+                                                                                  dtype=bool)
 
 
 def _qr_tall_grad(q, r, gq, gr):
@@ -948,16 +962,20 @@ def qr_grad(g, a, ans, mode="reduced"):
 
 
 def qr_jvp(t, a, ans, mode="reduced"):
-    """Tangent of ``np.linalg.qr`` (reduced, tall ``a``): ``dR = C R``, ``dQ = dA R^-1 - Q C``."""
+    """Tangent of ``np.linalg.qr``: for a tall block ``dR = (X - C) R``, ``dQ = dA R^-1 - Q (X - C)``
+    with ``X = Q^H dA R^-1`` and ``C`` its antisymmetric (anti-Hermitian) lower part."""
     q, r = ans if mode != "r" else np.linalg.qr(a)
-    if a.shape[-2] < a.shape[-1]:
-        raise ValueError("adjoint: forward-mode qr needs a matrix with at least as many rows")
-    qt = mH(q) @ t
-    x = mH(np.linalg.solve(mH(r), mH(qt)))  # Q^H dA R^-1
+    m, n = np.shape(a)[-2:]
+    if m < n:
+        dq, du = qr_jvp(t[..., :m], a[..., :m], (q, r[..., :m]))
+        dv = mH(dq) @ a[..., m:] + mH(q) @ t[..., m:]
+        dr = np.concatenate([du, dv], axis=-1)
+        return dr if mode == "r" else (dq, dr)
+    x = mH(np.linalg.solve(mH(r), mH(mH(q) @ t)))  # Q^H dA R^-1
     low = np.tril(x, -1)
     c = low - mH(low)
-    c = c + 1j * np.imag(np.diagonal(x, 0, -2, -1))[..., None] * np.eye(x.shape[-1]) \
-        if np.iscomplexobj(x) else c
+    if np.iscomplexobj(x):
+        c = c + 1j * np.imag(np.diagonal(x, 0, -2, -1))[..., None] * np.eye(n, dtype=bool)
     dr = (x - c) @ r
     dq = mH(np.linalg.solve(mH(r), mH(t))) - q @ (x - c)
     return dr if mode == "r" else (dq, dr)
@@ -977,11 +995,11 @@ def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
     k = s.shape[-1]
     m, n = np.shape(a)[-2:]
     vectors = np.any(gu) or np.any(gvh)
-    if vectors and full_matrices and m != n:
-        raise ValueError("adjoint: singular vectors of a non-square matrix need "
-                         "np.linalg.svd(a, full_matrices=False) to be differentiated")
+    if vectors and (np.any(_entry(gu, u)[..., :, k:]) or np.any(_entry(gvh, vh)[..., k:, :])):
+        raise ValueError("adjoint: the singular vectors beyond min(m, n) that "
+                         "np.linalg.svd(a, full_matrices=True) adds are not unique: no derivative")
     u, vh = u[..., :, :k], vh[..., :k, :]
-    out = (u * np.broadcast_to(gs, s.shape)[..., None, :]) @ vh
+    out = (u * np.broadcast_to(np.real(gs), s.shape)[..., None, :]) @ vh
     if not vectors:
         return out
     if np.iscomplexobj(a):
@@ -1000,31 +1018,38 @@ def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
 
 
 def svd_jvp(t, a, ans, full_matrices=True, compute_uv=True):
-    """Tangent of ``np.linalg.svd`` (singular values; vectors for real square inputs)."""
-    if not compute_uv or isinstance(ans, np.ndarray):
-        u, s, vh = np.linalg.svd(a, full_matrices=False)
-    else:
-        u, s, vh = ans
+    """Tangent of ``np.linalg.svd`` (singular values; vectors for real input, reduced or square)."""
+    values_only = not compute_uv or isinstance(ans, np.ndarray)
+    u, s, vh = np.linalg.svd(a, full_matrices=False) if values_only else ans
     k = s.shape[-1]
-    m = mH(u[..., :, :k]) @ t @ mH(vh[..., :k, :])
-    ds = np.real(np.diagonal(m, 0, -2, -1))
-    if not compute_uv or isinstance(ans, np.ndarray):
+    m, n = np.shape(a)[-2:]
+    u, vh = u[..., :, :k], vh[..., :k, :]
+    dp = mH(u) @ t @ mH(vh)
+    ds = np.real(np.diagonal(dp, 0, -2, -1))
+    if values_only:
         return ds
-    if np.shape(a)[-1] != np.shape(a)[-2] or np.iscomplexobj(a):
-        raise ValueError("adjoint: forward-mode singular vectors need a real square matrix")
+    if np.iscomplexobj(a):
+        raise ValueError("adjoint: no forward-mode singular vectors for a complex matrix")
     f = _eig_gaps(s ** 2)
-    sm = m * s[..., None, :]
-    ms = s[..., :, None] * m
-    du = u @ (f * (sm + mT(ms)))
-    dv = mT(vh) @ (f * (ms + mT(sm)))
+    ps, sp = dp * s[..., None, :], s[..., :, None] * dp
+    v = mT(vh)
+    du = u @ (f * (ps + mT(ps)))
+    dv = v @ (f * (sp + mT(sp)))
+    if m > k:
+        du = du + (t @ v - u @ dp) / s[..., None, :]
+    if n > k:
+        dv = dv + (mT(t) @ u - v @ mT(dp)) / s[..., None, :]
+    if full_matrices and m != n:  # the extra vectors are not unique: NaN where they are used
+        du = np.concatenate([du, np.full(du.shape[:-1] + (m - k,), np.nan)], axis=-1)
+        dv = np.concatenate([dv, np.full(dv.shape[:-1] + (n - k,), np.nan)], axis=-1)
     return du, ds, mT(dv)
 
 
 def pinv_grad(g, a, ans):
     """Adjoint of ``np.linalg.pinv`` (Golub & Pereyra; constant rank)."""
     x = ans
-    eye_m = np.eye(np.shape(a)[-2])
-    eye_n = np.eye(np.shape(a)[-1])
+    eye_m = np.eye(np.shape(a)[-2], dtype=x.dtype)
+    eye_n = np.eye(np.shape(a)[-1], dtype=x.dtype)
     return (-mH(x) @ g @ mH(x) + (eye_m - a @ x) @ mH(g) @ x @ mH(x)
             + mH(x) @ x @ mH(g) @ (eye_n - x @ a))
 
@@ -1032,33 +1057,42 @@ def pinv_grad(g, a, ans):
 def pinv_jvp(t, a, ans):
     """Tangent of ``np.linalg.pinv`` along ``t``."""
     x = ans
-    eye_m = np.eye(np.shape(a)[-2])
-    eye_n = np.eye(np.shape(a)[-1])
+    eye_m = np.eye(np.shape(a)[-2], dtype=x.dtype)
+    eye_n = np.eye(np.shape(a)[-1], dtype=x.dtype)
     return (-x @ t @ x + x @ mH(x) @ mH(t) @ (eye_m - a @ x)
             + (eye_n - x @ a) @ mH(t) @ mH(x) @ x)
 
 
 def lstsq_grad(g, a, b, ans, wrt="a"):
-    """Adjoint of ``np.linalg.lstsq`` through its solution ``x = pinv(a) b``.
-
-    The residuals and singular values it also returns are not differentiated:
-    using them raises.
-    """
-    gx = _entry(g[0], ans[0])
-    if np.any(g[1]) or np.any(g[3]):
-        raise ValueError("adjoint: only the solution of np.linalg.lstsq is differentiated")
-    p = np.linalg.pinv(a)
+    """Adjoint of ``np.linalg.lstsq`` (real input): the solution ``x = pinv(a) b``, the
+    residuals ``|b - a x|^2`` and the singular values of ``a``."""
+    x, res, _, s = ans
+    gx, gres, gs = _entry(g[0], x), g[1], g[3]
+    r = b - a @ x
     if wrt == "b":
-        return mH(p) @ gx
-    gp = _column(gx) * conj(b)[None, :] if np.ndim(b) == 1 else gx @ mH(b)
-    return pinv_grad(gp, a, p)
+        out = mH(np.linalg.pinv(a)) @ gx
+        return out + 2 * r * gres if np.any(gres) else out
+    vector = np.ndim(b) == 1
+    gp = _column(gx) * conj(b)[None, :] if vector else gx @ mH(b)
+    out = pinv_grad(gp, a, np.linalg.pinv(a))
+    if np.any(gres):
+        out = out - 2 * (_column(r * gres) * x[None, :] if vector else (r * gres) @ mT(x))
+    if np.any(gs):
+        out = out + svd_grad(gs, a, s)
+    return out
 
 
 def lstsq_jvp(ta, tb, a, b, ans):
-    """Tangent of ``np.linalg.lstsq``'s solution (the other outputs are held constant)."""
+    """Tangent of ``np.linalg.lstsq``'s solution, residuals and singular values (real input)."""
+    x, res, rank, s = ans
     p = np.linalg.pinv(a)
-    dx = (pinv_jvp(ta, a, p) if ta is not None else 0) @ b + (p @ tb if tb is not None else 0)
-    return dx, 0 * ans[1], ans[2], 0 * ans[3]
+    if ta is not None:
+        dx, dr, ds = pinv_jvp(ta, a, p) @ b, -ta @ x, svd_jvp(ta, a, s)
+    else:
+        dx, dr, ds = p @ tb, tb, 0 * s
+    r = b - a @ x
+    dres = 2 * np.sum(r * dr, axis=0) * np.ones_like(res) if np.size(res) else 0 * res
+    return dx, dres, 0, ds
 
 
 def matrix_power_grad(g, a, n):

@@ -1,60 +1,16 @@
-"""Rules for Python's operators and the NumPy a loss function uses most.
+"""Structural rules the core compiler needs, and functions that carry no derivative.
 
-Subgradient choices at kinks follow the NumPy-based peers: ``abs`` has
-derivative 0 at 0 (``sign``), ``maximum``/``minimum`` split ``g`` equally
-between tied arguments, ``max``/``min`` reductions share ``g`` equally among
-tied entries.
+Elementwise rules (operators, ufuncs, ``math``) live in ``ufuncs.py``; the other
+modules imported by ``__init__`` cover reductions, shapes, linalg and built-ins.
+Subgradient choices follow the NumPy-based peers: ``max``/``min`` reductions
+share ``g`` equally among tied entries.
 """
 import builtins
-import math
 import operator
 
 import numpy as np
 
-from .registry import elementwise, inactive, structural, zero
-
-# -- arithmetic ------------------------------------------------------------
-elementwise([operator.add, np.add], "x, y", x="g", y="g")
-elementwise([operator.sub, np.subtract], "x, y", x="g", y="-g")
-elementwise([operator.mul, np.multiply], "x, y", x="g * y", y="g * x")
-elementwise([operator.truediv, np.divide, np.true_divide], "x, y", x="g / y", y="-g * ans / y")
-elementwise([operator.neg, np.negative], "x", x="-g")
-elementwise([operator.pos, np.positive], "x", x="g")
-elementwise([operator.pow, np.power, builtins.pow, math.pow], "x, y",
-            x="g * y * x ** (y - 1)", y="g * ans * np.log(x)",
-            notes="the y-partial needs x > 0")
-elementwise(np.square, "x", x="2 * g * x")
-elementwise([np.sqrt, math.sqrt], "x", x="g / (2 * ans)", notes="infinite at 0")
-elementwise(np.cbrt, "x", x="g / (3 * ans ** 2)")
-elementwise(np.reciprocal, "x", x="-g * ans ** 2")
-
-# -- exponentials and logarithms -------------------------------------------
-elementwise([np.exp, math.exp], "x", x="g * ans")
-elementwise([np.log, math.log], "x", x="g / x")
-elementwise(np.expm1, "x", x="g * (ans + 1)")
-elementwise([np.log1p, math.log1p], "x", x="g / (1 + x)")
-elementwise([np.exp2, ], "x", x="g * ans * np.log(2)")
-elementwise([np.log2, math.log2], "x", x="g / (x * np.log(2))")
-elementwise([np.log10, math.log10], "x", x="g / (x * np.log(10))")
-
-# -- trigonometric and hyperbolic --------------------------------------------
-elementwise([np.sin, math.sin], "x", x="g * np.cos(x)")
-elementwise([np.cos, math.cos], "x", x="-g * np.sin(x)")
-elementwise([np.tan, math.tan], "x", x="g * (1 + ans ** 2)")
-elementwise([np.tanh, math.tanh], "x", x="g * (1 - ans ** 2)")
-elementwise([np.sinh, math.sinh], "x", x="g * np.cosh(x)")
-elementwise([np.cosh, math.cosh], "x", x="g * np.sinh(x)")
-
-# -- piecewise ---------------------------------------------------------------
-elementwise([np.abs, np.absolute, builtins.abs], "x", x="g * np.sign(x)", notes="0 at x = 0")
-elementwise([np.maximum, np.fmax], "x, y", x="g * ((x > y) + 0.5 * (x == y))",
-            y="g * ((y > x) + 0.5 * (x == y))", notes="ties split g equally")
-elementwise([np.minimum, np.fmin], "x, y", x="g * ((x < y) + 0.5 * (x == y))",
-            y="g * ((y < x) + 0.5 * (x == y))", notes="ties split g equally")
-elementwise(np.where, "condition, x, y", x="np.where(condition, g, 0)",
-            y="np.where(condition, 0, g)")
-zero([np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.heaviside, math.floor,
-      math.ceil, builtins.round, operator.floordiv, operator.mod, np.floor_divide])
+from .registry import inactive, structural
 
 # -- reductions --------------------------------------------------------------
 structural(np.sum, "a, axis=None, dtype=None, out=None, keepdims=False",

@@ -1,0 +1,29 @@
+"""Python's built-ins on numbers, NumPy's scalar types, and calls that carry no derivative.
+
+``abs``, ``pow``, ``round`` and ``math`` are with the ufuncs they match
+(``ufuncs.py``); ``float`` and ``len``-like built-ins are in ``core.py``.
+"""
+import builtins
+import math
+
+import numpy as np
+
+from .registry import inactive, structural
+
+structural([builtins.max, builtins.min], "a, b=None", a="pick_grad(g, ans, a, b)",
+           b="pick_grad(g, ans, b, a)",
+           jvp={"a": "pick_jvp(t, ans, a, b)", "b": "pick_jvp(t, ans, b, a)"},
+           notes="max(a, b) or max(iterable); ties split g equally")
+structural(builtins.sum, "iterable, start=0", iterable="sum_grad(g, iterable)", start="g",
+           jvp={"iterable": "sum(t)", "start": "t"})
+structural([np.float64, np.float32, np.float16], "x", x="g", jvp="linear",
+           notes="the gradient keeps the argument's dtype")
+
+inactive([np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
+          np.isclose, np.isreal, np.iscomplex, np.iscomplexobj, np.isrealobj, np.isscalar,
+          np.signbit, np.isneginf, np.isposinf, np.count_nonzero, np.flatnonzero, np.argwhere,
+          np.argpartition, np.searchsorted, np.digitize, np.result_type, np.tril_indices,
+          np.triu_indices, np.diag_indices, np.indices, np.unravel_index, np.ravel_multi_index,
+          np.logical_xor, np.linalg.matrix_rank, np.broadcast_shapes, np.ndarray.nonzero,
+          math.isnan, math.isinf, math.isfinite, math.isclose, builtins.type,
+          builtins.hasattr, builtins.callable, builtins.str, builtins.repr, builtins.id])

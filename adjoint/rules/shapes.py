@@ -1,0 +1,68 @@
+"""Rules for functions that move, copy, join, cut or pick entries.
+
+Each of them is linear in its array argument, so forward mode applies the
+function itself to the tangent (``jvp="linear"``); the adjoint puts every
+entry of ``g`` back where it came from, adding where an entry was used twice.
+``reshape``, ``transpose``, ``ravel``, ``squeeze``, ``expand_dims`` and
+``copy`` are in ``core.py``. Functions that return several arrays (``split``)
+receive ``g`` as a list with one adjoint per piece (0.0 for an unused piece).
+"""
+import numpy as np
+
+from .registry import structural
+
+structural(np.swapaxes, "a, axis1, axis2", a="np.swapaxes(g, axis1, axis2)", jvp="linear")
+structural(np.moveaxis, "a, source, destination", a="np.moveaxis(g, destination, source)",
+           jvp="linear")
+structural(np.broadcast_to, "array, shape, subok=False", array="unbroadcast(g, array)",
+           jvp="linear")
+structural([np.atleast_1d, np.atleast_2d, np.atleast_3d], "ary", ary="np.reshape(g, np.shape(ary))",
+           jvp="linear", notes="one argument")
+structural([np.ascontiguousarray, np.asfortranarray], "a, dtype=None", a="g", jvp="linear")
+
+# -- joining and cutting -------------------------------------------------------------------
+structural(np.concatenate, "arrays, axis=0, out=None, dtype=None, casting='same_kind'",
+           arrays="unconcatenate(g, arrays, axis)", jvp="linear")
+structural(np.stack, "arrays, axis=0, out=None, dtype=None, casting='same_kind'",
+           arrays="unstack(g, arrays, axis)", jvp="linear")
+structural(np.vstack, "tup, dtype=None, casting='same_kind'",
+           tup="unconcatenate(g, tup, 0, np.atleast_2d)", jvp="linear")
+structural(np.hstack, "tup, dtype=None, casting='same_kind'",
+           tup="unconcatenate(g, tup, 0 if np.ndim(tup[0]) <= 1 else 1, np.atleast_1d)",
+           jvp="linear")
+structural(np.dstack, "tup", tup="unconcatenate(g, tup, 2, np.atleast_3d)", jvp="linear")
+structural(np.append, "arr, values, axis=None",
+           arr="unconcatenate(g, [arr, values], axis)[0]",
+           values="unconcatenate(g, [arr, values], axis)[1]",
+           jvp={"arr": "np.append(t, np.zeros_like(values), axis)",
+                "values": "np.append(np.zeros_like(arr), t, axis)"})
+structural([np.split, np.array_split], "ary, indices_or_sections, axis=0",
+           ary="unsplit(g, ans, axis)", jvp="linear", notes="g is one adjoint per piece")
+structural(np.vsplit, "ary, indices_or_sections", ary="unsplit(g, ans, 0)", jvp="linear")
+structural(np.hsplit, "ary, indices_or_sections",
+           ary="unsplit(g, ans, 1 if np.ndim(ary) > 1 else 0)", jvp="linear")
+structural(np.dsplit, "ary, indices_or_sections", ary="unsplit(g, ans, 2)", jvp="linear")
+
+# -- copying and rearranging ---------------------------------------------------------------
+structural(np.tile, "A, reps", A="tile_grad(g, A, reps)", jvp="linear")
+structural(np.repeat, "a, repeats, axis=None", a="repeat_grad(g, a, repeats, axis)", jvp="linear")
+structural(np.flip, "m, axis=None", m="np.flip(g, axis)", jvp="linear")
+structural(np.fliplr, "m", m="np.fliplr(g)", jvp="linear")
+structural(np.flipud, "m", m="np.flipud(g)", jvp="linear")
+structural(np.roll, "a, shift, axis=None", a="np.roll(g, np.negative(shift), axis)", jvp="linear")
+structural(np.pad, "array, pad_width, mode='constant', constant_values=0",
+           array="pad_grad(g, array, pad_width, mode)", jvp={"array": "np.pad(t, pad_width, mode)"},
+           notes="modes constant, edge, reflect, symmetric, wrap")
+structural(np.sort, "a, axis=-1, kind=None, order=None", a="sort_grad(g, a, axis)",
+           jvp={"a": "sort_jvp(t, a, axis)"}, notes="ties in a stable order")
+
+# -- diagonals, triangles and gathers ----------------------------------------------------------
+structural(np.diag, "v, k=0", v="diag_grad(g, v, k)", jvp="linear")
+structural(np.diagonal, "a, offset=0, axis1=0, axis2=1",
+           a="diagonal_grad(g, a, offset, axis1, axis2)", jvp="linear")
+structural(np.triu, "m, k=0", m="np.triu(g, k)", jvp="linear")
+structural(np.tril, "m, k=0", m="np.tril(g, k)", jvp="linear")
+structural(np.take, "a, indices, axis=None, out=None, mode='raise'",
+           a="take_grad(g, a, indices, axis, mode)", jvp="linear")
+structural(np.take_along_axis, "arr, indices, axis=-1",
+           arr="take_along_axis_grad(g, arr, indices, axis)", jvp="linear")

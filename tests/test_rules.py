@@ -1,0 +1,782 @@
+"""Every registered derivative rule, checked against central finite differences.
+
+The tests iterate over ``adjoint.rules.all_rules()``: each differentiable rule
+(and each ``zero`` rule) needs an entry in ``CASES``, and every function the
+rule covers must be called by one of its cases, so a rule is tested the moment
+it is registered. A case is an expression in the arguments it names; it is
+written into a real module as ``def f(a, b): return np.sum((EXPR) * w)`` with
+a fixed random projection ``w``, differentiated with ``adjoint.grad`` and
+compared with central differences (in float64) of the same function, for
+float64 and float32 inputs (complex128 and complex64 for complex cases). The
+gradient of float32 input must be float32 *inside* the generated code too: the
+test runs the generated source with the final cast removed.
+
+``test_jvp`` checks the forward-mode half of every entry the same way.
+"""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import itertools
+import math
+import operator
+import re
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint import runtime
+from adjoint.passes.normalize import ATTRIBUTES, METHODS
+from adjoint.rules import all_rules
+
+
+# -- argument generators --------------------------------------------------------------------------
+def R(*shape, lo=-1.0, hi=1.0):
+    """A random array (complex for complex dtypes) with entries in [lo, hi]."""
+    def make(rng, dtype):
+        x = rng.uniform(lo, hi, shape)
+        if np.issubdtype(dtype, np.complexfloating):
+            x = x + 1j * rng.uniform(-1.0, 1.0, shape)
+        return x.astype(dtype)
+    return make
+
+
+def P(*shape):
+    return R(*shape, lo=0.5, hi=1.5)
+
+
+def S(lo=-1.0, hi=1.0):
+    """A Python float."""
+    return lambda rng, dtype: float(rng.uniform(lo, hi))
+
+
+def Distinct(*shape):
+    """Entries far apart from each other (no ties for max, sort, abs-max norms)."""
+    def make(rng, dtype):
+        n = int(np.prod(shape))
+        return ((rng.permutation(n) - n / 2) * 0.3 + rng.uniform(0, 0.05, n)).reshape(shape).astype(dtype)
+    return make
+
+
+def Well(*shape):
+    """Well-conditioned square matrices: random plus 3 times the identity."""
+    return lambda rng, dtype: (R(*shape)(rng, dtype) + 3 * np.eye(shape[-1])).astype(dtype)
+
+
+def Spd(*shape):
+    """Symmetric positive definite matrices."""
+    def make(rng, dtype):
+        b = R(*shape)(rng, dtype)
+        return (b @ np.conj(np.swapaxes(b, -1, -2)) + shape[-1] * np.eye(shape[-1])).astype(dtype)
+    return make
+
+
+REAL = ("float64", "float32")
+CPLX = ("complex128", "complex64")
+F64 = ("float64",)
+
+
+class Case:
+    def __init__(self, expr, dtypes=REAL, rtol=None, eps=1e-6, **args):
+        self.expr, self.dtypes, self.rtol, self.eps, self.args = expr, dtypes, rtol, eps, args
+
+    def __repr__(self):
+        return self.expr
+
+
+C = Case
+Z = R(3, 4)  # the default argument
+
+# -- the table: rule name -> cases ----------------------------------------------------------------
+CASES = {
+    # arithmetic
+    "operator.add": [C("a + b", a=R(3, 4), b=R(4)), C("np.add(a, b)", a=R(2, 1, 3), b=R(3)),
+                     C("s + a", s=S(), a=R(3)), C("a + b", dtypes=CPLX, a=R(3), b=R(2, 1))],
+    "operator.sub": [C("a - b", a=R(3, 4), b=R(3, 1)), C("np.subtract(a, b)", a=R(3), b=R(2, 3)),
+                     C("a - b", dtypes=CPLX, a=R(3), b=R(3))],
+    "operator.mul": [C("a * b", a=R(3, 1), b=R(1, 4)), C("np.multiply(a, b)", a=R(3), b=R()),
+                     C("a * b", dtypes=CPLX, a=R(3), b=R(2, 3)), C("s * t", s=S(), t=S(), dtypes=F64)],
+    "operator.truediv": [C("a / b", a=R(3, 4), b=P(4)), C("np.divide(a, b)", a=R(3), b=P(2, 1)),
+                         C("np.true_divide(a, b)", a=R(2), b=P(2)),
+                         C("a / b", dtypes=CPLX, a=R(3), b=P(3))],
+    "operator.neg": [C("-a", a=Z), C("np.negative(a)", a=Z), C("-a", a=R(3), dtypes=CPLX)],
+    "operator.pos": [C("+a", a=Z), C("np.positive(a)", a=Z)],
+    "operator.pow": [C("a ** b", a=P(3, 4), b=R(4)), C("np.power(a, b)", a=P(3), b=R(2, 1)),
+                     C("a ** 3", a=R(5)), C("np.float_power(a, b)", a=P(3), b=R(3), dtypes=F64),
+                     C("pow(s, t)", s=S(0.5, 2), t=S(), dtypes=F64),
+                     C("math.pow(s, t)", s=S(0.5, 2), t=S(), dtypes=F64),
+                     C("a ** 2 + a ** b", a=P(3), b=R(3), dtypes=CPLX)],
+    "operator.mod": [C("a % b", a=R(5), b=P(5)), C("np.remainder(a, 0.3)", a=R(3, 2))],
+    "numpy.fmod": [C("np.fmod(a, b)", a=R(5), b=P(5)), C("math.fmod(s, 0.3)", s=S(), dtypes=F64)],
+    "numpy.square": [C("np.square(a)", a=Z), C("np.square(a)", a=R(3), dtypes=CPLX)],
+    "numpy.sqrt": [C("np.sqrt(a)", a=P(3, 4)), C("math.sqrt(s)", s=S(0.5, 2), dtypes=F64),
+                   C("np.sqrt(a)", a=P(3), dtypes=CPLX)],
+    "numpy.cbrt": [C("np.cbrt(a)", a=P(3, 4))],
+    "numpy.reciprocal": [C("np.reciprocal(a)", a=P(3, 4)), C("np.reciprocal(a)", a=P(3), dtypes=CPLX)],
+    # exponentials and logarithms
+    "numpy.exp": [C("np.exp(a)", a=Z), C("math.exp(s)", s=S(), dtypes=F64),
+                  C("np.exp(a)", a=R(3), dtypes=CPLX)],
+    "numpy.exp2": [C("np.exp2(a)", a=Z)],
+    "numpy.expm1": [C("np.expm1(a)", a=Z), C("math.expm1(s)", s=S(), dtypes=F64)],
+    "numpy.log": [C("np.log(a)", a=P(3, 4)), C("np.log(a)", a=P(3), dtypes=CPLX)],
+    "math.log": [C("math.log(s)", s=S(0.5, 2), dtypes=F64),
+                 C("math.log(s, 3.0)", s=S(0.5, 2), dtypes=F64)],
+    "numpy.log2": [C("np.log2(a)", a=P(3, 4)), C("math.log2(s)", s=S(0.5, 2), dtypes=F64)],
+    "numpy.log10": [C("np.log10(a)", a=P(3, 4)), C("math.log10(s)", s=S(0.5, 2), dtypes=F64)],
+    "numpy.log1p": [C("np.log1p(a)", a=P(3, 4)), C("math.log1p(s)", s=S(), dtypes=F64)],
+    "numpy.logaddexp": [C("np.logaddexp(a, b)", a=R(3, 4), b=R(4))],
+    "numpy.logaddexp2": [C("np.logaddexp2(a, b)", a=R(3, 1), b=R(4))],
+    "math.erf": [C("math.erf(s)", s=S(), dtypes=F64)],
+    "math.erfc": [C("math.erfc(s)", s=S(), dtypes=F64)],
+    # trigonometric and hyperbolic
+    "numpy.sin": [C("np.sin(a)", a=Z), C("math.sin(s)", s=S(), dtypes=F64),
+                  C("np.sin(a)", a=R(3), dtypes=CPLX)],
+    "numpy.cos": [C("np.cos(a)", a=Z), C("math.cos(s)", s=S(), dtypes=F64),
+                  C("np.cos(a)", a=R(3), dtypes=CPLX)],
+    "numpy.tan": [C("np.tan(a)", a=Z), C("math.tan(s)", s=S(), dtypes=F64)],
+    "numpy.arcsin": [C("np.arcsin(a)", a=R(3, 4, lo=-0.8, hi=0.8)),
+                     C("math.asin(s)", s=S(-0.8, 0.8), dtypes=F64)],
+    "numpy.arccos": [C("np.arccos(a)", a=R(3, 4, lo=-0.8, hi=0.8)),
+                     C("math.acos(s)", s=S(-0.8, 0.8), dtypes=F64)],
+    "numpy.arctan": [C("np.arctan(a)", a=Z), C("math.atan(s)", s=S(), dtypes=F64)],
+    "numpy.arctan2": [C("np.arctan2(a, b)", a=R(3, 4), b=P(4)),
+                      C("math.atan2(s, t)", s=S(), t=S(0.5, 1), dtypes=F64)],
+    "numpy.hypot": [C("np.hypot(a, b)", a=R(3, 4), b=R(3, 1)),
+                    C("math.hypot(s, t)", s=S(), t=S(), dtypes=F64)],
+    "numpy.sinh": [C("np.sinh(a)", a=Z), C("math.sinh(s)", s=S(), dtypes=F64)],
+    "numpy.cosh": [C("np.cosh(a)", a=Z), C("math.cosh(s)", s=S(), dtypes=F64)],
+    "numpy.tanh": [C("np.tanh(a)", a=Z), C("math.tanh(s)", s=S(), dtypes=F64),
+                   C("np.tanh(a)", a=R(3), dtypes=CPLX)],
+    "numpy.arcsinh": [C("np.arcsinh(a)", a=Z), C("math.asinh(s)", s=S(), dtypes=F64)],
+    "numpy.arccosh": [C("np.arccosh(a)", a=R(3, 4, lo=1.2, hi=2.0)),
+                      C("math.acosh(s)", s=S(1.2, 2.0), dtypes=F64)],
+    "numpy.arctanh": [C("np.arctanh(a)", a=R(3, 4, lo=-0.8, hi=0.8)),
+                      C("math.atanh(s)", s=S(-0.8, 0.8), dtypes=F64)],
+    "numpy.deg2rad": [C("np.deg2rad(a) + np.radians(a)", a=Z), C("math.radians(s)", s=S(), dtypes=F64)],
+    "numpy.rad2deg": [C("np.rad2deg(a) + np.degrees(a)", a=Z), C("math.degrees(s)", s=S(), dtypes=F64)],
+    "numpy.sinc": [C("np.sinc(a)", a=R(3, 4, lo=-2.0, hi=2.0))],
+    # piecewise
+    "numpy.absolute": [C("np.abs(a) + np.absolute(a)", a=Z), C("abs(s)", s=S(), dtypes=F64),
+                       C("np.abs(a)", a=R(3), dtypes=CPLX)],
+    "numpy.fabs": [C("np.fabs(a)", a=Z), C("math.fabs(s)", s=S(), dtypes=F64)],
+    "numpy.maximum": [C("np.maximum(a, b)", a=R(3, 4), b=R(4)), C("np.minimum(a, b)", a=R(3, 1), b=R(4)),
+                      C("np.fmax(a, b) + np.fmin(a, b) * 2", a=R(3), b=R(2, 3))],
+    "numpy.clip": [C("np.clip(a, -0.4, 0.5)", a=Z), C("a.clip(min=-0.3)", a=Z),
+                   C("np.clip(a, lo, hi)", a=R(3, 4), lo=R(4, lo=-0.6, hi=-0.2), hi=R(3, 1, lo=0.2, hi=0.6)),
+                   C("np.clip(a, None, hi)", a=R(3, 4), hi=R(3, 1, lo=-0.5, hi=0.5)),
+                   C("np.clip(a, min=lo, max=hi)", a=R(3, 4), lo=R(4, lo=-0.6, hi=-0.2), hi=R(4, lo=0.2, hi=0.6))],
+    "numpy.where": [C("np.where(a > 0, a, b)", a=R(3, 4), b=R(4)),
+                    C("np.where(a > 0, a, b)", a=R(3), b=R(3), dtypes=CPLX)],
+    "numpy.real": [C("np.real(a) + a.real", a=Z), C("np.real(a)", a=R(3), dtypes=CPLX)],
+    "numpy.imag": [C("np.imag(a) + a", a=Z), C("np.imag(a) + a.imag", a=R(3), dtypes=CPLX)],
+    "numpy.conjugate": [C("np.conj(a) * a.conj()", a=Z),
+                        C("np.conj(a) + np.conjugate(a) * a", a=R(3), dtypes=CPLX)],
+    "numpy.angle": [C("np.angle(a)", a=Z), C("np.angle(a) + np.angle(a, deg=True)", a=R(3), dtypes=CPLX)],
+    # zero derivative
+    "numpy.sign": [C("np.sign(a)", a=Z)],
+    "numpy.floor": [C("np.floor(a)", a=Z)],
+    "numpy.ceil": [C("np.ceil(a)", a=Z)],
+    "numpy.round": [C("np.round(a, 1)", a=Z)],
+    "numpy.around": [C("np.around(a)", a=Z)],
+    "numpy.rint": [C("np.rint(a)", a=Z)],
+    "numpy.trunc": [C("np.trunc(a)", a=Z)],
+    "numpy.fix": [C("np.fix(a)", a=Z)],
+    "numpy.heaviside": [C("np.heaviside(a, 0.5)", a=Z)],
+    "numpy.floor_divide": [C("np.floor_divide(a, 0.3)", a=Z)],
+    "operator.floordiv": [C("a // 0.3", a=Z)],
+    "math.floor": [C("math.floor(s) * s", s=S(), dtypes=F64)],
+    "math.ceil": [C("math.ceil(s) * s", s=S(), dtypes=F64)],
+    "math.trunc": [C("math.trunc(s) * s", s=S(), dtypes=F64)],
+    "round": [C("round(s) * s", s=S(), dtypes=F64)],
+    # reductions
+    "numpy.sum": [C("np.sum(a)", a=Z), C("np.sum(a, axis=1)", a=R(2, 3, 4)),
+                  C("np.sum(a, axis=(0, 2), keepdims=True)", a=R(2, 3, 4)), C("a.sum(-1)", a=Z),
+                  C("np.sum(a, axis=0)", a=R(3, 2), dtypes=CPLX)],
+    "numpy.mean": [C("np.mean(a)", a=Z), C("np.mean(a, axis=(0, 1))", a=R(2, 3, 4)),
+                   C("a.mean(axis=1, keepdims=True)", a=Z), C("np.mean(a)", a=R(3), dtypes=CPLX)],
+    "numpy.max": [C("np.max(a)", a=Distinct(3, 4)), C("np.max(a, axis=0)", a=Distinct(3, 4)),
+                  C("np.amax(a, axis=1, keepdims=True)", a=Distinct(3, 4)),
+                  C("np.min(a, axis=(0, 1))", a=Distinct(2, 3, 2)), C("np.amin(a)", a=Distinct(5)),
+                  C("a.max(1) + a.min(0).sum()", a=Distinct(3, 4))],
+    "numpy.prod": [C("np.prod(a)", a=P(3, 4)), C("np.prod(a, axis=1, keepdims=True)", a=R(3, 4)),
+                   C("a.prod(axis=(0, 2))", a=P(2, 3, 2))],
+    "numpy.var": [C("np.var(a)", a=Z), C("np.var(a, axis=0, ddof=1)", a=Z),
+                  C("a.var(axis=1, keepdims=True)", a=Z), C("np.var(a)", a=R(4), dtypes=CPLX)],
+    "numpy.std": [C("np.std(a)", a=Z), C("np.std(a, axis=1, ddof=1)", a=Z),
+                  C("a.std(axis=0, keepdims=True)", a=Z)],
+    "numpy.cumsum": [C("np.cumsum(a)", a=Z), C("np.cumsum(a, axis=1)", a=Z), C("a.cumsum(0)", a=Z)],
+    "numpy.cumprod": [C("np.cumprod(a)", a=P(5)), C("np.cumprod(a, axis=1)", a=R(3, 4)),
+                      C("a.cumprod(0)", a=P(3, 2))],
+    "numpy.nansum": [C("np.nansum(a, axis=0)", a=Z),
+                     C("np.nansum(np.where(a > 0, a, np.nan), axis=1)", a=Z)],
+    "numpy.average": [C("np.average(a)", a=Z), C("np.average(a, axis=1, weights=b)", a=R(3, 4), b=P(4)),
+                      C("np.average(a, weights=b)", a=R(3, 4), b=P(3, 4)),
+                      C("np.average(a, axis=0, weights=b, keepdims=True)", a=R(3, 4), b=P(3))],
+    "numpy.trace": [C("np.trace(a)", a=R(3, 4)), C("np.trace(a, 1)", a=R(3, 3)),
+                    C("np.trace(a, axis1=1, axis2=2)", a=R(2, 3, 3)), C("a.trace()", a=R(3, 3))],
+    "numpy.linalg.norm": [
+        C("np.linalg.norm(a)", a=R(4)), C("np.linalg.norm(a)", a=R(3, 4)),
+        C("np.linalg.norm(a, 1)", a=R(4)), C("np.linalg.norm(a, np.inf)", a=Distinct(4)),
+        C("np.linalg.norm(a, -np.inf)", a=Distinct(4)), C("np.linalg.norm(a, 3)", a=R(4)),
+        C("np.linalg.norm(a, axis=1)", a=R(3, 4)),
+        C("np.linalg.norm(a, axis=0, keepdims=True)", a=R(3, 4)),
+        C("np.linalg.norm(a, 'fro')", a=R(3, 4)), C("np.linalg.norm(a, 1)", a=Distinct(3, 4)),
+        C("np.linalg.norm(a, np.inf)", a=Distinct(3, 4)), C("np.linalg.norm(a, -1)", a=Distinct(3, 4)),
+        C("np.linalg.norm(a, 2)", a=R(3, 4)), C("np.linalg.norm(a, -2)", a=R(4, 3)),
+        C("np.linalg.norm(a, 'nuc')", a=R(3, 4)), C("np.linalg.norm(a, 2, axis=(1, 2))", a=R(2, 3, 3)),
+        C("np.linalg.norm(a, 1, axis=(1, 0))", a=Distinct(3, 4)),
+        C("np.linalg.norm(a)", a=R(3), dtypes=CPLX)],
+    "numpy.linalg.vector_norm": [C("np.linalg.vector_norm(a)", a=R(3, 4)),
+                                 C("np.linalg.vector_norm(a, ord=1, axis=1)", a=R(3, 4)),
+                                 C("np.linalg.vector_norm(a, ord=np.inf)", a=Distinct(3, 4))],
+    "numpy.linalg.matrix_norm": [C("np.linalg.matrix_norm(a)", a=R(3, 4)),
+                                 C("np.linalg.matrix_norm(a, ord=2)", a=R(2, 3, 3))],
+    # shapes
+    "numpy.transpose": [C("np.transpose(a)", a=Z), C("np.transpose(a, (1, 2, 0))", a=R(2, 3, 4)),
+                        C("a.T", a=Z), C("a.transpose(2, 0, 1)", a=R(2, 3, 4))],
+    "numpy.reshape": [C("np.reshape(a, (4, 3))", a=Z), C("a.reshape(2, 6)", a=Z), C("a.reshape(-1)", a=Z)],
+    "numpy.ravel": [C("np.ravel(a)", a=Z), C("a.flatten()", a=Z), C("np.squeeze(a)", a=R(3, 1, 4)),
+                    C("np.squeeze(a, axis=1)", a=R(3, 1, 4)), C("np.expand_dims(a, 0)", a=Z),
+                    C("a.ravel() + a.squeeze().ravel()", a=Z)],
+    "numpy.copy": [C("np.copy(a) + a.copy()", a=Z), C("np.asarray(a)", a=Z),
+                   C("np.array([s, t * 2.0])", s=S(), t=S(), dtypes=F64),
+                   C("np.array([a, b])", a=R(3), b=R(3))],
+    "float": [C("float(s) * 2.0", s=S(), dtypes=F64), C("float(np.sum(a))", a=R(3), dtypes=F64),
+              C("np.sum(a).item()", a=R(3), dtypes=F64)],
+    "ndarray.astype": [C("a.astype(np.float32)", a=Z, rtol=1e-2, eps=1e-3), C("a.astype(float)", a=Z)],
+    "numpy.swapaxes": [C("np.swapaxes(a, 0, 2)", a=R(2, 3, 4)), C("a.swapaxes(1, 2)", a=R(2, 3, 4))],
+    "numpy.moveaxis": [C("np.moveaxis(a, 0, -1)", a=R(2, 3, 4)),
+                       C("np.moveaxis(a, [0, 1], [2, 0])", a=R(2, 3, 4))],
+    "numpy.broadcast_to": [C("np.broadcast_to(a, (2, 3, 4))", a=R(3, 1))],
+    "numpy.atleast_1d": [C("np.atleast_1d(s)", s=S(), dtypes=F64), C("np.atleast_2d(a)", a=R(3)),
+                         C("np.atleast_3d(a)", a=Z)],
+    "numpy.ascontiguousarray": [C("np.ascontiguousarray(a.T)", a=Z), C("np.asfortranarray(a)", a=Z)],
+    "numpy.concatenate": [C("np.concatenate([a, b])", a=R(2, 3), b=R(4, 3)),
+                          C("np.concatenate([a, b], axis=1)", a=R(3, 2), b=R(3, 4)),
+                          C("np.concatenate((a, b), axis=None)", a=R(2, 2), b=R(3))],
+    "numpy.stack": [C("np.stack([a, b])", a=R(2, 3), b=R(2, 3)),
+                    C("np.stack((a, b), axis=-1)", a=R(3), b=R(3))],
+    "numpy.vstack": [C("np.vstack([a, b])", a=R(3), b=R(2, 3))],
+    "numpy.hstack": [C("np.hstack([a, b])", a=R(3), b=R(2)), C("np.hstack([a, b])", a=R(2, 3), b=R(2, 1))],
+    "numpy.dstack": [C("np.dstack([a, b])", a=R(3, 4), b=R(3, 4))],
+    "numpy.append": [C("np.append(a, b)", a=R(2, 2), b=R(3)),
+                     C("np.append(a, b, axis=0)", a=R(2, 3), b=R(1, 3))],
+    "numpy.split": [C("np.split(a, 3)[1] * np.split(a, 3)[2]", a=R(6)),
+                    C("np.split(a, [1, 3], axis=1)[2]", a=R(2, 5)), C("np.array_split(a, 3)[0]", a=R(7))],
+    "numpy.vsplit": [C("np.vsplit(a, 2)[1]", a=R(4, 3))],
+    "numpy.hsplit": [C("np.hsplit(a, 2)[0]", a=R(3, 4)), C("np.hsplit(a, 2)[1]", a=R(4))],
+    "numpy.dsplit": [C("np.dsplit(a, [1])[1]", a=R(2, 2, 3))],
+    "numpy.tile": [C("np.tile(a, 2)", a=R(3)), C("np.tile(a, (2, 1, 3))", a=R(2, 3))],
+    "numpy.repeat": [C("np.repeat(a, 2)", a=R(2, 2)), C("np.repeat(a, [1, 0, 2], axis=0)", a=R(3, 2)),
+                     C("a.repeat(3, axis=1)", a=R(2, 2))],
+    "numpy.flip": [C("np.flip(a)", a=Z), C("np.flip(a, 1)", a=Z)],
+    "numpy.fliplr": [C("np.fliplr(a)", a=Z)],
+    "numpy.flipud": [C("np.flipud(a)", a=Z)],
+    "numpy.roll": [C("np.roll(a, 2)", a=Z), C("np.roll(a, (1, -1), axis=(0, 1))", a=Z)],
+    "numpy.pad": [C("np.pad(a, 1)", a=Z), C("np.pad(a, ((1, 0), (2, 1)), constant_values=0.5)", a=Z),
+                  C("np.pad(a, 2, mode='reflect')", a=Z), C("np.pad(a, 1, mode='edge')", a=Z),
+                  C("np.pad(a, (1, 2), mode='wrap')", a=R(4))],
+    "numpy.sort": [C("np.sort(a)", a=Distinct(3, 4)), C("np.sort(a, axis=0)", a=Distinct(3, 4)),
+                   C("np.sort(a, axis=None)", a=Distinct(3, 4))],
+    "numpy.diag": [C("np.diag(a)", a=R(3)), C("np.diag(a, 1)", a=R(3)), C("np.diag(a)", a=R(3, 4)),
+                   C("np.diag(a, -1)", a=R(3, 4))],
+    "numpy.diagonal": [C("np.diagonal(a)", a=R(3, 4)), C("np.diagonal(a, 1, 1, 2)", a=R(2, 3, 4)),
+                       C("a.diagonal()", a=R(3, 3))],
+    "numpy.triu": [C("np.triu(a)", a=Z), C("np.triu(a, 1)", a=R(2, 3, 3))],
+    "numpy.tril": [C("np.tril(a, -1)", a=Z)],
+    "numpy.take": [C("np.take(a, [0, 2, 2])", a=Z), C("np.take(a, [[0, 1], [1, 1]], axis=1)", a=R(2, 3)),
+                   C("a.take([3, 0], axis=0)", a=R(4, 2)), C("np.take(a, [5, -1], mode='wrap')", a=R(4))],
+    "numpy.take_along_axis": [C("np.take_along_axis(a, np.argsort(a, axis=1), axis=1)", a=Distinct(3, 4)),
+                              C("np.take_along_axis(a, np.array([[0, 0], [1, 0]]), axis=0)", a=R(2, 2))],
+    # products
+    "numpy.dot": [C("np.dot(a, b)", a=R(3), b=R(3)), C("np.dot(a, b)", a=R(2, 3), b=R(3)),
+                  C("np.dot(a, b)", a=R(3), b=R(3, 2)), C("a.dot(b)", a=R(2, 3), b=R(3, 4)),
+                  C("np.dot(a, b)", a=R(2, 3), b=R(4, 3, 2)), C("np.dot(s, a)", s=S(), a=R(3), dtypes=F64),
+                  C("np.dot(a, b)", a=R(2, 3), b=R(3), dtypes=CPLX)],
+    "operator.matmul": [C("a @ b", a=R(2, 3), b=R(3, 4)), C("a @ b", a=R(3), b=R(3, 4)),
+                        C("np.matmul(a, b)", a=R(2, 3), b=R(3)), C("a @ b", a=R(2, 2, 3), b=R(3, 4)),
+                        C("a @ b", a=R(2, 1, 2, 3), b=R(3, 3, 2)), C("a @ b", a=R(2, 3), b=R(3, 2), dtypes=CPLX)],
+    "numpy.vdot": [C("np.vdot(a, b)", a=R(2, 3), b=R(6)), C("np.vdot(a, b)", a=R(3), b=R(3), dtypes=CPLX)],
+    "numpy.inner": [C("np.inner(a, b)", a=R(3), b=R(3)), C("np.inner(a, b)", a=R(2, 3), b=R(4, 3)),
+                    C("np.inner(a, b)", a=R(3), b=R(2, 3), dtypes=CPLX)],
+    "numpy.outer": [C("np.outer(a, b)", a=R(3), b=R(2, 2)), C("np.outer(a, b)", a=R(2), b=R(3), dtypes=CPLX)],
+    "numpy.tensordot": [C("np.tensordot(a, b)", a=R(2, 3, 4), b=R(3, 4, 2)),
+                        C("np.tensordot(a, b, axes=([0, 2], [2, 0]))", a=R(2, 3, 4), b=R(4, 5, 2)),
+                        C("np.tensordot(a, b, 0)", a=R(2), b=R(3)),
+                        C("np.tensordot(a, b, 1)", a=R(2, 3), b=R(3), dtypes=CPLX)],
+    "numpy.einsum": [
+        C("np.einsum('ij,jk->ik', a, b)", a=R(2, 3), b=R(3, 4)), C("np.einsum('ii->i', a)", a=R(3, 3)),
+        C("np.einsum('ii', a)", a=R(3, 3)), C("np.einsum('i,i', a, b)", a=R(3), b=R(3)),
+        C("np.einsum('...ij,...jk', a, b)", a=R(2, 3, 4), b=R(4, 2)), C("np.einsum('ij->', a)", a=Z),
+        C("np.einsum('ij,kj->ikj', a, b)", a=R(2, 3), b=R(4, 3)),
+        C("np.einsum('bij,bjk,bkl->bil', a, b, c)", a=R(2, 2, 3), b=R(2, 3, 2), c=R(2, 2, 2)),
+        C("np.einsum('iij->j', a)", a=R(3, 3, 2)), C("np.einsum('i,j', a, b)", a=R(3), b=R(2)),
+        C("np.einsum('ij->j', a)", a=Z), C("np.einsum('...i,...i->...', a, b)", a=R(2, 1, 3), b=R(4, 3)),
+        C("np.einsum('ij,j,k,k->i', a, b, c, d)", a=R(2, 3), b=R(3), c=R(2), d=R(2)),
+        C("np.einsum('i,i,i,i,i->', a, b, c, d, e)", a=R(2), b=R(2), c=R(2), d=R(2), e=R(2)),
+        C("np.einsum('ij,j->i', a, b, optimize=True)", a=R(2, 3), b=R(3), dtypes=CPLX)],
+    "numpy.kron": [C("np.kron(a, b)", a=R(2, 3), b=R(2, 2)), C("np.kron(a, b)", a=R(3), b=R(2)),
+                   C("np.kron(a, b)", a=R(2, 2), b=R(3)), C("np.kron(a, b)", a=R(2), b=R(2, 2), dtypes=CPLX)],
+    "numpy.linalg.matrix_transpose": [C("np.linalg.matrix_transpose(a)", a=R(2, 3, 4)),
+                                      C("np.matrix_transpose(a)", a=R(3, 2))],
+    # linear algebra
+    "numpy.linalg.inv": [C("np.linalg.inv(a)", a=Well(3, 3)), C("np.linalg.inv(a)", a=Well(2, 3, 3)),
+                         C("np.linalg.inv(a)", a=Well(2, 2), dtypes=CPLX)],
+    "numpy.linalg.solve": [C("np.linalg.solve(a, b)", a=Well(3, 3), b=R(3)),
+                           C("np.linalg.solve(a, b)", a=Well(3, 3), b=R(3, 2)),
+                           C("np.linalg.solve(a, b)", a=Well(2, 3, 3), b=R(2, 3, 2)),
+                           C("np.linalg.solve(a, b)", a=Well(2, 2), b=R(2), dtypes=CPLX)],
+    "numpy.linalg.pinv": [C("np.linalg.pinv(a)", a=R(4, 3)), C("np.linalg.pinv(a)", a=R(2, 4)),
+                          C("np.linalg.pinv(a)", a=Well(3, 3))],
+    "numpy.linalg.lstsq": [C("np.linalg.lstsq(a, b)[0]", a=R(5, 3), b=R(5)),
+                           C("np.linalg.lstsq(a, b, rcond=None)[0]", a=R(4, 2), b=R(4, 2)),
+                           C("np.linalg.lstsq(a, b)[1] + np.linalg.lstsq(a, b)[3][0]", a=R(4, 2), b=R(4, 2)),
+                           C("np.linalg.lstsq(a, b)[1]", a=R(4, 2), b=R(4))],
+    "numpy.linalg.matrix_power": [C("np.linalg.matrix_power(a, 3)", a=R(3, 3)),
+                                  C("np.linalg.matrix_power(a, -2)", a=Well(3, 3)),
+                                  C("np.linalg.matrix_power(a, 1) + np.linalg.matrix_power(a, 0)", a=R(2, 2))],
+    "numpy.linalg.det": [C("np.linalg.det(a)", a=Well(3, 3)), C("np.linalg.det(a)", a=Well(2, 3, 3)),
+                         C("np.linalg.det(a)", a=Well(2, 2), dtypes=CPLX)],
+    "numpy.linalg.slogdet": [C("np.linalg.slogdet(a)[1]", a=Well(3, 3)),
+                             C("np.linalg.slogdet(a)[0] * np.linalg.slogdet(a)[1]", a=Well(2, 3, 3)),
+                             C("np.linalg.slogdet(a)[1]", a=Well(2, 2), dtypes=CPLX)],
+    "numpy.linalg.cholesky": [C("np.linalg.cholesky(a)", a=Spd(3, 3)),
+                              C("np.linalg.cholesky(a, upper=True)", a=Spd(3, 3)),
+                              C("np.linalg.cholesky(a)", a=Spd(2, 3, 3)),
+                              C("np.linalg.cholesky(a @ a.T + np.eye(3, dtype=a.dtype))", a=R(3, 3))],
+    "numpy.linalg.eigh": [C("np.linalg.eigh(a)[0]", a=R(3, 3)), C("np.linalg.eigh(a)[1] ** 2", a=R(3, 3)),
+                          C("np.linalg.eigh(a, UPLO='U')[1] ** 2", a=R(2, 3, 3)),
+                          C("np.linalg.eigvalsh(a + a.T)", a=R(3, 3)),
+                          C("np.linalg.eigh(a)[0]", a=R(3, 3), dtypes=CPLX)],
+    "numpy.linalg.qr": [C("np.linalg.qr(a)[1]", a=R(4, 3)), C("np.linalg.qr(a)[0]", a=R(4, 3)),
+                        C("np.linalg.qr(a)[0] * np.linalg.qr(a)[1][0, 1]", a=R(3, 3)),
+                        C("np.linalg.qr(a)[0]", a=R(2, 4)), C("np.linalg.qr(a)[1]", a=R(2, 4)),
+                        C("np.linalg.qr(a, mode='r')", a=R(4, 3))],
+    "numpy.linalg.svd": [C("np.linalg.svd(a)[1]", a=R(4, 3)), C("np.linalg.svd(a, compute_uv=False)", a=R(2, 4)),
+                         C("np.linalg.svd(a, full_matrices=False)[0] ** 2", a=R(4, 3)),
+                         C("np.linalg.svd(a, full_matrices=False)[2] ** 2", a=R(3, 4)),
+                         C("np.linalg.svd(a)[0] ** 2 + np.linalg.svd(a)[2] ** 2", a=R(3, 3)),
+                         C("np.linalg.svd(a)[1]", a=R(3, 2), dtypes=CPLX)],
+    "numpy.linalg.svdvals": [C("np.linalg.svdvals(a)", a=R(3, 4))],
+    # built-ins
+    "max": [C("max(s, t)", s=S(), t=S(), dtypes=F64), C("max(s, t)", s=S(-1, -0.5), t=S(0.5, 1), dtypes=F64), C("min(s, t) * s", s=S(), t=S(), dtypes=F64),
+            C("max([s, t, 0.25])", s=S(), t=S(), dtypes=F64), C("min(a)", a=Distinct(4))],
+    "sum": [C("sum([s, t, s * t])", s=S(), t=S(), dtypes=F64), C("sum(a)", a=R(3, 4)),
+            C("sum([s, t], u)", s=S(), t=S(), u=S(), dtypes=F64)],
+    "numpy.float64": [C("np.float64(s)", s=S(), dtypes=F64),
+                      C("np.float32(np.sum(a))", a=R(3), dtypes=F64, rtol=1e-2, eps=1e-3),
+                      C("np.float16(s)", s=S(), dtypes=F64, rtol=0.05, eps=1e-2)],
+}
+
+
+# -- machinery -----------------------------------------------------------------------------------
+MODULE = """import math
+import numpy as np
+
+w = None
+
+
+def f({params}):
+    return np.sum({loss})
+"""
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def module_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("rule_cases")
+
+
+def make_function(case, directory, complex_out):
+    """Write ``case`` into a fresh module file and return its ``f``."""
+    loss = f"np.real(({case.expr}) * w)" if complex_out else f"({case.expr}) * w"
+    source = MODULE.format(params=", ".join(case.args), loss=loss)
+    path = directory / f"rule_case_{next(_counter)}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def inputs(case, dtype, seed):
+    rng = np.random.default_rng(seed)
+    return [make(rng, np.dtype(dtype)) for make in case.args.values()]
+
+
+def evaluate(expr, names, values):
+    return eval(expr, {"np": np, "math": math, **dict(zip(names, values))})
+
+
+def numeric_grad(fun, args, k, eps):
+    """Central differences of ``fun`` (in float64) with respect to ``args[k]``.
+
+    Complex arguments get ``dL/dx + i dL/dy``, the convention adjoint follows.
+    """
+    x = args[k]
+    steps = [1.0, 1j] if np.iscomplexobj(x) else [1.0]
+    flat = np.array(x, dtype=np.result_type(x, np.float64)).ravel()
+    out = np.zeros(flat.shape, dtype=flat.dtype)
+    for i in range(flat.size):
+        for unit in steps:
+            h = eps * max(1.0, abs(flat[i]))
+            vals = []
+            for sign in (1, -1):
+                moved = flat.copy()
+                moved[i] += sign * h * unit
+                new = list(args)
+                new[k] = moved.reshape(np.shape(x)) if isinstance(x, np.ndarray) else moved[0].real
+                vals.append(float(np.real(fun(*new))))
+            out[i] += unit * (vals[0] - vals[1]) / (2 * h)
+    return out.reshape(np.shape(x))
+
+
+def raw_gradients(grad_fn, module, args):
+    """The generated gradient without its final ``grad_like`` cast (to see its dtypes)."""
+    ns = dict(vars(module))
+    exec(compile(grad_fn.source, "<generated>", "exec"), ns)
+    ns["grad_like"] = lambda bar, x: bar
+    name = re.search(r"^def (f_\w*)\(", grad_fn.source, re.M).group(1)
+    return ns[name](*args)
+
+
+def check_case(case, directory, failures):
+    names = list(case.args)
+    for dtype in case.dtypes:
+        is_complex = np.issubdtype(np.dtype(dtype), np.complexfloating)
+        args = inputs(case, dtype, seed=sum(map(ord, case.expr)))
+        out = evaluate(case.expr, names, args)
+        module = make_function(case, directory, is_complex or np.iscomplexobj(out))
+        rng = np.random.default_rng(7)
+        w = rng.choice([-1.0, 1.0], np.shape(out)) * rng.uniform(0.5, 1.5, np.shape(out))
+        if is_complex or np.iscomplexobj(out):
+            w = w + 1j * rng.uniform(-1.0, 1.0, np.shape(out))
+        module.w = np.asarray(w).astype(dtype)
+        grad_fn = adjoint.grad(module.f, tuple(range(len(names))))
+        got = grad_fn(*args)
+        got = got if len(names) > 1 else (got,)
+        wide = [np.asarray(a, dtype=np.result_type(a, np.float64)) if isinstance(a, np.ndarray) else a
+                for a in args]
+        module.w = np.asarray(w)
+        want = [numeric_grad(module.f, wide, k, case.eps) for k in range(len(args))]
+        low = np.dtype(dtype).itemsize < 8 or np.dtype(dtype) == np.complex64
+        rtol = case.rtol or (2e-3 if low else 1e-5)
+        module.w = np.asarray(w).astype(dtype)
+        raw = raw_gradients(grad_fn, module, args) if low else (None,) * len(args)
+        raw = raw if len(names) > 1 else (raw,)
+        for name, a, g, ref, r in zip(names, args, got, want, raw):
+            where = f"{case.expr} [{dtype}] d/d{name}"
+            if isinstance(a, np.ndarray):
+                if np.shape(g) != a.shape or np.asarray(g).dtype != a.dtype:
+                    failures.append(f"{where}: gradient {np.shape(g)} {np.asarray(g).dtype}, "
+                                    f"argument {a.shape} {a.dtype}")
+                    continue
+                if r is not None and isinstance(r, (np.ndarray, np.generic)) \
+                        and np.asarray(r).dtype.itemsize > a.dtype.itemsize:
+                    failures.append(f"{where}: the generated code upcasts to {np.asarray(r).dtype}")
+            scale = max(1e-2, float(np.max(np.abs(ref), initial=0.0)))
+            if not np.allclose(g, ref, rtol=rtol, atol=rtol * scale):
+                failures.append(f"{where}:\n  adjoint   {np.ravel(g)}\n  numerical {np.ravel(ref)}")
+
+
+def differentiable_rules():
+    return [r for r in all_rules() if r.kind in ("elementwise", "structural", "zero")]
+
+
+RULE_NAMES = sorted(r.name for r in differentiable_rules())
+
+
+def test_every_rule_has_cases():
+    missing = sorted(set(RULE_NAMES) - set(CASES))
+    stale = sorted(set(CASES) - set(RULE_NAMES))
+    assert not missing, f"rules without test cases in tests/test_rules.py CASES: {missing}"
+    assert not stale, f"CASES entries for no registered rule: {stale}"
+
+
+# -- which functions a case calls -----------------------------------------------------------------
+OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+       ast.Pow: operator.pow, ast.MatMult: operator.matmul, ast.Mod: operator.mod,
+       ast.FloorDiv: operator.floordiv, ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
+def _root(node):
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return getattr(node, "id", None)
+
+
+def called(expr, names):
+    """(function, node, argument nodes, keyword nodes) for each operation in ``expr``."""
+    out = []
+    for node in ast.walk(ast.parse(expr, mode="eval")):
+        if isinstance(node, ast.BinOp):
+            out.append((OPS[type(node.op)], node, [node.left, node.right], []))
+        elif isinstance(node, ast.UnaryOp) and type(node.op) in OPS:
+            out.append((OPS[type(node.op)], node, [node.operand], []))
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and _root(func) not in ("np", "math"):
+                fn = runtime.astype if func.attr == "astype" else \
+                    float if func.attr == "item" else METHODS.get(func.attr, (None,))[0]
+                out.append((fn, node, [func.value] + node.args, node.keywords))
+            else:
+                out.append((eval(ast.unparse(func), {"np": np, "math": math}), node, node.args,
+                            node.keywords))
+        elif isinstance(node, ast.Attribute) and node.attr in ATTRIBUTES:
+            out.append((ATTRIBUTES[node.attr], node, [node.value], []))
+    return out
+
+
+def test_every_function_of_every_rule_is_called():
+    uncalled = []
+    for rule in differentiable_rules():
+        seen = set()
+        for case in CASES.get(rule.name, []):
+            seen |= {id(fn) for fn, *_ in called(case.expr, list(case.args))}
+        uncalled += [f"{rule.name}: {getattr(fn, '__name__', fn)}" for fn in rule.fns if id(fn) not in seen]
+    assert not uncalled, f"functions no case calls: {uncalled}"
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_rule_matches_finite_differences(name, module_dir):
+    failures = []
+    for case in CASES.get(name, []):
+        try:
+            check_case(case, module_dir, failures)
+        except Exception as exc:  # report every case of the rule, not just the first
+            failures.append(f"{case.expr}: {type(exc).__name__}: {exc}")
+    assert CASES.get(name), f"no cases for {name}"
+    assert not failures, "\n".join(failures)
+
+
+# -- forward mode ----------------------------------------------------------------------------------
+# Structural rules of core.py whose jvp the forward-mode work adds.
+JVP_PENDING = {"numpy.sum", "numpy.mean", "numpy.max", "numpy.dot", "operator.matmul", "numpy.transpose",
+               "numpy.reshape", "numpy.ravel", "numpy.copy", "float", "ndarray.astype"}
+
+
+def _tangent_sum(parts):
+    total = parts[0]
+    for p in parts[1:]:
+        total = tuple(a + b for a, b in zip(total, p)) if isinstance(total, tuple) else total + p
+    return total
+
+
+def _shifted(src, names, values, direction, h):
+    """Central difference of expression ``src`` along ``direction`` (item by item for sequences)."""
+    hi = evaluate(src, names, [v + h * d for v, d in zip(values, direction)])
+    lo = evaluate(src, names, [v - h * d for v, d in zip(values, direction)])
+    if isinstance(hi, (list, tuple)):
+        return tuple((np.asarray(x) - np.asarray(y)) / (2 * h) for x, y in zip(hi, lo))
+    return (np.asarray(hi) - np.asarray(lo)) / (2 * h)
+
+
+def rule_tangent(rule, fn, arg_nodes, kw_nodes, names, values, direction, h):
+    """The tangent of one call as the rule's entry gives it (None if no argument is active)."""
+    env = dict(zip(names, values))
+    nodes = list(arg_nodes) + [k.value for k in kw_nodes]
+    vals = [evaluate(ast.unparse(n), names, values) for n in nodes]
+    npos = len(arg_nodes)
+    keys = [k.arg for k in kw_nodes]
+    ans = fn(*vals[:npos], **dict(zip(keys, vals[npos:])))
+    params = rule.signature.bind(*vals[:npos], **dict(zip(keys, vals[npos:])))
+    params.apply_defaults()
+    where = rule.signature.bind(*range(npos), **{k: npos + i for i, k in enumerate(keys)})
+    parts = []
+    for param, index in where.arguments.items():
+        used = {n.id for n in ast.walk(nodes[index]) if isinstance(n, ast.Name)}
+        if not used & set(env) or param not in rule.grads:
+            continue
+        t = _shifted(ast.unparse(nodes[index]), names, values, direction, h)
+        ns = {**vars(runtime), "np": np, **params.arguments, "ans": ans, "t": t, "g": t}
+        if rule.kind == "elementwise":
+            parts.append(eval(rule.grads[param], ns))
+        elif rule.jvp == "linear":
+            moved = list(vals)
+            moved[index] = t
+            parts.append(fn(*moved[:npos], **dict(zip(keys, moved[npos:]))))
+        else:
+            parts.append(eval(rule.jvp[param], ns))
+    return _tangent_sum(parts) if parts else None
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_jvp(name):
+    """Each rule's forward-mode entry against central differences along a random direction."""
+    rule = next(r for r in all_rules() if r.name == name)
+    if rule.kind == "zero":
+        return
+    if rule.kind == "structural" and rule.jvp is None and name in JVP_PENDING:
+        pytest.skip("core.py rule whose jvp the forward-mode work adds")
+    assert rule.kind == "elementwise" or rule.jvp == "linear" or isinstance(rule.jvp, dict), \
+        f"structural rule {name} has no jvp"
+    if isinstance(rule.jvp, dict):
+        assert set(rule.jvp) == set(rule.grads), f"{name}: jvp and adjoint cover different parameters"
+    failures = []
+    for case in CASES[name]:
+        if "float64" not in case.dtypes:
+            continue
+        names = list(case.args)
+        values = inputs(case, "float64", seed=sum(map(ord, case.expr)))
+        rng = np.random.default_rng(3)
+        direction = [rng.standard_normal(np.shape(v)) if isinstance(v, np.ndarray) else rng.standard_normal()
+                     for v in values]
+        for fn, node, arg_nodes, kw_nodes in called(case.expr, names):
+            if not any(fn is f for f in rule.fns):
+                continue
+            src = ast.unparse(node)
+            try:
+                got = rule_tangent(rule, fn, arg_nodes, kw_nodes, names, values, direction, case.eps)
+            except Exception as exc:
+                failures.append(f"{src}: {type(exc).__name__}: {exc}")
+                continue
+            if got is None:
+                continue
+            want = _shifted(src, names, values, direction, case.eps)
+            got, want = (list(got), list(want)) if isinstance(want, tuple) else ([got], [want])
+            for k, (gv, wv) in enumerate(zip(got, want)):
+                if np.issubdtype(np.asarray(wv).dtype, np.integer):
+                    continue
+                gv = np.array(np.broadcast_to(gv, np.shape(wv)))
+                undefined = np.isnan(gv)  # a tangent that does not exist (svd's extra vectors)
+                gv[undefined] = np.asarray(wv)[undefined]
+                scale = max(1e-2, float(np.max(np.abs(wv), initial=0.0)))
+                tol = case.rtol or 1e-5
+                if not np.allclose(gv, wv, rtol=tol, atol=tol * scale):
+                    failures.append(f"{src} output {k}:\n  jvp       {np.ravel(gv)}\n"
+                                    f"  numerical {np.ravel(wv)}")
+    assert not failures, "\n".join(failures)
+
+
+# -- beyond the table: errors, kinks, indexing, multi-output functions -------------------------------
+def load(source, directory):
+    """Import ``source`` as a fresh module file (adjoint reads functions from real files)."""
+    path = directory / f"rule_extra_{next(_counter)}.py"
+    path.write_text("import math\nimport numpy as np\n\n" + source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, path
+
+
+def test_unregistered_function_names_itself_and_the_line(module_dir):
+    module, path = load("def f(x):\n    y = x * 2.0\n    return np.sum(np.abs(np.fft.fft(y)))\n",
+                        module_dir)
+    with pytest.raises(adjoint.NotDifferentiableError) as err:
+        adjoint.grad(module.f)(np.ones(4))
+    text = str(err.value)
+    assert "fft" in text and ":6: " in text and path.name in text, text
+    assert err.value.lineno == 6 and err.value.filename.endswith(path.name)
+
+
+def test_inactive_results_pass_through(module_dir):
+    module, _ = load(
+        "def f(x):\n"
+        "    i = np.argmax(x)\n"
+        "    n = len(x) + x.shape[0] + np.ndim(x)\n"
+        "    k = np.argsort(x)\n"
+        "    big = x > 0.5\n"
+        "    return x[i] * n + np.sum(x[k][:2]) + np.sum(np.where(big, x, 0.0)) + np.sum(np.ones_like(x))\n",
+        module_dir)
+    x = np.array([0.3, 0.9, 0.1, 0.6])
+    expected = np.array([1.0, 10.0, 1.0, 1.0])  # x[1] * 9, the two smallest, the two above 0.5
+    np.testing.assert_allclose(adjoint.grad(module.f)(x), expected)
+
+
+def test_logsumexp_with_max_shift(module_dir):
+    module, _ = load(
+        "def logsumexp(x):\n"
+        "    m = np.max(x, axis=1, keepdims=True)\n"
+        "    return np.sum(m[:, 0] + np.log(np.sum(np.exp(x - m), axis=1)))\n",
+        module_dir)
+    x = np.random.default_rng(0).normal(size=(3, 4)) * 10
+    x[0, :2] = 5.0  # a tie at the maximum must not matter
+    softmax = np.exp(x - x.max(1, keepdims=True))
+    softmax /= softmax.sum(1, keepdims=True)
+    np.testing.assert_allclose(adjoint.grad(module.logsumexp)(x), softmax, rtol=1e-12, atol=1e-14)
+
+
+KINKS = [
+    ("np.sum(np.abs(x))", [0.0, -2.0, 3.0], [0.0, -1.0, 1.0]),
+    ("abs(x[0]) + np.sum(np.fabs(x))", [0.0, 1.0], [0.0, 1.0]),
+    ("np.sum(np.maximum(x, 1.0))", [1.0, 2.0, 0.0], [0.5, 1.0, 0.0]),
+    ("np.sum(np.minimum(x, x[::-1]))", [1.0, 1.0], [1.0, 1.0]),
+    ("np.sum(np.clip(x, 0.0, 1.0))", [0.0, 1.0, 0.5, 2.0], [0.5, 0.5, 1.0, 0.0]),
+    ("np.max(x)", [2.0, 2.0, 1.0], [0.5, 0.5, 0.0]),
+    ("np.sum(np.sort(x) * np.array([1.0, 2.0, 3.0]))", [2.0, 1.0, 3.0], [2.0, 1.0, 3.0]),
+    ("np.prod(x)", [0.0, 2.0, 3.0], [6.0, 0.0, 0.0]),
+    ("np.sum(np.cumprod(x))", [2.0, 0.0, 3.0], [1.0, 2.0 + 6.0, 0.0]),
+    ("np.linalg.norm(x)", [0.0, 0.0], [0.0, 0.0]),
+    ("np.std(x)", [1.0, 1.0], [0.0, 0.0]),
+    ("np.sum(np.sqrt(x))", [0.0, 4.0], [np.inf, 0.25]),
+    ("np.sum(np.sign(x) + np.floor(x) + np.round(x))", [0.3, -1.2], [0.0, 0.0]),
+    ("np.sum(x ** 2.5 + x ** x[1])", [0.0, 2.0], [0.0, 2.5 * 2 ** 1.5 + 2 * 2 + 4 * math.log(2)]),
+]
+
+
+@pytest.mark.parametrize("expr,x,expected", KINKS, ids=[k[0] for k in KINKS])
+def test_subgradients_at_kinks(expr, x, expected, module_dir):
+    """The documented subgradient choices (those of JAX and autograd)."""
+    module, _ = load(f"def f(x):\n    return {expr}\n", module_dir)
+    with np.errstate(divide="ignore"):
+        got = adjoint.grad(module.f)(np.array(x))
+    np.testing.assert_allclose(got, expected)
+
+
+INDEXING = [
+    ("np.sum(x[1:, ::2] ** 2)", (3, 4)), ("np.sum(x[..., 1] * x[0, ...])", (3, 3)),
+    ("np.sum(x[:, None, :] * x[None])", (2, 3)), ("np.sum(x[np.array([0, 2, 2])] ** 2)", (4,)),
+    ("np.sum(x[x > 0] ** 3)", (5,)), ("np.sum(x[[0, 1], [2, 0]] * 3.0)", (2, 3)),
+    ("np.sum(x[np.argsort(x)] * np.arange(4.0))", (4,)), ("np.sum(x[1, [0, 0, 2]] ** 2)", (2, 3)),
+    ("x[-1, -1] * x[0, 0]", (2, 2)),
+    pytest.param("np.sum(x[:, np.array([True, False, True])] ** 2)", (2, 3), marks=pytest.mark.xfail(
+        reason="compiler bug: the adjoint of x[:, idx] with an array idx emits add_at(x_bar, (:, idx), g),"
+               " a slice outside a subscript (invalid syntax)", strict=True)),
+    pytest.param("np.sum(x[:, [0, 2]] ** 2)", (2, 3), marks=pytest.mark.xfail(
+        reason="compiler bug: same as above with a list index", strict=True)),
+]
+
+
+@pytest.mark.parametrize("expr,shape", INDEXING)
+def test_indexing(expr, shape, module_dir):
+    module, _ = load(f"def f(x):\n    return {expr}\n", module_dir)
+    x = np.random.default_rng(1).permutation(np.prod(shape)).reshape(shape) * 0.37 - 1.0
+    got = adjoint.grad(module.f)(x)
+    want = numeric_grad(module.f, [x], 0, 1e-6)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+
+
+def test_multi_output_functions_with_unused_outputs(module_dir):
+    """Only one output of eigh/qr/svd/slogdet/split used: the others' adjoints are 0.0."""
+    module, _ = load(
+        "def f(a):\n"
+        "    w, v = np.linalg.eigh(a)\n"
+        "    q, r = np.linalg.qr(a)\n"
+        "    sign, logdet = np.linalg.slogdet(a + 3.0 * np.eye(3))\n"
+        "    parts = np.split(a, 3)\n"
+        "    s = np.linalg.svd(a)[1]\n"
+        "    return np.sum(w) + np.sum(r ** 2) + logdet + np.sum(parts[2]) + np.sum(s)\n",
+        module_dir)
+    a = np.random.default_rng(2).normal(size=(3, 3))
+    np.testing.assert_allclose(adjoint.grad(module.f)(a), numeric_grad(module.f, [a], 0, 1e-6),
+                               rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.xfail(strict=True, reason="compiler bug: a user variable named like a runtime helper "
+                   "(conj, count, unreduce, ...) shadows it in the generated code")
+def test_user_names_do_not_shadow_runtime_helpers(module_dir):
+    module, _ = load("def f(x):\n    conj = x * 2.0\n    count = conj * x\n    return np.sum(count)\n",
+                     module_dir)
+    np.testing.assert_allclose(adjoint.grad(module.f)(np.ones(3)), 4.0 * np.ones(3))
+
+
+def test_primitives_doc_is_fresh():
+    import pathlib
+    import subprocess
+    import sys
+    root = pathlib.Path(__file__).resolve().parent.parent
+    fresh = subprocess.run([sys.executable, str(root / "scripts" / "gen_primitives.py"), "--stdout"],
+                           capture_output=True, text=True, check=True, cwd=root).stdout
+    current = (root / "docs" / "primitives.md").read_text()
+    assert current == fresh, "docs/primitives.md is stale: run python scripts/gen_primitives.py"
