@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import gast
 
 from . import runtime
-from .astutil import loaded_names, name, quote, stored_names, all_names, walk_stmts
+from .astutil import all_names, loaded_names, name, quote, stored_names, subst, walk_stmts
 from .emit import Emitter
 from .errors import UnsupportedSyntaxError, WrtError
 from .frontend import parse_function
@@ -83,6 +83,7 @@ class _FunctionTransform:
         self.parsed = parse_function(fn)
         node = self.parsed.node
         fence.check(node, self.parsed.filename)
+        _rename_reserved(node, self.parsed.resolver)
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np", "seed", "saved"})
         body = jumps.normalize(copy.deepcopy(node.body), node.lineno)
@@ -272,6 +273,24 @@ class _FunctionTransform:
         self.program.functions.append(Function(
             fname, params, body, self.parsed.filename, doc, self.fn.__globals__,
             self.parsed.resolver.live_names()))
+
+
+def _rename_reserved(node, resolver):
+    """Rename the function's own variables that would hide names generated code relies on."""
+    reserved = RUNTIME_NAMES | {"np"}
+    clashes = sorted(resolver.locals & reserved)
+    if not clashes:
+        return
+    taken = all_names(node)
+    mapping = {}
+    for ident in clashes:
+        new = ident + "_"
+        while new in taken:
+            new += "_"
+        mapping[ident] = new
+        taken.add(new)
+    subst(node, mapping)
+    resolver.locals = (resolver.locals - set(mapping)) | set(mapping.values())
 
 
 def _marker_vars(stmts):

@@ -730,11 +730,8 @@ INDEXING = [
     ("np.sum(x[x > 0] ** 3)", (5,)), ("np.sum(x[[0, 1], [2, 0]] * 3.0)", (2, 3)),
     ("np.sum(x[np.argsort(x)] * np.arange(4.0))", (4,)), ("np.sum(x[1, [0, 0, 2]] ** 2)", (2, 3)),
     ("x[-1, -1] * x[0, 0]", (2, 2)),
-    pytest.param("np.sum(x[:, np.array([True, False, True])] ** 2)", (2, 3), marks=pytest.mark.xfail(
-        reason="compiler bug: the adjoint of x[:, idx] with an array idx emits add_at(x_bar, (:, idx), g),"
-               " a slice outside a subscript (invalid syntax)", strict=True)),
-    pytest.param("np.sum(x[:, [0, 2]] ** 2)", (2, 3), marks=pytest.mark.xfail(
-        reason="compiler bug: same as above with a list index", strict=True)),
+    ("np.sum(x[:, np.array([True, False, True])] ** 2)", (2, 3)),
+    ("np.sum(x[:, [0, 2]] ** 2)", (2, 3)),
 ]
 
 
@@ -763,8 +760,6 @@ def test_multi_output_functions_with_unused_outputs(module_dir):
                                rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.xfail(strict=True, reason="compiler bug: a user variable named like a runtime helper "
-                   "(conj, count, unreduce, ...) shadows it in the generated code")
 def test_user_names_do_not_shadow_runtime_helpers(module_dir):
     module, _ = load("def f(x):\n    conj = x * 2.0\n    count = conj * x\n    return np.sum(count)\n",
                      module_dir)

@@ -247,7 +247,7 @@ class Reverse:
         index = value.slice
         if self._int_index(index) or _constant_key(index):
             return quote("x_bar[index] += g", x_bar=bar(base), index=index, g=g)
-        return quote("add_at(x_bar, index, g)", x_bar=bar(base), index=index, g=g)
+        return quote("add_at(x_bar, index, g)", x_bar=bar(base), index=_index_value(index), g=g)
 
     def _rule(self, fn, args, keywords, g, ans, s, display=None):
         active_args = [a for a in args if _is_active_atom(a, self.active)] + \
@@ -398,6 +398,16 @@ class Reverse:
 
     def stmt_Assert(self, s, block):
         return [s], []
+
+
+def _index_value(index):
+    """A subscript's index as an expression that can be passed to a function (slices spelled out)."""
+    if isinstance(index, gast.Slice):
+        parts = [p if p is not None else const(None) for p in (index.lower, index.upper, index.step)]
+        return gast.Call(func=name("slice"), args=parts, keywords=[])
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[_index_value(e) for e in index.elts], ctx=gast.Load())
+    return copy.deepcopy(index)
 
 
 def _touches(stmt, ident):

@@ -87,8 +87,9 @@ def display_name(fn) -> str:
     module = getattr(fn, "__module__", None) or ""
     name = getattr(fn, "__name__", repr(fn))
     if type(fn).__name__ == "ufunc" or module.startswith("numpy"):
-        module = "numpy"
-        if getattr(fn, "__module__", "") == "numpy.linalg" or fn in _linalg_funcs():
+        public = module.split(".")[:2]
+        module = ".".join(public) if public[-1] in ("fft", "linalg", "random") else "numpy"
+        if fn in _linalg_funcs():
             module = "numpy.linalg"
     if module in ("builtins", "_operator", "operator"):
         module = "operator" if module != "builtins" else ""
