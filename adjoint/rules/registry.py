@@ -10,7 +10,9 @@ and accumulation into the argument's adjoint are added by the framework.
 
 Forward mode (``jvp``) reads the same entry. For an ``elementwise`` rule the
 tangent contribution of a parameter is its adjoint template with ``g``
-replaced by the parameter's tangent (the partial is a scalar factor). Other
+replaced by the parameter's tangent (the partial is a scalar factor), and
+every ``conj(...)`` in it dropped: adjoints follow the conjugate convention
+for complex values, ``g * conj(f'(z))``, while tangents are ``t * f'(z)``. Other
 rules give ``jvp``: the string ``"linear"`` when the function is linear in
 each differentiable parameter (the tangent is the function applied with that
 argument replaced by its tangent, as for ``sum`` or ``dot``), or a dict
