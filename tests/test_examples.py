@@ -1,0 +1,27 @@
+"""Every example runs, checks its own result and finishes quickly."""
+import glob
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+import adjoint
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = sorted(p for p in glob.glob(os.path.join(ROOT, "examples", "*.py"))
+                  if not os.path.basename(p).startswith("_"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[os.path.basename(p) for p in EXAMPLES])
+def test_example_runs(path, tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(adjoint.__file__)),
+               MPLBACKEND="Agg")
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, path], cwd=tmp_path, capture_output=True, text=True,
+                         env=env, timeout=120)
+    elapsed = time.perf_counter() - start
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.strip(), "an example prints its result"
+    assert elapsed < 20, f"{os.path.basename(path)} took {elapsed:.1f} s"
