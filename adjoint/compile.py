@@ -95,6 +95,8 @@ class _FunctionTransform:
         self.scopes = scopes.analyse(self.body, self.params)
         param_ranks = {p: (ranks or {}).get(p) for p in self.params}
         self.ranks = kinds.infer(self.body, param_ranks, self.scopes.integers)
+        self.real = kinds.infer_real(self.body, self.params,
+                                     {p for p, r in param_ranks.items() if r is not None})
 
     def _check_writes(self, norm):
         """Parameters written in place (to copy first); refuse writes into views."""
@@ -124,6 +126,7 @@ class _FunctionTransform:
         rev = reverse.Reverse(self.scopes, active, dense, self.namer, self.parsed.filename,
                               self._helper_pair)
         rev.scalars = {n for n, r in self.ranks.items() if r == 0}
+        rev.real = self.real
         rev.params = [p for p in self.params if p in active]
         rev.params_all = set(self.params)
         rev.seed = seed

@@ -24,29 +24,50 @@ def unbroadcast(g, x):
     A real ``x`` gets the real part of a complex ``g``: the adjoint of a real
     value is real (its imaginary part is meaningless, see ``conj``).
     """
+    if type(g) is np.ndarray and type(x) is np.ndarray:
+        if g.shape == x.shape and (g.dtype.kind != "c" or x.dtype.kind == "c"):
+            return g
+        shape = x.shape
+    else:
+        shape = np.shape(x)
     if _is_complex(g) and not _is_complex(x):
         g = np.real(g)
-    shape = np.shape(x)
-    gshape = np.shape(g)
-    if gshape == shape:
+    g = np.asarray(g)
+    if g.shape == shape:
         return g
-    if len(gshape) > len(shape):
-        g = np.sum(g, axis=tuple(range(len(gshape) - len(shape))))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    lead = g.ndim - len(shape)
+    if lead > 0:
+        g = g.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
-    if np.shape(g) != shape:
-        g = np.broadcast_to(g, shape)
+        g = g.sum(axis=axes, keepdims=True)
+    if g.shape != shape:
+        g = _broadcast(g, shape)
     return g
+
+
+SMALL = 1 << 14  # below this many elements a materialised array is cheaper than a broadcast view
+
+
+def _broadcast(g, shape):
+    """``g`` broadcast to ``shape``: a fresh array when small (cheap to make), else a view."""
+    size = 1
+    for n in shape:
+        size *= n
+    if size <= SMALL:
+        out = np.empty(shape, dtype=np.result_type(g))
+        out[...] = g
+        return out
+    return np.broadcast_to(g, shape)
 
 
 def unreduce(g, x, axis=None, keepdims=False):
     """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
-    shape = np.shape(x)
+    shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
-    return np.broadcast_to(g, shape)
+    return _broadcast(g, shape)
 
 
 def count(x, axis=None):
@@ -100,18 +121,32 @@ def dot_grad_b(g, a, b):
 
 def matmul_grad_a(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``a`` (1-D operands and stacks included)."""
-    a2 = a if np.ndim(a) > 1 else np.reshape(a, (1, -1))
-    b2 = b if np.ndim(b) > 1 else np.reshape(b, (-1, 1))
-    g2 = np.reshape(g, np.shape(a2 @ b2))
-    return unbroadcast(g2 @ np.conj(np.swapaxes(b2, -1, -2)), a2).reshape(np.shape(a))
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 2 and b.ndim == 2:
+        return g @ conj(b).T
+    if a.ndim == 1 and b.ndim == 1:
+        return g * conj(b)
+    a2, b2, g2 = _matrices(g, a, b)
+    return unbroadcast(g2 @ conj(np.swapaxes(b2, -1, -2)), a2).reshape(a.shape)
 
 
 def matmul_grad_b(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``b``."""
-    a2 = a if np.ndim(a) > 1 else np.reshape(a, (1, -1))
-    b2 = b if np.ndim(b) > 1 else np.reshape(b, (-1, 1))
-    g2 = np.reshape(g, np.shape(a2 @ b2))
-    return unbroadcast(np.conj(np.swapaxes(a2, -1, -2)) @ g2, b2).reshape(np.shape(b))
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 2 and b.ndim == 2:
+        return conj(a).T @ g
+    if a.ndim == 1 and b.ndim == 1:
+        return g * conj(a)
+    a2, b2, g2 = _matrices(g, a, b)
+    return unbroadcast(conj(np.swapaxes(a2, -1, -2)) @ g2, b2).reshape(b.shape)
+
+
+def _matrices(g, a, b):
+    """``a``, ``b`` promoted to matrices as matmul does, and ``g`` shaped like their product."""
+    a2 = a if a.ndim > 1 else a.reshape(1, -1)
+    b2 = b if b.ndim > 1 else b.reshape(-1, 1)
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    return a2, b2, np.reshape(g, batch + (a2.shape[-2], b2.shape[-1]))
 
 
 def transpose_grad(g, axes=None):
@@ -212,6 +247,9 @@ def grad_like(x_bar, x):
         items = [grad_like(b, v) for b, v in zip(bar, x)]
         return type(x)(items) if not hasattr(x, "_fields") else type(x)(*items)
     if isinstance(x, np.ndarray):
+        if type(x_bar) is np.ndarray and x_bar.dtype == x.dtype and x_bar.shape == x.shape \
+                and x_bar.flags.writeable and x_bar.flags.owndata:
+            return x_bar
         dtype = _float_dtype(x.dtype)
         if dtype.kind != "c" and _is_complex(x_bar):
             x_bar = np.real(x_bar)  # a real argument's gradient is real
@@ -295,6 +333,9 @@ LN10 = _math.log(10.0)
 
 def conj(x):
     """Complex conjugate; real values (and their dtype) pass through unchanged."""
+    kind = type(x)
+    if kind is float or kind is np.float64 or (kind is np.ndarray and x.dtype.kind != "c"):
+        return x
     return np.conj(x) if np.iscomplexobj(x) else x
 
 

@@ -94,3 +94,18 @@ def test_wrapper_keeps_signature():
     assert g.__wrapped__ is c.affine
     assert g(1.0, 2.0) == 1.0
     assert g(1.0, w=2.0, b=3.0) == 1.0
+
+
+def test_real_arguments_need_no_conjugates():
+    g = adjoint.grad(c.essentials, wrt=(0, 1))
+    x, y = np.array([0.5, -0.2]), np.array([1.0, 2.0])
+    g(x, y)
+    assert "conj(" not in g.source
+    g(x + 0j, y)  # complex arguments get code that conjugates
+    assert "conj(" in g.source
+
+
+def test_scalar_code_has_no_broadcasting():
+    g = adjoint.grad(c.scalar_loop, wrt=(0, 1))
+    g(0.9, 0.3, 0.5)
+    assert "unbroadcast" not in g.source

@@ -118,10 +118,69 @@ def _call(v, ranks, integers):
 
 
 def argument_rank(value):
-    """The rank adjoint compiles for: 0 for numbers, ndim for arrays, None otherwise."""
+    """The rank adjoint compiles for: 0 for real numbers, ndim for real arrays, None otherwise."""
     kind = type(value)
-    if kind is float or kind is int or kind is np.float64 or kind is np.float32 or kind is complex:
+    if kind is float or kind is int or kind is np.float64 or kind is np.float32:
         return 0
-    if kind is np.ndarray:
+    if kind is np.ndarray and value.dtype.kind != "c":
         return value.ndim
-    return None
+    return None  # containers, complex values: no rank (and no realness) is assumed
+
+
+# -- realness ----------------------------------------------------------------------
+# Functions whose real arguments can give a complex result.
+_COMPLEX_SOURCES = ("numpy.fft",)
+
+
+def infer_real(body, params, real_params: set) -> set:
+    """Names proven to hold real (not complex) values when ``real_params`` are real.
+
+    Adjoint templates follow the conjugate convention (``g * conj(f'(x))``); for
+    real values ``conj`` is the identity, and the reverse pass drops it.
+    """
+    bindings = {}
+    for s in walk_stmts(body):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            bindings.setdefault(s.targets[0].id, []).append(s.value)
+        elif isinstance(s, gast.For):
+            bindings.setdefault(s.target.id, []).append(gast.Constant(value=0, kind=None))
+        elif isinstance(s, gast.Expr) and getattr(s.value, "callee", None) is list.append:
+            bindings.setdefault(s.value.func.value.id, []).append(s.value.args[0])
+    # optimistic: every binding real until shown otherwise; parameters as the call says
+    real = set(real_params) | (set(bindings) - set(params))
+    changed = True
+    while changed:
+        changed = False
+        for ident, values in bindings.items():
+            if ident in real and not all(_is_real(v, real) for v in values):
+                real.discard(ident)
+                changed = True
+    return real
+
+
+def _is_real(v, real):
+    if isinstance(v, gast.Constant):
+        return not isinstance(v.value, complex)
+    if isinstance(v, gast.Name):
+        return v.id in real
+    if isinstance(v, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Tuple, gast.List)):
+        return all(_is_real(n, real) for n in gast.iter_child_nodes(v)
+                   if isinstance(n, (gast.Name, gast.Constant)))
+    if isinstance(v, gast.Subscript):
+        return isinstance(v.value, gast.Name) and v.value.id in real
+    if isinstance(v, gast.Attribute):
+        return v.attr in ("shape", "ndim", "size")
+    if isinstance(v, gast.Call):
+        return _real_call(v, real)
+    return False
+
+
+def _real_call(v, real):
+    fn = getattr(v, "callee", None)
+    rule = lookup(fn)
+    if rule is None or any(k.arg == "dtype" for k in v.keywords):
+        return False
+    if rule.name.startswith(_COMPLEX_SOURCES) or rule.name.endswith("astype"):
+        return False
+    atoms = list(v.args) + [k.value for k in v.keywords]
+    return all(_is_real(a, real) for a in atoms if isinstance(a, (gast.Name, gast.Constant)))

@@ -33,6 +33,9 @@ import gast
 from ..astutil import const, name, quote, quote_expr, with_line
 from ..errors import NotDifferentiableError
 from ..rules import lookup
+from .simplify import strip_conj
+
+NEUTRAL = {"np", "math"}  # names in templates that are modules, never values
 
 BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
           gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
@@ -80,6 +83,7 @@ class Reverse:
         self.prebind = set()
         self.blocks = []  # (primal block, helper residuals bound in it) being reversed
         self.scalars = set()  # names proven to hold rank-0 values
+        self.real = set()  # names proven to hold real values
         self.params = []  # active parameters
         self.params_all = set()
         self.seen_defs = set()
@@ -197,7 +201,7 @@ class Reverse:
         return True
 
     def _accumulate(self, ident, contribution, elementwise_of, target=None):
-        contribution = _fold(contribution)
+        contribution = _fold(strip_conj(contribution, self.real, NEUTRAL))
         if elementwise_of is not None:
             contribution = quote_expr("unbroadcast(c, x)", c=contribution, x=name(ident))
         node = marker("accumulate", ident, None, value=contribution)

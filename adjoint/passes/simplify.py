@@ -419,3 +419,26 @@ def _only_own_target(stmt, ident):
     """A simple statement that rebinds ``ident`` only as its target (reads happen first)."""
     return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
         and stmt.targets[0].id == ident
+
+
+def strip_conj(expr, real, neutral):
+    """``conj(e)`` -> ``e`` where every name in ``e`` is real or ``neutral`` (modules, helpers)."""
+    class _Strip(gast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            func = node.func
+            if isinstance(func, gast.Name) and func.id == "conj" and len(node.args) == 1 \
+                    and _all_real(node.args[0], real, neutral):
+                return node.args[0]
+            return node
+    return _Strip().visit(expr)
+
+
+def _all_real(expr, real, neutral):
+    for n in gast.walk(expr):
+        if isinstance(n, gast.Constant) and isinstance(n.value, complex):
+            return False
+        if isinstance(n, gast.Name) and n.id not in neutral and n.id not in real \
+                and not (n.id.endswith("_bar") and n.id[:-4] in real):
+            return False
+    return True
