@@ -5,13 +5,18 @@ generated derivative is plain Python you can read with ``.source``.
 """
 from .api import grad, source, value_and_grad, vjp
 from .testing import check_grad
+from . import optim
+from .pytree import (tree_add, tree_flatten, tree_leaves, tree_map, tree_ravel, tree_scale,
+                     tree_structure, tree_unflatten, tree_vdot, tree_zeros_like)
 from .errors import (AdjointError, NonScalarOutputError, NotDifferentiableError,
                      SourceUnavailableError, UnsupportedSyntaxError, WrtError)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "vjp", "source", "check_grad",
+    "grad", "value_and_grad", "vjp", "source", "check_grad", "optim",
+    "tree_add", "tree_flatten", "tree_leaves", "tree_map", "tree_ravel", "tree_scale",
+    "tree_structure", "tree_unflatten", "tree_vdot", "tree_zeros_like",
     "AdjointError", "NonScalarOutputError", "NotDifferentiableError", "SourceUnavailableError",
     "UnsupportedSyntaxError", "WrtError",
 ]
