@@ -8,7 +8,7 @@ from .testing import check_grad
 from . import optim
 from .pytree import (tree_add, tree_flatten, tree_leaves, tree_map, tree_ravel, tree_scale,
                      tree_structure, tree_unflatten, tree_vdot, tree_zeros_like)
-from .errors import (AdjointError, NonScalarOutputError, NotDifferentiableError,
+from .errors import (AdjointError, BackendWarning, NonScalarOutputError, NotDifferentiableError,
                      SourceUnavailableError, UnsupportedSyntaxError, WrtError)
 
 __version__ = "0.1.0"
@@ -17,6 +17,6 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "source", "check_grad", "optim",
     "tree_add", "tree_flatten", "tree_leaves", "tree_map", "tree_ravel", "tree_scale",
     "tree_structure", "tree_unflatten", "tree_vdot", "tree_zeros_like",
-    "AdjointError", "NonScalarOutputError", "NotDifferentiableError", "SourceUnavailableError",
+    "AdjointError", "BackendWarning", "NonScalarOutputError", "NotDifferentiableError", "SourceUnavailableError",
     "UnsupportedSyntaxError", "WrtError",
 ]

@@ -21,19 +21,20 @@ from .passes.kinds import argument_rank
 _CACHE: dict = {}
 
 
-def _key(fun, wrt, mode, aux, ranks):
+def _key(fun, wrt, mode, aux, ranks, backend):
     cells = tuple(id(c) for c in (fun.__closure__ or ()))
-    return (fun.__code__, wrt, mode, aux, ranks, cells, id(fun.__globals__))
+    return (fun.__code__, wrt, mode, aux, ranks, backend, cells, id(fun.__globals__))
 
 
-def _built(fun, wrt, mode, aux=False, ranks=None):
-    """The compiled derivative, built once per function, wrt, mode and argument ranks."""
-    key = _key(fun, wrt, mode, aux, ranks)
+def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy"):
+    """The compiled derivative, built once per function, wrt, mode, argument ranks and backend."""
+    key = _key(fun, wrt, mode, aux, ranks, backend)
     built = _CACHE.get(key)
     if built is None:
         params = list(inspect.signature(fun).parameters)
         by_name = dict(zip(params, ranks)) if ranks is not None else None
-        built = _compile.build(fun, wrt, mode, aux, by_name)
+        chosen = _compile.choose_backend(fun, backend, by_name, mode)
+        built = _compile.build(fun, wrt, mode, aux, by_name, chosen)
         _CACHE[key] = built
     return built
 
@@ -76,8 +77,9 @@ def _check_differentiable(name, value):
 class Transformed:
     """A derivative of ``fun``: callable like ``fun``, with ``.source`` to read."""
 
-    def __init__(self, fun, wrt, mode, has_aux=False):
+    def __init__(self, fun, wrt, mode, has_aux=False, backend="auto"):
         functools.update_wrapper(self, fun)
+        self._backend = backend
         self.__wrapped__ = fun
         self._fun = fun
         self._wrt, self._single = _wrt_names(fun, wrt)
@@ -96,7 +98,7 @@ class Transformed:
         return self._build(self._last_ranks).source
 
     def _build(self, ranks=None):
-        return _built(self._fun, self._wrt, self._mode, self._aux, ranks)
+        return _built(self._fun, self._wrt, self._mode, self._aux, ranks, self._backend)
 
     def _entry(self, args):
         ranks = tuple(map(argument_rank, args))
@@ -145,27 +147,30 @@ class _Grad(_Joint):
     pass
 
 
-def grad(fun=None, wrt=0, *, has_aux=False):
+def grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
     """The gradient of a scalar-valued ``fun`` with respect to the argument(s) ``wrt``.
 
     ``wrt`` is a position or parameter name (one gradient) or a tuple of them (a
     tuple of gradients). Usable as ``@grad`` or ``@grad(wrt="w")``. With
     ``has_aux=True``, ``fun`` returns ``(loss, aux)`` and the result is
-    ``(gradient, aux)``.
+    ``(gradient, aux)``. ``backend``: "numpy", "numba" (compile the derivative
+    with numba.njit) or "auto" (Numba when it is installed and the function
+    loops over numbers or array elements; the ADJOINT_BACKEND environment
+    variable overrides "auto").
     """
     if fun is None:
-        return lambda f: grad(f, wrt, has_aux=has_aux)
-    return _Grad(fun, wrt, "grad", has_aux)
+        return lambda f: grad(f, wrt, has_aux=has_aux, backend=backend)
+    return _Grad(fun, wrt, "grad", has_aux, backend)
 
 
-def value_and_grad(fun=None, wrt=0, *, has_aux=False):
+def value_and_grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
     """Like ``grad``, returning ``(value, gradient)`` from one forward sweep.
 
     With ``has_aux=True`` the result is ``((value, aux), gradient)``.
     """
     if fun is None:
-        return lambda f: value_and_grad(f, wrt, has_aux=has_aux)
-    return _Joint(fun, wrt, "value_and_grad", has_aux)
+        return lambda f: value_and_grad(f, wrt, has_aux=has_aux, backend=backend)
+    return _Joint(fun, wrt, "value_and_grad", has_aux, backend)
 
 
 class _VJP(Transformed):

@@ -77,8 +77,9 @@ def _inert(fn) -> bool:
 class _FunctionTransform:
     """The passes applied to one user function."""
 
-    def __init__(self, fn, program: _Program, ranks=None):
+    def __init__(self, fn, program: _Program, ranks=None, typed=False):
         self.fn = fn
+        self.typed = typed
         self.program = program
         self.parsed = parse_function(fn)
         node = self.parsed.node
@@ -94,6 +95,7 @@ class _FunctionTransform:
         self.output = ret.value.id if isinstance(ret.value, gast.Name) else None
         self.scopes = scopes.analyse(self.body, self.params)
         param_ranks = {p: (ranks or {}).get(p) for p in self.params}
+        self.param_ranks = param_ranks
         self.ranks = kinds.infer(self.body, param_ranks, self.scopes.integers)
         self.real = kinds.infer_real(self.body, self.params,
                                      {p for p, r in param_ranks.items() if r is not None})
@@ -138,8 +140,9 @@ class _FunctionTransform:
         bwd = inits + bwd
         primal = set(self.params) | stored_names(gast.Module(body=fwd, type_ignores=[])) \
             | _marker_vars(fwd)
-        needed = placement.needed_names(bwd, primal, dense)
-        resolver = placement.Resolver(needed, dense, self.scopes.integers)
+        init_reads = dense | ((active - rev.scalars) if self.typed else set())
+        needed = placement.needed_names(bwd, primal, init_reads)
+        resolver = placement.Resolver(needed, dense, self.scopes.integers, self.typed, rev.scalars)
         fwd = resolver.block(fwd)
         bwd = resolver.block(bwd)
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
@@ -170,7 +173,7 @@ class _FunctionTransform:
             base = getattr(fn, "__name__", "helper")
             names = (self.program.unique(f"{base}_fwd"), self.program.unique(f"{base}_bwd"))
             self.program.helpers[key] = names + ([],)
-            helper = _FunctionTransform(fn, self.program)
+            helper = _FunctionTransform(fn, self.program, typed=self.typed)
             self.program.helpers[key] = names + (helper.params,)
             helper.emit_split(*names, wrt=helper.params, defaults=True)
         return self.program.helpers[key]
@@ -377,14 +380,44 @@ def _compile(program, source, chunks, header_lines, filename):
     return functions
 
 
-def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None) -> Built:
+def _loops_over_numbers(transform) -> bool:
+    """Whether the function loops and every argument is a number or a real array (Numba's ground)."""
+    loops = any(isinstance(s, (gast.For, gast.While)) for s in walk_stmts(transform.body))
+    return loops and all(r is not None for r in transform.param_ranks.values())
+
+
+def choose_backend(fn, backend, ranks, mode):
+    """'numpy' or 'numba' for ``backend`` in ('auto', 'numpy', 'numba')."""
+    if backend not in ("auto", "numpy", "numba"):
+        raise ValueError(f"backend must be 'auto', 'numpy' or 'numba', not {backend!r}")
+    if backend == "auto":
+        backend = os.environ.get("ADJOINT_BACKEND", "auto")
+    if backend == "numpy" or mode == "split":
+        return "numpy"
+    from .backends import numba as nb
+    if not nb.available():
+        if backend == "numba":
+            import warnings
+            from .errors import BackendWarning
+            warnings.warn(BackendWarning("numba is not installed; using the NumPy backend "
+                                         "(pip install 'adjoint[numba]')"), stacklevel=4)
+        return "numpy"
+    if backend == "numba":
+        return "numba"
+    probe = _FunctionTransform(fn, _Program(), ranks)
+    return "numba" if _loops_over_numbers(probe) else "numpy"
+
+
+def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
+          backend: str = "numpy") -> Built:
     """Transform ``fn`` for ``mode`` in ('grad', 'value_and_grad', 'split').
 
     ``ranks`` maps parameters to the ``ndim`` of the arguments the code is for
     (see ``passes.kinds``); None compiles code valid for any arguments.
+    ``backend`` is 'numpy' or 'numba' (see ``choose_backend``).
     """
     program = _Program()
-    main = _FunctionTransform(fn, program, ranks)
+    main = _FunctionTransform(fn, program, ranks, typed=backend == "numba")
     main.check_wrt(wrt)
     base = main.parsed.node.name
     program.taken |= {base}
@@ -401,5 +434,21 @@ def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None) -> B
     source, chunks, header_lines = _module(program, title)
     filename = f"<adjoint: {mode.replace('_', ' ')} of {main.parsed.qualname}, {where}>"
     functions = _compile(program, source, chunks, header_lines, filename)
-    return Built(source, {r: functions[n] for r, n in roles.items()}, main.params, tuple(wrt),
-                 main.return_line, main.parsed.filename, aux)
+    entry = {r: functions[n] for r, n in roles.items()}
+    if backend == "numba":
+        entry = _numba_entry(program, source, functions, roles, main)
+    return Built(source, entry, main.params, tuple(wrt), main.return_line, main.parsed.filename, aux)
+
+
+def _numba_entry(program, source, functions, roles, main):
+    """Entry points compiled by Numba, each falling back to its NumPy twin if Numba refuses it."""
+    from .backends import numba as nb
+    names = [f.name for f in program.functions]
+    free = set()
+    for f in program.functions:
+        free |= loaded_names(gast.Module(body=f.body, type_ignores=[]))
+    free -= RUNTIME_NAMES | set(names) | {"np"}
+    values, cacheable = nb.user_values(main.parsed.resolver.live_names(), sorted(free))
+    jitted = nb.compile_functions(source, names, values, cacheable)
+    return {r: nb.Fallback(jitted[n], functions[n], f"{main.parsed.qualname} ({n})")
+            for r, n in roles.items()}

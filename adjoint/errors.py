@@ -14,6 +14,7 @@ __all__ = [
     "NotDifferentiableError",
     "NonScalarOutputError",
     "WrtError",
+    "BackendWarning",
 ]
 
 
@@ -54,3 +55,7 @@ class NonScalarOutputError(AdjointError):
 
 class WrtError(AdjointError):
     """``wrt`` names an argument that does not exist or cannot be differentiated."""
+
+
+class BackendWarning(UserWarning):
+    """A backend could not compile a derivative; another backend runs it instead."""

@@ -43,11 +43,14 @@ def _plain_reads(stmts):
     return names
 
 
-def needed_names(bwd, primal, dense):
-    """Primal names the backward sweep reads, counting what kept markers read."""
+def needed_names(bwd, primal, init_reads):
+    """Primal names the backward sweep reads, counting what kept markers read.
+
+    ``init_reads``: variables whose adjoint starts as ``zeros_like`` of their value.
+    """
     needed = _plain_reads(bwd) & primal
     for m in _markers(bwd):
-        if m.marker == "init" and m.var in dense:
+        if m.marker == "init" and m.var in init_reads:
             needed.add(m.var)
     while True:
         extra = set()
@@ -60,11 +63,23 @@ def needed_names(bwd, primal, dense):
 
 
 class Resolver:
-    def __init__(self, needed, dense, integers):
+    """Turns markers into statements.
+
+    With ``typed`` (the Numba backend) an adjoint that may hold an array starts
+    as ``zeros_like`` of its value rather than ``0.0``, so its type never
+    changes; only names in ``scalars`` start at ``0.0``.
+    """
+
+    def __init__(self, needed, dense, integers, typed=False, scalars=frozenset()):
         self.needed = needed
         self.dense = dense
         self.integers = integers
+        self.typed = typed
+        self.scalars = scalars
         self.tapes = []
+
+    def _array_like(self, v):
+        return v in self.dense or (self.typed and v not in self.scalars)
 
     def block(self, stmts):
         out = []
@@ -93,11 +108,11 @@ class Resolver:
                 return quote("x_bar += c", line, x_bar=bar(v), c=m.value)
             return [fold_constants(s) for s in quote("x_bar = x_bar + c", line, x_bar=bar(v), c=m.value)]
         if kind == "init":
-            if v in self.dense:
+            if self._array_like(v):
                 return quote("x_bar = zeros_like(x)", line, x_bar=bar(v), x=v)
             return quote("x_bar = 0.0", line, x_bar=bar(v))
         if kind == "reset":
-            if v in self.dense:
+            if self._array_like(v):
                 return quote("x_bar = zeros_like(x_bar)", line, x_bar=bar(v))
             return quote("x_bar = 0.0", line, x_bar=bar(v))
         if v not in self.needed:
