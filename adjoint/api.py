@@ -109,6 +109,7 @@ class Transformed:
         return entry
 
     def _args(self, args, kwargs):
+        """Positional arguments with defaults filled in; refuses non-differentiable ``wrt`` values."""
         if kwargs or len(args) != self._nparams:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
@@ -124,23 +125,25 @@ class Transformed:
 
 class _Joint(Transformed):
     def __call__(self, *args, **kwargs):
-        args = self._args(args, kwargs)
-        entry = self._entry(args)["main"]
+        # The hot path: no binding for plain positional calls, one dict lookup.
+        if kwargs or len(args) != self._nparams:
+            args = self._args(args, kwargs)
+        else:
+            for p in self._positions:
+                a = args[p]
+                if type(a) is not float and not (type(a) is np.ndarray and a.dtype.kind in "fc"):
+                    _check_differentiable(self._wrt[self._positions.index(p)], a)
+        ranks = tuple(map(argument_rank, args))
+        entry = self._entries.get(ranks)
+        if entry is None:
+            entry = self._entry(args)
+        self._last_ranks = ranks
         try:
-            out = entry(*args)
+            return entry["main"](*args)
         except NonScalarOutputError as exc:
             if exc.filename:
                 raise
             raise self._locate(exc) from None
-        return self._shape(out)
-
-    def _shape(self, out):
-        if not self._single:
-            return out
-        if self._mode == "value_and_grad":
-            value, grads = out
-            return value, (grads[0] if isinstance(grads, tuple) and len(self._wrt) > 1 else grads)
-        return out
 
 
 class _Grad(_Joint):

@@ -126,6 +126,10 @@ def matmul_grad_a(g, a, b):
         return g @ conj(b).T
     if a.ndim == 1 and b.ndim == 1:
         return g * conj(b)
+    if a.ndim == 2 and b.ndim == 1:
+        return np.outer(g, conj(b))
+    if a.ndim == 1 and b.ndim == 2:
+        return conj(b) @ g
     a2, b2, g2 = _matrices(g, a, b)
     return unbroadcast(g2 @ conj(np.swapaxes(b2, -1, -2)), a2).reshape(a.shape)
 
@@ -137,6 +141,10 @@ def matmul_grad_b(g, a, b):
         return conj(a).T @ g
     if a.ndim == 1 and b.ndim == 1:
         return g * conj(a)
+    if a.ndim == 2 and b.ndim == 1:
+        return conj(a).T @ g
+    if a.ndim == 1 and b.ndim == 2:
+        return np.outer(conj(a), g)
     a2, b2, g2 = _matrices(g, a, b)
     return unbroadcast(conj(np.swapaxes(a2, -1, -2)) @ g2, b2).reshape(b.shape)
 
