@@ -5,6 +5,7 @@ generated derivative is plain Python you can read with ``.source``.
 """
 from .api import grad, source, value_and_grad, vjp
 from .testing import check_grad
+from .custom import custom_jvp, custom_vjp, no_grad, stop_gradient
 from . import optim
 from .pytree import (tree_add, tree_flatten, tree_leaves, tree_map, tree_ravel, tree_scale,
                      tree_structure, tree_unflatten, tree_vdot, tree_zeros_like)
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "source", "check_grad", "optim",
+    "custom_vjp", "custom_jvp", "stop_gradient", "no_grad",
     "tree_add", "tree_flatten", "tree_leaves", "tree_map", "tree_ravel", "tree_scale",
     "tree_structure", "tree_unflatten", "tree_vdot", "tree_zeros_like",
     "AdjointError", "BackendWarning", "NonScalarOutputError", "NotDifferentiableError", "SourceUnavailableError",

@@ -360,8 +360,10 @@ def _compile(program, source, chunks, header_lines, filename):
     code = compile(body, filename, "exec")
     namespaces = {}
     functions = {}
+    from .custom import RULE_FUNCTIONS
     base = {"np": __import__("numpy")}
     base.update({n: getattr(runtime, n) for n in RUNTIME_NAMES})
+    base.update(RULE_FUNCTIONS)
     for f, _ in chunks:
         key = id(f.user_globals)
         if key not in namespaces:

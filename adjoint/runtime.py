@@ -13,7 +13,7 @@ from .errors import NonScalarOutputError
 
 __all__ = [
     "unbroadcast", "unreduce", "zeros_like", "add_at", "grad_like", "unit_seed", "snapshot",
-    "astype", "extremum_grad", "dot_grad_a", "dot_grad_b", "matmul_grad_a", "matmul_grad_b",
+    "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b", "matmul_grad_a", "matmul_grad_b",
     "transpose_grad", "count", "unstack_like", "writable_copy", "AdjointList", "AdjointDict",
 ]
 
@@ -189,6 +189,11 @@ def unit_seed(y):
         raise NonScalarOutputError("grad needs a scalar output, not a container; use has_aux=True "
                                    "to return (loss, aux)")
     return np.ones_like(y) if isinstance(y, np.ndarray) or isinstance(y, np.generic) else 1.0
+
+
+def none_to_zero(v):
+    """A custom rule's None (no derivative) as a zero adjoint."""
+    return 0.0 if v is None else v
 
 
 def snapshot(v):

@@ -1,0 +1,35 @@
+"""Custom rules are called by name; stop_gradient and no_grad cut derivatives."""
+import numpy as np
+
+import adjoint
+from adjoint.testing import check_grad
+
+from . import custom_cases as cc
+
+
+def test_custom_rule_is_used_even_when_wrong():
+    x = np.array([1.0, -2.0])
+    g = adjoint.grad(cc.uses_custom)
+    np.testing.assert_allclose(g(x), 100.0 * x)  # the true derivative would be 6 x
+    assert "scaled_square_vjp(" in g.source  # called by name in the generated code
+
+
+def test_correct_custom_rule_matches_finite_differences():
+    check_grad(cc.uses_safe_log, np.array([0.5, 2.0, 3.0]))
+
+
+def test_custom_function_still_computes_its_value():
+    assert cc.scaled_square(2.0, 3.0) == 12.0
+
+
+def test_stop_gradient_treats_value_as_constant():
+    x = np.array([0.1, 0.7, 0.3])
+    expected = np.exp(x - np.max(x))  # m is a constant for differentiation
+    np.testing.assert_allclose(adjoint.grad(cc.uses_stop_gradient)(x), expected)
+
+
+def test_no_grad_block_carries_no_derivative():
+    x, w = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    scale = np.sum(x * w)
+    np.testing.assert_allclose(adjoint.grad(cc.uses_no_grad, wrt=1)(x, w), x * scale)
+    assert cc.uses_no_grad(x, w) == np.sum(w * x) * scale  # the block still runs normally
