@@ -25,6 +25,7 @@ import functools
 import inspect
 
 from .rules import inactive, register
+from .rules.registry import CUSTOM
 
 __all__ = ["custom_vjp", "custom_jvp", "stop_gradient", "no_grad", "RULE_FUNCTIONS"]
 
@@ -66,7 +67,7 @@ class _Custom:
             name = _rule_name(self.jvp_rule)
             tangents = ", ".join(f"{p}_dot" for p in self.params)
             jvp = {"*": f"{name}(ans, {params}, {tangents})"}
-        register(self, params, "structural", notes="custom rule", jvp=jvp,
+        register(self, params, "structural", notes=CUSTOM, jvp=jvp,
                  name=getattr(self.fun, "__qualname__", "custom"), **grads)
 
 
