@@ -3,7 +3,8 @@
 Decorate a NumPy loss with ``@adjoint.grad`` to get its gradient function; the
 generated derivative is plain Python you can read with ``.source``.
 """
-from .api import grad, source, value_and_grad, vjp
+from .api import grad, jvp, source, value_and_grad, vjp
+from .transforms import hessian, hvp, jacobian
 from .testing import check_grad
 from .custom import custom_jvp, custom_vjp, no_grad, stop_gradient
 from . import optim
@@ -15,7 +16,7 @@ from .errors import (AdjointError, BackendWarning, NonScalarOutputError, NotDiff
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "vjp", "source", "check_grad", "optim",
+    "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "check_grad", "optim",
     "custom_vjp", "custom_jvp", "stop_gradient", "no_grad",
     "tree_add", "tree_flatten", "tree_leaves", "tree_map", "tree_ravel", "tree_scale",
     "tree_structure", "tree_unflatten", "tree_vdot", "tree_zeros_like",

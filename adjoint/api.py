@@ -89,6 +89,7 @@ class Transformed:
         self._nparams = len(self._signature.parameters)
         params = list(self._signature.parameters)
         self._positions = [params.index(w) for w in self._wrt]
+        self._one_tuple = not self._single and len(self._wrt) == 1
         self._entries = {}  # argument ranks -> compiled entry points
         self._last_ranks = None
 
@@ -108,13 +109,13 @@ class Transformed:
         self._last_ranks = ranks
         return entry
 
-    def _args(self, args, kwargs):
+    def _args(self, args, kwargs, check=True):
         """Positional arguments with defaults filled in; refuses non-differentiable ``wrt`` values."""
         if kwargs or len(args) != self._nparams:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments.values())
-        for name, p in zip(self._wrt, self._positions):
+        for name, p in zip(self._wrt, self._positions if check else ()):
             _check_differentiable(name, args[p])
         return args
 
@@ -139,11 +140,21 @@ class _Joint(Transformed):
             entry = self._entry(args)
         self._last_ranks = ranks
         try:
-            return entry["main"](*args)
+            result = entry["main"](*args)
         except NonScalarOutputError as exc:
             if exc.filename:
                 raise
             raise self._locate(exc) from None
+        if self._one_tuple:
+            return _wrap_one(result, self._mode == "value_and_grad", self._aux)
+        return result
+
+
+def _wrap_one(result, with_value, aux):
+    """The gradients as a 1-tuple, for ``wrt=(w,)`` (the generated code returns one gradient)."""
+    if with_value:
+        return result[0], (result[1],)
+    return ((result[0],), result[1]) if aux else (result,)
 
 
 class _Grad(_Joint):
@@ -163,6 +174,11 @@ def grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
     """
     if fun is None:
         return lambda f: grad(f, wrt, has_aux=has_aux, backend=backend)
+    if isinstance(fun, Transformed) or type(fun).__module__ == "adjoint.transforms":
+        from .transforms import grad_of_grad
+        if has_aux:
+            raise AdjointError("has_aux is not supported on the gradient of a gradient")
+        return grad_of_grad(fun, wrt)
     return _Grad(fun, wrt, "grad", has_aux, backend)
 
 
@@ -206,10 +222,82 @@ def vjp(fun=None, wrt=0):
     return _VJP(fun, wrt, "split")
 
 
+class _JVP(Transformed):
+    """Forward mode: ``(primals, tangents) -> (out, out_tangent)``."""
+
+    def __init__(self, fun, wrt):
+        self._all = wrt is None
+        super().__init__(fun, 0 if wrt is None else wrt, "jvp")
+        self._entries = {}  # (wrt names, argument ranks) -> compiled entry points
+
+    @property
+    def source(self) -> str:
+        wrt, ranks = self._last_ranks or (self._wrt, None)
+        return _built(self._fun, wrt, "jvp", ranks=ranks).source
+
+    def __call__(self, primals, tangents):
+        if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+            raise WrtError("jvp takes (primals, tangents): a tuple of the arguments and a tuple of "
+                           "their tangents, e.g. jvp(f)((x,), (v,))")
+        args = self._args(tuple(primals), {}, check=False)
+        params = list(self._signature.parameters)
+        if self._all:
+            if len(tangents) != len(primals):
+                raise WrtError(f"jvp got {len(primals)} primals but {len(tangents)} tangents; give "
+                               "one tangent per argument (None for one not to differentiate)")
+            pairs = [(params[k], t) for k, t in enumerate(tangents) if t is not None]
+        else:
+            if len(tangents) != len(self._wrt):
+                raise WrtError(f"jvp with wrt={self._wrt} needs {len(self._wrt)} tangents, "
+                               f"got {len(tangents)}")
+            pairs = list(zip(self._wrt, tangents))
+        wrt = tuple(w for w, _ in pairs)
+        for w, t in pairs:
+            value = args[params.index(w)]
+            _check_differentiable(w, value)
+            _check_tangent(w, value, t)
+        ranks = tuple(map(argument_rank, args))
+        entry = self._entries.get((wrt, ranks))
+        if entry is None:
+            entry = self._entries[wrt, ranks] = _built(self._fun, wrt, "jvp", ranks=ranks).entry
+        self._last_ranks = (wrt, ranks)
+        out, out_dot = entry["main"](*args, *(t for _, t in pairs))
+        from .pytree import tree_map
+        from .runtime import grad_like
+        return out, grad_like(out_dot, out) if out is not None else None
+
+
+def _check_tangent(name, value, tangent):
+    from .pytree import tree_structure
+    if isinstance(value, (dict, list, tuple)):
+        if tree_structure(value) != tree_structure(tangent):
+            raise WrtError(f"the tangent of '{name}' must have the argument's structure "
+                           f"{tree_structure(value)}")
+        return
+    if np.shape(tangent) != np.shape(value):
+        raise WrtError(f"the tangent of '{name}' has shape {np.shape(tangent)} but the argument "
+                       f"has shape {np.shape(value)}")
+
+
+def jvp(fun=None, wrt=None):
+    """Forward mode: ``jvp(fun)(primals, tangents)`` returns ``(out, out_tangent)``.
+
+    ``primals`` is the tuple of arguments. Without ``wrt``, ``tangents`` has one
+    entry per argument (None for one that is held fixed, such as an integer);
+    with ``wrt`` (a position, name or tuple of them) one entry per ``wrt``
+    argument. ``out_tangent`` is the directional derivative J·v, computed by
+    generated tangent code (``.source``) in one sweep, without a tape.
+    """
+    if fun is None:
+        return lambda f: jvp(f, wrt)
+    return _JVP(fun, wrt)
+
+
 def source(fun, wrt=0, mode="grad") -> str:
-    """The generated source of ``fun``'s derivative (``mode``: grad, value_and_grad or vjp)."""
-    kind = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "split"}.get(mode)
+    """The generated source of ``fun``'s derivative (``mode``: grad, value_and_grad, vjp or jvp)."""
+    kind = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "split",
+            "jvp": "jvp"}.get(mode)
     if kind is None:
-        raise AdjointError(f"unknown mode {mode!r}; use 'grad', 'value_and_grad' or 'vjp'")
+        raise AdjointError(f"unknown mode {mode!r}; use 'grad', 'value_and_grad', 'vjp' or 'jvp'")
     names, _ = _wrt_names(fun, wrt)
     return _built(fun, names, kind).source

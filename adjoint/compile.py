@@ -25,7 +25,8 @@ from .astutil import all_names, loaded_names, name, quote, stored_names, subst, 
 from .emit import Emitter
 from .errors import UnsupportedSyntaxError, WrtError
 from .frontend import parse_function
-from .passes import activity, fence, jumps, kinds, normalize, placement, reverse, scopes, simplify
+from .passes import (activity, fence, forward, jumps, kinds, normalize, placement, reverse, scopes,
+                     simplify)
 from .rules import carries_no_derivative
 
 RUNTIME_NAMES = set(runtime.__all__)
@@ -87,7 +88,7 @@ class _FunctionTransform:
         _rename_reserved(node, self.parsed.resolver)
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np", "seed", "saved"})
-        body = jumps.normalize(copy.deepcopy(node.body), node.lineno)
+        body = jumps.normalize(copy.deepcopy(node.body), node.lineno, all_names(node))
         self.body, norm = normalize.normalize(self.parsed, body, self.namer)
         self.copies = self._check_writes(norm)
         ret = self.body[-1]
@@ -103,8 +104,10 @@ class _FunctionTransform:
     def _check_writes(self, norm):
         """Parameters written in place (to copy first); refuse writes into views."""
         copies = []
+        generated = self.parsed.filename.startswith("<adjoint:")
         for ident, line in norm.written.items():
-            if ident in norm.maybe_view:
+            # adjoint's own output writes only into arrays it made (or copied) itself
+            if ident in norm.maybe_view and not generated:
                 raise UnsupportedSyntaxError(
                     f"'{ident}' is written in place but may be a view of another array "
                     f"(bound on line {norm.maybe_view[ident]}); write into a copy "
@@ -178,7 +181,41 @@ class _FunctionTransform:
             helper.emit_split(*names, wrt=helper.params, defaults=True)
         return self.program.helpers[key]
 
+    def _helper_jvp(self, fn):
+        if not callable(fn) or not hasattr(fn, "__code__"):
+            return None
+        key = ("jvp", fn.__code__)
+        if key not in self.program.helpers:
+            fname = self.program.unique(f"{getattr(fn, '__name__', 'helper')}_jvp")
+            helper = _FunctionTransform(fn, self.program)
+            self.program.helpers[key] = (fname, helper.params)
+            helper.emit_jvp(fname, helper.params, defaults=True)
+        return self.program.helpers[key]
+
     # -- modes --------------------------------------------------------------
+    def emit_jvp(self, fname, wrt, defaults=False):
+        """``fname(params..., w_dot...)`` returning ``(out, out_dot)``: forward mode, no tape."""
+        active = activity.active_names(self.body, wrt, self.output, _inert)
+        dense = self._dense(active)
+        tangents = forward.Forward(active, dense, self.parsed.filename, self._helper_jvp)
+        body = tangents.block(self.body[:-1])
+        prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
+        prologue += quote("\n".join(f"{forward.dot(p)} = tangent_like({forward.dot(p)}, {p})"
+                                    for p in wrt if p in active and p in dense))
+        out = name(self.output) if self.output else gast.Constant(value=None, kind=None)
+        if self.output in active:
+            out_dot = name(forward.dot(self.output))
+        elif self.output:
+            out_dot = gast.Call(func=name("zeros_like"), args=[name(self.output)], keywords=[])
+        else:
+            out_dot = gast.Constant(value=None, kind=None)
+        ret = quote("return (out, out_dot)", self.return_line, out=out, out_dot=out_dot)
+        body, _ = simplify.dce(prologue + body + ret, set())
+        params = self._signature(defaults) + [forward.dot(w) + ("=0.0" if defaults else "")
+                                              for w in wrt]
+        self._add(fname, params, body, f"The output of {self.parsed.qualname} and its tangent "
+                  f"along ({', '.join(forward.dot(w) for w in wrt)}).")
+
     def _split_aux(self):
         """With has_aux the function returns (loss, aux): differentiate loss, pass aux through."""
         for s in reversed(self.body):
@@ -270,7 +307,8 @@ class _FunctionTransform:
         return out
 
     def _add(self, fname, params, body, doc):
-        temps = self.namer.generated | {reverse.bar(t) for t in self.namer.generated}
+        temps = self.namer.generated | {reverse.bar(t) for t in self.namer.generated} \
+            | {forward.dot(t) for t in self.namer.generated}
         body = simplify.zero_then_add(body)
         body = simplify.propagate_copies(body, temps - set(params))
         body = simplify.inline_temps(body, temps - set(params))
@@ -394,7 +432,7 @@ def choose_backend(fn, backend, ranks, mode):
         raise ValueError(f"backend must be 'auto', 'numpy' or 'numba', not {backend!r}")
     if backend == "auto":
         backend = os.environ.get("ADJOINT_BACKEND", "auto")
-    if backend == "numpy" or mode == "split":
+    if backend == "numpy" or mode in ("split", "jvp"):
         return "numpy"
     from .backends import numba as nb
     if not nb.available():
@@ -412,7 +450,7 @@ def choose_backend(fn, backend, ranks, mode):
 
 def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
           backend: str = "numpy") -> Built:
-    """Transform ``fn`` for ``mode`` in ('grad', 'value_and_grad', 'split').
+    """Transform ``fn`` for ``mode`` in ('grad', 'value_and_grad', 'split', 'jvp').
 
     ``ranks`` maps parameters to the ``ndim`` of the arguments the code is for
     (see ``passes.kinds``); None compiles code valid for any arguments.
@@ -424,7 +462,11 @@ def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
     base = main.parsed.node.name
     program.taken |= {base}
     where = f"{os.path.basename(main.parsed.filename)}:{main.parsed.node.lineno}"
-    if mode == "split":
+    if mode == "jvp":
+        fname = program.unique(f"{base}_jvp")
+        main.emit_jvp(fname, list(wrt))
+        roles = {"main": fname}
+    elif mode == "split":
         names = (program.unique(f"{base}_fwd"), program.unique(f"{base}_bwd"))
         main.emit_split(*names, wrt=list(wrt))
         roles = {"fwd": names[0], "bwd": names[1]}

@@ -108,6 +108,12 @@ class Resolver:
                 return UNKNOWN
         if ident in self.globals:
             return self.globals[ident]
+        live = self.globals.get("__builtins__")
+        if isinstance(live, LiveNames):  # generated code: the user's names are its builtins
+            try:
+                return live[ident]
+            except KeyError:
+                return UNKNOWN
         return getattr(builtins, ident, UNKNOWN)
 
     def resolve(self, expr):
@@ -144,6 +150,9 @@ class LiveNames(Mapping):
         try:
             return self._globals[key]
         except KeyError:
+            inner = self._globals.get("__builtins__")
+            if isinstance(inner, LiveNames):  # code generated from generated code
+                return inner[key]
             return getattr(builtins, key) if hasattr(builtins, key) else _raise_name(key)
 
     def __iter__(self):

@@ -15,6 +15,7 @@ __all__ = [
     "unbroadcast", "unreduce", "zeros_like", "add_at", "grad_like", "unit_seed", "snapshot",
     "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b", "matmul_grad_a", "matmul_grad_b",
     "transpose_grad", "count", "unstack_like", "writable_copy", "AdjointList", "AdjointDict",
+    "extremum_jvp", "tangent_like", "broadcast_like", "scattered",
 ]
 
 
@@ -85,6 +86,13 @@ def extremum_grad(g, x, ans, axis=None, keepdims=False):
     hit = np.asarray(x) == unreduce(ans, x, axis, keepdims)
     ties = np.sum(hit, axis=axis, keepdims=True, dtype=_float_dtype(np.result_type(g)))
     return g * hit / ties
+
+
+def extremum_jvp(t, x, ans, axis=None, keepdims=False):
+    """Tangent of max/min: the mean of ``t`` over the entries that attain the extremum."""
+    hit = np.asarray(x) == unreduce(ans, x, axis, keepdims)
+    ties = np.sum(hit, axis=axis, keepdims=keepdims)
+    return np.sum(np.where(hit, t, 0.0), axis=axis, keepdims=keepdims) / ties
 
 
 def dot_grad_a(g, a, b):
@@ -208,6 +216,31 @@ def writable_copy(x):
     if isinstance(x, (list, dict)):
         return type(x)(x)
     return np.array(x)
+
+
+def broadcast_like(g, x):
+    """``g`` broadcast to ``x``'s shape, as a new writable array (the adjoint of ``unbroadcast``)."""
+    return np.array(np.broadcast_to(g, np.shape(x)))
+
+
+def scattered(t, like, index):
+    """Zeros shaped like ``like`` with ``t`` added at ``index`` (repeated indices add up)."""
+    out = np.zeros(np.shape(like), dtype=np.result_type(_float_dtype(np.result_type(like)), t))
+    return add_at(out, index, t)
+
+
+def tangent_like(t, x):
+    """A private, writable tangent shaped like ``x`` (a scalar ``t`` such as 0.0 is broadcast)."""
+    if isinstance(x, dict):
+        return {k: tangent_like(t[k] if isinstance(t, dict) else t, v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        items = [tangent_like(t[i] if isinstance(t, (list, tuple)) else t, v)
+                 for i, v in enumerate(x)]
+        return items if isinstance(x, list) else tuple(items)
+    if isinstance(x, np.ndarray):
+        dtype = np.result_type(_float_dtype(x.dtype), np.asarray(t).dtype)
+        return np.array(np.broadcast_to(t, x.shape), dtype=dtype)
+    return t
 
 
 def zeros_like(x):

@@ -44,8 +44,14 @@ def rows():
     return sorted(out, key=lambda r: r[0].lower())
 
 
+def _internal(row) -> bool:
+    return row[0].startswith("adjoint.runtime.")
+
+
 def render() -> str:
-    table = rows()
+    everything = rows()
+    table = [r for r in everything if not _internal(r)]
+    internal = [r for r in everything if _internal(r)]
     counts = {k: sum(1 for r in table if r[1] == k) for k in KIND_TEXT}
     differentiable = counts["elementwise"] + counts["structural"]
     lines = [
@@ -73,6 +79,13 @@ def render() -> str:
         "|---|---|---|---|",
     ]
     for name, kind, notes, forward in table:
+        lines.append(f"| `{name}` | {KIND_TEXT[kind]} | {notes} | {forward} |")
+    lines += ["", "## Helpers of generated code", "",
+              "The runtime helpers that generated derivatives call have rules too, so that adjoint "
+              "can transform its own output again (`hessian`, `hvp`, `grad(grad(f))`). They are "
+              "checked against finite differences like the rules above.", "",
+              "| helper | rule kind | notes | forward mode |", "|---|---|---|---|"]
+    for name, kind, notes, forward in internal:
         lines.append(f"| `{name}` | {KIND_TEXT[kind]} | {notes} | {forward} |")
     lines += ["", "## Array methods and attributes", "",
               "Methods and attributes of arrays are rewritten as the function of the same meaning.",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gast
 
 from ..astutil import loaded_names, walk_stmts
+from ..rules import lookup
 
 
 def _edges(body, inert_calls):
@@ -40,14 +41,26 @@ def _value_sources(value):
         return loaded_names(value.value)  # the index never carries a derivative
     if isinstance(value, gast.Call):
         names = set()
-        for a in value.args:
+        for a in _derivative_args(value):
             names |= loaded_names(a)
-        for k in value.keywords:
-            names |= loaded_names(k.value)
-        if getattr(value, "callee", None) is None:
+        if getattr(value, "callee", None) in (None, list.pop):
             names |= loaded_names(value.func)  # a method of a local value
         return names
     return loaded_names(value)
+
+
+def _derivative_args(call):
+    """The argument nodes of ``call`` a derivative can flow through (not a rule's ``static`` ones)."""
+    nodes = list(call.args) + [k.value for k in call.keywords]
+    rule = lookup(getattr(call, "callee", None))
+    if rule is None or not rule.static:
+        return nodes
+    try:
+        bound = rule.bind(call.args, call.keywords)
+    except TypeError:
+        return nodes
+    static = {id(bound[p]) for p in rule.static if bound.get(p) is not None}
+    return [n for n in nodes if id(n) not in static]
 
 
 def _inert(value, inert_calls):

@@ -17,17 +17,25 @@ import gast
 
 from ..astutil import quote
 
-RETVAL = "retval"
-RETURNED = "returned"
+def _fresh(base, taken):
+    ident, k = base, 1
+    while ident in taken:
+        k += 1
+        ident = f"{base}{k}"
+    return ident
 
 
-def normalize(body: list, lineno: int) -> list:
-    """Rewrite ``body`` into single-exit form (see module docstring)."""
+def normalize(body: list, lineno: int, taken=frozenset()) -> list:
+    """Rewrite ``body`` into single-exit form (see module docstring).
+
+    The flag and result variables (``returned``, ``retval``) get names not in ``taken``.
+    """
     if _simple_exit(body):
         return body
-    out = quote(f"{RETURNED} = False", lineno) if _returns_in_loop(body) else []
-    out += _block(body, in_loop=False)
-    out += quote(f"return {RETVAL}", _last_line(body))
+    rewrite = _Rewriter(_fresh("retval", taken), _fresh("returned", taken))
+    out = quote(f"{rewrite.returned} = False", lineno) if _returns_in_loop(body) else []
+    out += rewrite.block(body, in_loop=False)
+    out += quote(f"return {rewrite.retval}", _last_line(body))
     return out
 
 
@@ -76,61 +84,68 @@ def _always_jumps(stmts):
     return isinstance(last, gast.If) and _always_jumps(last.body) and _always_jumps(last.orelse)
 
 
-def _block(stmts, in_loop):
-    out = []
-    for i, s in enumerate(stmts):
-        rest = stmts[i + 1:]
-        if isinstance(s, gast.Return):
-            out += _return(s, in_loop)
-            return out
-        if isinstance(s, gast.Continue):
-            return out or [_pass(s)]
-        if isinstance(s, (gast.Break, gast.Raise)):
-            out.append(s)
-            return out
-        if isinstance(s, gast.If) and rest and _may_jump([s], in_loop):
-            for field in ("body", "orelse"):
-                branch = getattr(s, field)
-                if not _always_jumps(branch):
-                    setattr(s, field, branch + copy.deepcopy(rest))
-            s.body = _block(s.body, in_loop) or [_pass(s)]
-            s.orelse = _block(s.orelse, in_loop)
-            out.append(s)
-            return out
-        if isinstance(s, gast.If):
-            s.body = _block(s.body, in_loop) or [_pass(s)]
-            s.orelse = _block(s.orelse, in_loop)
-        elif isinstance(s, gast.With):
-            s.body = _block(s.body, in_loop) or [_pass(s)]
-        elif isinstance(s, (gast.For, gast.While)):
-            s.body = _block(s.body, in_loop=True) or [_pass(s)]
-            if any(isinstance(t, gast.Return) for t in _walk(s.body)) or _sets_returned(s.body):
-                out.append(s)
-                exit_ = gast.Break() if in_loop else gast.Pass()
-                exit_.lineno = s.lineno
-                guard = quote(f"if {RETURNED}:\n    pass", s.lineno)[0]
-                guard.body = [exit_]
-                if in_loop:
-                    out += _block([guard] + rest, in_loop)
-                else:
-                    guard.orelse = _block(rest, in_loop)
-                    out.append(guard)
+class _Rewriter:
+    """The rewrite of one function, with its own names for the result and the returned flag."""
+
+    def __init__(self, retval, returned):
+        self.retval = retval
+        self.returned = returned
+
+    def block(self, stmts, in_loop):
+        out = []
+        for i, s in enumerate(stmts):
+            rest = stmts[i + 1:]
+            if isinstance(s, gast.Return):
+                out += self.ret(s, in_loop)
                 return out
-        out.append(s)
-    return out
+            if isinstance(s, gast.Continue):
+                return out or [_pass(s)]
+            if isinstance(s, (gast.Break, gast.Raise)):
+                out.append(s)
+                return out
+            if isinstance(s, gast.If) and rest and _may_jump([s], in_loop):
+                for field in ("body", "orelse"):
+                    branch = getattr(s, field)
+                    if not _always_jumps(branch):
+                        setattr(s, field, branch + copy.deepcopy(rest))
+                s.body = self.block(s.body, in_loop) or [_pass(s)]
+                s.orelse = self.block(s.orelse, in_loop)
+                out.append(s)
+                return out
+            if isinstance(s, gast.If):
+                s.body = self.block(s.body, in_loop) or [_pass(s)]
+                s.orelse = self.block(s.orelse, in_loop)
+            elif isinstance(s, gast.With):
+                s.body = self.block(s.body, in_loop) or [_pass(s)]
+            elif isinstance(s, (gast.For, gast.While)):
+                s.body = self.block(s.body, in_loop=True) or [_pass(s)]
+                if any(isinstance(t, gast.Return) for t in _walk(s.body)) or self.sets_returned(s.body):
+                    out.append(s)
+                    exit_ = gast.Break() if in_loop else gast.Pass()
+                    exit_.lineno = s.lineno
+                    guard = quote(f"if {self.returned}:\n    pass", s.lineno)[0]
+                    guard.body = [exit_]
+                    if in_loop:
+                        out += self.block([guard] + rest, in_loop)
+                    else:
+                        guard.orelse = self.block(rest, in_loop)
+                        out.append(guard)
+                    return out
+            out.append(s)
+        return out
 
 
-def _sets_returned(stmts):
-    return any(isinstance(t, gast.Assign) and isinstance(t.targets[0], gast.Name)
-               and t.targets[0].id == RETURNED for t in _walk(stmts))
+    def sets_returned(self, stmts):
+        return any(isinstance(t, gast.Assign) and isinstance(t.targets[0], gast.Name)
+                   and t.targets[0].id == self.returned for t in _walk(stmts))
 
 
-def _return(s, in_loop):
-    value = s.value if s.value is not None else gast.Constant(value=None, kind=None)
-    stmts = quote(f"{RETVAL} = value", s.lineno, value=value)
-    if in_loop:
-        stmts += quote(f"{RETURNED} = True\nbreak", s.lineno)
-    return stmts
+    def ret(self, s, in_loop):
+        value = s.value if s.value is not None else gast.Constant(value=None, kind=None)
+        stmts = quote(f"{self.retval} = value", s.lineno, value=value)
+        if in_loop:
+            stmts += quote(f"{self.returned} = True\nbreak", s.lineno)
+        return stmts
 
 
 def _pass(s):

@@ -168,6 +168,11 @@ class Normalizer:
                              args=[item], keywords=[])
             call.callee = list.append
             return [gast.Expr(value=call)]
+        if isinstance(v, gast.Call) and v.args and isinstance(v.args[0], gast.Name) \
+                and self.resolver.resolve(v.func) is _add_at():
+            # generated code accumulates in place; as an assignment the data flow is visible
+            target = gast.Name(id=v.args[0].id, ctx=gast.Store(), annotation=None, type_comment=None)
+            return self.stmt_Assign(gast.Assign(targets=[target], value=v, type_comment=None), out)
         return [s]
 
     def stmt_If(self, s, out):
@@ -419,7 +424,8 @@ class Normalizer:
             return self._np_call(fn, [receiver] + args, keywords)
         call = gast.Call(func=gast.Attribute(value=receiver, attr=attr, ctx=gast.Load()),
                          args=args, keywords=keywords)
-        call.callee = None
+        local = isinstance(receiver, gast.Name) and self.resolver.resolve(receiver) is LOCAL
+        call.callee = list.pop if attr == "pop" and not args and not keywords and local else None
         return call
 
     def _np_call(self, fn, args, keywords, ident=None):
@@ -433,6 +439,11 @@ class Normalizer:
             fn = astype
         call.callee = fn
         return call
+
+
+def _add_at():
+    from ..runtime import add_at
+    return add_at
 
 
 def _dotted(expr):

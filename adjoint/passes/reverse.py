@@ -271,7 +271,8 @@ class Reverse:
             raise NotDifferentiableError(f"{rule.name}: {exc}", self.filename, s.lineno) from None
         out = []
         for param, node in bound.items():
-            if node is None or not _is_active_atom(node, self.active):
+            if node is None or not _is_active_atom(node, self.active) \
+                    or not rule.differentiable(param):
                 continue
             if param not in rule.grads:
                 raise NotDifferentiableError(

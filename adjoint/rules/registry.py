@@ -46,9 +46,10 @@ _RULES: dict = {}
 
 class Rule:
     def __init__(self, fns, params: str, grads: dict, kind: str, notes: str = "",
-                 jvp: "str | dict | None" = None, name: str | None = None):
+                 jvp: "str | dict | None" = None, name: str | None = None, static: str = ""):
         assert kind in KINDS, kind
         self.fns = fns
+        self.static = frozenset(static.replace(",", " ").split())
         self.params = params
         self.grads = grads
         self.kind = kind
@@ -58,8 +59,12 @@ class Rule:
         ns: dict = {}
         exec(f"def _signature({params}): pass", ns)
         self.signature = inspect.signature(ns["_signature"])
-        unknown = set(grads) - set(self.signature.parameters)
+        unknown = (set(grads) | self.static) - set(self.signature.parameters)
         assert not unknown, f"{self.name}: gradients for unknown parameters {unknown}"
+
+    def differentiable(self, param: str) -> bool:
+        """Whether a derivative flows through ``param`` (False for a ``static`` one: shapes, indices)."""
+        return param not in self.static
 
     def bind(self, args, keywords) -> dict:
         """Parameter name -> argument node (defaults as constants) for one call."""
@@ -106,21 +111,26 @@ def _linalg_funcs():
 
 
 def register(fns, params: str, kind: str, notes: str = "", jvp: "str | dict | None" = None,
-             name: str | None = None, **grads) -> Rule:
-    """Register one rule for each function in ``fns`` (one function or a list)."""
+             name: str | None = None, static: str = "", **grads) -> Rule:
+    """Register one rule for each function in ``fns`` (one function or a list).
+
+    ``static`` names parameters whose value only supplies a shape, an index or
+    a mask: the derivative through them is zero, and an active argument there
+    contributes nothing (rather than being refused as not differentiable).
+    """
     fns = fns if isinstance(fns, (list, tuple)) else [fns]
-    rule = Rule(fns, params, grads, kind, notes, jvp, name)
+    rule = Rule(fns, params, grads, kind, notes, jvp, name, static)
     for fn in fns:
         _RULES[fn] = rule
     return rule
 
 
-def elementwise(fns, params, notes="", jvp=None, name=None, **grads):
-    return register(fns, params, "elementwise", notes, jvp, name, **grads)
+def elementwise(fns, params, notes="", jvp=None, name=None, static="", **grads):
+    return register(fns, params, "elementwise", notes, jvp, name, static, **grads)
 
 
-def structural(fns, params, notes="", jvp=None, name=None, **grads):
-    return register(fns, params, "structural", notes, jvp, name, **grads)
+def structural(fns, params, notes="", jvp=None, name=None, static="", **grads):
+    return register(fns, params, "structural", notes, jvp, name, static, **grads)
 
 
 def zero(fns, notes="zero gradient almost everywhere"):

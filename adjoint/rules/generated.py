@@ -1,0 +1,52 @@
+"""Rules for the runtime helpers that generated derivative code calls.
+
+With these, adjoint can transform its own output again: the forward mode run
+over a generated gradient gives Hessian-vector products, ``hessian`` and
+``grad(grad(f))``. Each helper is linear in its cotangent (``cot``) or
+tangent (``tan``) argument; the other arguments only supply shapes, masks or
+indices (``static``) or enter bilinearly (the ``dot``/``matmul`` adjoints).
+The adjoint of a linear map is its transpose, which is how each entry below
+pairs with the helper it undoes (the adjoint of ``unreduce`` is a sum).
+Real values only: the conjugate convention for complex values is not carried
+into second derivatives.
+"""
+from .. import runtime as rt
+from .registry import elementwise, inactive, structural
+
+inactive([rt.unit_seed, rt.count, rt.zeros_like])
+
+structural(rt.unreduce, "cot, x, axis=None, keepdims=False", static="x", jvp="linear",
+           cot="np.reshape(np.sum(g, axis=axis, keepdims=keepdims), np.shape(cot))")
+structural(rt.unbroadcast, "cot, x", static="x", jvp="linear", cot="broadcast_like(g, cot)")
+structural(rt.grad_like, "cot, x", static="x", jvp="linear", cot="unbroadcast(g, cot)")
+structural(rt.tangent_like, "tan, x", static="x", jvp="linear", tan="unbroadcast(g, tan)")
+structural([rt.writable_copy, rt.snapshot], "x", jvp="linear", x="g")
+structural(rt.unstack_like, "cot, x", static="x", jvp="linear",
+           cot="np.reshape(np.asarray(g), np.shape(cot))")
+structural(rt.conj, "x", jvp="linear", x="conj(g)")
+structural(rt.transpose_grad, "cot, axes=None", jvp="linear", cot="np.transpose(g, axes)")
+structural(rt.mT, "x", jvp="linear", x="mT(g)")
+
+structural(rt.extremum_grad, "cot, x, ans_, axis=None, keepdims=False", static="x, ans_",
+           jvp="linear", cot="extremum_jvp(g, x, ans_, axis, keepdims)",
+           notes="the entries that attain the extremum do not move under small changes")
+structural(rt.extremum_jvp, "tan, x, ans_, axis=None, keepdims=False", static="x, ans_",
+           jvp="linear", tan="extremum_grad(g, x, ans_, axis, keepdims)")
+
+# Bilinear: linear in the cotangent and in the other factor; the first factor gives a shape.
+structural(rt.dot_grad_a, "cot, a, b", static="a", jvp="linear",
+           cot="np.dot(g, b)", b="dot_grad_b(cot, g, b)")
+structural(rt.dot_grad_b, "cot, a, b", static="b", jvp="linear",
+           cot="np.dot(a, g)", a="dot_grad_a(cot, a, g)")
+structural(rt.matmul_grad_a, "cot, a, b", static="a", jvp="linear",
+           cot="np.matmul(g, b)", b="matmul_grad_b(cot, g, b)")
+structural(rt.matmul_grad_b, "cot, a, b", static="b", jvp="linear",
+           cot="np.matmul(a, g)", a="matmul_grad_a(cot, a, g)")
+
+# Scatter-add into an adjoint: linear in both the accumulator and the added value.
+structural(rt.add_at, "acc, index, val", static="index",
+           jvp={"acc": "t", "val": "scattered(t, acc, index)"},
+           acc="g", val="unbroadcast(g[index], val)")
+
+elementwise(rt.safe_log, "x", x="safe_div(g, conj(x))")
+elementwise(rt.safe_div, "a, b", a="safe_div(g, conj(b))", b="-safe_div(g * conj(ans), conj(b))")
