@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import os
 
 import numpy as np
 
@@ -28,6 +29,8 @@ def _key(fun, wrt, mode, aux, ranks, backend):
 
 def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy"):
     """The compiled derivative, built once per function, wrt, mode, argument ranks and backend."""
+    if backend == "auto":  # the environment's choice is part of the key
+        backend = os.environ.get("ADJOINT_BACKEND", "auto")
     key = _key(fun, wrt, mode, aux, ranks, backend)
     built = _CACHE.get(key)
     if built is None:
@@ -262,7 +265,6 @@ class _JVP(Transformed):
             entry = self._entries[wrt, ranks] = _built(self._fun, wrt, "jvp", ranks=ranks).entry
         self._last_ranks = (wrt, ranks)
         out, out_dot = entry["main"](*args, *(t for _, t in pairs))
-        from .pytree import tree_map
         from .runtime import grad_like
         return out, grad_like(out_dot, out) if out is not None else None
 

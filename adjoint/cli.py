@@ -1,6 +1,6 @@
 """Command line: print the derivative adjoint generates for a function in a file.
 
-    adjoint model.py:loss --wrt w,b --mode grad
+    adjoint model.py:loss --wrt w,b --mode grad      # or value_and_grad, vjp, jvp
     python -m adjoint model.py:loss
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="adjoint", description=__doc__.splitlines()[0])
     parser.add_argument("target", help="FILE.py:FUNCTION")
     parser.add_argument("--wrt", help="parameters to differentiate, by name or position, comma-separated")
-    parser.add_argument("--mode", default="grad", choices=["grad", "value_and_grad", "vjp"])
+    parser.add_argument("--mode", default="grad", choices=["grad", "value_and_grad", "vjp", "jvp"])
     args = parser.parse_args(argv)
     path, _, func = args.target.rpartition(":")
     if not path or not func:

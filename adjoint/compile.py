@@ -169,7 +169,7 @@ class _FunctionTransform:
         return dense & active
 
     def _helper_pair(self, fn, stmt):
-        if not callable(fn) or not hasattr(fn, "__code__"):
+        if not _user_function(fn):
             return None
         key = fn.__code__
         if key not in self.program.helpers:
@@ -182,7 +182,7 @@ class _FunctionTransform:
         return self.program.helpers[key]
 
     def _helper_jvp(self, fn):
-        if not callable(fn) or not hasattr(fn, "__code__"):
+        if not _user_function(fn):
             return None
         key = ("jvp", fn.__code__)
         if key not in self.program.helpers:
@@ -317,6 +317,15 @@ class _FunctionTransform:
         self.program.functions.append(Function(
             fname, params, body, self.parsed.filename, doc, self.fn.__globals__,
             self.parsed.resolver.live_names()))
+
+
+def _user_function(fn) -> bool:
+    """Whether calls of ``fn`` are differentiated by transforming its source.
+
+    adjoint's runtime helpers never are: they are differentiated by their rules
+    (``rules/generated.py``), or refused with a clear error.
+    """
+    return callable(fn) and hasattr(fn, "__code__") and fn.__module__ != "adjoint.runtime"
 
 
 def _rename_reserved(node, resolver):

@@ -1043,7 +1043,7 @@ def qr_grad(g, a, ans, mode="reduced"):
     m, n = a.shape[-2:]
     if m >= n:
         return _qr_tall_grad(q, r, gq, gr)
-    y, u, v, gu, gv = a[..., m:], r[..., :m], r[..., m:], gr[..., :m], gr[..., m:]
+    y, u, gu, gv = a[..., m:], r[..., :m], gr[..., :m], gr[..., m:]
     gx = _qr_tall_grad(q, u, gq + y @ mH(gv), gu)
     return np.concatenate([gx, q @ gv], axis=-1)
 

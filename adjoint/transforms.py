@@ -191,7 +191,8 @@ def jacobian(fun, wrt=0, mode="auto"):
 
 def grad_of_grad(inner: Transformed, wrt):
     """``grad`` applied to a gradient function (see ``adjoint.grad``)."""
-    if inner._mode != "grad" or inner._aux:
+    if not isinstance(inner, Transformed) or inner._mode != "grad" or inner._aux:
         raise AdjointError("grad can be applied to a gradient made by adjoint.grad (without "
-                           "has_aux); for other derivatives use hessian, hvp or jacobian")
+                           "has_aux), once; for other derivatives use jvp, hvp, hessian or "
+                           "jacobian")
     return _GradOfGrad(inner, wrt)

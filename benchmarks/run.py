@@ -91,18 +91,34 @@ def run_engine(engine, workload, args, reference, budget):
     return median_time(fn, args, budget), first, "ok"
 
 
+def _extrapolated(previous, size):
+    """Seconds one call would take at ``size``, from a smaller size, assuming linear cost."""
+    if previous is None:
+        return 0.0
+    small, (t, first, _) = previous
+    known = t if t is not None else first
+    return (known or 0.0) * float(np.prod(size)) / float(np.prod(small))
+
+
 def run(names, quick):
     results = []
     budget = 0.3 if quick else 1.5
     for name in names:
         workload = WORKLOADS[name]
         sizes = workload.sizes[:1] if quick else workload.sizes
+        previous = {}
         for size in sizes:
             args = workload.data(size)
             reference = workload.hand(*args)
             rows = {}
             for engine in ENGINES:
-                rows[engine] = run_engine(engine, workload, args, reference, budget)
+                guess = _extrapolated(previous.get(engine), size)
+                if guess > SLOW_CALL * 5:
+                    rows[engine] = (None, None, f"skipped: ~{guess:.0f} s per call or more "
+                                                "(extrapolated from the smaller size)")
+                else:
+                    rows[engine] = run_engine(engine, workload, args, reference, budget)
+                    previous[engine] = (size, rows[engine])
                 print(f"  {name} {workload.label(size)} {engine}: {rows[engine][2]}", file=sys.stderr)
             results.append((name, workload.label(size), rows))
     return results

@@ -42,3 +42,18 @@ def uses_no_grad(x, w):
     with adjoint.no_grad():
         scale = np.sum(x * w)
     return np.sum(w * x) * scale
+
+
+@adjoint.custom_jvp
+def softclip(x, k):
+    return k * np.tanh(x / k)
+
+
+@softclip.defjvp
+def softclip_jvp(ans, x, k, x_dot, k_dot):
+    # deliberately 10x the true tangent (1 - tanh^2) x_dot: proves the rule runs
+    return 10.0 * (1.0 - (ans / k) ** 2) * x_dot
+
+
+def uses_softclip(x):
+    return np.sum(softclip(x * 2.0, 3.0) ** 2)

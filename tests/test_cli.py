@@ -28,6 +28,13 @@ def test_vjp_mode():
     assert "def while_doubling_bwd(saved, seed):" in out.stdout
 
 
+def test_jvp_mode():
+    out = run(os.path.join(HERE, "constructs.py") + ":scalar_loop", "--wrt", "a", "--mode", "jvp")
+    assert out.returncode == 0, out.stderr
+    assert "def scalar_loop_jvp(a, b, x0, a_dot):" in out.stdout
+    assert "_tape" not in out.stdout
+
+
 def test_error_names_line():
     out = run(os.path.join(HERE, "bad_functions.py") + ":uses_try")
     assert out.returncode == 1

@@ -1,5 +1,6 @@
 """Custom rules are called by name; stop_gradient and no_grad cut derivatives."""
 import numpy as np
+import pytest
 
 import adjoint
 from adjoint.testing import check_grad
@@ -33,3 +34,18 @@ def test_no_grad_block_carries_no_derivative():
     scale = np.sum(x * w)
     np.testing.assert_allclose(adjoint.grad(cc.uses_no_grad, wrt=1)(x, w), x * scale)
     assert cc.uses_no_grad(x, w) == np.sum(w * x) * scale  # the block still runs normally
+
+
+def test_custom_jvp_rule_is_called_in_forward_mode():
+    x, v = np.array([0.2, -0.4, 0.9]), np.array([1.0, 0.5, -2.0])
+    out, out_dot = adjoint.jvp(cc.uses_softclip)((x,), (v,))
+    y = 3.0 * np.tanh(2.0 * x / 3.0)
+    true_tangent = 2 * y * (1 - (y / 3.0) ** 2) * 2.0 * v
+    assert out == pytest.approx(np.sum(y ** 2))
+    np.testing.assert_allclose(out_dot, 10.0 * np.sum(true_tangent))
+    assert "softclip_jvp(" in adjoint.source(cc.uses_softclip, mode="jvp")
+
+
+def test_custom_vjp_only_is_refused_in_forward_mode():
+    with pytest.raises(adjoint.NotDifferentiableError, match="forward-mode"):
+        adjoint.jvp(cc.uses_custom)((np.ones(3),), (np.ones(3),))

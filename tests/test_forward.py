@@ -109,3 +109,12 @@ def test_inputs_and_tangents_not_mutated():
     adjoint.jvp(c.writes_param)((x,), (t,))
     np.testing.assert_array_equal(x, x0)
     np.testing.assert_array_equal(t, t0)
+
+
+def test_one_element_wrt_tuple_gives_tuples():
+    x = np.array([0.3, -0.4, 0.5])
+    (g,) = adjoint.grad(c.overwrite, (0,))(x)
+    value, (g2,) = adjoint.value_and_grad(c.overwrite, (0,))(x)
+    np.testing.assert_allclose(g, adjoint.grad(c.overwrite)(x))
+    np.testing.assert_allclose(g2, g)
+    assert value == pytest.approx(c.overwrite(x))

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import gast
 
-from ..astutil import const, loaded_names, name, quote, with_line
+from ..astutil import const, loaded_names, name, with_line
 from ..frontend import LOCAL, UNKNOWN, unsupported
 
 # Array methods rewritten as the NumPy function of the same meaning; True marks

@@ -16,7 +16,7 @@ from .registry import inactive, structural
 structural(np.sum, "a, axis=None, dtype=None, out=None, keepdims=False",
            a="unreduce(g, a, axis, keepdims)", jvp="linear")
 structural(np.mean, "a, axis=None, dtype=None, out=None, keepdims=False",
-           a="unreduce(g, a, axis, keepdims) / count(a, axis)", jvp="linear")
+           a="unreduce(g / count(a, axis), a, axis, keepdims)", jvp="linear")
 structural([np.max, np.amax, np.min, np.amin], "a, axis=None, out=None, keepdims=False",
            a="extremum_grad(g, a, ans, axis, keepdims)", notes="ties share g equally",
            jvp={"a": "extremum_jvp(t, a, ans, axis, keepdims)"})

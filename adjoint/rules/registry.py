@@ -35,8 +35,6 @@ from __future__ import annotations
 import functools
 import inspect
 
-import gast
-
 from ..astutil import const, quote_expr
 
 KINDS = ("elementwise", "structural", "zero", "inactive")

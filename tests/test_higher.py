@@ -1,0 +1,153 @@
+"""Second derivatives (forward over reverse), jacobians, and grad of grad."""
+import math
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint import api
+
+from . import constructs as c
+from .test_constructs import CASES
+
+IDS = [f"{f.__name__}-{i}" for i, (f, _, _) in enumerate(CASES)]
+
+
+def _first(wrt):
+    return wrt[0] if isinstance(wrt, tuple) else wrt
+
+
+def _unit(x, i):
+    e = np.zeros(np.size(x))
+    e[i] = 1.0
+    return e.reshape(np.shape(x)) if np.ndim(x) else float(e[0])
+
+
+def fd_jacobian(fun, args, p, eps=1e-5):
+    """Central differences of ``fun`` along each entry of ``args[p]``: shape out + x."""
+    x = args[p]
+    cols = []
+    for i in range(int(np.size(x))):
+        hi, lo = list(args), list(args)
+        hi[p] = x + eps * _unit(x, i)
+        lo[p] = x - eps * _unit(x, i)
+        cols.append((np.asarray(fun(*hi), dtype=float) - np.asarray(fun(*lo), dtype=float)) / (2 * eps))
+    out_shape = np.shape(cols[0])
+    return np.moveaxis(np.array(cols), 0, -1).reshape(out_shape + np.shape(x))
+
+
+@pytest.mark.parametrize("fun,args,wrt", CASES, ids=IDS)
+def test_hessian_matches_differences_of_the_gradient(fun, args, wrt):
+    p = _first(wrt)
+    H = adjoint.hessian(fun, p)(*args)
+    x = args[p]
+    assert np.shape(H) == np.shape(x) * 2
+    want = fd_jacobian(adjoint.grad(fun, p), args, p)
+    np.testing.assert_allclose(H, want, rtol=1e-4, atol=1e-5)
+    n = int(np.size(x))
+    M = np.reshape(H, (n, n))
+    np.testing.assert_allclose(M, M.T, rtol=1e-9, atol=1e-9)
+
+
+def mlp_loss(W1, x, W2):
+    h = np.tanh(x @ W1)
+    return np.sum((h @ W2) ** 2) / 2 + 0.1 * np.sum(W1 ** 2)
+
+
+def test_hvp_equals_hessian_times_vector():
+    rng = np.random.default_rng(0)
+    W1, x, W2 = rng.normal(size=(3, 4)), rng.normal(size=(5, 3)), rng.normal(size=(4, 2))
+    v = rng.normal(size=(3, 4))
+    H = adjoint.hessian(mlp_loss)(W1, x, W2)
+    hv = adjoint.hvp(mlp_loss)(W1, x, W2, v)
+    assert hv.shape == W1.shape
+    np.testing.assert_allclose(hv, np.tensordot(H, v, axes=2), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(H.reshape(12, 12), H.reshape(12, 12).T, atol=1e-12)
+
+
+def test_second_derivatives_are_cached():
+    H = adjoint.hessian(mlp_loss)
+    rng = np.random.default_rng(1)
+    args = rng.normal(size=(3, 4)), rng.normal(size=(5, 3)), rng.normal(size=(4, 2))
+    H(*args)
+    size = len(api._CACHE)
+    H(*args)
+    adjoint.hessian(mlp_loss)(*args)
+    adjoint.hvp(mlp_loss)(*args, np.ones((3, 4)))
+    assert len(api._CACHE) == size
+    assert "def mlp_loss_grad_jvp(W1, x, W2, W1_dot):" in H.source
+
+
+def sin_x2(x):
+    return math.sin(x) * x ** 2
+
+
+def test_grad_of_grad_closed_form():
+    d2 = adjoint.grad(adjoint.grad(sin_x2))
+    x = 0.7
+    want = 2 * math.sin(x) + 4 * x * math.cos(x) - x * x * math.sin(x)
+    assert d2(x) == pytest.approx(want, rel=1e-12)
+    assert isinstance(d2(x), float)
+
+
+def mixed(x, y):
+    return x ** 2 * y ** 3 + np.sin(x * y)
+
+
+def test_mixed_partial():
+    """d/dx (df/dy) = 6 x y^2 + cos(xy) - xy sin(xy)."""
+    x, y = 0.4, 1.3
+    got = adjoint.grad(adjoint.grad(mixed, wrt=1), wrt=0)(x, y)
+    want = 6 * x * y ** 2 + np.cos(x * y) - x * y * np.sin(x * y)
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def scalar_weight(w, x):
+    return np.sum(np.tanh(w * x) ** 2)
+
+
+def test_grad_of_grad_through_a_loop():
+    d2 = adjoint.grad(adjoint.grad(c.scalar_loop, wrt=0), wrt=0)
+    args = (0.9, 0.3, 0.5)
+    want = fd_jacobian(adjoint.grad(c.scalar_loop, wrt=0), args, 0)
+    assert d2(*args) == pytest.approx(float(want), rel=1e-6)
+
+
+def test_third_order_is_refused_clearly():
+    with pytest.raises(adjoint.AdjointError, match="once"):
+        adjoint.grad(adjoint.grad(adjoint.grad(sin_x2)))
+
+
+def test_grad_of_grad_needs_a_scalar_gradient():
+    with pytest.raises(adjoint.AdjointError, match="hessian"):
+        adjoint.grad(adjoint.grad(scalar_weight))(np.ones(3), np.ones(3))
+
+
+def vector_map(x, A):
+    return np.tanh(A @ x) * x[0]
+
+
+@pytest.mark.parametrize("mode", ["auto", "forward", "reverse"])
+def test_jacobian(mode):
+    rng = np.random.default_rng(2)
+    x, A = rng.normal(size=3), rng.normal(size=(5, 3))
+    J = adjoint.jacobian(vector_map, mode=mode)(x, A)
+    assert J.shape == (5, 3)
+    np.testing.assert_allclose(J, fd_jacobian(vector_map, (x, A), 0), rtol=1e-6, atol=1e-8)
+    JA = adjoint.jacobian(vector_map, wrt="A", mode=mode)(x, A)
+    assert JA.shape == (5, 5, 3)
+    np.testing.assert_allclose(JA, fd_jacobian(vector_map, (x, A), 1), rtol=1e-6, atol=1e-8)
+
+
+def test_unsupported_second_order_is_a_clear_error():
+    def sorted_sum(x):
+        return np.sum(np.sort(x) ** 3)
+    with pytest.raises(adjoint.NotDifferentiableError, match="higher-order"):
+        adjoint.hessian(sorted_sum)(np.array([0.3, 0.1, 0.2]))
+
+
+def test_pytree_hessian_asks_for_ravel():
+    def f(p):
+        return np.sum(p["w"] ** 2)
+    with pytest.raises(adjoint.WrtError, match="tree_ravel"):
+        adjoint.hessian(f)({"w": np.ones(2)})
