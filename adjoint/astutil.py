@@ -5,13 +5,12 @@ into them, so every pass reads like the Python it produces.
 """
 from __future__ import annotations
 
-import copy
 import functools
 
 import gast
 
 __all__ = [
-    "name", "const", "quote", "quote_expr", "subst", "loaded_names", "stored_names",
+    "name", "const", "clone", "walk", "quote", "quote_expr", "subst", "loaded_names", "stored_names",
     "with_line", "is_atom", "walk_stmts",
 ]
 
@@ -25,6 +24,44 @@ def const(value) -> gast.Constant:
     return gast.Constant(value=value, kind=None)
 
 
+def clone(node):
+    """A deep copy of a gast node or list of nodes, with the passes' annotations.
+
+    Several times faster than ``copy.deepcopy`` (no memo, no reduce protocol),
+    which matters because passes copy subtrees for every template they fill.
+    Non-node values (names, constants, the functions in ``callee``) are shared.
+    """
+    if isinstance(node, list):
+        return [clone(n) for n in node]
+    if not isinstance(node, gast.AST):
+        return node
+    new = node.__class__.__new__(node.__class__)
+    fields = new.__dict__
+    for key, value in node.__dict__.items():
+        fields[key] = clone(value) if isinstance(value, (gast.AST, list)) else value
+    return new
+
+
+def walk(node):
+    """Every node under ``node`` (itself included), like ``gast.walk`` but in no set order.
+
+    Faster than ``gast.walk``: it skips the expression contexts and the
+    field-by-field generator protocol. Use it where order does not matter.
+    """
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        for field in n._fields:
+            if field == "ctx":
+                continue
+            value = getattr(n, field, None)
+            if isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, gast.AST))
+            elif isinstance(value, gast.AST):
+                stack.append(value)
+
+
 @functools.lru_cache(maxsize=None)
 def _parse_body(template: str):
     return gast.parse(template).body
@@ -36,9 +73,9 @@ def quote(template: str, lineno: int | None = None, **nodes) -> list:
     A replacement may be a string (a plain name) or a gast node; nodes are
     copied so one node may be spliced in several places.
     """
-    stmts = [subst(copy.deepcopy(s), nodes) for s in _parse_body(template)]
+    stmts = [subst(clone(s), nodes) for s in _parse_body(template)]
     for s in stmts:
-        for node in gast.walk(s):
+        for node in walk(s):
             if isinstance(node, gast.stmt):
                 node.lineno = lineno
     return stmts
@@ -60,7 +97,7 @@ class _Subst(gast.NodeTransformer):
         new = self.nodes[node.id]
         if isinstance(new, str):
             return gast.Name(id=new, ctx=node.ctx, annotation=None, type_comment=None)
-        new = copy.deepcopy(new)
+        new = clone(new)
         if isinstance(new, (gast.Name, gast.Subscript, gast.Attribute, gast.Tuple, gast.List)):
             new.ctx = node.ctx
         return new
@@ -75,23 +112,23 @@ def subst(node, nodes: dict):
 
 def loaded_names(node) -> set:
     """Names read anywhere inside ``node``."""
-    return {n.id for n in gast.walk(node)
+    return {n.id for n in walk(node)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def stored_names(node) -> set:
     """Names bound anywhere inside ``node`` (assignment targets, loop targets)."""
-    return {n.id for n in gast.walk(node)
+    return {n.id for n in walk(node)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
 def all_names(node) -> set:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
 
 
 def with_line(stmt, lineno):
     """Mark ``stmt`` (and statements nested in it that have no mark) with the user's line."""
-    for node in gast.walk(stmt):
+    for node in walk(stmt):
         if isinstance(node, gast.stmt) and getattr(node, "lineno", None) is None:
             node.lineno = lineno
     stmt.lineno = lineno

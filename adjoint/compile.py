@@ -13,7 +13,6 @@ sweep needs, and a ``_bwd`` function of that and the output's seed; used by
 """
 from __future__ import annotations
 
-import copy
 import linecache
 import os
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 import gast
 
 from . import runtime
-from .astutil import all_names, loaded_names, name, quote, stored_names, subst, walk_stmts
+from .astutil import all_names, clone, loaded_names, name, quote, stored_names, subst, walk, walk_stmts
 from .emit import Emitter
 from .errors import UnsupportedSyntaxError, WrtError
 from .frontend import parse_function
@@ -88,7 +87,7 @@ class _FunctionTransform:
         _rename_reserved(node, self.parsed.resolver)
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np", "seed", "saved"})
-        body = jumps.normalize(copy.deepcopy(node.body), node.lineno, all_names(node))
+        body = jumps.normalize(clone(node.body), node.lineno, all_names(node))
         self.body, norm = normalize.normalize(self.parsed, body, self.namer)
         self.copies = self._check_writes(norm)
         ret = self.body[-1]
@@ -242,7 +241,7 @@ class _FunctionTransform:
             keep = quote(f"value = snapshot({self.output})", self.return_line)
             value = name("value")
         if aux_node is not None:
-            aux_value = copy.deepcopy(aux_node)
+            aux_value = clone(aux_node)
             if with_value:
                 value = gast.Tuple(elts=[value, aux_value], ctx=gast.Load())
             else:
@@ -347,7 +346,7 @@ def _rename_reserved(node, resolver):
 
 
 def _marker_vars(stmts):
-    return {n.var for n in gast.walk(gast.Module(body=stmts, type_ignores=[]))
+    return {n.var for n in walk(gast.Module(body=stmts, type_ignores=[]))
             if getattr(n, "marker", None)}
 
 

@@ -25,7 +25,7 @@ def _to_ast(node):
     tree = gast.gast_to_ast(node)
     for sub in ast.walk(tree):
         if "lineno" in sub._attributes and getattr(sub, "lineno", None) is None:
-            sub.lineno = 1
+            sub.lineno = 0  # no line of the user's: no comment
     return tree
 
 
@@ -39,33 +39,34 @@ class Emitter:
         self.lines.append(f"def {name}({', '.join(params)}):")
         if doc:
             self.lines.append(f'{INDENT}"""{doc}"""')
-        self.block(body, 1)
+        self.block(_to_ast(gast.Module(body=body, type_ignores=[])).body, 1)  # converted once
         self.lines.append("")
 
     def block(self, stmts, depth, last_line=None):
+        """Print ``ast`` statements, a comment naming the user's line before each group."""
         pad = INDENT * depth
         if not stmts:
             self.lines.append(pad + "pass")
             return
         for s in stmts:
             line = getattr(s, "lineno", None)
-            if line is not None and line != last_line:
+            if line and line != last_line:
                 self.comment(line, pad)
                 last_line = line
-            if isinstance(s, gast.If):
-                self.lines.append(f"{pad}if {expr_source(s.test)}:")
+            if isinstance(s, ast.If):
+                self.lines.append(f"{pad}if {ast.unparse(s.test)}:")
                 self.block(s.body, depth + 1, last_line)
                 if s.orelse:
                     self.lines.append(f"{pad}else:")
                     self.block(s.orelse, depth + 1, last_line)
-            elif isinstance(s, gast.For):
-                self.lines.append(f"{pad}for {expr_source(s.target)} in {expr_source(s.iter)}:")
+            elif isinstance(s, ast.For):
+                self.lines.append(f"{pad}for {ast.unparse(s.target)} in {ast.unparse(s.iter)}:")
                 self.block(s.body, depth + 1, last_line)
-            elif isinstance(s, gast.While):
-                self.lines.append(f"{pad}while {expr_source(s.test)}:")
+            elif isinstance(s, ast.While):
+                self.lines.append(f"{pad}while {ast.unparse(s.test)}:")
                 self.block(s.body, depth + 1, last_line)
             else:
-                for text in ast.unparse(_to_ast(s)).splitlines():
+                for text in ast.unparse(s).splitlines():
                     self.lines.append(pad + text)
 
     def comment(self, line, pad):

@@ -19,7 +19,7 @@ import copy
 
 import gast
 
-from ..astutil import const, name, quote, quote_expr, with_line
+from ..astutil import clone, const, name, quote, quote_expr, with_line
 from ..errors import NotDifferentiableError
 from ..rules import lookup
 from .reverse import BINOPS, UNARYOPS, _fn_name
@@ -76,7 +76,7 @@ class Forward:
             if base not in self.active:
                 return [s]
             tangent = self.tangent_of(s.value)
-            sub = gast.Subscript(value=name(dot(base)), slice=copy.deepcopy(target.slice),
+            sub = gast.Subscript(value=name(dot(base)), slice=clone(target.slice),
                                  ctx=gast.Store())
             return [s, gast.Assign(targets=[sub], value=tangent, type_comment=None)]
         ident = target.id
@@ -138,7 +138,7 @@ class Forward:
             base = value.value
             if not self._varied(base):
                 return None
-            return gast.Subscript(value=name(dot(base.id)), slice=copy.deepcopy(value.slice),
+            return gast.Subscript(value=name(dot(base.id)), slice=clone(value.slice),
                                   ctx=gast.Load())
         if isinstance(value, (gast.Tuple, gast.List)):
             if not any(self._varied(e) for e in value.elts):
@@ -147,7 +147,7 @@ class Forward:
         if isinstance(value, gast.Dict):
             if not any(self._varied(v) for v in value.values):
                 return None
-            return gast.Dict(keys=copy.deepcopy(value.keys),
+            return gast.Dict(keys=clone(value.keys),
                              values=[self.tangent_of(v) for v in value.values])
         return None
 

@@ -11,11 +11,10 @@ a loop sets ``returned`` and breaks; the code after the loop checks the flag.
 """
 from __future__ import annotations
 
-import copy
 
 import gast
 
-from ..astutil import quote
+from ..astutil import clone, quote
 
 def _fresh(base, taken):
     ident, k = base, 1
@@ -107,7 +106,7 @@ class _Rewriter:
                 for field in ("body", "orelse"):
                     branch = getattr(s, field)
                     if not _always_jumps(branch):
-                        setattr(s, field, branch + copy.deepcopy(rest))
+                        setattr(s, field, branch + clone(rest))
                 s.body = self.block(s.body, in_loop) or [_pass(s)]
                 s.orelse = self.block(s.orelse, in_loop)
                 out.append(s)

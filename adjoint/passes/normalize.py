@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import gast
 
-from ..astutil import const, loaded_names, name, with_line
+from ..astutil import clone, const, loaded_names, name, walk, with_line
 from ..frontend import LOCAL, UNKNOWN, unsupported
 
 # Array methods rewritten as the NumPy function of the same meaning; True marks
@@ -261,7 +261,7 @@ class Normalizer:
     def stmt_With(self, s, out):
         inner = self.block(s.body)
         for stmt in inner:
-            for sub in gast.walk(stmt):
+            for sub in walk(stmt):
                 if isinstance(sub, gast.stmt):
                     sub.no_grad = True
         return inner
@@ -462,8 +462,7 @@ def _at(expr, line):
 
 
 def _copy(stmt):
-    import copy
-    return copy.deepcopy(stmt)
+        return clone(stmt)
 
 
 def normalize(parsed, body, namer: Namer) -> tuple[list, "Normalizer"]:

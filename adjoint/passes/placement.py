@@ -8,11 +8,10 @@ markers proposed is dropped here.
 """
 from __future__ import annotations
 
-import copy
 
 import gast
 
-from ..astutil import loaded_names, quote, quote_expr
+from ..astutil import clone, loaded_names, quote, quote_expr
 from .reverse import bar, tape
 from .simplify import fold_constants
 
@@ -122,12 +121,12 @@ class Resolver:
         if kind in ("restore", "load"):
             return quote("x = t.pop()", line, t=self._tape(v), x=v)
         if kind == "save_item":
-            item = quote_expr("x[i]", x=v, i=copy.deepcopy(m.index))
+            item = quote_expr("x[i]", x=v, i=clone(m.index))
             if not _int_index(m.index, self.integers):
                 item = quote_expr("snapshot(item)", item=item)
             return quote("t.append(item)", line, t=self._tape(v), item=item)
         if kind == "restore_item":
-            return quote("x[i] = t.pop()", line, x=v, i=copy.deepcopy(m.index), t=self._tape(v))
+            return quote("x[i] = t.pop()", line, x=v, i=clone(m.index), t=self._tape(v))
         if kind == "restore_append":
             return quote("x.pop()", line, x=v)
         raise AssertionError(kind)

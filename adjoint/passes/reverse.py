@@ -24,13 +24,12 @@ counted when the loop can break or is a ``while``.
 """
 from __future__ import annotations
 
-import copy
 import operator
 from dataclasses import dataclass, field
 
 import gast
 
-from ..astutil import const, name, quote, quote_expr, with_line
+from ..astutil import clone, const, name, quote, quote_expr, walk, with_line
 from ..errors import NotDifferentiableError
 from ..rules import lookup
 from .simplify import strip_conj
@@ -43,8 +42,11 @@ BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mu
 UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 
+BAR = "_bar"
+
+
 def bar(ident: str) -> str:
-    return f"{ident}_bar"
+    return ident + BAR
 
 
 def tape(ident: str) -> str:
@@ -120,16 +122,21 @@ class Reverse:
         the first statement that touches it. Nothing earlier in the block can
         read it, and the next pass through the block starts afresh.
         """
-        out = list(bwd)
+        touched = [_touched(stmt) for stmt in bwd]
+        inits = {}  # statement index -> the adjoints that start there
         for ident in locals_:
-            for i, stmt in enumerate(out):
-                if not _touches(stmt, ident):
-                    continue
-                if getattr(stmt, "marker", None) == "accumulate" and ident not in self.dense:
-                    stmt.first = True
-                else:
-                    out.insert(i, marker("init", ident, stmt.lineno))
-                break
+            i = next((k for k, names in enumerate(touched) if ident in names), None)
+            if i is None:
+                continue
+            stmt = bwd[i]
+            if getattr(stmt, "marker", None) == "accumulate" and ident not in self.dense \
+                    and stmt.var == ident:
+                stmt.first = True
+            else:
+                inits.setdefault(i, []).append(marker("init", ident, stmt.lineno))
+        out = []
+        for i, stmt in enumerate(bwd):
+            out += inits.get(i, []) + [stmt]
         return out
 
     def stmt(self, s, block):
@@ -179,7 +186,7 @@ class Reverse:
         fwd = [marker("save_item", base, s.lineno, index=index), s]
         bwd = []
         if base in self.active:
-            item = gast.Subscript(value=name(bar(base)), slice=copy.deepcopy(index), ctx=gast.Load())
+            item = gast.Subscript(value=name(bar(base)), slice=clone(index), ctx=gast.Load())
             if _is_active_atom(s.value, self.active):
                 if not self._int_index(index):
                     item = quote_expr("snapshot(item)", item=item)
@@ -322,7 +329,7 @@ class Reverse:
         fwd = gast.If(test=s.test, body=body_f or [gast.Pass()], orelse=else_f)
         if not body_b and not else_b:
             return [fwd], []
-        bwd = gast.If(test=copy.deepcopy(s.test), body=body_b or [gast.Pass()], orelse=else_b)
+        bwd = gast.If(test=clone(s.test), body=body_b or [gast.Pass()], orelse=else_b)
         return [fwd], [bwd]
 
     def stmt_For(self, s, block):
@@ -352,7 +359,7 @@ class Reverse:
         fwd.append(gast.For(target=s.target, iter=s.iter, body=body_f, orelse=[], type_comment=None))
         fwd += after
         if body_b:
-            bwd = load + [gast.For(target=copy.deepcopy(s.target), iter=rev_iter, body=body_b,
+            bwd = load + [gast.For(target=clone(s.target), iter=rev_iter, body=body_b,
                                    orelse=[], type_comment=None)]
         return fwd, bwd
 
@@ -412,21 +419,22 @@ def _index_value(index):
         return gast.Call(func=name("slice"), args=parts, keywords=[])
     if isinstance(index, gast.Tuple):
         return gast.Tuple(elts=[_index_value(e) for e in index.elts], ctx=gast.Load())
-    return copy.deepcopy(index)
+    return clone(index)
 
 
-def _touches(stmt, ident):
-    """Whether ``stmt`` reads or writes ``ident``'s adjoint."""
-    target = bar(ident)
-    for node in gast.walk(stmt):
-        if getattr(node, "marker", None) == "accumulate" and node.var == ident:
-            return True
-        if isinstance(node, gast.Name) and node.id == target:
-            return True
+def _touched(stmt) -> set:
+    """The names whose adjoints ``stmt`` reads or writes."""
+    out = set()
+    for node in walk(stmt):
+        kind = getattr(node, "marker", None)
+        if kind == "accumulate":
+            out.add(node.var)
+        if isinstance(node, gast.Name) and node.id.endswith(BAR):
+            out.add(node.id[:-len(BAR)])
         value = getattr(node, "value", None)
-        if getattr(node, "marker", None) and value is not None and _touches(value, ident):
-            return True
-    return False
+        if kind and value is not None:
+            out |= _touched(value)
+    return out
 
 
 def _bound_by(s):

@@ -14,12 +14,11 @@ equivalent statements with
 """
 from __future__ import annotations
 
-import copy
 import operator
 
 import gast
 
-from ..astutil import loaded_names
+from ..astutil import clone, loaded_names, walk
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Pow: operator.pow}
@@ -97,7 +96,7 @@ def _removable(stmt, live) -> bool:
             return isinstance(base, gast.Name) and base.id not in live
         if any(t.id in live for t in names):
             return False
-        return all(_pure_call(c) for c in gast.walk(stmt.value) if isinstance(c, gast.Call))
+        return all(_pure_call(c) for c in walk(stmt.value) if isinstance(c, gast.Call))
     if isinstance(stmt, gast.AugAssign):
         base = stmt.target.value if isinstance(stmt.target, gast.Subscript) else stmt.target
         return isinstance(base, gast.Name) and base.id not in live
@@ -131,30 +130,36 @@ def _uses(stmt):
     return loaded_names(stmt)
 
 
-def dce(stmts, live_out):
-    """Remove dead statements; returns (statements, names live on entry)."""
+def dce(stmts, live_out, mutate=True):
+    """Remove dead statements; returns (statements, names live on entry).
+
+    With ``mutate=False`` compound statements keep their bodies: only the
+    liveness is wanted (a loop's fixed point iterates that way, without copies).
+    """
     out = []
     live = set(live_out)
     for stmt in reversed(stmts):
         if isinstance(stmt, gast.If):
-            body, live_b = dce(stmt.body, live)
-            orelse, live_e = dce(stmt.orelse, live)
+            body, live_b = dce(stmt.body, live, mutate)
+            orelse, live_e = dce(stmt.orelse, live, mutate)
             if not body and not orelse:
                 continue
-            stmt.body, stmt.orelse = body or [gast.Pass()], orelse
+            if mutate:
+                stmt.body, stmt.orelse = body or [gast.Pass()], orelse
             live = live_b | live_e | _uses(stmt)
         elif isinstance(stmt, (gast.For, gast.While)):
             head = set(live)
             while True:
-                _, inner = dce(_clone_list(stmt.body), head)
+                _, inner = dce(stmt.body, head, mutate=False)
                 new = head | inner | _uses(stmt)
                 if new == head:
                     break
                 head = new
-            body, _ = dce(stmt.body, head)
+            body, _ = dce(stmt.body, head, mutate)
             if not body and isinstance(stmt, gast.For):
                 continue
-            stmt.body = body or [gast.Pass()]
+            if mutate:
+                stmt.body = body or [gast.Pass()]
             live = head | _uses(stmt)
             if isinstance(stmt, gast.For):
                 live.discard(stmt.target.id) if stmt.target.id not in live_out else None
@@ -181,19 +186,15 @@ def unused_loop_targets(stmts):
     return stmts
 
 
-def _clone_list(stmts):
-    return copy.deepcopy(stmts)
-
-
 # -- peepholes -------------------------------------------------------------------
 def _mentions(stmt, ident):
-    return any(isinstance(n, gast.Name) and n.id == ident for n in gast.walk(stmt))
+    return any(isinstance(n, gast.Name) and n.id == ident for n in walk(stmt))
 
 
 def _changed_names(stmt):
     """Names a statement rebinds or mutates (in-place writes, list appends and pops)."""
     out = set()
-    for node in gast.walk(stmt):
+    for node in walk(stmt):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             out.add(node.id)
         elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Store):
@@ -260,15 +261,15 @@ def _self_add(s, ident):
 
 def _pure_value(value):
     if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Subscript, gast.Attribute)):
-        return all(_pure_call(c) for c in gast.walk(value) if isinstance(c, gast.Call))
+        return all(_pure_call(c) for c in walk(value) if isinstance(c, gast.Call))
     if isinstance(value, gast.Call):
-        return all(_pure_call(c) for c in gast.walk(value) if isinstance(c, gast.Call))
+        return all(_pure_call(c) for c in walk(value) if isinstance(c, gast.Call))
     return False
 
 
 def _count_names(stmts):
     loads, stores = {}, {}
-    for node in gast.walk(gast.Module(body=stmts, type_ignores=[])):
+    for node in walk(gast.Module(body=stmts, type_ignores=[])):
         if isinstance(node, gast.Name):
             table = loads if isinstance(node.ctx, gast.Load) else stores
             table[node.id] = table.get(node.id, 0) + 1
@@ -314,7 +315,7 @@ def _inline_into(stmts, i, ident, value):
         if _header_mentions(s, ident):
             if not ident.endswith("_bar") and _assigns_adjoint(s):
                 return False  # keep the forward sweep's values visible in the backward sweep
-            candidate = copy.deepcopy(s)
+            candidate = clone(s)
             _substitute(candidate, ident, value)
             if len(_header_source(candidate)) > MAX_LINE:
                 return False
@@ -327,7 +328,7 @@ def _inline_into(stmts, i, ident, value):
 
 def _assigns_adjoint(s):
     return any(isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id.endswith("_bar")
-               for n in gast.walk(s))
+               for n in walk(s))
 
 
 def _header_source(s):
@@ -435,7 +436,7 @@ def strip_conj(expr, real, neutral):
 
 
 def _all_real(expr, real, neutral):
-    for n in gast.walk(expr):
+    for n in walk(expr):
         if isinstance(n, gast.Constant) and isinstance(n.value, complex):
             return False
         if isinstance(n, gast.Name) and n.id not in neutral and n.id not in real \
