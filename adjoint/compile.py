@@ -147,9 +147,14 @@ class _FunctionTransform:
         resolver = placement.Resolver(needed, dense, self.scopes.integers, self.typed, rev.scalars)
         fwd = resolver.block(fwd)
         bwd = resolver.block(bwd)
+        tapes = resolver.tapes
+        if self.typed:
+            floats = (active & rev.scalars & self.real) - self.scopes.integers
+            tapes = placement.preallocate(fwd, bwd, tapes, floats,
+                                          self.scopes.integers & rev.scalars, self.namer.exact)
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         prologue += quote("\n".join(f"{v} = None" for v in sorted(rev.prebind)))
-        prologue += quote("\n".join(f"{reverse.tape(t)} = []" for t in resolver.tapes))
+        prologue += quote("\n".join(f"{reverse.tape(t)} = []" for t in tapes))
         return prologue + fwd, bwd, active, resolver.tapes, primal
 
     def _dense(self, active):
@@ -249,7 +254,7 @@ class _FunctionTransform:
         if with_value:
             result = gast.Tuple(elts=[value, result], ctx=gast.Load())
         ret = quote("return r", self.return_line, r=result)
-        body = fwd + keep + bwd + ret
+        body = simplify.dead_restores(fwd + keep + bwd + ret, set())
         body, _ = simplify.dce(body, set())
         kind = "value and gradient" if with_value else "gradient"
         self._add(fname, self.params, body, f"The {kind} of {self.parsed.qualname} "
@@ -267,7 +272,7 @@ class _FunctionTransform:
         grads = [name(reverse.bar(w)) if w in active and _writes(bwd, reverse.bar(w))
                  else gast.Constant(value=0.0, kind=None) for w in wrt]
         ret = quote("return r", self.return_line, r=gast.Tuple(elts=grads, ctx=gast.Load()))
-        bwd_body, live_in = simplify.dce(bwd + ret, set())
+        bwd_body, live_in = simplify.dce(simplify.dead_restores(bwd + ret, set()), set())
         reads = sorted(live_in & (primal | {reverse.tape(t) for t in tapes}))
         saved = gast.Tuple(elts=[name(r) for r in reads], ctx=gast.Load())
         out = name(self.output) if self.output else gast.Constant(value=None, kind=None)

@@ -69,3 +69,77 @@ def test_auto_picks_numba_for_loops(monkeypatch):
     h = adjoint.grad(c.arith)
     h(np.ones(2), np.ones(2))
     assert not isinstance(h._entries[(1, 1)]["main"], Fallback)  # no loop: NumPy
+
+
+def branchy_loop(x):
+    s = 0.5
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            s = s * x[i] + np.sin(s)
+        else:
+            s = s - x[i] * s
+    return s
+
+
+def counter_rebound(x):
+    s = 1.0
+    for i in range(3):
+        s = s * np.sin(x * s)
+        i = i + 1
+    return s + i
+
+
+def gather_loop(x, idx):
+    s = 0.3
+    for k in range(idx.shape[0]):
+        j = int(idx[k])
+        s = np.cos(s) * x[j]
+    return s
+
+
+TAPE_CASES = [
+    (c.scalar_loop, (0.9, 0.3, 0.5), (0, 1, 2), True),
+    (c.logsumexp_loop, (rng.normal(size=6),), 0, True),
+    (branchy_loop, (rng.normal(size=7),), 0, False),
+    (counter_rebound, (0.4,), 0, False),
+    (gather_loop, (rng.normal(size=5), np.array([4, 0, 2, 2, 1])), 0, True),
+    (c.while_counter, (0.8,), 0, False),
+    (c.with_break, (0.7,), 0, False),
+]
+
+
+@pytest.mark.parametrize("fun,args,wrt,arrays", TAPE_CASES, ids=[f[0].__name__ for f in TAPE_CASES])
+def test_tapes_of_counted_loops_are_arrays(fun, args, wrt, arrays):
+    """A value pushed once per trip of ``for i in range(n)`` is kept in ``np.empty(n)`` at ``[i]``."""
+    g = adjoint.grad(fun, wrt, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adjoint.BackendWarning)
+        got = g(*args)
+    assert ("_tape = np.empty(" in g.source) == arrays
+    assert "_tape[i] = " in g.source or "_tape[k] = " in g.source or not arrays
+    want = adjoint.grad(fun, wrt, backend="numpy")(*args)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    positions = list(wrt) if isinstance(wrt, tuple) else [wrt]
+    numeric = numerical_grad(fun, args, positions)
+    np.testing.assert_allclose(got if isinstance(wrt, tuple) else (got,), numeric, rtol=1e-5,
+                               atol=1e-7)
+
+
+def test_integer_tapes_are_integer_arrays():
+    g = adjoint.grad(gather_loop, backend="numba")
+    g(rng.normal(size=5), np.array([4, 0, 2, 2, 1]))
+    assert "j_tape = np.empty(t2, np.int64)" in g.source and ".append(" not in g.source
+
+
+def test_float32_loop_keeps_its_dtype():
+    x = rng.normal(size=6).astype(np.float32)
+    g = adjoint.grad(c.logsumexp_loop, backend="numba")(x)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, adjoint.grad(c.logsumexp_loop, backend="numpy")(x), rtol=1e-5)
+
+
+def test_dead_restores_leave_no_tape():
+    """``s`` is read by the backward sweep only before the loop that rebinds it: no tape."""
+    g = adjoint.grad(c.logsumexp_loop, backend="numpy")
+    g(rng.normal(size=4))
+    assert "s_tape" not in g.source

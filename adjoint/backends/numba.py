@@ -200,11 +200,18 @@ def _register():
     def _extremum_grad(g, x, ans, axis=None, keepdims=False):
         if none(axis) and number(g) and array(x):
             def impl(g, x, ans, axis=None, keepdims=False):
+                flat = x.ravel()
                 hits = 0
-                for v in x.ravel():
+                for v in flat:
                     if v == ans:
                         hits += 1
-                return np.where(x == ans, g / hits, 0.0)
+                out = np.zeros(x.shape)
+                spread = out.ravel()  # a view: ``out`` is new and contiguous
+                share = g / hits
+                for k in range(flat.size):
+                    if flat[k] == ans:
+                        spread[k] = share
+                return out
             return impl
 
     @overload(runtime.add_at)

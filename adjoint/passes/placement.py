@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gast
 
-from ..astutil import clone, loaded_names, quote, quote_expr
+from ..astutil import clone, loaded_names, quote, quote_expr, stored_names, walk
 from .reverse import bar, tape
 from .simplify import fold_constants
 
@@ -136,3 +136,89 @@ def _int_index(index, integers):
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
     return all((isinstance(p, gast.Constant) and type(p.value) is int) or
                (isinstance(p, gast.Name) and p.id in integers) for p in parts)
+
+
+def preallocate(fwd, bwd, tapes, floats, integers, fresh):
+    """Tapes of known length become arrays indexed by the loop counter (the Numba backend).
+
+    A tape qualifies when its one push sits directly in the body of a top-level
+    ``for i in range(n)`` that never rebinds ``i``, its one pop directly in the
+    reversed loop, and it holds numbers: ``floats`` (real rank-0 values) or
+    ``integers``. Then ``t = np.empty(n)`` (``np.empty(n, np.int64)``) before the
+    loop, ``t[i] = x`` and ``x = t[i]`` replace
+    the list's growth and pops; a loop target ``_`` becomes ``fresh("i")``.
+    ``tapes`` and the result name the taped
+    variables; the result holds those still taped by lists.
+    """
+    pushes = _sites(fwd, "append")
+    pops = _sites(bwd, "pop")
+    kept = list(tapes)
+    for loop in list(fwd):
+        counter, length = _counted_range(loop)
+        if counter is None:
+            continue
+        for ident in tapes:
+            t = tape(ident)
+            push, pop = pushes.get(t, []), pops.get(t, [])
+            if len(push) != 1 or len(pop) != 1 or push[0][1] is not loop.body:
+                continue
+            stmt, block = pop[0]
+            owner = next((s for s in bwd if isinstance(s, gast.For) and s.body is block), None)
+            value = push[0][0].value.args[0]
+            if owner is None or owner.target.id != counter or \
+                    not (isinstance(value, gast.Name) and value.id in floats | integers):
+                continue
+            _replace(loop.body, push[0][0], quote("t[i] = x", push[0][0].lineno, t=t, i=counter,
+                                                   x=value.id))
+            _replace(block, stmt, quote("x = t[i]", stmt.lineno, x=stmt.targets[0].id, t=t,
+                                        i=counter))
+            alloc = "t = np.empty(n)" if value.id in floats else "t = np.empty(n, np.int64)"
+            fwd.insert(fwd.index(loop), quote(alloc, loop.lineno, t=t, n=clone(length))[0])
+            kept.remove(ident)
+            if counter == "_":
+                counter = _name_counter(loop, owner, fresh("i"))
+    return kept
+
+
+def _name_counter(loop, owner, ident):
+    """Rename the loop target ``_`` (unread until the tape indexed by it) in both sweeps."""
+    for node in walk(gast.Module(body=[loop, owner], type_ignores=[])):
+        if isinstance(node, gast.Name) and node.id == "_":
+            node.id = ident
+    return ident
+
+
+def _counted_range(loop):
+    """(counter, length) of ``for i in range(n)`` whose body leaves ``i`` alone, else (None, None)."""
+    if not (isinstance(loop, gast.For) and isinstance(loop.target, gast.Name) and
+            isinstance(loop.iter, gast.Call) and isinstance(loop.iter.func, gast.Name) and
+            loop.iter.func.id == "range" and not loop.iter.keywords):
+        return None, None
+    args = loop.iter.args
+    if len(args) == 2 and isinstance(args[0], gast.Constant) and args[0].value == 0:
+        args = args[1:]
+    if len(args) != 1 or loop.target.id in stored_names(gast.Module(body=loop.body,
+                                                                     type_ignores=[])):
+        return None, None
+    return loop.target.id, args[0]
+
+
+def _sites(stmts, method):
+    """Tape name -> [(statement, block holding it)] for ``t.append(x)`` or ``x = t.pop()``."""
+    found = {}
+
+    def visit(block):
+        for s in block:
+            call = s.value if isinstance(s, (gast.Expr, gast.Assign)) else None
+            if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+                    call.func.attr == method and isinstance(call.func.value, gast.Name) and \
+                    (method == "append" or isinstance(s.targets[0], gast.Name)):
+                found.setdefault(call.func.value.id, []).append((s, block))
+            for field in ("body", "orelse"):
+                visit(getattr(s, field, []) or [])
+    visit(stmts)
+    return found
+
+
+def _replace(block, old, new):
+    block[block.index(old)] = new[0]

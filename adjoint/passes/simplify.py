@@ -18,7 +18,7 @@ import operator
 
 import gast
 
-from ..astutil import clone, loaded_names, walk
+from ..astutil import clone, loaded_names, walk, walk_stmts
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Pow: operator.pow}
@@ -130,18 +130,19 @@ def _uses(stmt):
     return loaded_names(stmt)
 
 
-def dce(stmts, live_out, mutate=True):
+def dce(stmts, live_out, mutate=True, dead_pops=None):
     """Remove dead statements; returns (statements, names live on entry).
 
     With ``mutate=False`` compound statements keep their bodies: only the
     liveness is wanted (a loop's fixed point iterates that way, without copies).
+    ``dead_pops``, a list, collects the kept ``x = t.pop()`` whose ``x`` is dead.
     """
     out = []
     live = set(live_out)
     for stmt in reversed(stmts):
         if isinstance(stmt, gast.If):
-            body, live_b = dce(stmt.body, live, mutate)
-            orelse, live_e = dce(stmt.orelse, live, mutate)
+            body, live_b = dce(stmt.body, live, mutate, dead_pops)
+            orelse, live_e = dce(stmt.orelse, live, mutate, dead_pops)
             if not body and not orelse:
                 continue
             if mutate:
@@ -155,7 +156,7 @@ def dce(stmts, live_out, mutate=True):
                 if new == head:
                     break
                 head = new
-            body, _ = dce(stmt.body, head, mutate)
+            body, _ = dce(stmt.body, head, mutate, dead_pops)
             if not body and isinstance(stmt, gast.For):
                 continue
             if mutate:
@@ -168,10 +169,56 @@ def dce(stmts, live_out, mutate=True):
         elif _removable(stmt, live):
             continue
         else:
+            if mutate and dead_pops is not None and _popped_tape(stmt) and \
+                    stmt.targets[0].id not in live:
+                dead_pops.append(stmt)
             live = (live - _defs(stmt)) | _uses(stmt)
         out.append(stmt)
     out.reverse()
     return out, live
+
+
+def _popped_tape(stmt):
+    """The tape of ``x = t.pop()``, else None."""
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
+            isinstance(stmt.value, gast.Call) and not stmt.value.args:
+        func = stmt.value.func
+        if isinstance(func, gast.Attribute) and func.attr == "pop" and \
+                isinstance(func.value, gast.Name) and func.value.id.endswith("_tape"):
+            return func.value.id
+    return None
+
+
+def dead_restores(stmts, live_out):
+    """Drop the pops of a tape none of whose restored values is read again.
+
+    A value is taped when the backward sweep reads its variable after an
+    overwrite, but the read may come before the restore (``s_bar = 1 / s``
+    before a loop that rebinds ``s``). With every pop of a tape dead, the
+    following ``dce`` removes the tape's pushes and the tape itself.
+    """
+    dead = []
+    stmts, _ = dce(stmts, live_out, dead_pops=dead)
+    pops = {}
+    for s in walk_stmts(stmts):
+        t = _popped_tape(s)
+        if t:
+            pops.setdefault(t, []).append(s)
+    dead_ids = {id(s) for s in dead}
+    gone = {t for t, sites in pops.items() if all(id(s) in dead_ids for s in sites)}
+    return _without_pops(stmts, gone) if gone else stmts
+
+
+def _without_pops(stmts, tapes):
+    out = []
+    for s in stmts:
+        if _popped_tape(s) in tapes:
+            continue
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                setattr(s, field, _without_pops(getattr(s, field), tapes) or [gast.Pass()])
+        out.append(s)
+    return out
 
 
 def unused_loop_targets(stmts):
@@ -403,7 +450,8 @@ def _copy_holds(stmts, i):
         return True
     for j in range(i + 1, users[-1] + 1):
         changed = _changed_names(stmts[j])
-        if b in changed and not (j == users[-1] and _only_own_target(stmts[j], b)):
+        if b in changed and not (j == users[-1] and _only_own_target(stmts[j], b)) \
+                and not _is_copy(stmts[j], b, a):
             return False
     replacer = _Replace(a, gast.Name(id=b, ctx=gast.Load(), annotation=None, type_comment=None))
     for j in users:
@@ -414,6 +462,13 @@ def _copy_holds(stmts, i):
                 and isinstance(t.targets[0], gast.Name) and t.targets[0].id == t.value.id:
             stmts[j] = gast.Pass()  # b = b after propagation
     return True
+
+
+def _is_copy(stmt, target, source):
+    """``target = source``: after ``source = target`` it changes nothing."""
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+        and stmt.targets[0].id == target and isinstance(stmt.value, gast.Name) \
+        and stmt.value.id == source
 
 
 def _only_own_target(stmt, ident):
