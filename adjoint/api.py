@@ -17,7 +17,7 @@ import numpy as np
 
 from . import compile as _compile
 from .errors import AdjointError, NonScalarOutputError, WrtError
-from .passes.kinds import argument_rank
+from .passes.kinds import argument_rank, call_key
 
 _CACHE: dict = {}
 
@@ -77,6 +77,19 @@ def _check_differentiable(name, value):
                        f"{value.dtype}; convert it with .astype(float)")
 
 
+_ndarray = np.ndarray
+
+
+def _call_key(args):
+    """The key of the compiled code for ``args``: their types, unless an array needs its rank.
+
+    Without arrays the types decide everything ``call_key`` would (rank and
+    differentiability), and ``map(type, ...)`` costs no Python-level call.
+    """
+    key = tuple(map(type, args))
+    return tuple(map(call_key, args)) if _ndarray in key else key
+
+
 class Transformed:
     """A derivative of ``fun``: callable like ``fun``, with ``.source`` to read."""
 
@@ -93,55 +106,64 @@ class Transformed:
         params = list(self._signature.parameters)
         self._positions = [params.index(w) for w in self._wrt]
         self._one_tuple = not self._single and len(self._wrt) == 1
-        self._entries = {}  # argument ranks -> compiled entry points
-        self._last_ranks = None
+        self._entries = {}  # call key -> compiled entry points
+        self._ranks = {}  # call key -> the argument ranks its code is compiled for
+        self._last_key = None
 
     @property
     def source(self) -> str:
         """The generated Python module, as text (for the arguments of the latest call)."""
-        return self._build(self._last_ranks).source
+        return self._build(self._ranks.get(self._last_key)).source
 
     def _build(self, ranks=None):
         return _built(self._fun, self._wrt, self._mode, self._aux, ranks, self._backend)
 
     def _entry(self, args):
-        ranks = tuple(map(argument_rank, args))
-        entry = self._entries.get(ranks)
+        key = _call_key(args)
+        entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[ranks] = self._build(ranks).entry
-        self._last_ranks = ranks
+            entry = self._miss(key, args)
+        self._last_key = key
         return entry
 
-    def _args(self, args, kwargs, check=True):
-        """Positional arguments with defaults filled in; refuses non-differentiable ``wrt`` values."""
+    def _miss(self, key, args):
+        """First call with this call key: check the ``wrt`` values, then build (or reuse) the code.
+
+        The key decides the checks' outcome, so a key that is stored passed them.
+        """
+        for name, p in zip(self._wrt, self._positions):
+            _check_differentiable(name, args[p])
+        ranks = tuple(map(argument_rank, args))
+        entry = self._build(ranks).entry
+        self._ranks[key] = ranks
+        self._entries[key] = entry
+        return entry
+
+    def _args(self, args, kwargs):
+        """Positional arguments with defaults filled in."""
         if kwargs or len(args) != self._nparams:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments.values())
-        for name, p in zip(self._wrt, self._positions if check else ()):
-            _check_differentiable(name, args[p])
         return args
 
     def _locate(self, exc):
-        built = self._build(self._last_ranks)
+        built = self._build(self._ranks.get(self._last_key))
         return type(exc)(exc.message, built.filename, built.return_line)
 
 
 class _Joint(Transformed):
     def __call__(self, *args, **kwargs):
-        # The hot path: no binding for plain positional calls, one dict lookup.
+        # The hot path: no binding for plain positional calls, a key and one dict lookup.
         if kwargs or len(args) != self._nparams:
             args = self._args(args, kwargs)
-        else:
-            for p in self._positions:
-                a = args[p]
-                if type(a) is not float and not (type(a) is np.ndarray and a.dtype.kind in "fc"):
-                    _check_differentiable(self._wrt[self._positions.index(p)], a)
-        ranks = tuple(map(argument_rank, args))
-        entry = self._entries.get(ranks)
+        key = tuple(map(type, args))
+        if _ndarray in key:
+            key = tuple(map(call_key, args))
+        entry = self._entries.get(key)
         if entry is None:
-            entry = self._entry(args)
-        self._last_ranks = ranks
+            entry = self._miss(key, args)
+        self._last_key = key
         try:
             result = entry["main"](*args)
         except NonScalarOutputError as exc:
@@ -232,6 +254,7 @@ class _JVP(Transformed):
         self._all = wrt is None
         super().__init__(fun, 0 if wrt is None else wrt, "jvp")
         self._entries = {}  # (wrt names, argument ranks) -> compiled entry points
+        self._last_ranks = None
 
     @property
     def source(self) -> str:
@@ -242,7 +265,7 @@ class _JVP(Transformed):
         if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
             raise WrtError("jvp takes (primals, tangents): a tuple of the arguments and a tuple of "
                            "their tangents, e.g. jvp(f)((x,), (v,))")
-        args = self._args(tuple(primals), {}, check=False)
+        args = self._args(tuple(primals), {})
         params = list(self._signature.parameters)
         if self._all:
             if len(tangents) != len(primals):

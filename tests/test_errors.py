@@ -67,6 +67,19 @@ def test_integer_argument_is_refused():
         adjoint.grad(bad.scalar)(None, 2.0)
 
 
+def test_integer_argument_is_refused_after_a_float_call():
+    """The compiled derivative is cached per call key; an int of the same rank is still refused."""
+    g = adjoint.grad(bad.scalar)
+    assert g(3.0, 2.0) == pytest.approx(adjoint.grad(bad.scalar, backend="numpy")(3.0, 2.0))
+    with pytest.raises(adjoint.WrtError, match="integer"):
+        g(3, 2.0)
+    assert g(np.array(1.5), 2.0) == 2.0
+    with pytest.raises(adjoint.WrtError, match="dtype"):
+        g(np.array(3), 2.0)
+    with pytest.raises(adjoint.WrtError, match="None"):
+        g(None, 2.0)
+
+
 def test_wrt_must_name_a_parameter():
     with pytest.raises(adjoint.WrtError, match="no parameter"):
         adjoint.grad(bad.scalar, wrt="y")

@@ -127,6 +127,21 @@ def argument_rank(value):
     return None  # containers, complex values: no rank (and no realness) is assumed
 
 
+def call_key(value):
+    """A cheap stand-in for one argument in the call cache of a compiled derivative.
+
+    Equal keys mean equal ``argument_rank`` and an equal verdict on whether the
+    value can be differentiated: floats and float arrays by rank, other arrays
+    by dtype kind and rank, anything else by its type.
+    """
+    kind = type(value)
+    if kind is float:
+        return 0
+    if kind is np.ndarray:
+        return value.ndim if value.dtype.kind == "f" else (value.dtype.kind, value.ndim)
+    return kind
+
+
 # -- realness ----------------------------------------------------------------------
 # Functions whose real arguments can give a complex result.
 _COMPLEX_SOURCES = ("numpy.fft",)
