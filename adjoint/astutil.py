@@ -110,20 +110,42 @@ def subst(node, nodes: dict):
     return _Subst(nodes).visit(node)
 
 
+def _names(node, ctx) -> set:
+    """Ids of the names under ``node`` whose context is a ``ctx`` (any context if None).
+
+    The workhorse of liveness, called for every statement on every pass: a
+    plain loop over a stack rather than the ``walk`` generator.
+    """
+    out = set()
+    stack = [node]
+    name_class, ast_class = gast.Name, gast.AST
+    while stack:
+        n = stack.pop()
+        if n.__class__ is name_class:
+            if ctx is None or n.ctx.__class__ is ctx:
+                out.add(n.id)
+            continue
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                stack.extend(v for v in value if isinstance(v, ast_class))
+            elif isinstance(value, ast_class):
+                stack.append(value)
+    return out
+
+
 def loaded_names(node) -> set:
     """Names read anywhere inside ``node``."""
-    return {n.id for n in walk(node)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return _names(node, gast.Load)
 
 
 def stored_names(node) -> set:
     """Names bound anywhere inside ``node`` (assignment targets, loop targets)."""
-    return {n.id for n in walk(node)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return _names(node, gast.Store)
 
 
 def all_names(node) -> set:
-    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
+    return _names(node, None)
 
 
 def with_line(stmt, lineno):

@@ -18,7 +18,7 @@ import operator
 
 import gast
 
-from ..astutil import clone, loaded_names, walk, walk_stmts
+from ..astutil import all_names, clone, loaded_names, walk, walk_stmts
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Pow: operator.pow}
@@ -130,38 +130,42 @@ def _uses(stmt):
     return loaded_names(stmt)
 
 
-def dce(stmts, live_out, mutate=True, dead_pops=None):
+def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None):
     """Remove dead statements; returns (statements, names live on entry).
 
     With ``mutate=False`` compound statements keep their bodies: only the
     liveness is wanted (a loop's fixed point iterates that way, without copies).
     ``dead_pops``, a list, collects the kept ``x = t.pop()`` whose ``x`` is dead.
+    Statements keep their reads during one call (only compound bodies shrink),
+    so the names each one reads are computed once, not once per loop iteration.
     """
+    if _uses_of is None:
+        _uses_of = {}
     out = []
     live = set(live_out)
     for stmt in reversed(stmts):
         if isinstance(stmt, gast.If):
-            body, live_b = dce(stmt.body, live, mutate, dead_pops)
-            orelse, live_e = dce(stmt.orelse, live, mutate, dead_pops)
+            body, live_b = dce(stmt.body, live, mutate, dead_pops, _uses_of)
+            orelse, live_e = dce(stmt.orelse, live, mutate, dead_pops, _uses_of)
             if not body and not orelse:
                 continue
             if mutate:
                 stmt.body, stmt.orelse = body or [gast.Pass()], orelse
-            live = live_b | live_e | _uses(stmt)
+            live = live_b | live_e | _cached_uses(stmt, _uses_of)
         elif isinstance(stmt, (gast.For, gast.While)):
             head = set(live)
             while True:
-                _, inner = dce(stmt.body, head, mutate=False)
-                new = head | inner | _uses(stmt)
+                _, inner = dce(stmt.body, head, False, None, _uses_of)
+                new = head | inner | _cached_uses(stmt, _uses_of)
                 if new == head:
                     break
                 head = new
-            body, _ = dce(stmt.body, head, mutate, dead_pops)
+            body, _ = dce(stmt.body, head, mutate, dead_pops, _uses_of)
             if not body and isinstance(stmt, gast.For):
                 continue
             if mutate:
                 stmt.body = body or [gast.Pass()]
-            live = head | _uses(stmt)
+            live = head | _cached_uses(stmt, _uses_of)
             if isinstance(stmt, gast.For):
                 live.discard(stmt.target.id) if stmt.target.id not in live_out else None
         elif isinstance(stmt, gast.Break):
@@ -172,10 +176,17 @@ def dce(stmts, live_out, mutate=True, dead_pops=None):
             if mutate and dead_pops is not None and _popped_tape(stmt) and \
                     stmt.targets[0].id not in live:
                 dead_pops.append(stmt)
-            live = (live - _defs(stmt)) | _uses(stmt)
+            live = (live - _defs(stmt)) | _cached_uses(stmt, _uses_of)
         out.append(stmt)
     out.reverse()
     return out, live
+
+
+def _cached_uses(stmt, cache):
+    found = cache.get(id(stmt))
+    if found is None:
+        found = cache[id(stmt)] = _uses(stmt)
+    return found
 
 
 def _popped_tape(stmt):
@@ -235,7 +246,7 @@ def unused_loop_targets(stmts):
 
 # -- peepholes -------------------------------------------------------------------
 def _mentions(stmt, ident):
-    return any(isinstance(n, gast.Name) and n.id == ident for n in walk(stmt))
+    return ident in all_names(stmt)
 
 
 def _changed_names(stmt):
