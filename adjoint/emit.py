@@ -23,10 +23,18 @@ def expr_source(node) -> str:
 
 def _to_ast(node):
     tree = gast.gast_to_ast(node)
-    for sub in ast.walk(tree):
-        if "lineno" in sub._attributes and getattr(sub, "lineno", None) is None:
-            sub.lineno = 0  # no line of the user's: no comment
+    if isinstance(tree, ast.Module):
+        _zero_lines(tree.body)
     return tree
+
+
+def _zero_lines(stmts):
+    """Line 0 (no comment) for each statement without a user's line; only statements are read."""
+    for s in stmts:
+        if getattr(s, "lineno", None) is None:
+            s.lineno = 0
+        for field in ("body", "orelse"):
+            _zero_lines(getattr(s, field, None) or [])
 
 
 class Emitter:
