@@ -82,10 +82,12 @@ def count(x, axis=None):
 
 def extremum_grad(g, x, ans, axis=None, keepdims=False):
     """Adjoint of max/min: ``g`` shared equally among the entries that attain the extremum."""
-    g = unreduce(g, x, axis, keepdims)
-    hit = np.asarray(x) == unreduce(ans, x, axis, keepdims)
+    if axis is not None and not keepdims:
+        axes = tuple(a % np.ndim(x) for a in ((axis,) if np.ndim(axis) == 0 else axis))
+        g, ans = np.expand_dims(g, axes), np.expand_dims(ans, axes)
+    hit = np.asarray(x) == ans  # g and ans broadcast against x: nothing is spread out
     ties = np.sum(hit, axis=axis, keepdims=True, dtype=_float_dtype(np.result_type(g)))
-    return g * hit / ties
+    return hit * (g / ties)
 
 
 def extremum_jvp(t, x, ans, axis=None, keepdims=False):
