@@ -433,10 +433,14 @@ def _compile(program, source, chunks, header_lines, filename):
     return functions
 
 
-def _loops_over_numbers(transform) -> bool:
-    """Whether the function loops and every argument is a number or a real array (Numba's ground)."""
-    loops = any(isinstance(s, (gast.For, gast.While)) for s in walk_stmts(transform.body))
-    return loops and all(r is not None for r in transform.param_ranks.values())
+def _loops_over_numbers(fn, ranks) -> bool:
+    """Whether ``fn`` loops and every argument is a number or a real array (Numba's ground).
+
+    Read off the parsed source alone: deciding must not cost a transform.
+    """
+    if not ranks or any(r is None for r in ranks.values()):
+        return False
+    return any(isinstance(n, (gast.For, gast.While)) for n in walk(parse_function(fn).node))
 
 
 def choose_backend(fn, backend, ranks, mode):
@@ -457,8 +461,7 @@ def choose_backend(fn, backend, ranks, mode):
         return "numpy"
     if backend == "numba":
         return "numba"
-    probe = _FunctionTransform(fn, _Program(), ranks)
-    return "numba" if _loops_over_numbers(probe) else "numpy"
+    return "numba" if _loops_over_numbers(fn, ranks) else "numpy"
 
 
 def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,

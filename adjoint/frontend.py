@@ -60,8 +60,8 @@ def parse_function(fn) -> Parsed:
         if module is None:
             raise
     node = _find_function(module, fn, filename, first)
-    for sub in gast.walk(node):
-        if hasattr(sub, "lineno") and sub.lineno is not None:
+    for sub in astutil.walk(node):
+        if getattr(sub, "lineno", None) is not None:
             sub.lineno += first - 1
     node.decorator_list = []
     return Parsed(fn, node, filename, Resolver(fn, node))
