@@ -48,8 +48,26 @@ def _source_of(fn):
     return "".join(lines), max(first, 1), filename
 
 
+_PARSED = {}  # code object -> (FunctionDef as parsed, filename)
+
+
 def parse_function(fn) -> Parsed:
-    """Parse ``fn``'s source into a FunctionDef whose line numbers are the file's."""
+    """Parse ``fn``'s source into a FunctionDef whose line numbers are the file's.
+
+    Parsed once per code object (the backend choice, each mode and each
+    argument kind read the same tree); every caller gets its own copy to change.
+    """
+    code = getattr(fn, "__code__", None)
+    found = _PARSED.get(code) if code is not None else None
+    if found is None:
+        found = _parse(fn)
+        if code is not None:
+            _PARSED[code] = found
+    node, filename = astutil.clone(found[0]), found[1]
+    return Parsed(fn, node, filename, Resolver(fn, node))
+
+
+def _parse(fn):
     text, first, filename = _source_of(fn)
     text = textwrap.dedent(text)
     try:
@@ -64,7 +82,7 @@ def parse_function(fn) -> Parsed:
         if getattr(sub, "lineno", None) is not None:
             sub.lineno += first - 1
     node.decorator_list = []
-    return Parsed(fn, node, filename, Resolver(fn, node))
+    return node, filename
 
 
 def _find_function(module, fn, filename, first):
