@@ -4,6 +4,9 @@
     python benchmarks/run.py --quick    # smallest size of each workload, fewer repeats
     python benchmarks/run.py --only recurrence,tiny --markdown
 
+Engines are timed in alternating rounds (each round times every engine once),
+so drift in the machine's speed affects all of them alike.
+
 Columns: median time per gradient; ratio to the hand-written NumPy gradient;
 ratio to the function alone; first call (setup, transform and compilation
 included); status (ok, WRONG if the gradient disagrees with the hand-written
@@ -37,6 +40,7 @@ except ImportError:  # running from a checkout
 from workloads import ENGINES, WORKLOADS  # noqa: E402
 
 SLOW_CALL = 2.0  # seconds: an engine slower than this for one call is not timed
+COMPILING = {"adjoint-numba", "numba", "jax"}  # a slow first call is their compiler at work
 
 
 def _close(a, b):
@@ -46,29 +50,20 @@ def _close(a, b):
                                     for x, y in zip(a, b))
 
 
-def median_time(fn, args, budget):
-    """Median seconds per call over repeats of a calibrated number of calls, within ``budget``."""
+def calibrate(fn, args):
+    """How many calls make one sample of about 20 ms (so the timer's resolution is irrelevant)."""
     number = 1
     while True:
         start = time.perf_counter()
         for _ in range(number):
             fn(*args)
-        elapsed = time.perf_counter() - start
-        if elapsed > 0.02 or number > 1 << 20:
-            break
+        if time.perf_counter() - start > 0.02 or number > 1 << 20:
+            return number
         number *= 4
-    samples = [elapsed / number]
-    deadline = time.perf_counter() + budget
-    while len(samples) < 15 and (time.perf_counter() < deadline or len(samples) < 3):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn(*args)
-        samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples)
 
 
-def run_engine(engine, workload, args, reference, budget):
-    """(median seconds, first-call seconds, status) for one engine on one workload size."""
+def prepare(engine, workload, args, reference):
+    """(gradient function or None, first-call seconds, status) for one engine on one size."""
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -82,13 +77,33 @@ def run_engine(engine, workload, args, reference, budget):
     first = time.perf_counter() - start
     if engine != "function" and reference is not None and not _close(out, reference):
         return None, first, "WRONG"
-    if first > SLOW_CALL * 5:
+    if first > SLOW_CALL * 5 and engine not in COMPILING:
         return None, first, "skipped: too slow"
     once = time.perf_counter()
     fn(*args)
     if time.perf_counter() - once > SLOW_CALL:
         return None, first, "skipped: one call > 2 s"
-    return median_time(fn, args, budget), first, "ok"
+    return fn, first, "ok"
+
+
+def interleaved_medians(fns, args, budget):
+    """Median seconds per call of each function, sampled in rounds that visit every one in turn.
+
+    On a shared machine the speed drifts over seconds; sampling the engines
+    alternately lets every engine see the same drift, so their ratios hold.
+    """
+    numbers = {e: calibrate(fn, args) for e, fn in fns.items()}
+    samples = {e: [] for e in fns}
+    deadline = time.perf_counter() + budget * max(len(fns), 1)
+    while True:
+        for e, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(numbers[e]):
+                fn(*args)
+            samples[e].append((time.perf_counter() - start) / numbers[e])
+        rounds = len(next(iter(samples.values()), []))
+        if rounds >= 15 or (rounds >= 3 and time.perf_counter() > deadline):
+            return {e: statistics.median(v) for e, v in samples.items()}
 
 
 def _extrapolated(previous, size):
@@ -110,16 +125,21 @@ def run(names, quick):
         for size in sizes:
             args = workload.data(size)
             reference = workload.hand(*args)
-            rows = {}
+            prepared, tried = {}, []
             for engine in ENGINES:
                 guess = _extrapolated(previous.get(engine), size)
                 if guess > SLOW_CALL * 5:
-                    rows[engine] = (None, None, f"skipped: ~{guess:.0f} s per call or more "
-                                                "(extrapolated from the smaller size)")
+                    prepared[engine] = (None, None, f"skipped: ~{guess:.0f} s per call or more "
+                                                    "(extrapolated from the smaller size)")
                 else:
-                    rows[engine] = run_engine(engine, workload, args, reference, budget)
-                    previous[engine] = (size, rows[engine])
-                print(f"  {name} {workload.label(size)} {engine}: {rows[engine][2]}", file=sys.stderr)
+                    prepared[engine] = prepare(engine, workload, args, reference)
+                    tried.append(engine)
+                print(f"  {name} {workload.label(size)} {engine}: {prepared[engine][2]}",
+                      file=sys.stderr)
+            medians = interleaved_medians({e: p[0] for e, p in prepared.items() if p[0]}, args,
+                                          budget)
+            rows = {e: (medians.get(e), first, status) for e, (_, first, status) in prepared.items()}
+            previous.update({e: (size, rows[e]) for e in tried})
             results.append((name, workload.label(size), rows))
     return results
 
