@@ -43,7 +43,7 @@ def unbroadcast(g, x):
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     if g.shape != shape:
-        g = _broadcast(g, shape)
+        g = np.array(np.broadcast_to(g, shape))  # writable: generated code may add to it in place
     return g
 
 

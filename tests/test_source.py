@@ -110,3 +110,31 @@ def test_scalar_code_has_no_broadcasting():
     g = adjoint.grad(c.scalar_loop, wrt=(0, 1))
     g(0.9, 0.3, 0.5)
     assert "unbroadcast" not in g.source
+
+
+def shared_adjoints(a, b):
+    z = a + b  # the adjoints of a and b start as z's adjoint: one object, three names
+    y = z * a
+    w = np.sin(z) + b * y
+    return np.sum(w * z) + np.sum(a * a)
+
+
+@pytest.mark.parametrize("n", [3, 5000])  # small arrays are filled, large ones broadcast views
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_accumulation_in_place_keeps_shared_adjoints_apart(n, dtype):
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=n).astype(dtype), rng.normal(size=n).astype(dtype)
+    g = adjoint.grad(shared_adjoints, (0, 1), backend="numpy")
+    ga, gb = g(a, b)
+    assert "+=" in g.source
+    z = a.astype(float) + b
+    y = z * a
+    w = np.sin(z) + b * y
+    # closed form: d/da and d/db of sum(w * z) + sum(a * a)
+    dw_dz = np.cos(z) + b * a
+    want_a = (dw_dz * z + w) + (b * z) * z + 2 * a
+    want_b = (dw_dz * z + w) + y * z
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(ga, want_a, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gb, want_b, rtol=tol, atol=tol)
+    assert ga.dtype == gb.dtype == dtype

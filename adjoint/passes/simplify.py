@@ -300,6 +300,64 @@ def zero_then_add(stmts):
     return out
 
 
+def accumulate_in_place(stmts, eligible):
+    """``v = v + c`` becomes ``v += c`` where ``v`` holds an array nothing else references.
+
+    ``v`` (one of ``eligible``: adjoints of real values, so a contribution
+    never turns the sum complex) is *owned* after ``v = <arithmetic>`` or
+    ``v = unbroadcast(<arithmetic>, x)``, which make a fresh array (or a
+    number, for which ``+=`` rebinds as ``+`` does), and stays owned while it is
+    read only as an operand of arithmetic. Any other read (a call argument, a
+    subscript, a copy) might alias it, and ends ownership; so do nested blocks,
+    which start with nothing owned. Saves one allocation per accumulation.
+    """
+    owned = set()
+    for k, s in enumerate(stmts):
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                setattr(s, field, accumulate_in_place(getattr(s, field), eligible))
+        if not isinstance(s, gast.Assign) or not isinstance(s.targets[0], gast.Name):
+            owned -= all_names(s)
+            continue
+        ident = s.targets[0].id
+        value = s.value
+        if ident in owned and isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add) \
+                and isinstance(value.left, gast.Name) and value.left.id == ident \
+                and _operand_reads_only(value.right, ident):
+            stmts[k] = gast.AugAssign(target=s.targets[0], op=gast.Add(), value=value.right)
+            stmts[k].lineno = s.lineno
+            continue
+        owned -= {n for n in loaded_names(value) if not _operand_reads_only(value, n)}
+        owned.discard(ident)
+        if ident in eligible and _fresh(value) and _operand_reads_only(value, ident):
+            owned.add(ident)
+    return stmts
+
+
+def _fresh(value):
+    """Arithmetic, or ``unbroadcast`` of arithmetic: a new object, never one a name holds."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+            and value.func.id == "unbroadcast" and len(value.args) == 2:
+        value = value.args[0]
+    return isinstance(value, (gast.BinOp, gast.UnaryOp))
+
+
+def _operand_reads_only(expr, ident):
+    """Whether every read of ``ident`` in ``expr`` is an operand of arithmetic or a comparison."""
+    total = safe = 0
+    for node in walk(expr):
+        if isinstance(node, gast.Name) and node.id == ident:
+            total += 1
+        elif isinstance(node, gast.BinOp):
+            safe += sum(isinstance(o, gast.Name) and o.id == ident for o in (node.left, node.right))
+        elif isinstance(node, gast.UnaryOp):
+            safe += isinstance(node.operand, gast.Name) and node.operand.id == ident
+        elif isinstance(node, gast.Compare):
+            safe += sum(isinstance(o, gast.Name) and o.id == ident
+                        for o in [node.left] + node.comparators)
+    return total == safe
+
+
 def _zero_init(s):
     if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
             and isinstance(s.value, gast.Constant) and s.value.value == 0.0 \
