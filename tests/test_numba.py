@@ -145,3 +145,21 @@ def test_dead_restores_leave_no_tape():
     g = adjoint.grad(c.logsumexp_loop, backend="numpy")
     g(rng.normal(size=4))
     assert "s_tape" not in g.source
+
+
+def short_loop(x, n):
+    s = x
+    for i in range(n - 3):
+        s = np.sin(s) * x
+    return s
+
+
+@pytest.mark.parametrize("n", [1, 3, 6])
+def test_counted_loop_with_no_trips(n):
+    """``range(n - 3)`` may be empty (or negative): the tape's length is never negative."""
+    g = adjoint.grad(short_loop, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adjoint.BackendWarning)
+        got = g(0.7, n)
+    assert "np.empty(max(" in g.source
+    np.testing.assert_allclose(got, numerical_grad(short_loop, (0.7, n), [0])[0], rtol=1e-6)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gast
 
-from ..astutil import clone, loaded_names, quote, quote_expr, stored_names, walk
+from ..astutil import clone, loaded_names, quote, quote_expr, stored_names, walk, walk_stmts
 from .reverse import bar, tape
 from .simplify import fold_constants
 
@@ -173,7 +173,9 @@ def preallocate(fwd, bwd, tapes, floats, integers, fresh):
             _replace(block, stmt, quote("x = t[i]", stmt.lineno, x=stmt.targets[0].id, t=t,
                                         i=counter))
             alloc = "t = np.empty(n)" if value.id in floats else "t = np.empty(n, np.int64)"
-            fwd.insert(fwd.index(loop), quote(alloc, loop.lineno, t=t, n=clone(length))[0])
+            size = length if _nonnegative(length, fwd) else \
+                quote_expr("max(n, 0)", n=length)  # range(-2) runs no trips
+            fwd.insert(fwd.index(loop), quote(alloc, loop.lineno, t=t, n=clone(size))[0])
             kept.remove(ident)
             if counter == "_":
                 counter = _name_counter(loop, owner, fresh("i"))
@@ -201,6 +203,28 @@ def _counted_range(loop):
                                                                      type_ignores=[])):
         return None, None
     return loop.target.id, args[0]
+
+
+def _nonnegative(length, fwd):
+    """A constant >= 0, or a name bound once, to a size: ``len(a)``, ``a.shape[k]``, ``a.size``."""
+    if isinstance(length, gast.Constant):
+        return length.value >= 0
+    v = _binding(length, fwd)
+    if isinstance(v, gast.Subscript):
+        v = _binding(v.value, fwd) if isinstance(v.value, gast.Name) else v.value
+        return isinstance(v, gast.Attribute) and v.attr == "shape"
+    if isinstance(v, gast.Attribute):
+        return v.attr == "size"
+    return isinstance(v, gast.Call) and getattr(v, "callee", None) is len
+
+
+def _binding(node, fwd):
+    """The value of the one assignment to the name ``node`` in ``fwd``, else None."""
+    if not isinstance(node, gast.Name):
+        return None
+    values = [s.value for s in walk_stmts(fwd) if isinstance(s, gast.Assign)
+              and isinstance(s.targets[0], gast.Name) and s.targets[0].id == node.id]
+    return values[0] if len(values) == 1 else None
 
 
 def _sites(stmts, method):
