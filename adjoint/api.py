@@ -109,6 +109,7 @@ class Transformed:
         self._entries = {}  # call key -> compiled entry points
         self._ranks = {}  # call key -> the argument ranks its code is compiled for
         self._last_key = None
+        self._last_main = None  # the "main" entry point compiled for _last_key, if any
 
     @property
     def source(self) -> str:
@@ -123,7 +124,7 @@ class Transformed:
         entry = self._entries.get(key)
         if entry is None:
             entry = self._miss(key, args)
-        self._last_key = key
+        self._last_key, self._last_main = key, entry.get("main")
         return entry
 
     def _miss(self, key, args):
@@ -160,12 +161,16 @@ class _Joint(Transformed):
         key = tuple(map(type, args))
         if _ndarray in key:
             key = tuple(map(call_key, args))
-        entry = self._entries.get(key)
-        if entry is None:
-            entry = self._miss(key, args)
-        self._last_key = key
+        if key == self._last_key:  # the usual case: arguments of the same kinds as last time
+            main = self._last_main
+        else:
+            entry = self._entries.get(key)
+            if entry is None:
+                entry = self._miss(key, args)
+            self._last_key, main = key, entry["main"]
+            self._last_main = main
         try:
-            result = entry["main"](*args)
+            result = main(*args)
         except NonScalarOutputError as exc:
             if exc.filename:
                 raise
