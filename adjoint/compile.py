@@ -238,7 +238,8 @@ class _FunctionTransform:
         seed = gast.Call(func=name("unit_seed"), args=[name(self.output)], keywords=[]) \
             if self.output else None
         fwd, bwd, active, _, _ = self.sweeps(wrt, seed)
-        grads = [self._final_grad(w, active, bwd) for w in wrt]
+        assigned = _assigned(bwd)
+        grads = [self._final_grad(w, active, assigned) for w in wrt]
         result = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
         value = name(self.output) if self.output else gast.Constant(value=None, kind=None)
         keep = []
@@ -260,8 +261,8 @@ class _FunctionTransform:
         self._add(fname, self.params, body, f"The {kind} of {self.parsed.qualname} "
                   f"with respect to {', '.join(wrt)}.")
 
-    def _final_grad(self, w, active, bwd):
-        if w in active and _writes(bwd, reverse.bar(w)):
+    def _final_grad(self, w, active, assigned):
+        if w in active and reverse.bar(w) in assigned:
             return gast.Call(func=name("grad_like"), args=[name(reverse.bar(w)), name(w)], keywords=[])
         return gast.Call(func=name("grad_like"), args=[gast.Constant(value=0.0, kind=None), name(w)],
                          keywords=[])
@@ -269,7 +270,8 @@ class _FunctionTransform:
     def emit_split(self, fwd_name, bwd_name, wrt, defaults=False):
         seed_name = "seed"
         fwd, bwd, active, tapes, primal = self.sweeps(wrt, name(seed_name))
-        grads = [name(reverse.bar(w)) if w in active and _writes(bwd, reverse.bar(w))
+        assigned = _assigned(bwd)
+        grads = [name(reverse.bar(w)) if w in active and reverse.bar(w) in assigned
                  else gast.Constant(value=0.0, kind=None) for w in wrt]
         ret = quote("return r", self.return_line, r=gast.Tuple(elts=grads, ctx=gast.Load()))
         bwd_body, live_in = simplify.dce(simplify.dead_restores(bwd + ret, set()), set())
@@ -356,11 +358,13 @@ def _marker_vars(stmts):
             if getattr(n, "marker", None)}
 
 
-def _writes(stmts, ident):
+def _assigned(stmts):
+    """Names some assignment in ``stmts`` binds."""
+    out = set()
     for s in walk_stmts(stmts):
-        if isinstance(s, gast.Assign) and ident in stored_names(s):
-            return True
-    return False
+        if isinstance(s, gast.Assign):
+            out |= stored_names(s)
+    return out
 
 
 def _rebinds(stmts, ident):

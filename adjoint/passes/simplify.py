@@ -327,7 +327,7 @@ def accumulate_in_place(stmts, eligible):
             stmts[k] = gast.AugAssign(target=s.targets[0], op=gast.Add(), value=value.right)
             stmts[k].lineno = s.lineno
             continue
-        owned -= {n for n in loaded_names(value) if not _operand_reads_only(value, n)}
+        owned -= {n for n in owned & loaded_names(value) if not _operand_reads_only(value, n)}
         owned.discard(ident)
         if ident in eligible and _fresh(value) and _operand_reads_only(value, ident):
             owned.add(ident)
@@ -384,11 +384,24 @@ def _pure_value(value):
 
 
 def _count_names(stmts):
+    """How many times each name is read, and bound, anywhere in ``stmts``."""
     loads, stores = {}, {}
-    for node in walk(gast.Module(body=stmts, type_ignores=[])):
-        if isinstance(node, gast.Name):
-            table = loads if isinstance(node.ctx, gast.Load) else stores
-            table[node.id] = table.get(node.id, 0) + 1
+    stack = list(stmts)
+    name_class, load_class, ast_class = gast.Name, gast.Load, gast.AST
+    while stack:
+        n = stack.pop()
+        if n.__class__ is name_class:
+            table = loads if n.ctx.__class__ is load_class else stores
+            table[n.id] = table.get(n.id, 0) + 1
+            continue
+        if not isinstance(n, ast_class):
+            continue
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                stack.extend(value)
+            elif value is not None:
+                stack.append(value)
     return loads, stores
 
 
