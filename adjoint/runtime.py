@@ -25,23 +25,26 @@ def unbroadcast(g, x):
     A real ``x`` gets the real part of a complex ``g``: the adjoint of a real
     value is real (its imaginary part is meaningless, see ``conj``).
     """
-    if type(g) is np.ndarray and type(x) is np.ndarray:
-        if g.shape == x.shape and (g.dtype.kind != "c" or x.dtype.kind == "c"):
-            return g
-        shape = x.shape
-    else:
-        shape = np.shape(x)
+    if type(g) is np.ndarray and type(x) is np.ndarray and \
+            (g.dtype.kind != "c" or x.dtype.kind == "c"):
+        # the common case, called for every broadcasting operand: no conversions
+        return g if g.shape == x.shape else _sum_to(g, x.shape)
+    shape = np.shape(x)
     if _is_complex(g) and not _is_complex(x):
         g = np.real(g)
     g = np.asarray(g)
-    if g.shape == shape:
-        return g
+    return g if g.shape == shape else _sum_to(g, shape)
+
+
+def _sum_to(g, shape):
     lead = g.ndim - len(shape)
     if lead > 0:
-        g = g.sum(axis=tuple(range(lead)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        g = np.add.reduce(g, axis=0 if lead == 1 else tuple(range(lead)))
+    elif lead < 0:  # fewer axes than x: they align at the right, as in broadcasting
+        g = g.reshape((1,) * -lead + g.shape)
+    axes = tuple([i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1])
     if axes:
-        g = g.sum(axis=axes, keepdims=True)
+        g = np.add.reduce(g, axis=axes, keepdims=True)
     if g.shape != shape:
         g = np.array(np.broadcast_to(g, shape))  # writable: generated code may add to it in place
     return g

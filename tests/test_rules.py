@@ -807,3 +807,20 @@ def test_primitives_doc_is_fresh():
                            capture_output=True, text=True, check=True, cwd=root).stdout
     current = (root / "docs" / "primitives.md").read_text()
     assert current == fresh, "docs/primitives.md is stale: run python scripts/gen_primitives.py"
+
+
+@pytest.mark.parametrize("g_shape,x_shape", [
+    ((4, 2, 3), (2, 3)), ((4, 2, 3), (1, 3)), ((2, 3), (2, 1)), ((2, 3), ()), ((2, 3), (2, 3)),
+])
+def test_unbroadcast_is_the_adjoint_of_broadcasting(g_shape, x_shape):
+    """<unbroadcast(g, x), v> == <g, broadcast_to(v)> for v of x's shape."""
+    rng = np.random.default_rng(5)
+    g, v = rng.normal(size=g_shape), rng.normal(size=x_shape)
+    out = runtime.unbroadcast(g, np.zeros(x_shape))
+    assert np.shape(out) == x_shape
+    np.testing.assert_allclose(np.sum(out * v), np.sum(g * np.broadcast_to(v, g_shape)))
+
+
+def test_unbroadcast_aligns_fewer_axes_at_the_right():
+    g = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(runtime.unbroadcast(g, np.zeros((1, 1, 3))), [[[3.0, 5.0, 7.0]]])
