@@ -131,6 +131,8 @@ class _FunctionTransform:
                               self._helper_pair)
         rev.scalars = {n for n, r in self.ranks.items() if r == 0}
         rev.real = self.real
+        rev.ranks = self.ranks
+        rev.specialise = not self.typed  # Numba keeps the helpers (contiguous operands)
         rev.params = [p for p in self.params if p in active]
         rev.params_all = set(self.params)
         rev.seed = seed

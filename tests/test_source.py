@@ -138,3 +138,38 @@ def test_accumulation_in_place_keeps_shared_adjoints_apart(n, dtype):
     np.testing.assert_allclose(ga, want_a, rtol=tol, atol=tol)
     np.testing.assert_allclose(gb, want_b, rtol=tol, atol=tol)
     assert ga.dtype == gb.dtype == dtype
+
+
+def two_layers(W1, W2, x, y):
+    h = np.tanh(W1 @ x)
+    return np.sum((h @ W2 - y) ** 2) + np.dot(x, x) * 0.1
+
+
+def test_matrix_product_adjoints_are_spelled_out_for_known_ranks():
+    """Real operands of rank 1 or 2: ``g @ b.T``, ``a.T @ g``, ``np.outer``, not the helpers."""
+    rng = np.random.default_rng(2)
+    args = (rng.normal(size=(4, 3)), rng.normal(size=(4, 2)), rng.normal(size=3),
+            rng.normal(size=2))
+    g = adjoint.grad(two_layers, (0, 1, 2), backend="numpy")
+    got = g(*args)
+    assert "matmul_grad" not in g.source and "dot_grad" not in g.source
+    assert "np.outer(" in g.source and ".T @ " in g.source
+    numeric = adjoint.testing.numerical_grad(two_layers, args, [0, 1, 2])
+    for a, b in zip(got, numeric):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+
+
+def complex_layers(W1, W2, x, y):
+    h = W1 @ x
+    return np.sum(np.abs(h @ W2 - y) ** 2)
+
+
+def test_complex_matrix_products_keep_the_conjugating_helpers():
+    rng = np.random.default_rng(2)
+    W1 = rng.normal(size=(4, 3)) + 0.5j * rng.normal(size=(4, 3))
+    args = (W1, rng.normal(size=(4, 2)), rng.normal(size=3), rng.normal(size=2))
+    g = adjoint.grad(complex_layers, 1, backend="numpy")
+    got = g(*args)
+    assert "matmul_grad" in g.source
+    np.testing.assert_allclose(got, adjoint.testing.numerical_grad(complex_layers, args, [1])[0],
+                               rtol=1e-6, atol=1e-8)

@@ -65,7 +65,9 @@ def _rank(v, ranks, integers=frozenset()):
         return 0 if isinstance(v.value, (int, float, complex, bool)) else None
     if isinstance(v, gast.Name):
         return ranks.get(v.id)
-    if isinstance(v, gast.BinOp) and not isinstance(v.op, gast.MatMult):
+    if isinstance(v, gast.BinOp):
+        if isinstance(v.op, gast.MatMult):
+            return _product(v.left, v.right, ranks, integers, np.matmul)
         return _broadcast([v.left, v.right], ranks, integers)
     if isinstance(v, gast.UnaryOp):
         return _rank(v.operand, ranks, integers)
@@ -73,6 +75,14 @@ def _rank(v, ranks, integers=frozenset()):
         return _broadcast([v.left] + v.comparators, ranks, integers)
     if isinstance(v, gast.Subscript):
         return _subscript(v, ranks, integers)
+    if isinstance(v, gast.Attribute):
+        if v.attr in ("ndim", "size"):
+            return 0
+        if v.attr == "shape":
+            return 1  # a tuple of ints: indexing it with an int gives a number
+        if v.attr in ("T", "real", "imag"):
+            return _rank(v.value, ranks, integers)
+        return None
     if isinstance(v, gast.Call):
         return _call(v, ranks, integers)
     return None
@@ -86,8 +96,24 @@ def _broadcast(nodes, ranks, integers):
     return max(known) if known else _TOP
 
 
+def _product(a, b, ranks, integers, fn):
+    """The rank of ``np.matmul(a, b)`` or ``np.dot(a, b)``."""
+    ra, rb = _rank(a, ranks, integers), _rank(b, ranks, integers)
+    if ra is None or rb is None:
+        return None
+    if ra is _TOP or rb is _TOP:
+        return _TOP
+    if fn is np.dot:
+        return ra + rb if 0 in (ra, rb) else ra + rb - 2
+    if 0 in (ra, rb):
+        return None  # matmul refuses scalars
+    if ra == 1 or rb == 1:
+        return ra + rb - 2
+    return max(ra, rb)
+
+
 def _subscript(v, ranks, integers):
-    base = ranks.get(v.value.id) if isinstance(v.value, gast.Name) else None
+    base = _rank(v.value, ranks, integers)
     if base is None or base is _TOP:
         return base
     parts = v.slice.elts if isinstance(v.slice, gast.Tuple) else [v.slice]
@@ -108,6 +134,8 @@ def _call(v, ranks, integers):
         return 0
     if fn in _FULL_REDUCTIONS and len(v.args) == 1 and not v.keywords:
         return 0
+    if fn in (np.matmul, np.dot) and len(v.args) == 2 and not v.keywords:
+        return _product(v.args[0], v.args[1], ranks, integers, fn)
     rule = lookup(fn)
     if rule is not None and rule.kind in ("elementwise", "zero") and not v.keywords:
         return _broadcast(v.args, ranks, integers)

@@ -86,6 +86,8 @@ class Reverse:
         self.blocks = []  # (primal block, helper residuals bound in it) being reversed
         self.scalars = set()  # names proven to hold rank-0 values
         self.real = set()  # names proven to hold real values
+        self.ranks = {}  # name -> rank, where proven (see passes.kinds)
+        self.specialise = True  # spell out matrix-product adjoints whose ranks are known
         self.params = []  # active parameters
         self.params_all = set()
         self.seen_defs = set()
@@ -208,6 +210,8 @@ class Reverse:
         return True
 
     def _accumulate(self, ident, contribution, elementwise_of, target=None):
+        if self.specialise:
+            contribution = _Products(self.ranks, self.real).visit(contribution)
         contribution = _fold(strip_conj(contribution, self.real, NEUTRAL))
         if elementwise_of is not None:
             contribution = quote_expr("unbroadcast(c, x)", c=contribution, x=name(ident))
@@ -498,6 +502,33 @@ def _has_break(stmts):
         if isinstance(s, gast.If) and (_has_break(s.body) or _has_break(s.orelse)):
             return True
     return False
+
+
+# Adjoints of ``a @ b`` and ``np.dot(a, b)`` for real operands of known ranks (1 or 2), as a
+# person writes them; the runtime helpers stay for other ranks and complex values.
+_PRODUCTS = {
+    (2, 2): ("g @ b.T", "a.T @ g"),
+    (2, 1): ("np.outer(g, b)", "a.T @ g"),
+    (1, 2): ("b @ g", "np.outer(a, g)"),
+    (1, 1): ("g * b", "g * a"),
+}
+_PRODUCT_HELPERS = {"matmul_grad_a": 0, "matmul_grad_b": 1, "dot_grad_a": 0, "dot_grad_b": 1}
+
+
+class _Products(gast.NodeTransformer):
+    def __init__(self, ranks, real):
+        self.ranks, self.real = ranks, real
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        side = _PRODUCT_HELPERS.get(node.func.id) if isinstance(node.func, gast.Name) else None
+        if side is None or len(node.args) != 3:
+            return node
+        g, a, b = node.args
+        if not all(isinstance(v, gast.Name) and v.id in self.real for v in (a, b)):
+            return node
+        forms = _PRODUCTS.get((self.ranks.get(a.id), self.ranks.get(b.id)))
+        return quote_expr(forms[side], g=g, a=a, b=b) if forms else node
 
 
 def _fold(expr):
