@@ -76,11 +76,14 @@ def unreduce(g, x, axis=None, keepdims=False):
 
 def count(x, axis=None):
     """How many elements a reduction over ``axis`` combines."""
-    shape = np.shape(x)
     if axis is None:
-        return int(np.prod(shape, dtype=np.int64))
+        return x.size if type(x) is np.ndarray else int(np.size(x))
+    shape = np.shape(x)
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    total = 1
+    for a in axes:
+        total *= shape[a]
+    return total
 
 
 def extremum_grad(g, x, ans, axis=None, keepdims=False):
