@@ -92,7 +92,9 @@ def extremum_grad(g, x, ans, axis=None, keepdims=False):
         axes = tuple(a % np.ndim(x) for a in ((axis,) if np.ndim(axis) == 0 else axis))
         g, ans = np.expand_dims(g, axes), np.expand_dims(ans, axes)
     hit = np.asarray(x) == ans  # g and ans broadcast against x: nothing is spread out
-    ties = np.sum(hit, axis=axis, keepdims=True, dtype=_float_dtype(np.result_type(g)))
+    dtype = g.dtype if type(g) is np.ndarray and g.dtype.kind in "fc" else \
+        _float_dtype(np.result_type(g))
+    ties = np.add.reduce(hit, axis=axis, keepdims=True, dtype=dtype)
     return hit * (g / ties)
 
 
