@@ -314,6 +314,15 @@ class _FunctionTransform:
             out.append(f"{a.id}={expr_source(d)}" if d is not None else a.id)
         return out
 
+    def _real_adjoints(self):
+        """Adjoints that are real arrays: all of them when every value of the function is real.
+
+        A real value can still receive a complex contribution (``W @ x`` with
+        complex ``W``), so one complex value anywhere rules every adjoint out.
+        """
+        names = set(self.params) | stored_names(gast.Module(body=self.body, type_ignores=[]))
+        return {reverse.bar(v) for v in names} if names <= self.real else set()
+
     def _add(self, fname, params, body, doc):
         temps = self.namer.generated | {reverse.bar(t) for t in self.namer.generated} \
             | {forward.dot(t) for t in self.namer.generated}
@@ -321,7 +330,7 @@ class _FunctionTransform:
         body = simplify.propagate_copies(body, temps - set(params))
         body = simplify.inline_temps(body, temps - set(params))
         body, _ = simplify.dce(body, set())
-        body = simplify.accumulate_in_place(body, {reverse.bar(v) for v in self.real})
+        body = simplify.accumulate_in_place(body, self._real_adjoints())
         simplify.unused_loop_targets(body)
         self.program.functions.append(Function(
             fname, params, body, self.parsed.filename, doc, self.fn.__globals__,

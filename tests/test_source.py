@@ -173,3 +173,18 @@ def test_complex_matrix_products_keep_the_conjugating_helpers():
     assert "matmul_grad" in g.source
     np.testing.assert_allclose(got, adjoint.testing.numerical_grad(complex_layers, args, [1])[0],
                                rtol=1e-6, atol=1e-8)
+
+
+def real_input_complex_path(x, W):
+    h = W @ x  # complex: x's adjoint gets a complex contribution here
+    return np.sum(np.abs(h) ** 2) + np.sum(x ** 2)
+
+
+def test_no_accumulation_in_place_when_a_value_is_complex():
+    rng = np.random.default_rng(0)
+    x, W = rng.normal(size=3), rng.normal(size=(2, 3)) + 1j * rng.normal(size=(2, 3))
+    g = adjoint.grad(real_input_complex_path, backend="numpy")
+    got = g(x, W)
+    assert "+=" not in g.source
+    np.testing.assert_allclose(got, adjoint.testing.numerical_grad(
+        real_input_complex_path, (x, W), [0])[0], rtol=1e-6, atol=1e-8)

@@ -8,7 +8,6 @@ markers proposed is dropped here.
 """
 from __future__ import annotations
 
-
 import gast
 
 from ..astutil import clone, loaded_names, quote, quote_expr, stored_names, walk, walk_stmts
@@ -145,10 +144,9 @@ def preallocate(fwd, bwd, tapes, floats, integers, fresh):
     ``for i in range(n)`` that never rebinds ``i``, its one pop directly in the
     reversed loop, and it holds numbers: ``floats`` (real rank-0 values) or
     ``integers``. Then ``t = np.empty(n)`` (``np.empty(n, np.int64)``) before the
-    loop, ``t[i] = x`` and ``x = t[i]`` replace
-    the list's growth and pops; a loop target ``_`` becomes ``fresh("i")``.
-    ``tapes`` and the result name the taped
-    variables; the result holds those still taped by lists.
+    loop, ``t[i] = x`` and ``x = t[i]`` replace the list's growth and pops; a
+    loop target ``_`` becomes ``fresh("i")``. ``tapes`` and the result name the
+    taped variables; the result holds those still taped by lists.
     """
     pushes = _sites(fwd, "append")
     pops = _sites(bwd, "pop")

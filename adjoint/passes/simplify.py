@@ -303,7 +303,7 @@ def zero_then_add(stmts):
 def accumulate_in_place(stmts, eligible):
     """``v = v + c`` becomes ``v += c`` where ``v`` holds an array nothing else references.
 
-    ``v`` (one of ``eligible``: adjoints of real values, so a contribution
+    ``v`` (one of ``eligible``: adjoints known to be real, so a contribution
     never turns the sum complex) is *owned* after ``v = <arithmetic>`` or
     ``v = unbroadcast(<arithmetic>, x)``, which make a fresh array (or a
     number, for which ``+=`` rebinds as ``+`` does), and stays owned while it is
