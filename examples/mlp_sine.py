@@ -1,7 +1,6 @@
 """A 1-16-1 tanh network fitted to sin(x) on [-2π, 2π] with minibatches and Adam."""
 import numpy as np
 
-import adjoint
 from adjoint.optim import Adam, fit
 from _plot import save_plot
 
