@@ -188,3 +188,23 @@ def test_no_accumulation_in_place_when_a_value_is_complex():
     assert "+=" not in g.source
     np.testing.assert_allclose(got, adjoint.testing.numerical_grad(
         real_input_complex_path, (x, W), [0])[0], rtol=1e-6, atol=1e-8)
+
+
+def early_exit(x, n):
+    s = x
+    for i in range(n):
+        s = np.sin(s) * x + 0.5
+        if s > 1.2:
+            return s * 2.0
+    return s
+
+
+def test_no_empty_branches_or_zero_offsets_in_source():
+    """``if c: pass / else: B`` reads ``if not c: B``; a reversed ``range`` has no ``0 + ...``."""
+    g = adjoint.grad(early_exit, backend="numpy")
+    for x in (0.3, 1.5):
+        np.testing.assert_allclose(g(x, 5), adjoint.testing.numerical_grad(
+            early_exit, (x, 5), [0])[0], rtol=1e-6)
+    lines = [line.strip() for line in g.source.splitlines()]
+    assert not any(a == "pass" and b == "else:" for a, b in zip(lines, lines[1:]))
+    assert "0 + " not in g.source and "if not " in g.source

@@ -350,7 +350,9 @@ class Reverse:
                 body_f = quote(f"{trips} = {trips} + 1", s.lineno) + body_f
             else:
                 fwd += quote(f"{trips} = len(r)", s.lineno, r=s.iter)
-            first = _fold(quote_expr("start + (n - 1) * step", start=start, n=trips, step=step))
+            first = _fold(quote_expr("(n - 1) * step", n=trips, step=step)
+                          if isinstance(start, gast.Constant) and start.value == 0 else
+                          quote_expr("start + (n - 1) * step", start=start, n=trips, step=step))
             last = _fold(quote_expr("start - step", start=start, step=step))
             neg = _fold(quote_expr("-step", step=step))
             rev_iter = quote_expr("range(a, b, c)", a=first, b=last, c=neg)

@@ -149,6 +149,9 @@ def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None):
             orelse, live_e = dce(stmt.orelse, live, mutate, dead_pops, _uses_of)
             if not body and not orelse:
                 continue
+            if mutate and not body:  # if c: pass / else: B  ->  if not c: B
+                stmt.test = gast.UnaryOp(op=gast.Not(), operand=stmt.test)
+                body, orelse = orelse, []
             if mutate:
                 stmt.body, stmt.orelse = body or [gast.Pass()], orelse
             live = live_b | live_e | _cached_uses(stmt, _uses_of)
