@@ -208,3 +208,15 @@ def test_no_empty_branches_or_zero_offsets_in_source():
     lines = [line.strip() for line in g.source.splitlines()]
     assert not any(a == "pass" and b == "else:" for a, b in zip(lines, lines[1:]))
     assert "0 + " not in g.source and "if not " in g.source
+
+
+def self_product(w, x):
+    return np.sum(w * w) + np.sum((w * x) * (w * x))
+
+
+def test_a_value_times_itself_gets_one_doubled_adjoint():
+    rng = np.random.default_rng(4)
+    w, x = rng.normal(size=4), rng.normal(size=4)
+    g = adjoint.grad(self_product, backend="numpy")
+    np.testing.assert_allclose(g(w, x), 2 * w + 2 * (w * x) * x, rtol=1e-12)
+    assert "2 * " in g.source

@@ -303,6 +303,37 @@ def zero_then_add(stmts):
     return out
 
 
+def double_repeats(stmts):
+    """``v = E`` then ``v = v + E`` (the two halves of ``x * x``'s adjoint) becomes ``v = 2 * E``.
+
+    ``E + E`` and ``2 * E`` are the same number in floating point; ``E`` must
+    not read ``v`` and must be free of calls that change state.
+    """
+    out = []
+    for s in stmts:
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                setattr(s, field, double_repeats(getattr(s, field)))
+        prev = out[-1] if out else None
+        if prev is not None and _assigns_name(prev) and _assigns_name(s):
+            ident = prev.targets[0].id
+            value = s.value
+            if s.targets[0].id == ident and isinstance(value, gast.BinOp) \
+                    and isinstance(value.op, gast.Add) and isinstance(value.left, gast.Name) \
+                    and value.left.id == ident and ident not in all_names(prev.value) \
+                    and _pure_value(prev.value) \
+                    and gast.dump(value.right) == gast.dump(prev.value):
+                prev.value = gast.BinOp(left=gast.Constant(value=2, kind=None), op=gast.Mult(),
+                                        right=prev.value)
+                continue
+        out.append(s)
+    return out
+
+
+def _assigns_name(s):
+    return isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+
+
 def accumulate_in_place(stmts, eligible):
     """``v = v + c`` becomes ``v += c`` where ``v`` holds an array nothing else references.
 
