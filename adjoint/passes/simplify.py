@@ -304,10 +304,11 @@ def zero_then_add(stmts):
 
 
 def double_repeats(stmts):
-    """``v = E`` then ``v = v + E`` (the two halves of ``x * x``'s adjoint) becomes ``v = 2 * E``.
+    """Two equal contributions in a row (the halves of ``x * x``'s adjoint) become one, doubled.
 
-    ``E + E`` and ``2 * E`` are the same number in floating point; ``E`` must
-    not read ``v`` and must be free of calls that change state.
+    ``v = E`` (or ``v = v + E``) then ``v = v + E`` gives ``v = 2 * E`` (or
+    ``v = v + 2 * E``): ``E + E`` and ``2 * E`` are the same number in floating
+    point. ``E`` must not read ``v`` and must be free of calls that change state.
     """
     out = []
     for s in stmts:
@@ -315,19 +316,29 @@ def double_repeats(stmts):
             if getattr(s, field, None):
                 setattr(s, field, double_repeats(getattr(s, field)))
         prev = out[-1] if out else None
-        if prev is not None and _assigns_name(prev) and _assigns_name(s):
-            ident = prev.targets[0].id
-            value = s.value
-            if s.targets[0].id == ident and isinstance(value, gast.BinOp) \
-                    and isinstance(value.op, gast.Add) and isinstance(value.left, gast.Name) \
-                    and value.left.id == ident and ident not in all_names(prev.value) \
-                    and _pure_value(prev.value) \
-                    and gast.dump(value.right) == gast.dump(prev.value):
-                prev.value = gast.BinOp(left=gast.Constant(value=2, kind=None), op=gast.Mult(),
-                                        right=prev.value)
+        added = _added_to(s)
+        if prev is not None and added is not None and _assigns_name(prev) \
+                and prev.targets[0].id == s.targets[0].id:
+            ident = s.targets[0].id
+            before = _added_to(prev)
+            holder = prev.value if before is not None else prev
+            field = "right" if before is not None else "value"
+            term = getattr(holder, field)
+            if ident not in all_names(term) and _pure_value(term) \
+                    and gast.dump(term) == gast.dump(added):
+                setattr(holder, field, gast.BinOp(left=gast.Constant(value=2, kind=None),
+                                                  op=gast.Mult(), right=term))
                 continue
         out.append(s)
     return out
+
+
+def _added_to(s):
+    """``E`` of ``v = v + E``, else None."""
+    if _assigns_name(s) and isinstance(s.value, gast.BinOp) and isinstance(s.value.op, gast.Add) \
+            and isinstance(s.value.left, gast.Name) and s.value.left.id == s.targets[0].id:
+        return s.value.right
+    return None
 
 
 def _assigns_name(s):
