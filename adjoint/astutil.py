@@ -11,7 +11,7 @@ import gast
 
 __all__ = [
     "name", "const", "clone", "walk", "quote", "quote_expr", "subst", "loaded_names", "stored_names",
-    "with_line", "is_atom", "walk_stmts",
+    "with_line", "is_atom", "walk_stmts", "name_nodes",
 ]
 
 
@@ -129,20 +129,19 @@ def subst(node, nodes: dict):
     return _Subst(nodes).visit(node)
 
 
-def _names(node, ctx) -> set:
-    """Ids of the names under ``node`` whose context is a ``ctx`` (any context if None).
+def name_nodes(*nodes) -> list:
+    """Every ``Name`` node under ``nodes``.
 
     The workhorse of liveness, called for every statement on every pass: a
     plain loop over a stack rather than the ``walk`` generator.
     """
-    out = set()
-    stack = [node]
+    found = []
+    stack = list(nodes)
     name_class, ast_class = gast.Name, gast.AST
     while stack:
         n = stack.pop()
         if n.__class__ is name_class:
-            if ctx is None or n.ctx.__class__ is ctx:
-                out.add(n.id)
+            found.append(n)
             continue
         if not isinstance(n, ast_class):
             continue  # None or a string in a list field
@@ -152,7 +151,14 @@ def _names(node, ctx) -> set:
                 stack.extend(value)
             elif value is not None:
                 stack.append(value)
-    return out
+    return found
+
+
+def _names(node, ctx) -> set:
+    """Ids of the names under ``node`` whose context is a ``ctx`` (any context if None)."""
+    if ctx is None:
+        return {n.id for n in name_nodes(node)}
+    return {n.id for n in name_nodes(node) if n.ctx.__class__ is ctx}
 
 
 def loaded_names(node) -> set:

@@ -18,7 +18,7 @@ import operator
 
 import gast
 
-from ..astutil import all_names, clone, loaded_names, walk, walk_stmts
+from ..astutil import all_names, clone, loaded_names, name_nodes, walk, walk_stmts
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Pow: operator.pow}
@@ -431,22 +431,10 @@ def _pure_value(value):
 def _count_names(stmts):
     """How many times each name is read, and bound, anywhere in ``stmts``."""
     loads, stores = {}, {}
-    stack = list(stmts)
-    name_class, load_class, ast_class = gast.Name, gast.Load, gast.AST
-    while stack:
-        n = stack.pop()
-        if n.__class__ is name_class:
-            table = loads if n.ctx.__class__ is load_class else stores
-            table[n.id] = table.get(n.id, 0) + 1
-            continue
-        if not isinstance(n, ast_class):
-            continue
-        for field in n._fields:
-            value = getattr(n, field, None)
-            if value.__class__ is list:
-                stack.extend(value)
-            elif value is not None:
-                stack.append(value)
+    load_class = gast.Load
+    for n in name_nodes(*stmts):
+        table = loads if n.ctx.__class__ is load_class else stores
+        table[n.id] = table.get(n.id, 0) + 1
     return loads, stores
 
 
