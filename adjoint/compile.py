@@ -258,7 +258,6 @@ class _FunctionTransform:
             result = gast.Tuple(elts=[value, result], ctx=gast.Load())
         ret = quote("return r", self.return_line, r=result)
         body = simplify.dead_restores(fwd + keep + bwd + ret, set())
-        body, _ = simplify.dce(body, set())
         kind = "value and gradient" if with_value else "gradient"
         self._add(fname, self.params, body, f"The {kind} of {self.parsed.qualname} "
                   f"with respect to {', '.join(wrt)}.")
@@ -276,7 +275,8 @@ class _FunctionTransform:
         grads = [name(reverse.bar(w)) if w in active and reverse.bar(w) in assigned
                  else gast.Constant(value=0.0, kind=None) for w in wrt]
         ret = quote("return r", self.return_line, r=gast.Tuple(elts=grads, ctx=gast.Load()))
-        bwd_body, live_in = simplify.dce(simplify.dead_restores(bwd + ret, set()), set())
+        bwd_body = simplify.dead_restores(bwd + ret, set())
+        live_in = simplify.dce(bwd_body, set(), mutate=False)[1]
         reads = sorted(live_in & (primal | {reverse.tape(t) for t in tapes}))
         saved = gast.Tuple(elts=[name(r) for r in reads], ctx=gast.Load())
         out = name(self.output) if self.output else gast.Constant(value=None, kind=None)

@@ -208,8 +208,8 @@ def dead_restores(stmts, live_out):
 
     A value is taped when the backward sweep reads its variable after an
     overwrite, but the read may come before the restore (``s_bar = 1 / s``
-    before a loop that rebinds ``s``). With every pop of a tape dead, the
-    following ``dce`` removes the tape's pushes and the tape itself.
+    before a loop that rebinds ``s``). Returns the statements with dead code
+    removed (``dce``), the pops, pushes and creation of such tapes included.
     """
     dead = []
     stmts, _ = dce(stmts, live_out, dead_pops=dead)
@@ -220,7 +220,7 @@ def dead_restores(stmts, live_out):
             pops.setdefault(t, []).append(s)
     dead_ids = {id(s) for s in dead}
     gone = {t for t, sites in pops.items() if all(id(s) in dead_ids for s in sites)}
-    return _without_pops(stmts, gone) if gone else stmts
+    return dce(_without_pops(stmts, gone), live_out)[0] if gone else stmts
 
 
 def _without_pops(stmts, tapes):
