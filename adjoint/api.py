@@ -323,11 +323,34 @@ def jvp(fun=None, wrt=None):
     return _JVP(fun, wrt)
 
 
-def source(fun, wrt=0, mode="grad") -> str:
-    """The generated source of ``fun``'s derivative (``mode``: grad, value_and_grad, vjp or jvp)."""
+def source(fun, wrt=0, mode="grad", ranks=None, backend="auto") -> str:
+    """The generated source of ``fun``'s derivative (``mode``: grad, value_and_grad, vjp or jvp).
+
+    Without ``ranks`` the code is the one valid for any arguments (complex
+    ones and containers included). ``ranks`` (one ``ndim`` per parameter, as a
+    sequence or a dict by name; numbers are 0) gives the code a call with real
+    arguments of those ranks compiles, as ``g.source`` shows after such a call
+    (``backend`` as for ``grad``: with Numba installed, loops get Numba's code).
+    """
     kind = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "split",
             "jvp": "jvp"}.get(mode)
     if kind is None:
         raise AdjointError(f"unknown mode {mode!r}; use 'grad', 'value_and_grad', 'vjp' or 'jvp'")
     names, _ = _wrt_names(fun, wrt)
-    return _built(fun, names, kind).source
+    return _built(fun, names, kind, ranks=_rank_tuple(fun, ranks), backend=backend).source
+
+
+def _rank_tuple(fun, ranks):
+    """``ranks`` as the tuple in parameter order that ``_built`` keys on (None: not given)."""
+    if ranks is None:
+        return None
+    params = list(inspect.signature(fun).parameters)
+    if isinstance(ranks, dict):
+        unknown = set(ranks) - set(params)
+        if unknown:
+            raise WrtError(f"ranks names no parameter {sorted(unknown)}; the parameters are {params}")
+        return tuple(ranks.get(p) for p in params)
+    ranks = tuple(ranks)
+    if len(ranks) != len(params):
+        raise WrtError(f"ranks gives {len(ranks)} values for {len(params)} parameters {params}")
+    return ranks
