@@ -330,6 +330,7 @@ class _FunctionTransform:
         body = simplify.propagate_copies(body, temps - set(params))
         body = simplify.inline_temps(body, temps - set(params))
         body, _ = simplify.dce(body, set())
+        body = simplify.unspread_reductions(body)
         body = simplify.double_repeats(body)
         body = simplify.accumulate_in_place(body, self._real_adjoints())
         simplify.unused_loop_targets(body)

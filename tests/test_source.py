@@ -1,5 +1,6 @@
 """The generated source: valid, deterministic, self-contained and free of dead statements."""
 import ast
+import re
 import os
 import subprocess
 import sys
@@ -220,3 +221,25 @@ def test_a_value_times_itself_gets_one_doubled_adjoint():
     g = adjoint.grad(self_product, backend="numpy")
     np.testing.assert_allclose(g(w, x), 2 * w + 2 * (w * x) * x, rtol=1e-12)
     assert "2 * " in g.source
+
+
+def row_logsumexp(x):
+    return np.sum(np.log(np.sum(np.exp(x), axis=-1)))
+
+
+def row_logsumexp_keepdims(x):
+    return np.sum(np.log(np.sum(np.exp(x), axis=1, keepdims=True)) * 2.0)
+
+
+@pytest.mark.parametrize("fun,shape", [
+    (row_logsumexp, (3, 4)), (row_logsumexp, (2, 3, 4)), (row_logsumexp_keepdims, (3, 4)),
+])
+def test_reduction_adjoint_times_its_operand_is_not_spread(fun, shape):
+    """``unreduce(g, e, ...) * e`` becomes ``g`` (axes restored) broadcasting against ``e``."""
+    x = np.random.default_rng(6).normal(size=shape)
+    g = adjoint.grad(fun, backend="numpy")
+    np.testing.assert_allclose(g(x), adjoint.testing.numerical_grad(fun, (x,), [0])[0],
+                               rtol=1e-6, atol=1e-8)
+    exp_result = re.search(r"(\w+) = np\.exp\(x\)", g.source).group(1)
+    assert f"* {exp_result}" in g.source
+    assert not re.search(rf"unreduce\([^\n]*, {exp_result}, ", g.source)

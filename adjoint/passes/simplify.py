@@ -592,6 +592,74 @@ def _only_own_target(stmt, ident):
         and stmt.targets[0].id == ident
 
 
+class _Unspread(gast.NodeTransformer):
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, gast.Mult):
+            node.left = _unspread(node.left, node.right)
+            node.right = _unspread(node.right, node.left)
+        return node
+
+
+def _unspread(side, other):
+    """``unreduce(g, x, axis, keepdims)`` beside ``* x``: ``g`` with its axes back, not spread."""
+    if not (isinstance(side, gast.Call) and isinstance(side.func, gast.Name)
+            and side.func.id == "unreduce" and len(side.args) == 4 and not side.keywords):
+        return side
+    g, x, axis, keepdims = side.args
+    if not (isinstance(x, gast.Name) and isinstance(other, gast.Name) and other.id == x.id
+            and isinstance(keepdims, gast.Constant) and isinstance(axis, (gast.Constant, gast.Name))):
+        return side
+    if keepdims.value is True or (isinstance(axis, gast.Constant) and axis.value is None):
+        return g
+    return gast.Call(func=gast.Attribute(value=gast.Name(id="np", ctx=gast.Load(), annotation=None,
+                                                         type_comment=None),
+                                         attr="expand_dims", ctx=gast.Load()),
+                     args=[g, axis], keywords=[])
+
+
+def unspread_reductions(stmts):
+    """The adjoint of a reduction of ``x`` times ``x`` itself needs no array of ``x``'s shape.
+
+    ``unreduce(g, x, ...) * x`` (a sum's adjoint meeting ``exp``'s, as in every
+    softmax) spreads ``g`` over ``x``'s shape only for the product to do it
+    again; ``g`` with the reduced axes restored broadcasts against ``x`` to the
+    same values and shape.
+    """
+    for s in walk_stmts(stmts):
+        if isinstance(s, (gast.Assign, gast.AugAssign)):
+            s.value = _Unspread().visit(s.value)
+    loads, stores = _count_names(stmts)
+    _unspread_temps(stmts, {v for v, n in loads.items() if n == 1 and stores.get(v) == 1})
+    return stmts
+
+
+def _unspread_temps(stmts, once):
+    """``v = unreduce(g, x, ...)`` whose one use, later in the block, is ``v * x``."""
+    for k, s in enumerate(stmts):
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                _unspread_temps(getattr(s, field), once)
+        if not (_assigns_name(s) and s.targets[0].id in once and isinstance(s.value, gast.Call)):
+            continue
+        v, x = s.targets[0].id, s.value.args[1] if len(s.value.args) == 4 else None
+        for later in stmts[k + 1:]:
+            if v in all_names(later):
+                if isinstance(later, gast.Assign) and isinstance(x, gast.Name) and \
+                        _multiplies(later.value, v, x.id):
+                    s.value = _unspread(s.value, x)
+                break
+            if isinstance(x, gast.Name) and x.id in _changed_names(later):
+                break
+
+
+def _multiplies(expr, a, b):
+    """Whether ``expr`` holds ``a * b`` or ``b * a`` (names)."""
+    return any(isinstance(n, gast.BinOp) and isinstance(n.op, gast.Mult)
+               and {getattr(n.left, "id", None), getattr(n.right, "id", None)} == {a, b}
+               for n in walk(expr))
+
+
 def strip_conj(expr, real, neutral):
     """``conj(e)`` -> ``e`` where every name in ``e`` is real or ``neutral`` (modules, helpers)."""
     class _Strip(gast.NodeTransformer):
