@@ -25,3 +25,17 @@ def test_example_runs(path, tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip(), "an example prints its result"
     assert elapsed < 20, f"{os.path.basename(path)} took {elapsed:.1f} s"
+
+
+def test_readme_shows_the_source_quickstart_prints():
+    """The README's generated-code listing is the quickstart's output (Numba installed)."""
+    pytest.importorskip("numba")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(adjoint.__file__)))
+    env.pop("ADJOINT_BACKEND", None)
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "quickstart.py")],
+                         capture_output=True, text=True, env=env, timeout=120).stdout
+    printed = out[out.index("def simulate_grad"):].rstrip()
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    start = readme.index("def simulate_grad")
+    assert readme[start:readme.index("```", start)].rstrip() == printed
