@@ -68,10 +68,14 @@ def _broadcast(g, shape):
 def unreduce(g, x, axis=None, keepdims=False):
     """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
-    if axis is not None and not keepdims:
-        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-        g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
-    return _broadcast(g, shape)
+    return _broadcast(_restore_axes(g, x, axis, keepdims), shape)
+
+
+def _restore_axes(g, x, axis, keepdims):
+    """The result ``g`` of a reduction of ``x`` with the reduced axes back (length 1)."""
+    if axis is None or keepdims:
+        return g
+    return np.expand_dims(g, _axes(x, axis))
 
 
 def count(x, axis=None):
@@ -79,18 +83,15 @@ def count(x, axis=None):
     if axis is None:
         return x.size if type(x) is np.ndarray else int(np.size(x))
     shape = np.shape(x)
-    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     total = 1
-    for a in axes:
+    for a in _axes(x, axis):
         total *= shape[a]
     return total
 
 
 def extremum_grad(g, x, ans, axis=None, keepdims=False):
     """Adjoint of max/min: ``g`` shared equally among the entries that attain the extremum."""
-    if axis is not None and not keepdims:
-        axes = tuple(a % np.ndim(x) for a in ((axis,) if np.ndim(axis) == 0 else axis))
-        g, ans = np.expand_dims(g, axes), np.expand_dims(ans, axes)
+    g, ans = _restore_axes(g, x, axis, keepdims), _restore_axes(ans, x, axis, keepdims)
     hit = np.asarray(x) == ans  # g and ans broadcast against x: nothing is spread out
     dtype = g.dtype if type(g) is np.ndarray and g.dtype.kind in "fc" else \
         _float_dtype(np.result_type(g))

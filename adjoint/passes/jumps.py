@@ -11,7 +11,6 @@ a loop sets ``returned`` and breaks; the code after the loop checks the flag.
 """
 from __future__ import annotations
 
-
 import gast
 
 from ..astutil import clone, quote

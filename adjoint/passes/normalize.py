@@ -191,7 +191,7 @@ class Normalizer:
         for t in test_stmts:
             with_line(t, s.lineno)
         self.line = s.lineno
-        again = [_copy(t) for t in test_stmts]
+        again = [clone(t) for t in test_stmts]
         return [gast.While(test=test, body=body + again, orelse=[])]
 
     def stmt_For(self, s, out):
@@ -459,10 +459,6 @@ def _at(expr, line):
             lineno = line
         return _Where
     return expr
-
-
-def _copy(stmt):
-        return clone(stmt)
 
 
 def normalize(parsed, body, namer: Namer) -> tuple[list, "Normalizer"]:

@@ -18,7 +18,7 @@ import operator
 
 import gast
 
-from ..astutil import all_names, clone, loaded_names, name_nodes, walk, walk_stmts
+from ..astutil import all_names, clone, loaded_names, name_nodes, quote_expr, walk, walk_stmts
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Pow: operator.pow}
@@ -316,11 +316,11 @@ def double_repeats(stmts):
             if getattr(s, field, None):
                 setattr(s, field, double_repeats(getattr(s, field)))
         prev = out[-1] if out else None
-        added = _added_to(s)
+        added = _self_add(s, s.targets[0].id) if _assigns_name(s) else None
         if prev is not None and added is not None and _assigns_name(prev) \
                 and prev.targets[0].id == s.targets[0].id:
             ident = s.targets[0].id
-            before = _added_to(prev)
+            before = _self_add(prev, ident)
             holder = prev.value if before is not None else prev
             field = "right" if before is not None else "value"
             term = getattr(holder, field)
@@ -331,14 +331,6 @@ def double_repeats(stmts):
                 continue
         out.append(s)
     return out
-
-
-def _added_to(s):
-    """``E`` of ``v = v + E``, else None."""
-    if _assigns_name(s) and isinstance(s.value, gast.BinOp) and isinstance(s.value.op, gast.Add) \
-            and isinstance(s.value.left, gast.Name) and s.value.left.id == s.targets[0].id:
-        return s.value.right
-    return None
 
 
 def _assigns_name(s):
@@ -612,10 +604,7 @@ def _unspread(side, other):
         return side
     if keepdims.value is True or (isinstance(axis, gast.Constant) and axis.value is None):
         return g
-    return gast.Call(func=gast.Attribute(value=gast.Name(id="np", ctx=gast.Load(), annotation=None,
-                                                         type_comment=None),
-                                         attr="expand_dims", ctx=gast.Load()),
-                     args=[g, axis], keywords=[])
+    return quote_expr("np.expand_dims(g, axis)", g=g, axis=axis)
 
 
 def unspread_reductions(stmts):
