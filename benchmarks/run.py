@@ -92,6 +92,8 @@ def interleaved_medians(fns, args, budget):
     On a shared machine the speed drifts over seconds; sampling the engines
     alternately lets every engine see the same drift, so their ratios hold.
     """
+    if not fns:
+        return {}
     numbers = {e: calibrate(fn, args) for e, fn in fns.items()}
     samples = {e: [] for e in fns}
     deadline = time.perf_counter() + budget * max(len(fns), 1)
@@ -101,7 +103,7 @@ def interleaved_medians(fns, args, budget):
             for _ in range(numbers[e]):
                 fn(*args)
             samples[e].append((time.perf_counter() - start) / numbers[e])
-        rounds = len(next(iter(samples.values()), []))
+        rounds = len(next(iter(samples.values())))
         if rounds >= 15 or (rounds >= 3 and time.perf_counter() > deadline):
             return {e: statistics.median(v) for e, v in samples.items()}
 
