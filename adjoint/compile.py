@@ -146,7 +146,7 @@ class _FunctionTransform:
             | _marker_vars(fwd)
         init_reads = dense | ((active - rev.scalars) if self.typed else set())
         needed = placement.needed_names(bwd, primal, init_reads)
-        resolver = placement.Resolver(needed, dense, self.scopes.integers, self.typed, rev.scalars)
+        resolver = placement.Resolver(needed, dense, self.typed, rev.scalars)
         fwd = resolver.block(fwd)
         bwd = resolver.block(bwd)
         tapes = resolver.tapes
@@ -396,9 +396,10 @@ def _mutated(stmts):
     for s in walk_stmts(stmts):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript):
             out.add(s.targets[0].value.id)
-        if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) \
-                and isinstance(s.value.func, gast.Attribute) and s.value.func.attr == "pop":
-            out.add(s.value.func.value.id)
+        for call in walk(s.value) if isinstance(s, (gast.Expr, gast.Assign)) else ():
+            if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+                    and call.func.attr == "pop" and isinstance(call.func.value, gast.Name):
+                out.add(call.func.value.id)
     return out
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from .errors import NonScalarOutputError
 
 __all__ = [
-    "unbroadcast", "unreduce", "zeros_like", "add_at", "grad_like", "unit_seed", "snapshot",
+    "unbroadcast", "unreduce", "zeros_like", "add_at", "last_writes", "grad_like", "unit_seed", "snapshot",
     "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b", "matmul_grad_a", "matmul_grad_b",
     "transpose_grad", "count", "unstack_like", "writable_copy", "AdjointList", "AdjointDict",
     "extremum_jvp", "tangent_like", "broadcast_like", "scattered",
@@ -280,6 +280,19 @@ def add_at(x_bar, index, g):
     else:
         x_bar[index] += g
     return x_bar
+
+
+def last_writes(x, index):
+    """A mask over ``x[index]``: True where ``x[index] = v`` keeps that position's value.
+
+    Where an index array repeats an element, NumPy keeps one of the writes and
+    only that one reaches the result. Which one is found by repeating the write
+    with position labels, so the answer is NumPy's own whatever its order.
+    """
+    labels = np.arange(np.size(x[index])).reshape(np.shape(x[index]))
+    winner = np.full(np.shape(x), -1)
+    winner[index] = labels
+    return winner[index] == labels
 
 
 def _has_int_array(index):

@@ -68,10 +68,9 @@ class Resolver:
     changes; only names in ``scalars`` start at ``0.0``.
     """
 
-    def __init__(self, needed, dense, integers, typed=False, scalars=frozenset()):
+    def __init__(self, needed, dense, typed=False, scalars=frozenset()):
         self.needed = needed
         self.dense = dense
-        self.integers = integers
         self.typed = typed
         self.scalars = scalars
         self.tapes = []
@@ -121,20 +120,14 @@ class Resolver:
             return quote("x = t.pop()", line, t=self._tape(v), x=v)
         if kind == "save_item":
             item = quote_expr("x[i]", x=v, i=clone(m.index))
-            if not _int_index(m.index, self.integers):
-                item = quote_expr("snapshot(item)", item=item)
+            if not getattr(m, "element", False):
+                item = quote_expr("snapshot(item)", item=item)  # a view, or several elements
             return quote("t.append(item)", line, t=self._tape(v), item=item)
         if kind == "restore_item":
             return quote("x[i] = t.pop()", line, x=v, i=clone(m.index), t=self._tape(v))
         if kind == "restore_append":
             return quote("x.pop()", line, x=v)
         raise AssertionError(kind)
-
-
-def _int_index(index, integers):
-    parts = index.elts if isinstance(index, gast.Tuple) else [index]
-    return all((isinstance(p, gast.Constant) and type(p.value) is int) or
-               (isinstance(p, gast.Name) and p.id in integers) for p in parts)
 
 
 def preallocate(fwd, bwd, tapes, floats, integers, fresh):

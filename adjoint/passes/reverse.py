@@ -185,19 +185,43 @@ class Reverse:
     def _write(self, s, target):
         base = target.value.id
         index = target.slice
-        fwd = [marker("save_item", base, s.lineno, index=index), s]
+        element = self._selects_element(base, index)
+        fwd = [marker("save_item", base, s.lineno, index=index, element=element), s]
         bwd = []
         if base in self.active:
-            item = gast.Subscript(value=name(bar(base)), slice=clone(index), ctx=gast.Load())
             if _is_active_atom(s.value, self.active):
-                if not self._int_index(index):
-                    item = quote_expr("snapshot(item)", item=item)
-                bwd += self._accumulate(s.value.id, item, elementwise_of=None, target=s.value)
+                scalar = element and s.value.id in self.scalars
+                bwd += self._accumulate(s.value.id, self._written_adjoint(base, index, element),
+                                        elementwise_of=None if scalar else s.value)
             bwd += quote("x_bar[index] = 0.0", s.lineno, x_bar=bar(base), index=index)
         bwd.append(marker("restore_item", base, s.lineno, index=index))
         return fwd, bwd
 
+    def _written_adjoint(self, base, index, element):
+        """The adjoint of the value ``base[index] = v`` wrote, copied before it is zeroed.
+
+        An element is a number; other basic indexing gives a view, hence the copy
+        (``snapshot``); with an index array NumPy keeps one of repeated writes, and
+        only that one receives the adjoint (``last_writes``).
+        """
+        item = gast.Subscript(value=name(bar(base)), slice=clone(index), ctx=gast.Load())
+        if element:
+            return item
+        if self._int_index(index):
+            return quote_expr("snapshot(item)", item=item)
+        return quote_expr("item * last_writes(x_bar, index)", item=item, x_bar=name(bar(base)),
+                          index=_index_value(index))
+
+    def _selects_element(self, base, index):
+        """Whether ``base[index]`` is one element of an array of known rank: an int per axis."""
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        ints = self.scopes.integers
+        return self.ranks.get(base) == len(parts) and all(
+            (isinstance(p, gast.Constant) and type(p.value) is int) or
+            (isinstance(p, gast.Name) and p.id in ints) for p in parts)
+
     def _int_index(self, index):
+        """Whether ``index`` is basic (ints, slices, None): no element is selected twice."""
         parts = index.elts if isinstance(index, gast.Tuple) else [index]
         for p in parts:
             if isinstance(p, gast.Constant) and (type(p.value) is int or p.value is None):
