@@ -22,11 +22,11 @@ import gast
 from . import runtime
 from .astutil import all_names, clone, loaded_names, name, quote, stored_names, subst, walk, walk_stmts
 from .emit import Emitter
-from .errors import UnsupportedSyntaxError, WrtError
+from .errors import AdjointError, UnsupportedSyntaxError, WrtError
 from .frontend import parse_function
-from .passes import (activity, fence, forward, jumps, kinds, normalize, placement, reverse, scopes,
+from .passes import (activity, aliases, fence, forward, jumps, kinds, normalize, placement, reverse, scopes,
                      simplify)
-from .rules import carries_no_derivative
+from .rules import carries_no_derivative, lookup
 
 RUNTIME_NAMES = set(runtime.__all__)
 
@@ -88,33 +88,34 @@ class _FunctionTransform:
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np", "seed", "saved"})
         body = jumps.normalize(clone(node.body), node.lineno, all_names(node))
-        self.body, norm = normalize.normalize(self.parsed, body, self.namer)
-        self.copies = self._check_writes(norm)
+        self.body, _ = normalize.normalize(self.parsed, body, self.namer)
         ret = self.body[-1]
         self.return_line = ret.lineno
         self.output = ret.value.id if isinstance(ret.value, gast.Name) else None
-        self.scopes = scopes.analyse(self.body, self.params)
         param_ranks = {p: (ranks or {}).get(p) for p in self.params}
         self.param_ranks = param_ranks
-        self.ranks = kinds.infer(self.body, param_ranks, self.scopes.integers)
+        self._facts()
+        self.copies = self._alias_model()
         self.real = kinds.infer_real(self.body, self.params,
                                      {p for p, r in param_ranks.items() if r is not None})
 
-    def _check_writes(self, norm):
-        """Parameters written in place (to copy first); refuse writes into views."""
-        copies = []
+    def _facts(self):
+        self.scopes = scopes.analyse(self.body, self.params)
+        self.ranks = kinds.infer(self.body, self.param_ranks, self.scopes.integers)
+
+    def _alias_model(self):
+        """Parameters to copy first; bindings that alias a value written later bind a copy.
+
+        adjoint's own output writes only into arrays it made (or copied) itself,
+        so it is trusted: no refusal and no copies.
+        """
         generated = self.parsed.filename.startswith("<adjoint:")
-        for ident, line in norm.written.items():
-            # adjoint's own output writes only into arrays it made (or copied) itself
-            if ident in norm.maybe_view and not generated:
-                raise UnsupportedSyntaxError(
-                    f"'{ident}' is written in place but may be a view of another array "
-                    f"(bound on line {norm.maybe_view[ident]}); write into a copy "
-                    f"({ident} = {ident}.copy()) or an array made with np.zeros/np.empty",
-                    self.parsed.filename, line)
-            if ident in self.params:
-                copies.append(ident)
-        return copies
+        facts = aliases.analyse(self.body, self.params, self.ranks, normalize.VIEWS,
+                                self.parsed.filename, _helper_writes, check=not generated)
+        if facts.copies and not generated:
+            self.body = aliases.copy_aliases(self.body, facts.copies, self.namer)
+            self._facts()
+        return facts.param_copies
 
     def check_wrt(self, wrt):
         for w in wrt:
@@ -346,6 +347,48 @@ def _user_function(fn) -> bool:
     (``rules/generated.py``), or refused with a clear error.
     """
     return callable(fn) and hasattr(fn, "__code__") and fn.__module__ != "adjoint.runtime"
+
+
+def _helper_writes(fn):
+    """For a user function: {parameter position: "item" or "augmented"} it writes in place.
+
+    ``None`` for anything else. Read from the source, so any write counts, on any path.
+    """
+    if not _user_function(fn) or lookup(fn) is not None:
+        return None
+    try:
+        node = parse_function(fn).node
+    except AdjointError:
+        return None  # reported where the call is differentiated
+    positions = {a.id: k for k, a in enumerate(node.args.posonlyargs + node.args.args)}
+    out = {}
+    for sub in gast.walk(node):
+        if isinstance(sub, gast.AugAssign) and isinstance(sub.target, gast.Name):
+            kind, target = "augmented", sub.target
+        elif isinstance(sub, (gast.Assign, gast.AugAssign)):
+            kind, target = "item", _written_base(sub)
+        elif isinstance(sub, gast.Call) and isinstance(sub.func, gast.Attribute) \
+                and sub.func.attr in _MUTATING_METHODS:
+            kind, target = "item", sub.func.value
+        else:
+            continue
+        if isinstance(target, gast.Name) and target.id in positions:
+            out.setdefault(positions[target.id], kind)
+    return out
+
+
+_MUTATING_METHODS = {"append", "extend", "insert", "pop", "remove", "sort", "fill", "update",
+                     "clear", "setdefault", "put", "resize", "itemset"}
+
+
+def _written_base(stmt):
+    targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+    for t in targets:
+        if isinstance(t, gast.Subscript):
+            while isinstance(t, gast.Subscript):
+                t = t.value
+            return t
+    return None
 
 
 def _rename_reserved(node, resolver):

@@ -30,6 +30,20 @@ CASES = [
     (c.repeated_iadd, (normal(4), normal(4)), (0, 1)),
     (c.repeated_scalar, (normal(4), 0.7), (0, 1)),
     (c.mask_set, (normal(5), normal(5)), (0, 1)),
+    (c.taped_view, (normal(5), normal(3)), (0, 1)),
+    (c.written_then_rebound, (normal(3),), 0),
+    (c.written_after_cumsum, (normal(3),), 0),
+    (c.writes_parameter, (normal(3),), 0),
+    (c.scales_columns, (normal(3, 3), normal(3)), (0, 1)),
+    (c.overlapping_slices, (normal(5),), 0),
+    (c.parameter_iadd, (normal(3),), 0),
+    (c.writes_view_of_parameter, (normal(2, 3),), 0),
+]
+REFUSED = [  # (function, argument, line of the write, fragment of the message)
+    (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),
+    (c.alias_sees_iadd, normal(3), "z += 1.0", "'y' may refer to the same array"),
+    (c.base_sees_view_write, normal(2, 3), "row *= 2.0", "'A' may refer to the same array"),
+    (c.caller_sees_helper_write, normal(3), "s = zero_first(y)", "writes into its argument 'y'"),
 ]
 BACKENDS = ["numpy", "numba"]
 
@@ -57,7 +71,7 @@ def test_matches_finite_differences(fun, args, wrt, backend):
 @pytest.mark.parametrize("fun,args,wrt", CASES, ids=[f.__name__ for f, _, _ in CASES])
 def test_value_and_vjp_agree(fun, args, wrt):
     value, g = adjoint.value_and_grad(fun, wrt)(*args)
-    assert np.allclose(value, fun(*args))
+    assert np.allclose(value, fun(*[np.copy(a) for a in args]))  # fun may write into its arguments
     out, pullback = adjoint.vjp(fun, wrt)(*args)
     first, second = pullback(1.0), pullback(1.0)  # the tape is not consumed
     g = g if isinstance(wrt, tuple) else (g,)
@@ -66,3 +80,11 @@ def test_value_and_vjp_agree(fun, args, wrt):
     for a, b, d in zip(g, first, second):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(b, d, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("fun,arg,line,fragment", REFUSED, ids=[f.__name__ for f, *_ in REFUSED])
+def test_refused_with_the_users_line(fun, arg, line, fragment):
+    with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
+        adjoint.grad(fun)(arg)
+    message = str(info.value)
+    assert "trust_cases.py" in message and line in message and fragment in message

@@ -65,3 +65,89 @@ def mask_set(x, v):
     out = x * 1.0
     out[x > 0] = 3.0 * v[x > 0]
     return np.sum(out ** 2)
+
+
+# -- class 2: aliasing and in-place semantics ---------------------------------------
+
+
+def taped_view(o0, X):
+    o = o0 * 1.0
+    for j in range(3, 5):
+        o[j] = np.dot(o[:3], X) * o[j - 1]
+    return np.sum(o ** 2)
+
+
+def written_then_rebound(x):
+    h = np.zeros(3)
+    h[0] = x[0]
+    h = h * 2.0
+    h[1] = x[1]
+    return np.sum(h ** 2)
+
+
+def written_after_cumsum(x):
+    c = np.cumsum(x)
+    c[0] = c[0] * 3.0
+    return np.sum(c ** 2)
+
+
+def writes_parameter(x):
+    x[1] = x[0] ** 2
+    return np.sum(x ** 2)
+
+
+def scales_columns(A, s):
+    A = A.copy()
+    for j in range(3):
+        A[:, j] *= s[j]
+    return np.sum(A ** 2)
+
+
+def overlapping_slices(u):
+    u = u.copy()
+    u[1:-1] += 0.5 * u[2:]
+    return np.sum(u ** 2)
+
+
+def parameter_iadd(x):
+    x += 1.0
+    return np.sum(x ** 2)
+
+
+def writes_view_of_parameter(A):
+    row = A[0]
+    row[1] = 5.0 * row[0]
+    return np.sum(row ** 2)
+
+
+# Refused: another name sees the change, which adjoint would not follow.
+def alias_sees_write(a0):
+    a = a0 * 1.0
+    b = a
+    a[0] = 3.0 * a[1]
+    return np.sum(b ** 2)
+
+
+def alias_sees_iadd(y0):
+    y = y0 * 1.0
+    z = y
+    z += 1.0
+    return np.sum(y * z)
+
+
+def base_sees_view_write(A0):
+    A = A0 * 1.0
+    row = A[0]
+    row *= 2.0
+    return np.sum(A ** 2)
+
+
+def zero_first(a):
+    a[0] = 0.0
+    return np.sum(a)
+
+
+def caller_sees_helper_write(x):
+    y = x * 1.0
+    s = zero_first(y)
+    return s + np.sum(y ** 2)

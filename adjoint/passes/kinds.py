@@ -26,6 +26,8 @@ _FULL_REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, 
                     np.var, np.linalg.norm, np.vdot, np.trace}
 
 
+_SAME_RANK = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy}
+
 _TOP = "top"  # not decided yet: optimistic, so loop-carried values can be proven
 
 
@@ -117,8 +119,11 @@ def _subscript(v, ranks, integers):
     if base is None or base is _TOP:
         return base
     parts = v.slice.elts if isinstance(v.slice, gast.Tuple) else [v.slice]
-    if all(_is_int(p, integers) for p in parts) and len(parts) <= base:
-        return base - len(parts)
+    ints = sum(_is_int(p, integers) for p in parts)
+    new_axes = sum(isinstance(p, gast.Constant) and p.value is None for p in parts)
+    slices = sum(isinstance(p, gast.Slice) for p in parts)
+    if ints + new_axes + slices == len(parts) and ints + slices <= base:
+        return base - ints + new_axes  # basic indexing: each number drops an axis
     return None
 
 
@@ -134,6 +139,8 @@ def _call(v, ranks, integers):
         return 0
     if fn in _FULL_REDUCTIONS and len(v.args) == 1 and not v.keywords:
         return 0
+    if fn in _SAME_RANK and v.args and not v.keywords:
+        return _rank(v.args[0], ranks, integers)
     if fn in (np.matmul, np.dot) and len(v.args) == 2 and not v.keywords:
         return _product(v.args[0], v.args[1], ranks, integers, fn)
     rule = lookup(fn)

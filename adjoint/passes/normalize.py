@@ -47,11 +47,12 @@ METHODS = {
 }
 ATTRIBUTES = {"T": np.transpose, "real": np.real, "imag": np.imag}
 INERT_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
-# Operations that may return a view of their first argument: writing into the
-# result would change the argument behind adjoint's back.
+# Operations that may return their first argument or a view of it (see passes/aliases.py).
 VIEWS = {np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.swapaxes,
-         np.moveaxis, np.broadcast_to, np.asarray, np.diagonal, np.atleast_1d, np.atleast_2d,
-         np.real, np.imag}
+         np.moveaxis, np.broadcast_to, np.asarray, np.asanyarray, np.ascontiguousarray,
+         np.diagonal, np.atleast_1d, np.atleast_2d, np.atleast_3d, np.real, np.imag,
+         np.flip, np.fliplr, np.flipud, np.rot90, np.split, np.array_split, np.hsplit,
+         np.vsplit}
 
 
 class Namer:
@@ -86,8 +87,6 @@ class Normalizer:
         self.filename = parsed.filename
         self.namer = namer
         self.line = None
-        self.maybe_view = {}  # name -> line where it was bound to a possible view
-        self.written = {}  # name -> line of an in-place write into it
 
     # -- statements -------------------------------------------------------
     def block(self, stmts) -> list:
@@ -122,11 +121,12 @@ class Normalizer:
     def stmt_AugAssign(self, s, out):
         target = s.target
         if isinstance(target, gast.Name):
-            current = name(target.id)
-        else:
-            index = self.index(target.slice, out)
-            current = self.atom(gast.Subscript(value=target.value, slice=index, ctx=gast.Load()), out)
-            target = gast.Subscript(value=target.value, slice=index, ctx=gast.Store())
+            self.assign(target, gast.BinOp(left=name(target.id), op=s.op, right=s.value), out)
+            out[-1].augmented = True  # in place on an array: the alias pass checks who sees it
+            return
+        index = self.index(target.slice, out)
+        current = self.atom(gast.Subscript(value=target.value, slice=index, ctx=gast.Load()), out)
+        target = gast.Subscript(value=target.value, slice=index, ctx=gast.Store())
         self.assign(target, gast.BinOp(left=current, op=s.op, right=s.value), out)
 
     def assign(self, target, value, out):
@@ -135,13 +135,11 @@ class Normalizer:
             if target.id in loaded_names(op) and not self._is_atom(op):
                 # x = x * w: the reverse sweep needs the old x and the new x's adjoint apart.
                 op = self._bind(op, out)
-            self._note_view(target.id, op)
             out.append(gast.Assign(targets=[name(target.id, store=True)], value=op, type_comment=None))
         elif isinstance(target, gast.Subscript):
             index = self.index(target.slice, out)
             v = self.atom(value, out)
             base = target.value.id
-            self.written.setdefault(base, self.line)
             sub = gast.Subscript(value=name(base), slice=index, ctx=gast.Store())
             out.append(gast.Assign(targets=[sub], value=v, type_comment=None))
         else:  # tuple / list unpacking
@@ -149,12 +147,6 @@ class Normalizer:
             for k, elt in enumerate(target.elts):
                 item = gast.Subscript(value=whole, slice=const(k), ctx=gast.Load())
                 self.assign(elt, item, out)
-
-    def _note_view(self, ident, op):
-        is_view = isinstance(op, (gast.Name, gast.Subscript)) or (
-            isinstance(op, gast.Call) and getattr(op, "callee", None) in VIEWS)
-        if is_view:
-            self.maybe_view.setdefault(ident, self.line)
 
     def stmt_Expr(self, s, out):
         v = s.value
@@ -462,7 +454,6 @@ def _at(expr, line):
 
 
 def normalize(parsed, body, namer: Namer) -> tuple[list, "Normalizer"]:
-    """Normalise ``body`` (see module docstring); returns the body and the normaliser,
-    whose ``written`` and ``maybe_view`` maps the view check reads."""
+    """Normalise ``body`` (see module docstring); returns the body and the normaliser."""
     norm = Normalizer(parsed, namer)
     return norm.block(body), norm

@@ -91,12 +91,11 @@ def _removable(stmt, live) -> bool:
     if isinstance(stmt, gast.Assign):
         targets = stmt.targets[0]
         names = [targets] if not isinstance(targets, gast.Tuple) else targets.elts
+        pure = all(_pure_call(c) for c in walk(stmt.value) if isinstance(c, gast.Call))
         if not all(isinstance(t, gast.Name) for t in names):
-            base = targets.value
-            return isinstance(base, gast.Name) and base.id not in live
-        if any(t.id in live for t in names):
-            return False
-        return all(_pure_call(c) for c in walk(stmt.value) if isinstance(c, gast.Call))
+            base = targets.value  # an item restored from a tape keeps its pop: tapes stay aligned
+            return isinstance(base, gast.Name) and base.id not in live and pure
+        return pure and not any(t.id in live for t in names)
     if isinstance(stmt, gast.AugAssign):
         base = stmt.target.value if isinstance(stmt.target, gast.Subscript) else stmt.target
         return isinstance(base, gast.Name) and base.id not in live

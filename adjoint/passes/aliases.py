@@ -1,0 +1,325 @@
+"""The alias model: which names may share memory, and what an in-place write changes.
+
+Contract: accepts a normalised body, its parameters and the ranks ``kinds``
+proved. Python's semantics are exact here: an in-place write (``a[i] = v``,
+``a += v`` on an array, ``lst.append(v)``) changes the *object*, so every name
+that refers to it, or to a view of it, sees the change. The reverse pass models
+a write only through the name written, so the pass
+
+* refuses (``UnsupportedSyntaxError`` at the write's line) a write whose change
+  another name would see: a name that may share the object and is read later;
+* names the parameters whose objects are written, through any alias: they get a
+  private copy first, so the caller's arrays never change;
+* marks the bindings that alias an object written later (``b = a``,
+  ``row = A[0]``, ``v = x.T``, an element of a list) with ``copy``: they bind a
+  copy instead, so the value the backward sweep reads (or the tape keeps) is the
+  one the binding saw. In an accepted program no name reads an object after
+  another name changed it, so a copy gives the same values.
+
+Objects are abstract: one per parameter, global and allocation site, with the
+most recent allocation of a site kept apart from older ones (``a = np.zeros(3)``
+in a loop makes a new object each trip). A name points to a set of objects; a
+container points to its elements' objects too. Views (basic subscripts, the
+``VIEWS`` functions, ``.T``) share their base's objects; arithmetic on values of
+known rank, and every other call, make a new object. Helpers' results may share
+their arguments' objects.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gast
+
+from ..astutil import loaded_names, name, with_line
+from ..errors import UnsupportedSyntaxError
+
+CONTAINERS = (list, tuple, dict, sorted, reversed)
+
+
+@dataclass
+class Aliases:
+    param_copies: list = field(default_factory=list)  # parameters written through some name
+    copies: set = field(default_factory=set)  # ids of bindings that must bind a copy
+
+
+def analyse(body, params, ranks, views, filename, helper_writes, check=True) -> Aliases:
+    """The facts above; ``check=False`` (adjoint's own output) skips the refusals."""
+    live = _Liveness().after(body)
+    flow = _Flow(params, ranks, views, live, filename, helper_writes, check)
+    flow.run(body)
+    written = flow.mutated
+    out = Aliases(param_copies=[p for p in params if ("param", p) in written])
+    out.copies = {sid for sid, objs in flow.alias_bindings.items() if objs & written}
+    return out
+
+
+# -- liveness -------------------------------------------------------------------
+class _Liveness:
+    """Names read later, after each statement (by ``id``), over every path."""
+
+    def __init__(self):
+        self.out = {}
+
+    def after(self, body):
+        self.block(body, set(), set())
+        return self.out
+
+    def block(self, stmts, live, exit_live):
+        for s in reversed(stmts):
+            self.out[id(s)] = self.out.get(id(s), set()) | live
+            live = self.stmt(s, live, exit_live)
+        return live
+
+    def stmt(self, s, live, exit_live):
+        if isinstance(s, gast.Break):
+            return set(exit_live)
+        if isinstance(s, gast.If):
+            return loaded_names(s.test) | self.block(s.body, live, exit_live) | \
+                self.block(s.orelse, live, exit_live)
+        if isinstance(s, (gast.For, gast.While)):
+            return self.loop(s, live)
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            return (live - {s.targets[0].id}) | loaded_names(s.value)
+        return live | loaded_names(s)
+
+    def loop(self, s, live):
+        head = set(live)
+        while True:
+            inner = self.block(s.body, head, live)
+            if isinstance(s, gast.For):
+                inner = inner - {s.target.id}
+            new = live | inner | (loaded_names(s.test) if isinstance(s, gast.While) else set())
+            if new == head:
+                break
+            head = new
+        return head | (loaded_names(s.iter) if isinstance(s, gast.For) else set())
+
+
+# -- points-to ------------------------------------------------------------------
+class _Flow:
+    def __init__(self, params, ranks, views, live, filename, helper_writes, check):
+        self.state = {p: frozenset({("param", p)}) for p in params}
+        self.contents = {}  # object -> the objects it may hold (a list's items)
+        self.ranks, self.views, self.live = ranks, views, live
+        self.filename, self.helper_writes, self.check = filename, helper_writes, check
+        self.mutated = set()
+        self.alias_bindings = {}  # id(binding) -> objects it may alias
+
+    def run(self, body):
+        self.block(body)
+
+    def block(self, stmts):
+        for s in stmts:
+            self.stmt(s)
+
+    def stmt(self, s):
+        if isinstance(s, gast.If):
+            before = self._snapshot()
+            self.block(s.body)
+            taken = self._snapshot()
+            self.state, self.contents = dict(before[0]), dict(before[1])
+            self.block(s.orelse)
+            self._join(taken)
+        elif isinstance(s, (gast.For, gast.While)):
+            self.loop(s)
+        elif isinstance(s, gast.Assign):
+            self.assign(s)
+        elif isinstance(s, gast.Expr) and getattr(s.value, "callee", None) is list.append:
+            lst = s.value.func.value.id
+            self.mutate(lst, s)
+            self.hold(self.points(s.value.func.value), self.points(s.value.args[0]))
+
+    def _snapshot(self):
+        return dict(self.state), dict(self.contents)
+
+    def _join(self, other):
+        self.state = _join(self.state, other[0])
+        self.contents = _join(self.contents, other[1])
+
+    def loop(self, s):
+        while True:
+            before = self._snapshot()
+            if isinstance(s, gast.For):
+                self.state[s.target.id] = frozenset({("site", id(s))})
+            self.block(s.body)
+            self._join(before)
+            if (self.state, self.contents) == before:
+                return
+
+    def assign(self, s):
+        target = s.targets[0]
+        if isinstance(target, gast.Subscript):
+            base = target.value.id
+            self.mutate(base, s)
+            if self.ranks.get(base) is None and self.ranks.get(getattr(s.value, "id", None)) != 0:
+                self.hold(self.points(target.value), self.points(s.value))  # a list or dict
+            return
+        if getattr(s, "augmented", False):
+            self.mutate(target.id, s)
+        self._call_writes(s)
+        objs, aliasing = self.value(s.value, s)
+        if aliasing and objs and self._seen_elsewhere(objs, target.id, s):
+            self.alias_bindings[id(s)] = self.alias_bindings.get(id(s), frozenset()) | objs
+        self.state[target.id] = objs
+
+    def _seen_elsewhere(self, objs, ident, s):
+        """Whether a name other than ``ident`` may share ``objs`` and is read after ``s``."""
+        live = self.live.get(id(s), ())
+        return any(other != ident and other in live and (theirs | self.items(theirs)) & objs
+                   for other, theirs in self.state.items())
+
+
+    def value(self, v, s):
+        """(objects, whether they are shared with another value) of the value ``v``."""
+        if isinstance(v, gast.Name):
+            return self.points(v), True
+        if isinstance(v, gast.Subscript):
+            base = self.points(v.value)
+            if self.ranks.get(v.value.id) is None:  # maybe an item of a list or dict
+                return base | self.items(base), True
+            return (base, True) if _basic(v.slice, self.ranks) else (self.fresh(s), False)
+        if isinstance(v, gast.Attribute):
+            return frozenset({("global", _dotted(v))}), True
+        if isinstance(v, gast.Call):
+            return self.call(v, s)
+        if isinstance(v, (gast.Tuple, gast.List, gast.Dict)):
+            elts = v.values if isinstance(v, gast.Dict) else v.elts
+            return self.container(s, _union(self.points(e) for e in elts))
+        if isinstance(v, gast.BinOp) and self._maybe_container(v):  # list + list: the same items
+            return self.container(s, self.items(self.points(v.left) | self.points(v.right)))
+        return self.fresh(s), False
+
+    def container(self, s, items):
+        new = self.fresh(s)
+        self.hold(new, items)
+        return new, bool(items)
+
+    def call(self, v, s):
+        fn = getattr(v, "callee", None)
+        args = _union(self.points(a) for a in list(v.args) + [k.value for k in v.keywords])
+        if fn in self.views and v.args:
+            return self.points(v.args[0]), True
+        if fn is list.pop or fn is None:  # a method of a local value may return a part of it
+            receiver = self.points(v.func.value) if isinstance(v.func, gast.Attribute) else args
+            return self.fresh(s) | receiver | self.items(receiver), True
+        if fn in CONTAINERS:
+            return self.container(s, self.items(args))
+        if self.helper_writes(fn) is not None:  # a helper may return its arguments or their items
+            reach = args | self.items(args)
+            new, _ = self.container(s, reach)
+            return new | reach, True
+        return self.fresh(s), False
+
+    def _call_writes(self, s):
+        """A helper writing into its argument: the caller would see the change, adjoint does not."""
+        v = s.value
+        written = self.helper_writes(getattr(v, "callee", None)) if isinstance(v, gast.Call) else None
+        for k, kind in (written or {}).items():
+            arg = v.args[k] if k < len(v.args) else None
+            if isinstance(arg, gast.Name) and not (kind == "augmented" and self.ranks.get(arg.id) == 0):
+                self.mutate(arg.id, s, helper=True)
+
+    def _maybe_container(self, v):
+        return isinstance(v.op, (gast.Add, gast.Mult)) and any(
+            isinstance(o, gast.Name) and self.ranks.get(o.id) is None for o in (v.left, v.right))
+
+    def points(self, node):
+        if isinstance(node, gast.Name):
+            if node.id in self.state:
+                return self.state[node.id]
+            return frozenset({("global", node.id)})
+        return frozenset()
+
+    def fresh(self, s):
+        """A new object of the allocation site ``s``; earlier ones of the site become "old"."""
+        new, old = ("site", id(s)), ("old", id(s))
+
+        def age(objs):
+            return (objs - {new}) | {old} if new in objs else objs
+        self.state = {k: age(v) for k, v in self.state.items()}
+        self.contents = {(old if k == new else k): age(v) for k, v in self.contents.items()}
+        return frozenset({new})
+
+    def hold(self, containers, items):
+        for c in containers:
+            self.contents[c] = self.contents.get(c, frozenset()) | items
+
+    def items(self, objs):
+        """Every object reachable inside ``objs`` (items of items too)."""
+        out, todo = set(), list(objs)
+        while todo:
+            for o in self.contents.get(todo.pop(), ()):
+                if o not in out:
+                    out.add(o)
+                    todo.append(o)
+        return frozenset(out)
+
+    def mutate(self, ident, s, helper=False):
+        objs = self.points(gast.Name(id=ident, ctx=gast.Load(), annotation=None, type_comment=None))
+        self.mutated |= objs
+        if not self.check:
+            return
+        if any(o[0] == "global" for o in objs):
+            self._refuse(s, f"'{ident}' may be a module-level value; writing into it in place "
+                            "changes it for every caller", f"{ident} = {ident}.copy() first")
+        for other, theirs in self.state.items():
+            seen = theirs | self.items(theirs)
+            if (other != ident or helper) and seen & objs and other in self.live.get(id(s), ()):
+                self._refuse_shared(s, ident, other, helper)
+
+    def _refuse_shared(self, s, ident, other, helper):
+        if helper:
+            self._refuse(s, f"the function called here writes into its argument '{ident}', "
+                            f"which is read afterwards ('{other}')",
+                            "return the new value from the helper instead")
+        self._refuse(s, f"'{ident}' is changed in place here, and '{other}' may refer to the "
+                        "same array (an alias or a view) and is read afterwards",
+                        f"write through '{other}' itself, or copy first ({ident} = {ident}.copy()) "
+                        "if it should not change")
+
+    def _refuse(self, s, message, hint):
+        raise UnsupportedSyntaxError(f"{message}; {hint}", self.filename, s.lineno)
+
+
+def _basic(index, ranks):
+    """Whether ``base[index]`` may be a view: numbers, slices and None (or unknown names)."""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return not any(isinstance(p, gast.Name) and (ranks.get(p.id) or 0) > 0 or
+                   isinstance(p, (gast.List, gast.Tuple)) for p in parts)
+
+
+def copy_aliases(body, ids, namer):
+    """Bind a copy at each binding in ``ids``: ``b = snapshot(a)``, ``t = A[0]; row = snapshot(t)``."""
+    from .. import runtime
+    out = []
+    for s in body:
+        for fld in ("body", "orelse"):
+            if getattr(s, fld, None):
+                setattr(s, fld, copy_aliases(getattr(s, fld), ids, namer))
+        if id(s) in ids:
+            arg = s.value
+            if not isinstance(arg, gast.Name):
+                arg = name(namer.fresh("view"))
+                out.append(with_line(gast.Assign(targets=[name(arg.id, store=True)], value=s.value,
+                                                 type_comment=None), s.lineno))
+            s.value = gast.Call(func=name("snapshot"), args=[arg], keywords=[])
+            s.value.callee = runtime.snapshot
+        out.append(s)
+    return out
+
+
+def _join(a, b):
+    return {k: a.get(k, frozenset()) | b.get(k, frozenset()) for k in a.keys() | b.keys()}
+
+
+def _union(sets):
+    out = frozenset()
+    for s in sets:
+        out |= s
+    return out
+
+
+def _dotted(expr):
+    if isinstance(expr, gast.Attribute):
+        return _dotted(expr.value) + "." + expr.attr
+    return getattr(expr, "id", "?")
