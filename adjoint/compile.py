@@ -146,7 +146,7 @@ class _FunctionTransform:
         primal = set(self.params) | stored_names(gast.Module(body=fwd, type_ignores=[])) \
             | _marker_vars(fwd)
         init_reads = dense | ((active - rev.scalars) if self.typed else set())
-        needed = placement.needed_names(bwd, primal, init_reads)
+        needed = placement.needed_names(bwd, primal, init_reads, dense)
         resolver = placement.Resolver(needed, dense, self.typed, rev.scalars)
         fwd = resolver.block(fwd)
         bwd = resolver.block(bwd)
@@ -209,7 +209,7 @@ class _FunctionTransform:
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         prologue += quote("\n".join(f"{forward.dot(p)} = tangent_like({forward.dot(p)}, {p})"
                                     for p in wrt if p in active and p in dense))
-        out = name(self.output) if self.output else gast.Constant(value=None, kind=None)
+        out = self._returned()
         if self.output in active:
             out_dot = name(forward.dot(self.output))
         elif self.output:
@@ -222,6 +222,10 @@ class _FunctionTransform:
                                               for w in wrt]
         self._add(fname, params, body, f"The output of {self.parsed.qualname} and its tangent "
                   f"along ({', '.join(forward.dot(w) for w in wrt)}).")
+
+    def _returned(self):
+        """The returned value: the output's name, or the constant the function returns."""
+        return name(self.output) if self.output else clone(self.body[-1].value)
 
     def _split_aux(self):
         """With has_aux the function returns (loss, aux): differentiate loss, pass aux through."""
@@ -244,7 +248,7 @@ class _FunctionTransform:
         assigned = _assigned(bwd)
         grads = [self._final_grad(w, active, assigned) for w in wrt]
         result = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
-        value = name(self.output) if self.output else gast.Constant(value=None, kind=None)
+        value = self._returned()
         keep = []
         if with_value and self.output and _rebinds(bwd, self.output):
             keep = quote(f"value = snapshot({self.output})", self.return_line)
@@ -280,7 +284,7 @@ class _FunctionTransform:
         live_in = simplify.dce(bwd_body, set(), mutate=False)[1]
         reads = sorted(live_in & (primal | {reverse.tape(t) for t in tapes}))
         saved = gast.Tuple(elts=[name(r) for r in reads], ctx=gast.Load())
-        out = name(self.output) if self.output else gast.Constant(value=None, kind=None)
+        out = self._returned()
         top_bound = set(self.params) | {t.id for s in fwd if isinstance(s, gast.Assign)
                                         for t in [s.targets[0]] if isinstance(t, gast.Name)}
         fwd = quote("\n".join(f"{r} = None" for r in reads if r not in top_bound)) + fwd

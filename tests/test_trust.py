@@ -38,6 +38,16 @@ CASES = [
     (c.overlapping_slices, (normal(5),), 0),
     (c.parameter_iadd, (normal(3),), 0),
     (c.writes_view_of_parameter, (normal(2, 3),), 0),
+    (c.loop_or, (normal(6), 0.3), (0, 1)),
+    (c.loop_chained_and, (normal(6), 0.8), (0, 1)),
+    (c.while_and_or_in_loop, (rng.uniform(0.2, 1.5, size=4),), 0),
+    (c.chained_then_break, (normal(6), 0.9), (0, 1)),
+    (c.iterated_then_rebound, (normal(3),), 0),
+    (c.own_subscript, (normal(3, 2),), 0),
+    (c.own_row, (normal(2, 3),), 0),
+    (c.own_transpose, (normal(2, 3), normal(2)), (0, 1)),
+    (c.swap_shapes, (normal(2, 2), 0.7), (0, 1)),
+    (c.self_assign, (normal(3),), 0),
 ]
 REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),
@@ -88,3 +98,12 @@ def test_refused_with_the_users_line(fun, arg, line, fragment):
         adjoint.grad(fun)(arg)
     message = str(info.value)
     assert "trust_cases.py" in message and line in message and fragment in message
+
+
+def constant_output(x):
+    return 3.0
+
+
+def test_a_constant_output_is_the_value():
+    value, g = adjoint.value_and_grad(constant_output)(np.ones(3))
+    assert value == 3.0 and np.array_equal(g, np.zeros(3))

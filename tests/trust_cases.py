@@ -151,3 +151,82 @@ def caller_sees_helper_write(x):
     y = x * 1.0
     s = zero_first(y)
     return s + np.sum(y ** 2)
+
+
+# -- class 4: decisions replayed by the backward sweep ------------------------------
+
+
+def loop_or(x, a):
+    s = 0.0
+    for i in range(6):
+        if x[i] < -0.5 or x[i] > a:
+            s = s + np.sin(x[i]) * a
+    return s
+
+
+def loop_chained_and(x, a):
+    s = 0.0
+    for i in range(6):
+        if 0.0 < x[i] < a and x[i] > 0.1:
+            s = s + x[i] ** 2
+        else:
+            s = s + a * x[i]
+    return s
+
+
+def while_and_or_in_loop(x):
+    s = 0.0
+    for i in range(4):
+        y = x[i]
+        k = 0
+        while (y < 2.0 and k < 5) or k == 0:
+            y = y * 1.3 + 0.2
+            k = k + 1
+        s = s + y
+    return s
+
+
+def chained_then_break(x, a):
+    s = 0.0
+    for i in range(6):
+        if -1.0 < x[i] < a:
+            s = s + x[i] * a
+        elif x[i] > 1.5 or s > 3.0:
+            break
+    return s
+
+
+# -- class 5: evaluation order ----------------------------------------------------
+
+
+def iterated_then_rebound(x):
+    s = 0.0
+    for xi in x:
+        s = s + xi ** 2
+        x = x * 2.0
+    return s + np.sum(x)
+
+
+def own_subscript(x):
+    x = x[:, -1][:, None]
+    return np.sum(x ** 2)
+
+
+def own_row(x):
+    x = x[0]
+    return np.sum(x ** 3)
+
+
+def own_transpose(x, w):
+    x = x.T
+    return np.sum(x @ w)
+
+
+def swap_shapes(X, a):
+    X, a = a, X
+    return np.sum(a ** 2) * X
+
+
+def self_assign(x):
+    x = x
+    return np.sum(x ** 2)

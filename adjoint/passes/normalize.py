@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import gast
 
-from ..astutil import clone, const, loaded_names, name, walk, with_line
+from ..astutil import clone, const, loaded_names, name, stored_names, walk, with_line
 from ..frontend import LOCAL, UNKNOWN, unsupported
 
 # Array methods rewritten as the NumPy function of the same meaning; True marks
@@ -132,6 +132,8 @@ class Normalizer:
     def assign(self, target, value, out):
         if isinstance(target, gast.Name):
             op = self.op(value, out)
+            if isinstance(op, gast.Name) and op.id == target.id:
+                return  # x = x changes nothing
             if target.id in loaded_names(op) and not self._is_atom(op):
                 # x = x * w: the reverse sweep needs the old x and the new x's adjoint apart.
                 op = self._bind(op, out)
@@ -171,7 +173,19 @@ class Normalizer:
         test = self.atom(s.test, out, hint="cond")
         body = self.block(s.body) or [gast.Pass()]
         orelse = self.block(s.orelse)
-        return [gast.If(test=test, body=body, orelse=orelse)]
+        self._if(test, body, orelse, out)
+
+    def _if(self, test, body, orelse, out):
+        """``if test: body else: orelse``, its decision in a name neither branch rebinds.
+
+        The backward sweep replays the decision by reading that name again, so a
+        branch that rebinds it (``c = a or b`` becomes ``c = a; if not c: c = b``)
+        decides on a copy.
+        """
+        branches = gast.Module(body=body + orelse, type_ignores=[])
+        if isinstance(test, gast.Name) and test.id in stored_names(branches):
+            test = self._bind(test, out, "cond")
+        out.append(gast.If(test=test, body=body, orelse=orelse))
 
     def stmt_While(self, s, out):
         test_stmts = []
@@ -196,16 +210,16 @@ class Normalizer:
                              body=self.block(s.body), orelse=[], type_comment=None)]
         if callee is enumerate and isinstance(s.target, gast.Tuple) and len(s.target.elts) == 2 \
                 and len(it.args) == 1 and not it.keywords:
-            seq = self._seq(it.args[0], out)
+            seq = self._seq(it.args[0], out, s.body)
             counter = s.target.elts[0]
             items = [(s.target.elts[1], seq)]
         elif callee is zip and not it.keywords and isinstance(s.target, gast.Tuple) \
                 and len(s.target.elts) == len(it.args):
             counter = None
-            items = [(t, self._seq(a, out)) for t, a in zip(s.target.elts, it.args)]
+            items = [(t, self._seq(a, out, s.body)) for t, a in zip(s.target.elts, it.args)]
         else:
             counter = None
-            items = [(s.target, self._seq(it, out))]
+            items = [(s.target, self._seq(it, out, s.body))]
         index = counter if isinstance(counter, gast.Name) else name(self.namer.fresh("k"))
         lengths = [self._bind(self._call(len, "len", [seq]), out, "n") for _, seq in items]
         stop = lengths[0] if len(lengths) == 1 else self._bind(self._call(min, "min", lengths), out, "n")
@@ -218,9 +232,10 @@ class Normalizer:
         return [gast.For(target=name(index.id, store=True), iter=self._range_call([stop]),
                          body=body, orelse=[], type_comment=None)]
 
-    def _seq(self, expr, out):
+    def _seq(self, expr, out, body):
+        """The sequence a loop iterates, evaluated once: a name the body does not rebind."""
         a = self.atom(expr, out, hint="seq")
-        if isinstance(a, gast.Name):
+        if isinstance(a, gast.Name) and a.id not in stored_names(gast.Module(body=body, type_ignores=[])):
             return a
         return self._bind(a, out, "seq")
 
@@ -330,7 +345,7 @@ class Normalizer:
             body, orelse = [gast.Pass()], inner
         else:
             body, orelse = inner, []
-        out.append(gast.If(test=test, body=body, orelse=orelse))
+        self._if(test, body, orelse, out)
         return name(result)
 
     def op_IfExp(self, e, out):
@@ -339,7 +354,7 @@ class Normalizer:
         body, orelse = [], []
         self.assign(name(result, store=True), e.body, body)
         self.assign(name(result, store=True), e.orelse, orelse)
-        out.append(gast.If(test=test, body=body, orelse=orelse))
+        self._if(test, body, orelse, out)
         return name(result)
 
     def op_Tuple(self, e, out):

@@ -180,7 +180,8 @@ class Reverse:
             forward, adjoint = self.assign_value(ident, s.value, s)
         else:
             forward, adjoint = [s], []
-        return before + forward + after, adjoint + self._reset(ident, block, s.lineno) + restore
+        # restored first: a dense adjoint starts again at zeros shaped like the older value
+        return before + forward + after, adjoint + restore + self._reset(ident, block, s.lineno)
 
     def _write(self, s, target):
         base = target.value.id
