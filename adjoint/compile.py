@@ -146,7 +146,7 @@ class _FunctionTransform:
         primal = set(self.params) | stored_names(gast.Module(body=fwd, type_ignores=[])) \
             | _marker_vars(fwd)
         init_reads = dense | ((active - rev.scalars) if self.typed else set())
-        needed = placement.needed_names(bwd, primal, init_reads, dense)
+        needed = placement.needed_names(bwd, primal, init_reads)
         resolver = placement.Resolver(needed, dense, self.typed, rev.scalars)
         fwd = resolver.block(fwd)
         bwd = resolver.block(bwd)

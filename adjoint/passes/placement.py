@@ -41,15 +41,15 @@ def _plain_reads(stmts):
     return names
 
 
-def needed_names(bwd, primal, init_reads, dense):
+def needed_names(bwd, primal, init_reads):
     """Primal names the backward sweep reads, counting what kept markers read.
 
-    ``init_reads``: variables whose adjoint starts as ``zeros_like`` of their value;
-    ``dense``: those whose adjoint starts again so after each binding is undone.
+    ``init_reads``: variables whose adjoint starts (and restarts, once a binding is
+    undone) as ``zeros_like`` of their value.
     """
     needed = _plain_reads(bwd) & primal
     for m in _markers(bwd):
-        if (m.marker == "init" and m.var in init_reads) or (m.marker == "reset" and m.var in dense):
+        if m.marker in ("init", "reset") and m.var in init_reads:
             needed.add(m.var)
     while True:
         extra = set()
@@ -110,10 +110,8 @@ class Resolver:
                 return quote("x_bar = zeros_like(x)", line, x_bar=bar(v), x=v)
             return quote("x_bar = 0.0", line, x_bar=bar(v))
         if kind == "reset":
-            if v in self.dense:  # an older binding may have another shape
+            if self._array_like(v):  # restored already: an older binding may have another shape
                 return quote("x_bar = zeros_like(x)", line, x_bar=bar(v), x=v)
-            if self._array_like(v):
-                return quote("x_bar = zeros_like(x_bar)", line, x_bar=bar(v))
             return quote("x_bar = 0.0", line, x_bar=bar(v))
         if v not in self.needed:
             return []
