@@ -84,9 +84,9 @@ class _FunctionTransform:
         self.parsed = parse_function(fn)
         node = self.parsed.node
         fence.check(node, self.parsed.filename)
-        _rename_reserved(node, self.parsed.resolver)
+        _rename_reserved(node, self.parsed.resolver, self.parsed.filename)
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
-        self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np", "seed", "saved"})
+        self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np"})
         body = jumps.normalize(clone(node.body), node.lineno, all_names(node))
         self.body, _ = normalize.normalize(self.parsed, body, self.namer)
         ret = self.body[-1]
@@ -251,8 +251,8 @@ class _FunctionTransform:
         value = self._returned()
         keep = []
         if with_value and self.output and _rebinds(bwd, self.output):
-            keep = quote(f"value = snapshot({self.output})", self.return_line)
-            value = name("value")
+            value = name(self.namer.exact("value"))
+            keep = quote(f"{value.id} = snapshot({self.output})", self.return_line)
         if aux_node is not None:
             aux_value = clone(aux_node)
             if with_value:
@@ -274,7 +274,7 @@ class _FunctionTransform:
                          keywords=[])
 
     def emit_split(self, fwd_name, bwd_name, wrt, defaults=False):
-        seed_name = "seed"
+        seed_name, saved_name = self.namer.exact("seed"), self.namer.exact("saved")
         fwd, bwd, active, tapes, primal = self.sweeps(wrt, name(seed_name))
         assigned = _assigned(bwd)
         grads = [name(reverse.bar(w)) if w in active and reverse.bar(w) in assigned
@@ -292,7 +292,7 @@ class _FunctionTransform:
                                                out=out, saved=saved), set())
         unpack = []
         if reads:
-            unpack = quote("names = saved")
+            unpack = quote(f"names = {saved_name}")
             unpack[0].targets[0] = gast.Tuple(elts=[name(r, store=True) for r in reads],
                                               ctx=gast.Store())
         # pullback may run many times: never consume or change what the forward sweep saved
@@ -301,7 +301,7 @@ class _FunctionTransform:
         params = self._signature(defaults)
         self._add(fwd_name, params, fwd_body,
                   f"Forward sweep of {self.parsed.qualname}: its output and what {bwd_name} needs.")
-        self._add(bwd_name, ["saved", seed_name], unpack + bwd_body,
+        self._add(bwd_name, [saved_name, seed_name], unpack + bwd_body,
                   f"Backward sweep of {self.parsed.qualname}: the adjoints of "
                   f"({', '.join(wrt)}) given the output's adjoint.")
 
@@ -395,13 +395,21 @@ def _written_base(stmt):
     return None
 
 
-def _rename_reserved(node, resolver):
+def _rename_reserved(node, resolver, filename):
     """Rename the function's own variables that would hide names generated code relies on."""
     reserved = RUNTIME_NAMES | {"np"}
-    clashes = sorted(resolver.locals & reserved)
+    taken = all_names(node)
+    params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    derived = {n for n in resolver.locals if n.endswith(normalize.SUFFIXES)}
+    for p in sorted(derived & params):
+        base = next(p[:-len(s)] for s in normalize.SUFFIXES if p.endswith(s))
+        if base in taken:
+            raise UnsupportedSyntaxError(
+                f"the parameter '{p}' has the name adjoint gives the derivative of '{base}'; "
+                "rename one of them", filename, node.lineno)
+    clashes = sorted((resolver.locals & reserved) | (derived - params))
     if not clashes:
         return
-    taken = all_names(node)
     mapping = {}
     for ident in clashes:
         new = ident + "_"

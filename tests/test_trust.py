@@ -48,12 +48,15 @@ CASES = [
     (c.own_transpose, (normal(2, 3), normal(2)), (0, 1)),
     (c.swap_shapes, (normal(2, 2), 0.7), (0, 1)),
     (c.self_assign, (normal(3),), 0),
+    (c.shadows_every_pattern, (normal(3), normal(3)), (0, 1)),
 ]
 REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),
     (c.alias_sees_iadd, normal(3), "z += 1.0", "'y' may refer to the same array"),
     (c.base_sees_view_write, normal(2, 3), "row *= 2.0", "'A' may refer to the same array"),
     (c.caller_sees_helper_write, normal(3), "s = zero_first(y)", "writes into its argument 'y'"),
+    (c.parameter_named_like_an_adjoint, normal(3), "def parameter_named_like_an_adjoint",
+     "the name adjoint gives the derivative of 'x'"),
 ]
 BACKENDS = ["numpy", "numba"]
 
@@ -107,3 +110,9 @@ def constant_output(x):
 def test_a_constant_output_is_the_value():
     value, g = adjoint.value_and_grad(constant_output)(np.ones(3))
     assert value == 3.0 and np.array_equal(g, np.zeros(3))
+
+
+def test_helper_locals_named_like_split_mode_parameters():
+    x = normal(3)
+    out, pullback = adjoint.vjp(c.uses_generated_names)(x)
+    np.testing.assert_allclose(pullback(np.ones(3)), 4.0 * x + 1.0)

@@ -230,3 +230,27 @@ def swap_shapes(X, a):
 def self_assign(x):
     x = x
     return np.sum(x ** 2)
+
+
+# -- class 6: names that look like generated ones ----------------------------------
+
+
+def uses_generated_names(x):
+    seed = x * 2.0
+    saved = seed + 1.0
+    value = saved * x
+    return value
+
+
+def shadows_every_pattern(x, y):
+    x_bar = y * 1.0
+    t1 = x * 2.0
+    cond1 = t1 > 0
+    x_tape = np.sin(t1) * cond1
+    trips1 = x_tape * x_bar
+    return np.sum(trips1 + uses_generated_names(x))
+
+
+def parameter_named_like_an_adjoint(x_bar):
+    x = x_bar * 2.0
+    return np.sum((x * x_bar) ** 2)

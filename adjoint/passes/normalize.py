@@ -55,6 +55,10 @@ VIEWS = {np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.swap
          np.vsplit}
 
 
+# What generated names append to a variable's: adjoints, tapes, tangents.
+SUFFIXES = ("_bar", "_tape", "_dot")
+
+
 class Namer:
     """Deterministic fresh names that avoid every name of the user's function."""
 
@@ -67,17 +71,21 @@ class Namer:
         while True:
             self.counts[base] = self.counts.get(base, 0) + 1
             candidate = f"{base}{self.counts[base]}"
-            if candidate not in self.taken:
+            if self._free(candidate):
                 self.taken.add(candidate)
                 self.generated.add(candidate)
                 return candidate
 
     def exact(self, ident: str) -> str:
         """``ident`` itself if free, else a numbered variant."""
-        if ident not in self.taken:
+        if self._free(ident):
             self.taken.add(ident)
             return ident
         return self.fresh(ident)
+
+    def _free(self, ident):
+        """Neither ``ident`` nor a name derived from it (``ident_bar``, ...) is taken."""
+        return ident not in self.taken and not any(ident + s in self.taken for s in SUFFIXES)
 
 
 class Normalizer:
