@@ -179,7 +179,7 @@ def located(exc: BaseException) -> BaseException:
     place = generated_origin(*frame) if frame else None
     if place and not getattr(exc, "_adjoint_located", False):
         text = linecache.getline(place[0], place[1]).strip()
-        note = f"adjoint: raised in the derivative of {place[0]}:{place[1]}" + \
+        note = f"adjoint: raised by the code generated for {place[0]}:{place[1]}" + \
             (f"\n    {text}" if text else "")
         _add_note(exc, note)
     return exc.with_traceback(_trim(exc.__traceback__))
