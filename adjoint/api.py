@@ -1,10 +1,12 @@
 """Public transformations: grad, value_and_grad, vjp, source.
 
 Each returns a callable that transforms the function on first use and caches
-the compiled derivative per (code object, wrt, mode), so building a second
-``grad(f)`` costs a dictionary lookup. The call path of a compiled derivative
-does no introspection: plain positional calls go straight to the generated
-function.
+the compiled derivative per (code object, wrt, mode, ...) and the globals and
+cells it reads, so building a second ``grad(f)`` costs a dictionary lookup;
+concurrent first calls build once. ``functools.partial`` objects, bound methods
+and numba-jitted functions are differentiated through their Python function.
+The call path of a compiled derivative does no introspection: plain positional
+calls go straight to the generated function.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ _LOCK = threading.RLock()  # one build at a time: concurrent first calls wait an
 
 
 class _Variant:
-    """A build for one function's globals and closure cells, which it holds (their ids stay theirs)."""
+    """A build for one function's globals and closure cells, held (so their ids stay theirs)."""
 
     __slots__ = ("globals", "cells", "built")
 
@@ -103,7 +105,7 @@ def _python_function(fun):
     if isinstance(fun, np.ufunc):
         hint = f"wrap it in a function, e.g. def f(x): return np.{label}(x)"
     elif isinstance(fun, functools.partial):
-        hint = "grad, value_and_grad, vjp and jvp accept a partial; here, differentiate its function"
+        hint = "grad, value_and_grad, vjp and jvp take a partial; here, differentiate its function"
     else:
         hint = "adjoint differentiates Python functions (def or lambda), which may call it"
     raise SourceUnavailableError(f"cannot differentiate {label!r}: it is a {type(fun).__name__}, "
@@ -288,6 +290,7 @@ def grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
         if has_aux:
             raise AdjointError("has_aux is not supported on the gradient of a gradient")
         return grad_of_grad(fun, wrt)
+    fun = _as_partial(fun)
     if isinstance(fun, functools.partial):
         return _bound(fun, wrt, lambda f, w: grad(f, w, has_aux=has_aux, backend=backend))
     return _Grad(fun, wrt, "grad", has_aux, backend)
@@ -300,6 +303,7 @@ def value_and_grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
     """
     if fun is None:
         return lambda f: value_and_grad(f, wrt, has_aux=has_aux, backend=backend)
+    fun = _as_partial(fun)
     if isinstance(fun, functools.partial):
         return _bound(fun, wrt, lambda f, w: value_and_grad(f, w, has_aux=has_aux, backend=backend))
     return _Joint(fun, wrt, "value_and_grad", has_aux, backend)
@@ -338,6 +342,7 @@ def vjp(fun=None, wrt=0):
     """
     if fun is None:
         return lambda f: vjp(f, wrt)
+    fun = _as_partial(fun)
     if isinstance(fun, functools.partial):
         return _bound(fun, wrt, vjp)
     return _VJP(fun, wrt, "split")
@@ -414,13 +419,21 @@ def jvp(fun=None, wrt=None):
     """
     if fun is None:
         return lambda f: jvp(f, wrt)
+    fun = _as_partial(fun)
     if isinstance(fun, functools.partial):
         return _BoundJVP(fun, wrt)
     return _JVP(fun, wrt)
 
 
+def _as_partial(fun):
+    """A bound method as the partial it is: its function with ``self`` bound."""
+    if isinstance(fun, types.MethodType):
+        return functools.partial(fun.__func__, fun.__self__)
+    return fun
+
+
 class _Bound(functools.partial):
-    """The derivative of a ``functools.partial``: its function's derivative, given the bound arguments."""
+    """The derivative of a ``functools.partial``: its function's, with the bound arguments."""
 
     @property
     def source(self) -> str:

@@ -318,7 +318,7 @@ class _FunctionTransform:
             out[i] = f"{out[i]}={self._default(out[i], d, values[k])}"
         kw_values = self.fn.__kwdefaults__ or {}
         for a, d in zip(args.kwonlyargs, args.kw_defaults):
-            out.append(f"{a.id}={self._default(a.id, d, kw_values[a.id])}" if d is not None else a.id)
+            out.append(a.id if d is None else f"{a.id}={self._default(a.id, d, kw_values[a.id])}")
         return out
 
     def _default(self, param, node, value):
@@ -514,7 +514,7 @@ def _loops_over_numbers(fn, ranks) -> bool:
 def choose_backend(fn, backend, ranks, mode):
     """'numpy' or 'numba' for ``backend`` in ('auto', 'numpy', 'numba')."""
     if backend not in ("auto", "numpy", "numba"):
-        raise ValueError(f"backend must be 'auto', 'numpy' or 'numba', not {backend!r}")
+        raise AdjointError(f"backend must be 'auto', 'numpy' or 'numba', not {backend!r}")
     if backend == "auto":
         backend = os.environ.get("ADJOINT_BACKEND", "auto")
     if backend == "numpy" or mode in ("split", "jvp"):

@@ -141,20 +141,30 @@ def _generated_frame(tb):
     return found
 
 
-def _statement_line(tb):
-    """The line of the innermost statement a pass was working on when it failed, if any."""
+def _statement_place(tb):
+    """(file, line) of the innermost statement a pass was working on when it failed, if any.
+
+    The file is that of the function being transformed at that point (a helper
+    may live in another file than the function differentiated).
+    """
     import gast
+    line = None
     for frame, _ in reversed(list(traceback.walk_tb(tb))):
-        for value in frame.f_locals.values():
-            if isinstance(value, gast.stmt) and getattr(value, "lineno", None):
-                return value.lineno
+        values = frame.f_locals
+        if line is None:
+            line = next((v.lineno for v in values.values()
+                         if isinstance(v, gast.stmt) and getattr(v, "lineno", None)), None)
+        parsed = getattr(values.get("self"), "parsed", None)
+        if line is not None and hasattr(parsed, "filename"):
+            return parsed.filename, line
     return None
 
 
 def internal_error(fn, exc: BaseException, source: str | None = None) -> InternalError:
     """The InternalError for ``exc``, raised inside adjoint while transforming ``fn``."""
     code = fn.__code__
-    filename, lineno = code.co_filename, _statement_line(exc.__traceback__) or code.co_firstlineno
+    filename, lineno = _statement_place(exc.__traceback__) or (code.co_filename,
+                                                               code.co_firstlineno)
     generated_line = None
     frame = _generated_frame(exc.__traceback__)
     if isinstance(exc, SyntaxError) and (exc.filename or "").startswith(GENERATED_PREFIX):
@@ -170,7 +180,7 @@ def internal_error(fn, exc: BaseException, source: str | None = None) -> Interna
 
 
 def located(exc: BaseException) -> BaseException:
-    """``exc``, raised while running generated code, noting the user's line, without adjoint's frames.
+    """``exc``, raised by generated code, noting the user's line, without adjoint's frames.
 
     The type is the user's own; only a note (the message on Python 3.10) and
     the traceback change.

@@ -133,7 +133,7 @@ def test_cache_is_bounded(monkeypatch):
 
 
 def test_reused_ids_never_return_a_stale_derivative():
-    """A closure freed and a new one allocated in its place (the same id) gets its own derivative."""
+    """A closure freed and a new one made in its place (the same id) gets its own derivative."""
     x = np.array([0.2, -0.4])
     seen, reused = set(), 0
     for k in range(6 * api._VARIANTS):

@@ -238,6 +238,20 @@ def test_partial_binds_its_arguments():
     assert "def two_lines_grad(x, n):" in d.source
 
 
+class Model:
+    def loss(self, x):
+        return x * x * 3.0
+
+
+def test_bound_method_binds_self():
+    assert adjoint.grad(Model().loss)(2.0) == 12.0
+
+
+def test_unknown_backend_is_an_adjoint_error():
+    with pytest.raises(adjoint.AdjointError, match="backend must be"):
+        adjoint.grad(bad.scalar, backend="gpu")(1.0, 2.0)
+
+
 def test_ufunc_and_builtin_are_refused_clearly():
     with pytest.raises(adjoint.SourceUnavailableError, match=r"ufunc.*def f\(x\): return np.sin"):
         adjoint.grad(np.sin)(1.0)
@@ -268,7 +282,7 @@ def make_enclosed():
 
 
 def test_helper_defaults_are_the_values_python_bound():
-    """Defaults are evaluated where the helper was defined: enclosing locals, globals since rebound."""
+    """Defaults are the values Python bound where the helper was defined, not re-evaluated."""
     global SCALE
     x = 1.3
     want = 3.0 * -2.0 * x ** -3.0 + 2.0 * x
