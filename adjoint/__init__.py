@@ -10,8 +10,8 @@ from .custom import custom_jvp, custom_vjp, no_grad, stop_gradient
 from . import optim
 from .pytree import (tree_add, tree_flatten, tree_leaves, tree_map, tree_ravel, tree_scale,
                      tree_structure, tree_unflatten, tree_vdot, tree_zeros_like)
-from .errors import (AdjointError, BackendWarning, NonScalarOutputError, NotDifferentiableError,
-                     SourceUnavailableError, UnsupportedSyntaxError, WrtError)
+from .errors import (AdjointError, BackendWarning, InternalError, NonScalarOutputError,
+                     NotDifferentiableError, SourceUnavailableError, UnsupportedSyntaxError, WrtError)
 
 __version__ = "0.1.0"
 
@@ -20,6 +20,6 @@ __all__ = [
     "custom_vjp", "custom_jvp", "stop_gradient", "no_grad",
     "tree_add", "tree_flatten", "tree_leaves", "tree_map", "tree_ravel", "tree_scale",
     "tree_structure", "tree_unflatten", "tree_vdot", "tree_zeros_like",
-    "AdjointError", "BackendWarning", "NonScalarOutputError", "NotDifferentiableError", "SourceUnavailableError",
-    "UnsupportedSyntaxError", "WrtError",
+    "AdjointError", "BackendWarning", "InternalError", "NonScalarOutputError",
+    "NotDifferentiableError", "SourceUnavailableError", "UnsupportedSyntaxError", "WrtError",
 ]

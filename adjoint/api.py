@@ -1,10 +1,12 @@
 """Public transformations: grad, value_and_grad, vjp, source.
 
 Each returns a callable that transforms the function on first use and caches
-the compiled derivative per (code object, wrt, mode), so building a second
-``grad(f)`` costs a dictionary lookup. The call path of a compiled derivative
-does no introspection: plain positional calls go straight to the generated
-function.
+the compiled derivative per (code object, wrt, mode, ...) and the globals and
+cells it reads, so building a second ``grad(f)`` costs a dictionary lookup;
+concurrent first calls build once. ``functools.partial`` objects, bound methods
+and numba-jitted functions are differentiated through their Python function.
+The call path of a compiled derivative does no introspection: plain positional
+calls go straight to the generated function.
 """
 from __future__ import annotations
 
@@ -12,34 +14,102 @@ import functools
 import inspect
 import numbers
 import os
+import threading
+import types
 
 import numpy as np
 
 from . import compile as _compile
-from .errors import AdjointError, NonScalarOutputError, WrtError
+from .errors import (AdjointError, NonScalarOutputError, SourceUnavailableError, WrtError,
+                     internal_error, located)
 from .passes.kinds import argument_rank, call_key
 
-_CACHE: dict = {}
+_CACHE: dict = {}  # (code object, wrt, mode, ...) -> [_Variant], most recent first, LRU order
+_CACHE_SIZE = 256  # keys kept
+_VARIANTS = 4  # closures of one definition kept per key (closures made in a loop evict older ones)
+_LOCK = threading.RLock()  # one build at a time: concurrent first calls wait and reuse the result
 
 
-def _key(fun, wrt, mode, aux, ranks, backend):
-    cells = tuple(id(c) for c in (fun.__closure__ or ()))
-    return (fun.__code__, wrt, mode, aux, ranks, backend, cells, id(fun.__globals__))
+class _Variant:
+    """A build for one function's globals and closure cells, held (so their ids stay theirs)."""
+
+    __slots__ = ("globals", "cells", "built")
+
+    def __init__(self, fun, built):
+        self.globals = fun.__globals__
+        self.cells = fun.__closure__ or ()
+        self.built = built
+
+    def serves(self, fun) -> bool:
+        """Whether ``fun`` reads the same globals and cells (the generated code reads them live)."""
+        cells = fun.__closure__ or ()
+        return self.globals is fun.__globals__ and len(cells) == len(self.cells) \
+            and all(a is b for a, b in zip(cells, self.cells))
+
+
+def _cached(key, fun):
+    variants = _CACHE.pop(key, None)
+    if variants is None:
+        return None
+    _CACHE[key] = variants  # most recently used last
+    return next((v.built for v in variants if v.serves(fun)), None)
+
+
+def _store(key, fun, built):
+    variants = _CACHE.pop(key, [])
+    _CACHE[key] = [_Variant(fun, built)] + variants[:_VARIANTS - 1]
+    while len(_CACHE) > _CACHE_SIZE:
+        del _CACHE[next(iter(_CACHE))]
 
 
 def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy"):
-    """The compiled derivative, built once per function, wrt, mode, argument ranks and backend."""
+    """The compiled derivative, built once per function, wrt, mode, argument ranks and backend.
+
+    Keyed by the code object and checked against the function's own globals
+    and cells: two closures of one ``def`` share code but not the values they
+    read. The cache is an LRU, so closures made in a loop do not pile up.
+    """
     if backend == "auto":  # the environment's choice is part of the key
         backend = os.environ.get("ADJOINT_BACKEND", "auto")
-    key = _key(fun, wrt, mode, aux, ranks, backend)
-    built = _CACHE.get(key)
-    if built is None:
+    fun = _python_function(fun)
+    key = (fun.__code__, wrt, mode, aux, ranks, backend)
+    with _LOCK:
+        built = _cached(key, fun)
+        if built is None:
+            built = _build(fun, wrt, mode, aux, ranks, backend)
+            _store(key, fun, built)
+    return built
+
+
+def _build(fun, wrt, mode, aux, ranks, backend):
+    """Run the pipeline; anything but an AdjointError escaping it is adjoint's bug, said so."""
+    try:
         params = list(inspect.signature(fun).parameters)
         by_name = dict(zip(params, ranks)) if ranks is not None else None
         chosen = _compile.choose_backend(fun, backend, by_name, mode)
-        built = _compile.build(fun, wrt, mode, aux, by_name, chosen)
-        _CACHE[key] = built
-    return built
+        return _compile.build(fun, wrt, mode, aux, by_name, chosen)
+    except AdjointError:
+        raise
+    except Exception as exc:
+        raise internal_error(fun, exc) from exc
+
+
+def _python_function(fun):
+    """The Python function adjoint reads the source of, or a clear error for one without source."""
+    if isinstance(fun, types.FunctionType):
+        return fun
+    inner = getattr(fun, "py_func", None)  # a numba-compiled function: its Python original
+    if isinstance(inner, types.FunctionType):
+        return inner
+    label = getattr(fun, "__name__", None) or type(fun).__name__
+    if isinstance(fun, np.ufunc):
+        hint = f"wrap it in a function, e.g. def f(x): return np.{label}(x)"
+    elif isinstance(fun, functools.partial):
+        hint = "grad, value_and_grad, vjp and jvp take a partial; here, differentiate its function"
+    else:
+        hint = "adjoint differentiates Python functions (def or lambda), which may call it"
+    raise SourceUnavailableError(f"cannot differentiate {label!r}: it is a {type(fun).__name__}, "
+                                 f"with no Python source to transform; {hint}")
 
 
 def _wrt_names(fun, wrt):
@@ -53,14 +123,18 @@ def _wrt_names(fun, wrt):
             raise WrtError(f"wrt must be a parameter's position or name, not {w!r}")
         if isinstance(w, int):
             if not -len(params) <= w < len(params):
-                raise WrtError(f"wrt={w} is out of range: {fun.__qualname__} has {len(params)} "
+                raise WrtError(f"wrt={w} is out of range: {_label(fun)} has {len(params)} "
                                f"parameters {params}")
             w = params[w]
         elif w not in params:
-            raise WrtError(f"wrt={w!r} names no parameter of {fun.__qualname__}; its parameters "
+            raise WrtError(f"wrt={w!r} names no parameter of {_label(fun)}; its parameters "
                            f"are {params}")
         names.append(w)
     return tuple(names), single
+
+
+def _label(fun) -> str:
+    return getattr(fun, "__qualname__", None) or repr(fun)
 
 
 def _check_differentiable(name, value):
@@ -94,6 +168,7 @@ class Transformed:
     """A derivative of ``fun``: callable like ``fun``, with ``.source`` to read."""
 
     def __init__(self, fun, wrt, mode, has_aux=False, backend="auto"):
+        fun = _python_function(fun)
         functools.update_wrapper(self, fun)
         self._backend = backend
         self.__wrapped__ = fun
@@ -108,13 +183,14 @@ class Transformed:
         self._one_tuple = not self._single and len(self._wrt) == 1
         self._entries = {}  # call key -> compiled entry points
         self._ranks = {}  # call key -> the argument ranks its code is compiled for
-        self._last_key = None
-        self._last_main = None  # the "main" entry point compiled for _last_key, if any
+        # (call key, its "main" entry point) of the latest call: one attribute, so that a
+        # thread never pairs one call's key with another's entry point
+        self._last = (None, None)
 
     @property
     def source(self) -> str:
         """The generated Python module, as text (for the arguments of the latest call)."""
-        return self._build(self._ranks.get(self._last_key)).source
+        return self._build(self._ranks.get(self._last[0])).source
 
     def _build(self, ranks=None):
         return _built(self._fun, self._wrt, self._mode, self._aux, ranks, self._backend)
@@ -124,7 +200,7 @@ class Transformed:
         entry = self._entries.get(key)
         if entry is None:
             entry = self._miss(key, args)
-        self._last_key, self._last_main = key, entry.get("main")
+        self._last = (key, entry.get("main"))
         return entry
 
     def _miss(self, key, args):
@@ -149,8 +225,16 @@ class Transformed:
         return args
 
     def _locate(self, exc):
-        built = self._build(self._ranks.get(self._last_key))
+        built = self._build(self._ranks.get(self._last[0]))
         return type(exc)(exc.message, built.filename, built.return_line)
+
+    def _raised(self, exc):
+        """What to raise for ``exc`` from generated code: located, without adjoint's frames."""
+        if isinstance(exc, NonScalarOutputError) and not exc.filename:
+            exc = self._locate(exc)
+            exc.__suppress_context__ = True  # as ``raise ... from None``
+            return exc
+        return located(exc)
 
 
 class _Joint(Transformed):
@@ -161,20 +245,17 @@ class _Joint(Transformed):
         key = tuple(map(type, args))  # _call_key(args), inlined: a call costs ~10% of this path
         if _ndarray in key:
             key = tuple(map(call_key, args))
-        if key == self._last_key:  # the usual case: arguments of the same kinds as last time
-            main = self._last_main
-        else:
+        last_key, main = self._last
+        if key != last_key:  # the usual case: arguments of the same kinds as last time
             entry = self._entries.get(key)
             if entry is None:
                 entry = self._miss(key, args)
-            self._last_key, main = key, entry["main"]
-            self._last_main = main
+            main = entry["main"]
+            self._last = (key, main)
         try:
             result = main(*args)
-        except NonScalarOutputError as exc:
-            if exc.filename:
-                raise
-            raise self._locate(exc) from None
+        except Exception as exc:
+            raise self._raised(exc)
         if self._one_tuple:
             return _wrap_one(result, self._mode == "value_and_grad", self._aux)
         return result
@@ -209,6 +290,9 @@ def grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
         if has_aux:
             raise AdjointError("has_aux is not supported on the gradient of a gradient")
         return grad_of_grad(fun, wrt)
+    fun = _as_partial(fun)
+    if isinstance(fun, functools.partial):
+        return _bound(fun, wrt, lambda f, w: grad(f, w, has_aux=has_aux, backend=backend))
     return _Grad(fun, wrt, "grad", has_aux, backend)
 
 
@@ -219,6 +303,9 @@ def value_and_grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
     """
     if fun is None:
         return lambda f: value_and_grad(f, wrt, has_aux=has_aux, backend=backend)
+    fun = _as_partial(fun)
+    if isinstance(fun, functools.partial):
+        return _bound(fun, wrt, lambda f, w: value_and_grad(f, w, has_aux=has_aux, backend=backend))
     return _Joint(fun, wrt, "value_and_grad", has_aux, backend)
 
 
@@ -226,7 +313,10 @@ class _VJP(Transformed):
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
         entry = self._entry(args)
-        out, saved = entry["fwd"](*args)
+        try:
+            out, saved = entry["fwd"](*args)
+        except Exception as exc:
+            raise self._raised(exc)
         bwd = entry["bwd"]
         wrt_values = [args[p] for p in self._positions]
         single = self._single
@@ -234,7 +324,10 @@ class _VJP(Transformed):
         def pullback(seed):
             """The vector-Jacobian product: the adjoints of the inputs for the output's adjoint ``seed``."""
             from .runtime import grad_like
-            raw = bwd(saved, seed)
+            try:
+                raw = bwd(saved, seed)
+            except Exception as exc:
+                raise located(exc)
             grads = tuple(grad_like(g, x) for g, x in zip(raw, wrt_values))
             return grads[0] if single else grads
 
@@ -249,6 +342,9 @@ def vjp(fun=None, wrt=0):
     """
     if fun is None:
         return lambda f: vjp(f, wrt)
+    fun = _as_partial(fun)
+    if isinstance(fun, functools.partial):
+        return _bound(fun, wrt, vjp)
     return _VJP(fun, wrt, "split")
 
 
@@ -292,7 +388,10 @@ class _JVP(Transformed):
         if entry is None:
             entry = self._entries[wrt, ranks] = _built(self._fun, wrt, "jvp", ranks=ranks).entry
         self._last_ranks = (wrt, ranks)
-        out, out_dot = entry["main"](*args, *(t for _, t in pairs))
+        try:
+            out, out_dot = entry["main"](*args, *(t for _, t in pairs))
+        except Exception as exc:
+            raise located(exc)
         from .runtime import grad_like
         return out, grad_like(out_dot, out) if out is not None else None
 
@@ -320,7 +419,58 @@ def jvp(fun=None, wrt=None):
     """
     if fun is None:
         return lambda f: jvp(f, wrt)
+    fun = _as_partial(fun)
+    if isinstance(fun, functools.partial):
+        return _BoundJVP(fun, wrt)
     return _JVP(fun, wrt)
+
+
+def _as_partial(fun):
+    """A bound method as the partial it is: its function with ``self`` bound."""
+    if isinstance(fun, types.MethodType):
+        return functools.partial(fun.__func__, fun.__self__)
+    return fun
+
+
+class _Bound(functools.partial):
+    """The derivative of a ``functools.partial``: its function's, with the bound arguments."""
+
+    @property
+    def source(self) -> str:
+        return self.func.source
+
+
+def _bound(partial, wrt, transform):
+    """``transform`` of ``partial``'s function, ``wrt`` counting the partial's own parameters."""
+    names, single = _wrt_names(partial, wrt)
+    return _Bound(transform(partial.func, names[0] if single else names), *partial.args,
+                  **partial.keywords)
+
+
+class _BoundJVP:
+    """``jvp`` of a ``functools.partial``: the bound arguments are primals with no tangent."""
+
+    def __init__(self, partial, wrt):
+        self._partial = partial
+        self._own = list(inspect.signature(partial).parameters)
+        self._signature = inspect.signature(_python_function(partial.func))
+        self._inner = _JVP(partial.func, None if wrt is None else _wrt_names(partial, wrt)[0])
+        self.__wrapped__ = partial
+
+    @property
+    def source(self) -> str:
+        return self._inner.source
+
+    def __call__(self, primals, tangents):
+        p = self._partial
+        bound = self._signature.bind(*p.args, *primals, **p.keywords)
+        bound.apply_defaults()
+        if self._inner._all:
+            given = dict(zip(self._own, tangents))
+            if len(tangents) != len(primals):
+                raise WrtError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+            tangents = tuple(given.get(n) for n in bound.arguments)
+        return self._inner(tuple(bound.arguments.values()), tangents)
 
 
 def source(fun, wrt=0, mode="grad", ranks=None, backend="auto") -> str:

@@ -13,8 +13,11 @@ sweep needs, and a ``_bwd`` function of that and the output's seed; used by
 """
 from __future__ import annotations
 
+import builtins
+import hashlib
 import linecache
 import os
+import threading
 from dataclasses import dataclass, field
 
 import gast
@@ -22,13 +25,14 @@ import gast
 from . import runtime
 from .astutil import all_names, clone, loaded_names, name, quote, stored_names, subst, walk, walk_stmts
 from .emit import Emitter
-from .errors import AdjointError, UnsupportedSyntaxError, WrtError
+from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
 from .frontend import parse_function
 from .passes import (activity, aliases, fence, forward, jumps, kinds, normalize, placement, reverse, scopes,
                      simplify)
 from .rules import carries_no_derivative, lookup
 
 RUNTIME_NAMES = set(runtime.__all__)
+_LINECACHE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Function:
     doc: str
     user_globals: dict
     live: object
+    constants: dict = field(default_factory=dict)  # names its signature's defaults read -> values
 
 
 @dataclass
@@ -81,6 +86,7 @@ class _FunctionTransform:
         self.fn = fn
         self.typed = typed
         self.program = program
+        self.constants = {}  # generated names of non-literal defaults -> their values
         self.parsed = parse_function(fn)
         node = self.parsed.node
         fence.check(node, self.parsed.filename)
@@ -308,16 +314,31 @@ class _FunctionTransform:
     def _signature(self, defaults):
         if not defaults:
             return list(self.params)
-        from .emit import expr_source
         args = self.parsed.node.args
         positional = args.posonlyargs + args.args
         out = [a.id for a in positional]
+        values = self.fn.__defaults__ or ()
         for k, d in enumerate(args.defaults):
             i = len(positional) - len(args.defaults) + k
-            out[i] = f"{out[i]}={expr_source(d)}"
+            out[i] = f"{out[i]}={self._default(out[i], d, values[k])}"
+        kw_values = self.fn.__kwdefaults__ or {}
         for a, d in zip(args.kwonlyargs, args.kw_defaults):
-            out.append(f"{a.id}={expr_source(d)}" if d is not None else a.id)
+            out.append(a.id if d is None else f"{a.id}={self._default(a.id, d, kw_values[a.id])}")
         return out
+
+    def _default(self, param, node, value):
+        """A default as generated code writes it: a literal as is, else a name bound to its value.
+
+        Python evaluated the default once, where the function was defined (an
+        enclosing function's local, a global since rebound): the value is what counts.
+        """
+        from .emit import expr_source
+        if isinstance(node, gast.Constant) or (isinstance(node, gast.UnaryOp)
+                                               and isinstance(node.operand, gast.Constant)):
+            return expr_source(node)
+        ident = _constant_name(self.program, f"{self.fn.__name__}_{param}_default", self.fn)
+        self.constants[ident] = value
+        return ident
 
     def _real_adjoints(self):
         """Adjoints that are real arrays: all of them when every value of the function is real.
@@ -341,7 +362,18 @@ class _FunctionTransform:
         simplify.unused_loop_targets(body)
         self.program.functions.append(Function(
             fname, params, body, self.parsed.filename, doc, self.fn.__globals__,
-            self.parsed.resolver.live_names()))
+            self.parsed.resolver.live_names(), dict(self.constants)))
+
+
+def _constant_name(program, base, fn):
+    """A module-level name for a value generated code reads: no user name it could hide."""
+    ident, k = base, 1
+    while ident in program.taken or ident in fn.__globals__ or ident in fn.__code__.co_freevars \
+            or hasattr(builtins, ident):
+        k += 1
+        ident = f"{base}{k}"
+    program.taken.add(ident)
+    return ident
 
 
 def _user_function(fn) -> bool:
@@ -477,9 +509,26 @@ def _module(program: _Program, title: str):
     return source.rstrip() + "\n", chunks, len(header)
 
 
+def _filename(title: str, source: str) -> str:
+    """The module's name for tracebacks and ``linecache``: one per distinct source.
+
+    Another argument rank or backend gives other text under the same title; it
+    gets its own name, so no traceback (and no transform of generated code)
+    reads one module's lines for another's.
+    """
+    filename = f"<adjoint: {title}>"
+    with _LINECACHE_LOCK:
+        held = linecache.cache.get(filename)
+        if held is not None and "".join(held[2]) != source:
+            digest = hashlib.sha256(source.encode()).hexdigest()[:8]
+            filename = f"<adjoint: {title} [{digest}]>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    return filename
+
+
 def _compile(program, source, chunks, header_lines, filename):
     lines = source.splitlines(keepends=True)
-    linecache.cache[filename] = (len(source), None, lines, filename)
+    register_origins(filename, {f.filename for f in program.functions})
     # The header's imports are already in the namespace; blank them so line numbers still match.
     body = "\n" * header_lines + "".join(lines[header_lines:])
     code = compile(body, filename, "exec")
@@ -496,6 +545,7 @@ def _compile(program, source, chunks, header_lines, filename):
             ns["__builtins__"] = f.live
             ns["__name__"] = "adjoint.generated"
             namespaces[key] = ns
+        namespaces[key].update(f.constants)
     for ns in namespaces.values():
         exec(code, ns)
     # Each function runs in the namespace of the module it came from.
@@ -520,7 +570,7 @@ def _loops_over_numbers(fn, ranks) -> bool:
 def choose_backend(fn, backend, ranks, mode):
     """'numpy' or 'numba' for ``backend`` in ('auto', 'numpy', 'numba')."""
     if backend not in ("auto", "numpy", "numba"):
-        raise ValueError(f"backend must be 'auto', 'numpy' or 'numba', not {backend!r}")
+        raise AdjointError(f"backend must be 'auto', 'numpy' or 'numba', not {backend!r}")
     if backend == "auto":
         backend = os.environ.get("ADJOINT_BACKEND", "auto")
     if backend == "numpy" or mode in ("split", "jvp"):
@@ -564,14 +614,24 @@ def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
         fname = program.unique(f"{base}_{mode}")
         main.emit_joint(fname, list(wrt), mode == "value_and_grad", aux)
         roles = {"main": fname}
-    title = f"{mode.replace('_', ' ')} of {main.parsed.qualname} ({where})"
-    source, chunks, header_lines = _module(program, title)
-    filename = f"<adjoint: {mode.replace('_', ' ')} of {main.parsed.qualname}, {where}>"
-    functions = _compile(program, source, chunks, header_lines, filename)
-    entry = {r: functions[n] for r, n in roles.items()}
-    if backend == "numba":
-        entry = _numba_entry(program, source, functions, roles, main)
+    title = f"{mode.replace('_', ' ')} of {main.parsed.qualname}"
+    source, chunks, header_lines = _module(program, f"{title} ({where})")
+    filename = _filename(f"{title}, {where}", source)
+    try:
+        entry = _entry_points(program, source, chunks, header_lines, filename, roles, main, backend)
+    except AdjointError:
+        raise
+    except Exception as exc:  # the text is written: name its failing line and attach it
+        raise internal_error(fn, exc, source) from exc
     return Built(source, entry, main.params, tuple(wrt), main.return_line, main.parsed.filename, aux)
+
+
+def _entry_points(program, source, chunks, header_lines, filename, roles, main, backend):
+    """The compiled functions of each role (NumPy, or Numba with a NumPy fallback)."""
+    functions = _compile(program, source, chunks, header_lines, filename)
+    if backend == "numba":
+        return _numba_entry(program, source, functions, roles, main)
+    return {r: functions[n] for r, n in roles.items()}
 
 
 def _numba_entry(program, source, functions, roles, main):
@@ -583,6 +643,9 @@ def _numba_entry(program, source, functions, roles, main):
         free |= loaded_names(gast.Module(body=f.body, type_ignores=[]))
     free -= RUNTIME_NAMES | set(names) | {"np"}
     values, cacheable = nb.user_values(main.parsed.resolver.live_names(), sorted(free))
+    for f in program.functions:
+        values.update(f.constants)
+        cacheable = cacheable and not f.constants
     jitted = nb.compile_functions(source, names, values, cacheable)
     return {r: nb.Fallback(jitted[n], functions[n], f"{main.parsed.qualname} ({n})")
             for r, n in roles.items()}

@@ -6,6 +6,10 @@ the message points at the line to change rather than at adjoint's internals.
 from __future__ import annotations
 
 import linecache
+import os
+import re
+import traceback
+import types
 
 __all__ = [
     "AdjointError",
@@ -14,6 +18,7 @@ __all__ = [
     "NotDifferentiableError",
     "NonScalarOutputError",
     "WrtError",
+    "InternalError",
     "BackendWarning",
 ]
 
@@ -57,5 +62,166 @@ class WrtError(AdjointError):
     """``wrt`` names an argument that does not exist or cannot be differentiated."""
 
 
+class InternalError(AdjointError):
+    """adjoint itself failed on this function: a bug to report, not a mistake in the user's code.
+
+    ``generated_source`` is the generated module when the failure came after it
+    was written (None before), and ``generated_line`` the line of it that failed,
+    where known; both belong in the report.
+    """
+
+    def __init__(self, message: str, filename: str | None = None, lineno: int | None = None,
+                 generated_source: str | None = None, generated_line: int | None = None):
+        self.generated_source = generated_source
+        self.generated_line = generated_line
+        super().__init__(message, filename, lineno)
+
+    def _format(self) -> str:
+        text = super()._format()
+        if self.generated_source and self.generated_line:
+            lines = self.generated_source.splitlines()
+            if 0 < self.generated_line <= len(lines):
+                text += (f"\n  generated line {self.generated_line}: "
+                         f"{lines[self.generated_line - 1].strip()}")
+        return text + "\nThis is a bug in adjoint; please report it with this message."
+
+
 class BackendWarning(UserWarning):
     """A backend could not compile a derivative; another backend runs it instead."""
+
+
+# -- where generated code came from -----------------------------------------------------
+GENERATED_PREFIX = "<adjoint:"
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_ORIGINS: dict = {}  # generated filename -> {base name in its comments: the user's filename}
+_COMMENT = re.compile(r"# (.+?):(\d+)(?::|$)")
+
+
+def register_origins(generated: str, filenames) -> None:
+    """Remember which files the ``# file.py:line:`` comments of a generated module name."""
+    _ORIGINS[generated] = {os.path.basename(f): f for f in filenames}
+
+
+def generated_origin(filename: str, lineno: int):
+    """The user's (filename, line) a line of generated code came from, or None.
+
+    The governing comment is the nearest one above at the line's depth or
+    shallower: a nested block's comments do not govern the statements after it.
+    """
+    limit = None
+    for text in reversed(linecache.getlines(filename)[:lineno]):
+        stripped = text.strip()
+        if not stripped:
+            continue
+        indent = len(text) - len(text.lstrip())
+        found = _COMMENT.match(stripped)
+        if found and (limit is None or indent <= limit):
+            return _user_place(filename, found.group(1), int(found.group(2)))
+        if not stripped.startswith("#"):
+            if stripped.startswith("def "):
+                return None
+            limit = indent if limit is None else min(limit, indent)
+    return None
+
+
+def _user_place(generated, base, line):
+    """A comment's file:line resolved to the user's file (through generated code, if it is)."""
+    path = _ORIGINS.get(generated, {}).get(base, base)
+    if path.startswith(GENERATED_PREFIX):
+        return generated_origin(path, line) or (path, line)
+    return path, line
+
+
+def _generated_frame(tb):
+    """The innermost (filename, line) of generated code in the traceback ``tb``, or None."""
+    found = None
+    for frame, lineno in traceback.walk_tb(tb):
+        if frame.f_code.co_filename.startswith(GENERATED_PREFIX):
+            found = frame.f_code.co_filename, lineno
+    return found
+
+
+def _statement_place(tb):
+    """(file, line) of the innermost statement a pass was working on when it failed, if any.
+
+    The file is that of the function being transformed at that point (a helper
+    may live in another file than the function differentiated).
+    """
+    import gast
+    line = None
+    for frame, _ in reversed(list(traceback.walk_tb(tb))):
+        values = frame.f_locals
+        if line is None:
+            line = next((v.lineno for v in values.values()
+                         if isinstance(v, gast.stmt) and getattr(v, "lineno", None)), None)
+        parsed = getattr(values.get("self"), "parsed", None)
+        if line is not None and hasattr(parsed, "filename"):
+            return parsed.filename, line
+    return None
+
+
+def internal_error(fn, exc: BaseException, source: str | None = None) -> InternalError:
+    """The InternalError for ``exc``, raised inside adjoint while transforming ``fn``."""
+    code = fn.__code__
+    filename, lineno = _statement_place(exc.__traceback__) or (code.co_filename,
+                                                               code.co_firstlineno)
+    generated_line = None
+    frame = _generated_frame(exc.__traceback__)
+    if isinstance(exc, SyntaxError) and (exc.filename or "").startswith(GENERATED_PREFIX):
+        frame = exc.filename, exc.lineno
+    if frame is not None:
+        generated_line = frame[1]
+        filename, lineno = generated_origin(*frame) or (filename, lineno)
+    elif filename.startswith(GENERATED_PREFIX):
+        filename, lineno = generated_origin(filename, lineno) or (filename, lineno)
+    message = (f"internal error while differentiating {fn.__qualname__}: "
+               f"{type(exc).__name__}: {exc}")
+    return InternalError(message, filename, lineno, source, generated_line)
+
+
+def located(exc: BaseException) -> BaseException:
+    """``exc``, raised by generated code, noting the user's line, without adjoint's frames.
+
+    The type is the user's own; only a note (the message on Python 3.10) and
+    the traceback change.
+    """
+    frame = _generated_frame(exc.__traceback__)
+    place = generated_origin(*frame) if frame else None
+    if place and not getattr(exc, "_adjoint_located", False):
+        text = linecache.getline(place[0], place[1]).strip()
+        note = f"adjoint: raised by the code generated for {place[0]}:{place[1]}" + \
+            (f"\n    {text}" if text else "")
+        _add_note(exc, note)
+    return exc.with_traceback(_trim(exc.__traceback__))
+
+
+def _add_note(exc, note):
+    try:
+        exc._adjoint_located = True
+    except AttributeError:  # an exception type without a __dict__: leave it as it is
+        return
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    elif len(exc.args) == 1 and isinstance(exc.args[0], str):
+        exc.args = (f"{exc.args[0]}\n{note}",)
+
+
+def _trim(tb):
+    """The traceback ``tb`` without the frames of adjoint's own modules."""
+    kept = [t for t in _chain(tb) if not _ours(t.tb_frame.f_code.co_filename)]
+    out = None
+    for t in reversed(kept):
+        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
+
+
+def _chain(tb):
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def _ours(filename: str) -> bool:
+    """Whether a frame's file is one of adjoint's modules (generated code is the user's)."""
+    return not filename.startswith(GENERATED_PREFIX) \
+        and os.path.abspath(filename).startswith(_PACKAGE + os.sep)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import textwrap
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -48,7 +49,9 @@ def _source_of(fn):
     return "".join(lines), max(first, 1), filename
 
 
-_PARSED = {}  # code object -> (FunctionDef as parsed, filename)
+# code object -> (FunctionDef as parsed, filename); weak, so code made by exec or by
+# adjoint itself (the gradients that higher derivatives transform) does not pile up
+_PARSED = weakref.WeakKeyDictionary()
 
 
 def parse_function(fn) -> Parsed:

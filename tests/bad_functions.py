@@ -62,3 +62,8 @@ def undefined_name(x):
 
 def scalar(x, n):
     return x * n
+
+
+def shape_mismatch(x):
+    y = x * np.ones(5)  # error here
+    return np.sum(y)

@@ -163,3 +163,50 @@ def test_counted_loop_with_no_trips(n):
         got = g(0.7, n)
     assert "np.empty(max(" in g.source
     np.testing.assert_allclose(got, numerical_grad(short_loop, (0.7, n), [0])[0], rtol=1e-6)
+
+
+def test_grad_of_a_jitted_function_differentiates_its_python_source():
+    import numba
+    jitted = numba.njit(c.logsumexp_loop)
+    x = rng.normal(size=5)
+    np.testing.assert_allclose(adjoint.grad(jitted)(x), adjoint.grad(c.logsumexp_loop)(x),
+                               rtol=1e-12)
+    np.testing.assert_allclose(adjoint.grad(jitted, backend="numba")(x),
+                               numerical_grad(c.logsumexp_loop, (x,), [0])[0], rtol=1e-6)
+
+
+OFFSET = 0.25
+
+
+def scaled(v, k=OFFSET):
+    return v * k
+
+
+def loop_with_default_helper(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + scaled(x[i]) * x[i]
+    return s
+
+
+def test_helper_default_naming_a_global_on_numba():
+    """The default is a value bound before the module runs, so Numba's import finds it."""
+    x = rng.normal(size=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adjoint.BackendWarning)
+        got = adjoint.grad(loop_with_default_helper, backend="numba")(x)
+    np.testing.assert_allclose(got, 2 * OFFSET * x, rtol=1e-12)
+
+
+def test_refusal_for_new_argument_types_falls_back():
+    """Numba compiles per type: a refusal on a later call falls back too, with one warning."""
+    from adjoint.backends.numba import Fallback
+
+    def refuses(*args):
+        import numba
+        raise numba.core.errors.TypingError("no")
+
+    fallback = Fallback(refuses, lambda *a: "numpy", "f")
+    with pytest.warns(adjoint.BackendWarning, match="f"):
+        assert fallback(1.0) == "numpy"
+    assert fallback(1.0) == "numpy"

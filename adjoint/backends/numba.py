@@ -21,6 +21,8 @@ import hashlib
 import importlib.util
 import os
 import sys
+import tempfile
+import threading
 import types as pytypes
 import warnings
 
@@ -30,6 +32,7 @@ from .. import runtime
 from ..errors import BackendWarning
 
 _REGISTERED = False
+_REGISTER_LOCK = threading.Lock()
 
 
 def available() -> bool:
@@ -45,17 +48,35 @@ def cache_dir() -> str:
     return path
 
 
-def _module_from_file(source: str):
+def _write_once(path: str, source: str) -> None:
+    """Put ``source`` at ``path`` atomically: readers see no file or the whole file.
+
+    Each writer (thread or process) writes its own temporary file in the same
+    directory and renames it into place; equal names mean equal text, so the
+    last rename wins harmlessly.
+    """
+    if os.path.exists(path):
+        return
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(source)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _module_from_file(source: str, values: dict):
+    """A fresh module of ``source``, from its file, with ``values`` bound before its code runs."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     name = f"adjoint_generated_{digest}"
     path = os.path.join(cache_dir(), name + ".py")
-    if not os.path.exists(path):
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
-            f.write(source)
-        os.replace(tmp, path)
+    _write_once(path, source)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    module.__dict__.update(values)  # defaults in signatures read them as the module runs
     spec.loader.exec_module(module)
     sys.modules[name] = module
     return module
@@ -65,9 +86,7 @@ def compile_functions(source: str, names: list, user_values: dict, cacheable: bo
     """njit-compiled functions of the module ``source``; compilation happens at the first call."""
     import numba
     _register()
-    module = _module_from_file(source)
-    for key, value in user_values.items():
-        setattr(module, key, value)
+    module = _module_from_file(source, user_values)
     jitted = {}
     for fname in names:
         jitted[fname] = numba.njit(cache=cacheable)(getattr(module, fname))
@@ -77,38 +96,54 @@ def compile_functions(source: str, names: list, user_values: dict, cacheable: bo
 
 
 class Fallback:
-    """Call the compiled function; if Numba cannot compile it, warn once and use NumPy for good."""
+    """Call the compiled function; if Numba cannot compile it, warn once and use NumPy for good.
+
+    Numba compiles per argument types, so a refusal can come at any call (a
+    float32 array after float64 ones), not only the first.
+    """
 
     def __init__(self, jitted, plain, label):
         self.jitted = jitted
         self.plain = plain
         self.label = label
-        self.call = self._first
-
-    def _first(self, *args):
-        import numba
-        try:
-            out = self.jitted(*args)
-        except (numba.core.errors.NumbaError, NotImplementedError) as exc:
-            reason = str(exc).strip().splitlines()
-            warnings.warn(BackendWarning(
-                f"Numba cannot compile {self.label}; using the NumPy backend. "
-                f"Numba said: {reason[0] if reason else type(exc).__name__}"), stacklevel=3)
-            self.call = self.plain
-            return self.plain(*args)
-        self.call = self.jitted
-        return out
+        self.call = jitted
+        self._lock = threading.Lock()
 
     def __call__(self, *args):
-        return self.call(*args)
+        try:
+            return self.call(*args)
+        except _refusals() as exc:
+            self._give_up(exc)
+        return self.plain(*args)
+
+    def _give_up(self, exc):
+        """Use NumPy from now on; the first thread to get here warns."""
+        with self._lock:
+            if self.call is self.plain:
+                return
+            self.call = self.plain
+        reason = str(exc).strip().splitlines()
+        warnings.warn(BackendWarning(
+            f"Numba cannot compile {self.label}; using the NumPy backend. "
+            f"Numba said: {reason[0] if reason else type(exc).__name__}"), stacklevel=4)
+
+
+def _refusals():
+    """The exceptions by which Numba says it cannot compile a function."""
+    import numba
+    return numba.core.errors.NumbaError, NotImplementedError
 
 
 # -- runtime helpers inside njit ------------------------------------------------------
 def _register():
     """Give each runtime helper generated loop code calls an implementation Numba can compile."""
+    with _REGISTER_LOCK:
+        if not _REGISTERED:
+            _register_overloads()
+
+
+def _register_overloads():
     global _REGISTERED
-    if _REGISTERED:
-        return
     from numba import types
     from numba.extending import overload
 
