@@ -133,7 +133,8 @@ class Forward:
             if callee is list.pop:
                 lst = value.func.value.id
                 return quote_expr("lst_dot.pop()", lst_dot=dot(lst)) if lst in self.active else None
-            return self.rule(callee, value.args, value.keywords, ident, value, s)
+            receiver = [value.func.value] if callee is None else []  # a local value's method
+            return self.rule(callee, receiver + value.args, value.keywords, ident, value, s)
         if isinstance(value, gast.Subscript):
             base = value.value
             if not self._varied(base):
