@@ -29,6 +29,7 @@ import adjoint
 from adjoint import runtime
 from adjoint.passes.normalize import ATTRIBUTES, METHODS
 from adjoint.rules import all_rules
+from adjoint.rules.registry import display_name
 
 
 # -- argument generators --------------------------------------------------------------------------
@@ -616,6 +617,103 @@ def test_rule_matches_finite_differences(name, module_dir):
             failures.append(f"{case.expr}: {type(exc).__name__}: {exc}")
     assert CASES.get(name), f"no cases for {name}"
     assert not failures, "\n".join(failures)
+
+
+# -- functions without a derivative: the registry's inactive and zero entries ------------------------
+# One expression per function, calling it on the active values ``a`` (a 3x4 array of distinct
+# entries) and ``s`` (a float in (0.1, 0.9)). Its derivative must be zero by finite differences
+# and adjoint's gradient zero, or adjoint must refuse the call: a zero never comes from a
+# missing rule, so an entry here whose output follows its arguments fails.
+NO_DERIVATIVE = {
+    "adjoint.custom.stop_gradient": None,  # by design: the value passes, its derivative does not
+    "adjoint.runtime.arange_partial": "rt.arange_partial(a, s, 4.0, 'step')",
+    "adjoint.runtime.count": "rt.count(a, 1)",
+    "adjoint.runtime.keys_of": "len(rt.keys_of({'p': a, 'q': s}))",
+    "adjoint.runtime.unit_seed": "rt.unit_seed(s)",
+    "adjoint.runtime.zeros_like": "rt.zeros_like(a)",
+    "bool": "bool(s)", "callable": "callable(a)", "hasattr": "hasattr(a, 'shape')",
+    "id": "id(a) > 0", "int": "int(s * 3.0)", "isinstance": "isinstance(s, float)", "len": "len(a)",
+    "math.isclose": "math.isclose(s, 0.5)", "math.isfinite": "math.isfinite(s)",
+    "math.isinf": "math.isinf(s)", "math.isnan": "math.isnan(s)",
+    "nonzero": "np.ndarray.nonzero(a)[1]", "numpy.all": "np.all(a)", "numpy.any": "np.any(a)",
+    "numpy.allclose": "np.allclose(a, s)", "numpy.argmax": "np.argmax(a, 1)",
+    "numpy.argmin": "np.argmin(a)", "numpy.argpartition": "np.argpartition(a, 1)",
+    "numpy.argsort": "np.argsort(a)", "numpy.argwhere": "np.argwhere(a)",
+    "numpy.array_equal": "np.array_equal(a, a)",
+    "numpy.broadcast_shapes": "np.broadcast_shapes(np.shape(a), (1, 4))[0]",
+    "numpy.count_nonzero": "np.count_nonzero(a)", "numpy.diag_indices": "np.diag_indices(len(a))[0]",
+    "numpy.digitize": "np.digitize(a, [-0.5, 0.0, 0.5])", "numpy.empty": "np.empty(len(a)).size",
+    "numpy.empty_like": "np.empty_like(a).size", "numpy.equal": "np.equal(a, s)",
+    "numpy.flatnonzero": "np.flatnonzero(a)",
+    "numpy.eye": "np.eye(len(a))", "numpy.greater": "np.greater(a, s)",
+    "numpy.greater_equal": "np.greater_equal(a, s)", "numpy.identity": "np.identity(len(a))",
+    "numpy.indices": "np.indices(np.shape(a))[1]", "numpy.isclose": "np.isclose(a, s)",
+    "numpy.iscomplex": "np.iscomplex(a)", "numpy.iscomplexobj": "np.iscomplexobj(a)",
+    "numpy.isfinite": "np.isfinite(a)", "numpy.isinf": "np.isinf(a)", "numpy.isnan": "np.isnan(a)",
+    "numpy.isneginf": "np.isneginf(a)", "numpy.isposinf": "np.isposinf(a)",
+    "numpy.isreal": "np.isreal(a)", "numpy.isrealobj": "np.isrealobj(a)",
+    "numpy.isscalar": "np.isscalar(s)", "numpy.less": "np.less(a, s)",
+    "numpy.less_equal": "np.less_equal(a, s)", "numpy.linalg.matrix_rank": "np.linalg.matrix_rank(a)",
+    "numpy.logical_and": "np.logical_and(a, s)", "numpy.logical_not": "np.logical_not(a)",
+    "numpy.logical_or": "np.logical_or(a, s)", "numpy.logical_xor": "np.logical_xor(a, s)",
+    "numpy.ndim": "np.ndim(a)", "numpy.nonzero": "np.nonzero(a)[0]",
+    "numpy.not_equal": "np.not_equal(a, s)", "numpy.ones": "np.ones(len(a))",
+    "numpy.ones_like": "np.ones_like(a)",
+    "numpy.ravel_multi_index": "np.ravel_multi_index(np.nonzero(a), (3, 4))",
+    "numpy.result_type": "np.result_type(a, s) == np.float64",
+    "numpy.searchsorted": "np.searchsorted(np.sort(a[0]), s)", "numpy.shape": "np.shape(a)[0]",
+    "numpy.signbit": "np.signbit(a)", "numpy.size": "np.size(a)",
+    "numpy.tril_indices": "np.tril_indices(len(a))[0]",
+    "numpy.triu_indices": "np.triu_indices(len(a))[1]",
+    "numpy.unravel_index": "np.unravel_index(np.argmax(a), np.shape(a))[0]",
+    "numpy.zeros": "np.zeros(len(a))", "numpy.zeros_like": "np.zeros_like(a)",
+    "print": "print(s, end='') is None", "range": "range(len(a))[1]",
+    "repr": "len(repr(s)) > 0", "str": "isinstance(str(a), str)", "type": "type(s) is float",
+    # zero derivative almost everywhere
+    "math.ceil": "math.ceil(s * 3.0)", "math.floor": "math.floor(s * 3.0)",
+    "math.trunc": "math.trunc(s * 3.0)", "numpy.around": "np.around(a * 3.0)",
+    "numpy.ceil": "np.ceil(a * 3.0)", "numpy.fix": "np.fix(a * 3.0)",
+    "numpy.floor": "np.floor(a * 3.0)", "numpy.floor_divide": "np.floor_divide(a, 0.3)",
+    "numpy.heaviside": "np.heaviside(a, 0.5)", "numpy.rint": "np.rint(a * 3.0)",
+    "numpy.round": "np.round(a * 3.0)", "numpy.sign": "np.sign(a)", "numpy.trunc": "np.trunc(a * 3.0)",
+    "operator.floordiv": "a // 0.3", "round": "round(s * 3.0)",
+}
+
+
+def no_derivative_functions():
+    """Display name of every function registered as ``inactive`` or ``zero``."""
+    return sorted({display_name(fn) for r in all_rules() if r.kind in ("inactive", "zero")
+                   for fn in r.fns})
+
+
+def test_every_function_without_a_derivative_has_a_case():
+    names = no_derivative_functions()
+    missing = sorted(set(names) - set(NO_DERIVATIVE))
+    stale = sorted(set(NO_DERIVATIVE) - set(names))
+    assert not missing, f"inactive or zero functions without a case in NO_DERIVATIVE: {missing}"
+    assert not stale, f"NO_DERIVATIVE entries for no inactive or zero function: {stale}"
+
+
+@pytest.mark.filterwarnings("ignore:numpy.fix is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("name", [n for n in sorted(NO_DERIVATIVE) if NO_DERIVATIVE[n]])
+def test_no_derivative_is_really_zero(name, module_dir):
+    """Finite differences agree that the output does not move, and adjoint's gradient is zero
+    (or adjoint refuses the call with NotDifferentiableError)."""
+    expr = NO_DERIVATIVE[name]
+    rng = np.random.default_rng(sum(map(ord, name)))
+    args = [Distinct(3, 4)(rng, np.float64) / 4.0, float(rng.uniform(0.1, 0.9))]
+    out = evaluate(expr, ["a", "s"], args)
+    case = Case(expr, a=None, s=None)
+    module = make_function(case, module_dir, False)
+    module.w = rng.uniform(0.5, 1.5, np.shape(out))
+    want = [numeric_grad(module.f, args, k, 1e-6) for k in range(2)]
+    try:
+        got = adjoint.grad(module.f, (0, 1))(*args)
+    except adjoint.NotDifferentiableError:
+        return  # refused clearly
+    for k, (g, ref) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(ref, 0.0, atol=1e-9, err_msg=f"{name}: d/d{'as'[k]} is not zero")
+        np.testing.assert_array_equal(g, np.zeros_like(ref), err_msg=f"{name}: d/d{'as'[k]}")
 
 
 # -- forward mode ----------------------------------------------------------------------------------
