@@ -1299,13 +1299,13 @@ def linspace_grad(g, start, stop, num=50, endpoint=True, retstep=False, dtype=No
     return unbroadcast(total, x)
 
 
-def linspace_jvp(t, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
-                 wrt=0):
-    """Tangent of ``np.linspace`` along ``t`` in ``start`` (``wrt=0``) or ``stop`` (1): linspace is
-    linear in the pair, so the tangent is the linspace from ``t`` to 0 (or 0 to ``t``)."""
-    zero = np.zeros(np.shape(stop if not wrt else start))
-    ends = (zero, t) if wrt else (t, zero)
-    out = np.linspace(*ends, num=num, endpoint=endpoint, retstep=retstep, axis=axis)
+def linspace_jvp(t_start, t_stop, start, stop, num=50, endpoint=True, retstep=False, dtype=None,
+                 axis=0):
+    """Tangent of ``np.linspace`` along ``t_start`` and ``t_stop``: linspace is linear in the pair
+    of ends, so the tangent is the linspace between the tangents (shaped like the samples)."""
+    zero = np.zeros(np.broadcast_shapes(np.shape(start), np.shape(stop)))
+    out = np.linspace(zero + t_start, zero + t_stop, num=num, endpoint=endpoint, retstep=retstep,
+                      axis=axis)
     if dtype is not None and np.dtype(dtype).kind in "biu":
         return (0 * out[0], 0 * out[1]) if retstep else 0 * out
     return out

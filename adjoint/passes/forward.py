@@ -178,7 +178,7 @@ class Forward:
         total = terms[0]
         for t in terms[1:]:
             total = gast.BinOp(left=total, op=gast.Add(), right=t)
-        return fold_constants(total)
+        return fold_constants(rule.cut(total, bound, ans))
 
     def _contribution(self, rule, param, bound, node, call, ans, s):
         t = name(dot(node.id))

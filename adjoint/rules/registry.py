@@ -84,9 +84,14 @@ class Rule:
         A call given an explicit ``dtype`` may round to integers (``np.array(x, dtype=int)``),
         whose derivative is zero: ``g`` then passes through ``integer_cut``.
         """
+        return quote_expr(self.grads[param], g=self.cut(g, bound, ans), ans=ans, **_as_nodes(bound))
+
+    def cut(self, expr, bound: dict, ans):
+        """``expr`` (an adjoint or a tangent), through ``integer_cut`` when the call names a
+        ``dtype``: a result rounded to integers has derivative zero."""
         if _explicit(bound.get("dtype")):
-            g = quote_expr("integer_cut(g, ans)", g=g, ans=ans)
-        return quote_expr(self.grads[param], g=g, ans=ans, **_as_nodes(bound))
+            return quote_expr("integer_cut(e, ans)", e=expr, ans=ans)
+        return expr
 
     @property
     def carries_derivative(self) -> bool:

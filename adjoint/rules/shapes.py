@@ -80,8 +80,8 @@ structural(np.linspace,
            "start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None",
            start="linspace_grad(g, start, stop, num, endpoint, retstep, dtype, axis, 0)",
            stop="linspace_grad(g, start, stop, num, endpoint, retstep, dtype, axis, 1)",
-           jvp={"start": "linspace_jvp(t, start, stop, num, endpoint, retstep, dtype, axis, 0)",
-                "stop": "linspace_jvp(t, start, stop, num, endpoint, retstep, dtype, axis, 1)"},
+           jvp={"*": "linspace_jvp(start_dot, stop_dot, start, stop, num, endpoint, retstep, dtype,"
+                     " axis)"},
            notes="retstep's step too")
 structural(np.arange, "start=None, stop=None, step=None, dtype=None, *, device=None, like=None",
            start="np.sum(g * arange_partial(ans, start, stop, 'start'))",
