@@ -6,6 +6,9 @@ Each case is checked in reverse mode (grad and value_and_grad's value), in forwa
 (``jvp`` against ``<grad, v>``) and against central finite differences, always on fresh
 copies of the arguments: several of these functions change their arguments in Python.
 """
+import logging
+import warnings
+
 import numpy as np
 import pytest
 
@@ -98,6 +101,13 @@ def reduction_out(m):
     return np.sum(y * np.array([1.0, 2.0, 3.0]))
 
 
+def positional_out_of_a_function(x):
+    y = np.zeros(4)
+    np.clip(x, -0.5, 0.5, y)
+    np.cumsum(x * y, 0, None, y)
+    return np.sum(y * y)
+
+
 def out_in_loop(x):
     h = np.ones(4)
     for _ in range(3):
@@ -107,7 +117,7 @@ def out_in_loop(x):
 
 @pytest.mark.parametrize("fun,args", [
     (ufunc_out, (X,)), (ufunc_positional_out_into_itself, (X, 1.3)), (out_value_used, (X,)),
-    (reduction_out, (M,)), (out_in_loop, (X,)),
+    (reduction_out, (M,)), (positional_out_of_a_function, (X,)), (out_in_loop, (X,)),
 ])
 def test_out(fun, args):
     check(fun, *args)
@@ -282,13 +292,19 @@ def test_an_unknown_method_of_an_active_value_raises(fun):
         assert info.value.lineno == line, str(info.value)
 
 
+LOG = logging.getLogger("adjoint.tests")
+
+
 def statements_without_effect(x):
     np.random.seed(0)
     print("x has", len(x), "entries", end="")
+    LOG.debug("x is %s", x)
+    warnings.warn(f"x[0] is {x[0]}")
     np.sum(x)
     x.sum()
     return np.sum(x * x)
 
 
+@pytest.mark.filterwarnings("ignore:x.0. is")
 def test_statements_without_effect_are_kept(capsys):
     np.testing.assert_allclose(adjoint.grad(statements_without_effect)(X), 2 * X)

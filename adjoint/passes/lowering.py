@@ -13,6 +13,8 @@ statements computing its operands, like the normaliser's own methods.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import gast
 
@@ -22,7 +24,7 @@ from ..frontend import LOCAL, unsupported
 from ..rules import lookup
 
 _SCATTERS = {np.add: False, np.subtract: True}  # ufunc -> whether ``.at`` adds the negation
-_PURE_STATEMENTS = {print}  # calls with effects on nothing adjoint differentiates
+_PURE_STATEMENTS = {print, warnings.warn}  # calls with effects on nothing adjoint differentiates
 
 
 # -- expression statements ---------------------------------------------------------------
@@ -42,9 +44,17 @@ def statement_call(norm, s, out) -> list:
     if writes_out(callee, call):
         norm.op(call, out)  # lowered by op_Call; the value (the out array) is unused
         return []
-    if callee in _PURE_STATEMENTS or lookup(callee) is not None or not _reads_locals(norm, call):
+    if _is_pure(callee) or not _reads_locals(norm, call):
         return [s]
     _refuse_call(norm, call, f"calling '{_dotted(call.func)}' as a statement")
+
+
+def _is_pure(callee) -> bool:
+    """Whether a call of ``callee`` changes no value of the function: a function with a rule
+    (given no ``out``), ``print``, ``warnings.warn`` or a ``logging`` call."""
+    if getattr(callee, "__module__", None) == "logging":
+        return True
+    return _key(callee) in _PURE_STATEMENTS or lookup(callee) is not None
 
 
 def _key(callee):
@@ -180,17 +190,35 @@ _METHOD_LOWERINGS = {"fill": lower_fill, "sort": lower_sort}
 
 # -- out= ----------------------------------------------------------------------------------
 def writes_out(callee, call) -> bool:
-    """Whether ``call`` writes its result into an ``out`` array (keyword, or a ufunc's
-    positional output)."""
+    """Whether ``call`` writes its result into an ``out`` array (keyword, a ufunc's positional
+    output, or the positional ``out`` of a function with a rule, ``np.clip(a, lo, hi, y)``)."""
     if isinstance(callee, np.ufunc) and len(call.args) > callee.nin:
         return True
-    return any(k.arg == "out" and not _is_none(k.value) for k in call.keywords)
+    if any(k.arg == "out" and not _is_none(k.value) for k in call.keywords):
+        return True
+    return _out_position(callee, call) is not None
+
+
+def _out_position(callee, call):
+    """The index of a positional ``out`` argument of a function with a rule, or None."""
+    rule = lookup(callee)
+    params = list(rule.signature.parameters) if rule is not None else []
+    if "out" not in params or params.index("out") >= len(call.args):
+        return None
+    return None if _is_none(call.args[params.index("out")]) else params.index("out")
 
 
 def lower_out(norm, e, callee, out):
     """``f(x, out=y)`` -> ``t = f(x); y[...] = t``, with ``y`` the call's value."""
     target = None
-    keywords = []
+    args, keywords = list(e.args), []
+    k_out = _out_position(callee, e)
+    if isinstance(callee, np.ufunc) and len(args) > callee.nin:
+        args, target = args[:callee.nin], args[callee.nin]
+    elif k_out is not None:  # the arguments after ``out`` go by name
+        params = list(lookup(callee).signature.parameters)
+        keywords = [gast.keyword(arg=params[i], value=a) for i, a in enumerate(args) if i > k_out]
+        args, target = args[:k_out], args[k_out]
     for k in e.keywords:
         if k.arg == "out":
             target = k.value
@@ -199,9 +227,6 @@ def lower_out(norm, e, callee, out):
                         "compute np.where(mask, f(x), y) instead")
         else:
             keywords.append(k)
-    args = list(e.args)
-    if isinstance(callee, np.ufunc) and len(args) > callee.nin:
-        args, target = args[:callee.nin], args[callee.nin]
     if isinstance(target, gast.Tuple) and len(target.elts) == 1:
         target = target.elts[0]
     pure = gast.Call(func=e.func, args=args, keywords=keywords)

@@ -10,7 +10,8 @@ which every statement is one of
 * ``name[index] = atom`` (an in-place write; ``index`` holds only atoms and
   slices of atoms);
 * ``lst.append(atom)`` or an expression statement with no effect on values
-  (``print(...)``), kept as the user wrote it;
+  (``print(...)``), kept as the user wrote it (calls that change a value in place are
+  lowered or refused by ``lowering``);
 * ``if name:``, ``for name in range(atom, atom, atom):``, ``while name:``,
   ``break`` (tail position only), ``pass``, ``raise``, ``assert``, and the final
   ``return atom``.
