@@ -29,6 +29,7 @@ import adjoint
 from adjoint import runtime
 from adjoint.passes.normalize import ATTRIBUTES, METHODS
 from adjoint.rules import all_rules
+from adjoint.rules.registry import display_name
 
 
 # -- argument generators --------------------------------------------------------------------------
@@ -289,6 +290,34 @@ CASES = {
                    C("a.take([3, 0], axis=0)", a=R(4, 2)), C("np.take(a, [5, -1], mode='wrap')", a=R(4))],
     "numpy.take_along_axis": [C("np.take_along_axis(a, np.argsort(a, axis=1), axis=1)", a=Distinct(3, 4)),
                               C("np.take_along_axis(a, np.array([[0, 0], [1, 0]]), axis=0)", a=R(2, 2))],
+    # building arrays from values
+    "numpy.full": [C("np.full((2, 3), s)", s=S(), dtypes=F64), C("np.full((2, 3), a)", a=R(3)),
+                   C("np.full(3, s, dtype=int) * s + np.full(3, s, np.float64)", s=S(), dtypes=F64)],
+    "numpy.full_like": [C("np.full_like(a, s)", a=R(2, 3), s=S(), dtypes=F64),
+                        C("np.full_like(a, b)", a=R(2, 3), b=R(3)),
+                        C("np.full_like(np.arange(3), s) * s", s=S(), dtypes=F64)],
+    "numpy.linspace": [C("np.linspace(s, t, 5)", s=S(), t=S(), dtypes=F64),
+                       C("np.linspace(a, b, 4, axis=1)", a=R(3), b=R(2, 3)),
+                       C("np.linspace(s, t, 4, endpoint=False)", s=S(), t=S(), dtypes=F64),
+                       C("np.linspace(a, s, 3, axis=-1)", a=R(2), s=S(), dtypes=F64),
+                       C("np.linspace(s, t, 3, retstep=True)[0] * np.linspace(s, t, 3, retstep=True)[1]",
+                         s=S(), t=S(), dtypes=F64),
+                       C("np.linspace(s, t, 4, dtype=int) * s", s=S(-3, 3), t=S(5, 9), dtypes=F64)],
+    "numpy.arange": [C("np.arange(s, 3.0)", s=S(), dtypes=F64),
+                     C("np.arange(0.0, 2.0, s) + np.arange(s)", s=S(0.3, 0.6), dtypes=F64),
+                     C("np.arange(s, t, 0.5)", s=S(), t=S(3, 4), dtypes=F64)],
+    "adjoint.runtime.scatter_add": [C("rt.scatter_add(a, [0, 2, 0], b)", a=R(3, 4), b=R(3, 4), dtypes=F64),
+                                    C("rt.scatter_add(a, 1, s)", a=R(3), s=S(), dtypes=F64),
+                                    C("rt.scatter_add(a, (np.array([0, 1, 1]), 2), b)", a=R(2, 3),
+                                      b=R(3), dtypes=F64)],
+    "adjoint.runtime.put_into": [C("rt.put_into(a, [0, 5, 0], b)", a=R(2, 3), b=R(3), dtypes=F64),
+                                 C("rt.put_into(a, [1, 2, 3], b)", a=R(4), b=R(2), dtypes=F64),
+                                 C("rt.put_into(a, [7, -1], s, 'wrap')", a=R(2, 3), s=S(), dtypes=F64)],
+    "adjoint.runtime.as_column": [C("rt.as_column(a)", a=R(3), dtypes=F64),
+                                  C("rt.as_column(s)", s=S(), dtypes=F64),
+                                  C("rt.as_column(a)", a=R(2, 3), dtypes=F64)],
+    "adjoint.runtime.integer_cut": [C("rt.integer_cut(a, a)", a=R(3), dtypes=F64),
+                                    C("rt.integer_cut(a, np.arange(3)) + b", a=R(3), b=R(3), dtypes=F64)],
     # products
     "numpy.dot": [C("np.dot(a, b)", a=R(3), b=R(3)), C("np.dot(a, b)", a=R(2, 3), b=R(3)),
                   C("np.dot(a, b)", a=R(3), b=R(3, 2)), C("a.dot(b)", a=R(2, 3), b=R(3, 4)),
@@ -590,6 +619,104 @@ def test_rule_matches_finite_differences(name, module_dir):
     assert not failures, "\n".join(failures)
 
 
+# -- functions without a derivative: the registry's inactive and zero entries ------------------------
+# One expression per function, calling it on the active values ``a`` (a 3x4 array of distinct
+# entries) and ``s`` (a float in (0.1, 0.9)). Its derivative must be zero by finite differences
+# and adjoint's gradient zero, or adjoint must refuse the call: a zero never comes from a
+# missing rule, so an entry here whose output follows its arguments fails.
+NO_DERIVATIVE = {
+    "adjoint.runtime.last_writes": "rt.last_writes(a, [0, 2, 0])",
+    "adjoint.custom.stop_gradient": None,  # by design: the value passes, its derivative does not
+    "adjoint.runtime.arange_partial": "rt.arange_partial(a, s, 4.0, 'step')",
+    "adjoint.runtime.count": "rt.count(a, 1)",
+    "adjoint.runtime.keys_of": "len(rt.keys_of({'p': a, 'q': s}))",
+    "adjoint.runtime.unit_seed": "rt.unit_seed(s)",
+    "adjoint.runtime.zeros_like": "rt.zeros_like(a)",
+    "bool": "bool(s)", "callable": "callable(a)", "hasattr": "hasattr(a, 'shape')",
+    "id": "id(a) > 0", "int": "int(s * 3.0)", "isinstance": "isinstance(s, float)", "len": "len(a)",
+    "math.isclose": "math.isclose(s, 0.5)", "math.isfinite": "math.isfinite(s)",
+    "math.isinf": "math.isinf(s)", "math.isnan": "math.isnan(s)",
+    "nonzero": "np.ndarray.nonzero(a)[1]", "numpy.all": "np.all(a)", "numpy.any": "np.any(a)",
+    "numpy.allclose": "np.allclose(a, s)", "numpy.argmax": "np.argmax(a, 1)",
+    "numpy.argmin": "np.argmin(a)", "numpy.argpartition": "np.argpartition(a, 1)",
+    "numpy.argsort": "np.argsort(a)", "numpy.argwhere": "np.argwhere(a)",
+    "numpy.array_equal": "np.array_equal(a, a)",
+    "numpy.broadcast_shapes": "np.broadcast_shapes(np.shape(a), (1, 4))[0]",
+    "numpy.count_nonzero": "np.count_nonzero(a)", "numpy.diag_indices": "np.diag_indices(len(a))[0]",
+    "numpy.digitize": "np.digitize(a, [-0.5, 0.0, 0.5])", "numpy.empty": "np.empty(len(a)).size",
+    "numpy.empty_like": "np.empty_like(a).size", "numpy.equal": "np.equal(a, s)",
+    "numpy.flatnonzero": "np.flatnonzero(a)",
+    "numpy.eye": "np.eye(len(a))", "numpy.greater": "np.greater(a, s)",
+    "numpy.greater_equal": "np.greater_equal(a, s)", "numpy.identity": "np.identity(len(a))",
+    "numpy.indices": "np.indices(np.shape(a))[1]", "numpy.isclose": "np.isclose(a, s)",
+    "numpy.iscomplex": "np.iscomplex(a)", "numpy.iscomplexobj": "np.iscomplexobj(a)",
+    "numpy.isfinite": "np.isfinite(a)", "numpy.isinf": "np.isinf(a)", "numpy.isnan": "np.isnan(a)",
+    "numpy.isneginf": "np.isneginf(a)", "numpy.isposinf": "np.isposinf(a)",
+    "numpy.isreal": "np.isreal(a)", "numpy.isrealobj": "np.isrealobj(a)",
+    "numpy.isscalar": "np.isscalar(s)", "numpy.less": "np.less(a, s)",
+    "numpy.less_equal": "np.less_equal(a, s)", "numpy.linalg.matrix_rank": "np.linalg.matrix_rank(a)",
+    "numpy.logical_and": "np.logical_and(a, s)", "numpy.logical_not": "np.logical_not(a)",
+    "numpy.logical_or": "np.logical_or(a, s)", "numpy.logical_xor": "np.logical_xor(a, s)",
+    "numpy.ndim": "np.ndim(a)", "numpy.nonzero": "np.nonzero(a)[0]",
+    "numpy.not_equal": "np.not_equal(a, s)", "numpy.ones": "np.ones(len(a))",
+    "numpy.ones_like": "np.ones_like(a)",
+    "numpy.ravel_multi_index": "np.ravel_multi_index(np.nonzero(a), (3, 4))",
+    "numpy.result_type": "np.result_type(a, s) == np.float64",
+    "numpy.searchsorted": "np.searchsorted(np.sort(a[0]), s)", "numpy.shape": "np.shape(a)[0]",
+    "numpy.signbit": "np.signbit(a)", "numpy.size": "np.size(a)",
+    "numpy.tril_indices": "np.tril_indices(len(a))[0]",
+    "numpy.triu_indices": "np.triu_indices(len(a))[1]",
+    "numpy.unravel_index": "np.unravel_index(np.argmax(a), np.shape(a))[0]",
+    "numpy.zeros": "np.zeros(len(a))", "numpy.zeros_like": "np.zeros_like(a)",
+    "print": "print(s, end='') is None", "range": "range(len(a))[1]",
+    "repr": "len(repr(s)) > 0", "str": "isinstance(str(a), str)", "type": "type(s) is float",
+    # zero derivative almost everywhere
+    "math.ceil": "math.ceil(s * 3.0)", "math.floor": "math.floor(s * 3.0)",
+    "math.trunc": "math.trunc(s * 3.0)", "numpy.around": "np.around(a * 3.0)",
+    "numpy.ceil": "np.ceil(a * 3.0)", "numpy.fix": "np.fix(a * 3.0)",
+    "numpy.floor": "np.floor(a * 3.0)", "numpy.floor_divide": "np.floor_divide(a, 0.3)",
+    "numpy.heaviside": "np.heaviside(a, 0.5)", "numpy.rint": "np.rint(a * 3.0)",
+    "numpy.round": "np.round(a * 3.0)", "numpy.sign": "np.sign(a)", "numpy.trunc": "np.trunc(a * 3.0)",
+    "operator.floordiv": "a // 0.3", "round": "round(s * 3.0)",
+}
+
+
+def no_derivative_functions():
+    """Display name of every function registered as ``inactive`` or ``zero``."""
+    return sorted({display_name(fn) for r in all_rules() if r.kind in ("inactive", "zero")
+                   for fn in r.fns})
+
+
+def test_every_function_without_a_derivative_has_a_case():
+    names = no_derivative_functions()
+    missing = sorted(set(names) - set(NO_DERIVATIVE))
+    stale = sorted(set(NO_DERIVATIVE) - set(names))
+    assert not missing, f"inactive or zero functions without a case in NO_DERIVATIVE: {missing}"
+    assert not stale, f"NO_DERIVATIVE entries for no inactive or zero function: {stale}"
+
+
+@pytest.mark.filterwarnings("ignore:numpy.fix is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("name", [n for n in sorted(NO_DERIVATIVE) if NO_DERIVATIVE[n]])
+def test_no_derivative_is_really_zero(name, module_dir):
+    """Finite differences agree that the output does not move, and adjoint's gradient is zero
+    (or adjoint refuses the call with NotDifferentiableError)."""
+    expr = NO_DERIVATIVE[name]
+    rng = np.random.default_rng(sum(map(ord, name)))
+    args = [Distinct(3, 4)(rng, np.float64) / 4.0, float(rng.uniform(0.1, 0.9))]
+    out = evaluate(expr, ["a", "s"], args)
+    case = Case(expr, a=None, s=None)
+    module = make_function(case, module_dir, False)
+    module.w = rng.uniform(0.5, 1.5, np.shape(out))
+    want = [numeric_grad(module.f, args, k, 1e-6) for k in range(2)]
+    try:
+        got = adjoint.grad(module.f, (0, 1))(*args)
+    except adjoint.NotDifferentiableError:
+        return  # refused clearly
+    for k, (g, ref) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(ref, 0.0, atol=1e-9, err_msg=f"{name}: d/d{'as'[k]} is not zero")
+        np.testing.assert_array_equal(g, np.zeros_like(ref), err_msg=f"{name}: d/d{'as'[k]}")
+
+
 # -- forward mode ----------------------------------------------------------------------------------
 
 def _tangent_sum(parts):
@@ -619,6 +746,13 @@ def rule_tangent(rule, fn, arg_nodes, kw_nodes, names, values, direction, h):
     params = rule.signature.bind(*vals[:npos], **dict(zip(keys, vals[npos:])))
     params.apply_defaults()
     where = rule.signature.bind(*range(npos), **{k: npos + i for i, k in enumerate(keys)})
+    if isinstance(rule.jvp, dict) and "*" in rule.jvp:  # one template for every argument
+        tangents = {f"{p}_dot": 0.0 for p in rule.signature.parameters}
+        for p, i in where.arguments.items():
+            if {n.id for n in ast.walk(nodes[i]) if isinstance(n, ast.Name)} & set(env):
+                tangents[f"{p}_dot"] = _shifted(ast.unparse(nodes[i]), names, values, direction, h)
+        ns = {**vars(runtime), "np": np, **params.arguments, "ans": ans, **tangents}
+        return eval(rule.jvp["*"], ns)
     parts = []
     for param, index in where.arguments.items():
         used = {n.id for n in ast.walk(nodes[index]) if isinstance(n, ast.Name)}
@@ -646,7 +780,7 @@ def test_jvp(name):
         return
     assert rule.kind == "elementwise" or rule.jvp == "linear" or isinstance(rule.jvp, dict), \
         f"structural rule {name} has no jvp"
-    if isinstance(rule.jvp, dict):
+    if isinstance(rule.jvp, dict) and "*" not in rule.jvp:
         assert set(rule.jvp) == set(rule.grads), f"{name}: jvp and adjoint cover different parameters"
     failures = []
     for case in CASES[name]:

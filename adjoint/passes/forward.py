@@ -133,7 +133,8 @@ class Forward:
             if callee is list.pop:
                 lst = value.func.value.id
                 return quote_expr("lst_dot.pop()", lst_dot=dot(lst)) if lst in self.active else None
-            return self.rule(callee, value.args, value.keywords, ident, value, s)
+            receiver = [value.func.value] if callee is None else []  # a local value's method
+            return self.rule(callee, receiver + value.args, value.keywords, ident, value, s)
         if isinstance(value, gast.Subscript):
             base = value.value
             if not self._varied(base):
@@ -177,7 +178,7 @@ class Forward:
         total = terms[0]
         for t in terms[1:]:
             total = gast.BinOp(left=total, op=gast.Add(), right=t)
-        return fold_constants(total)
+        return fold_constants(rule.cut(total, bound, ans))
 
     def _contribution(self, rule, param, bound, node, call, ans, s):
         t = name(dot(node.id))

@@ -10,7 +10,8 @@ which every statement is one of
 * ``name[index] = atom`` (an in-place write; ``index`` holds only atoms and
   slices of atoms);
 * ``lst.append(atom)`` or an expression statement with no effect on values
-  (``print(...)``), kept as the user wrote it;
+  (``print(...)``), kept as the user wrote it (calls that change a value in place are
+  lowered or refused by ``lowering``);
 * ``if name:``, ``for name in range(atom, atom, atom):``, ``while name:``,
   ``break`` (tail position only), ``pass``, ``raise``, ``assert``, and the final
   ``return atom``.
@@ -28,6 +29,7 @@ import gast
 
 from ..astutil import clone, const, loaded_names, name, stored_names, walk, with_line
 from ..frontend import LOCAL, UNKNOWN, unsupported
+from . import lowering
 
 # Array methods rewritten as the NumPy function of the same meaning; True marks
 # methods whose extra positional arguments form one tuple (x.reshape(2, 3)).
@@ -175,7 +177,7 @@ class Normalizer:
             # generated code accumulates in place; as an assignment the data flow is visible
             target = gast.Name(id=v.args[0].id, ctx=gast.Store(), annotation=None, type_comment=None)
             return self.stmt_Assign(gast.Assign(targets=[target], value=v, type_comment=None), out)
-        return [s]
+        return lowering.statement_call(self, s, out)
 
     def stmt_If(self, s, out):
         test = self.atom(s.test, out, hint="cond")
@@ -209,6 +211,8 @@ class Normalizer:
         return [gast.While(test=test, body=body + again, orelse=[])]
 
     def stmt_For(self, s, out):
+        if lowering.is_dict_loop(self, s):
+            return lowering.lower_dict_loop(self, s, out)
         it = s.iter
         callee = self.resolver.resolve(it.func) if isinstance(it, gast.Call) else None
         if callee is range and isinstance(s.target, gast.Name):
@@ -381,6 +385,9 @@ class Normalizer:
         return e
 
     def op_Subscript(self, e, out):
+        lowered = lowering.index_trick(self, e, out)
+        if lowered is not None:
+            return lowered
         base = self.atom(e.value, out)
         if not isinstance(base, gast.Name):
             base = self._bind(base, out)
@@ -417,6 +424,8 @@ class Normalizer:
         if callee is LOCAL:
             unsupported("calling a function held in a local variable", _at(e, self.line),
                         self.filename, "call a module-level function by its name")
+        if lowering.writes_out(callee, e):
+            return lowering.lower_out(self, e, callee, out)
         args = [self.atom(a, out) for a in e.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in e.keywords]
         call = gast.Call(func=func, args=args, keywords=keywords)

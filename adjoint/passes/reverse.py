@@ -323,10 +323,10 @@ class Reverse:
         fn = call.callee
         pair = self.helper_pair(fn, s) if fn is not None and lookup(fn) is None else None
         if pair is None:
-            display = None
-            if fn is None:
-                display = f"the method '.{call.func.attr}'"
-            return [s], self._rule(fn, call.args, call.keywords, g, ans, s, display)
+            display, args = None, call.args
+            if fn is None:  # a method of a local value: an active receiver needs a rule too
+                display, args = f"the method '.{call.func.attr}'", [call.func.value] + call.args
+            return [s], self._rule(fn, args, call.keywords, g, ans, s, display)
         fwd_name, bwd_name, params = pair
         saved = self.namer.fresh(f"{_short(call.func)}_saved")
         fwd_call = gast.Call(func=name(fwd_name), args=call.args, keywords=call.keywords)

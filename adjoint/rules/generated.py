@@ -50,3 +50,4 @@ structural(rt.add_at, "acc, index, val", static="index",
 
 elementwise(rt.safe_log, "x", x="safe_div(g, conj(x))")
 elementwise(rt.safe_div, "a, b", a="safe_div(g, conj(b))", b="-safe_div(g * conj(ans), conj(b))")
+structural(rt.integer_cut, "cot, like", static="like", jvp="linear", cot="integer_cut(g, like)")

@@ -35,6 +35,8 @@ from __future__ import annotations
 import functools
 import inspect
 
+import gast
+
 from ..astutil import const, quote_expr
 
 KINDS = ("elementwise", "structural", "zero", "inactive")
@@ -77,12 +79,28 @@ class Rule:
         return out
 
     def adjoint(self, param: str, bound: dict, g, ans):
-        """The template for ``param`` with the call's arguments spliced in."""
-        return quote_expr(self.grads[param], g=g, ans=ans, **_as_nodes(bound))
+        """The template for ``param`` with the call's arguments spliced in.
+
+        A call given an explicit ``dtype`` may round to integers (``np.array(x, dtype=int)``),
+        whose derivative is zero: ``g`` then passes through ``integer_cut``.
+        """
+        return quote_expr(self.grads[param], g=self.cut(g, bound, ans), ans=ans, **_as_nodes(bound))
+
+    def cut(self, expr, bound: dict, ans):
+        """``expr`` (an adjoint or a tangent), through ``integer_cut`` when the call names a
+        ``dtype``: a result rounded to integers has derivative zero."""
+        if _explicit(bound.get("dtype")):
+            return quote_expr("integer_cut(e, ans)", e=expr, ans=ans)
+        return expr
 
     @property
     def carries_derivative(self) -> bool:
         return self.kind in ("elementwise", "structural")
+
+
+def _explicit(node) -> bool:
+    """Whether a bound argument is given (not absent and not the constant None)."""
+    return node is not None and not (isinstance(node, gast.Constant) and node.value is None)
 
 
 def _as_nodes(bound):

@@ -66,3 +66,44 @@ structural(np.take, "a, indices, axis=None, out=None, mode='raise'",
            a="take_grad(g, a, indices, axis, mode)", jvp="linear")
 structural(np.take_along_axis, "arr, indices, axis=-1",
            arr="take_along_axis_grad(g, arr, indices, axis)", jvp="linear")
+
+# -- building arrays from values -----------------------------------------------------------
+# Their values follow the arguments, so they are rules, not pass-throughs: a zero here would be
+# a missing rule. ``integer_cut`` gives the derivative 0 of an integer result.
+structural(np.full, "shape, fill_value, dtype=None, order='C', *, device=None, like=None",
+           static="shape", fill_value="unbroadcast(g, fill_value)",
+           jvp={"fill_value": "integer_cut(broadcast_like(t, ans), ans)"})
+structural(np.full_like, "a, fill_value, dtype=None, order='K', subok=True, shape=None, *, device=None",
+           static="a, shape", fill_value="unbroadcast(integer_cut(g, ans), fill_value)",
+           jvp={"fill_value": "integer_cut(broadcast_like(t, ans), ans)"})
+structural(np.linspace,
+           "start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None",
+           start="linspace_grad(g, start, stop, num, endpoint, retstep, dtype, axis, 0)",
+           stop="linspace_grad(g, start, stop, num, endpoint, retstep, dtype, axis, 1)",
+           jvp={"*": "linspace_jvp(start_dot, stop_dot, start, stop, num, endpoint, retstep, dtype,"
+                     " axis)"},
+           notes="retstep's step too")
+structural(np.arange, "start=None, stop=None, step=None, dtype=None, *, device=None, like=None",
+           start="np.sum(g * arange_partial(ans, start, stop, 'start'))",
+           step="np.sum(g * arange_partial(ans, start, stop, 'step'))",
+           stop="np.zeros(np.shape(stop))",
+           jvp={"start": "t * arange_partial(ans, start, stop, 'start')",
+                "stop": "np.zeros(np.shape(ans))",
+                "step": "t * arange_partial(ans, start, stop, 'step')"},
+           notes="start + k * step; stop only sets the length")
+
+# -- calls that change an array in place, as normalisation lowers them -----------------------
+from .. import runtime as rt  # noqa: E402
+from .registry import inactive  # noqa: E402
+
+structural(rt.scatter_add, "a, index, v", static="index", a="g",
+           v="unbroadcast(g[index], v)", jvp={"a": "t", "v": "scattered(t, a, index)"},
+           notes="np.add.at as a pure function; repeated indices add up")
+structural(rt.put_into, "a, ind, v, mode='raise'", static="ind",
+           a="put_grad(g, a, ind, v, mode, 'a')", v="put_grad(g, a, ind, v, mode, 'v')",
+           jvp={"a": "put_into(t, ind, 0.0, mode)",
+                "v": "put_into(np.zeros(np.shape(a)), ind, t, mode)"},
+           notes="np.put as a pure function; the last value put at a position wins")
+structural(rt.as_column, "x", x="np.reshape(g, np.shape(x))", jvp="linear",
+           notes="an operand of np.c_")
+inactive([rt.keys_of, rt.arange_partial])
