@@ -90,9 +90,9 @@ class _HVP(_Derivative):
         for n, x, t in zip(self._names, xs, vs):
             _check_tangent(n, x, t)
         _, hv = self._tangent_fn("grad", args)(*args, *vs)
-        if self._single:
-            return _like(hv, xs[0])
-        return tuple(_like(h, x) for h, x in zip(hv, xs))
+        hv = _per_argument(hv, xs)
+        hv = [_like(h, x) for h, x in zip(hv, xs)]
+        return hv[0] if self._single else tuple(hv)
 
 
 class _Hessian(_Derivative):
@@ -106,11 +106,17 @@ class _Hessian(_Derivative):
         tangent = self._tangent_fn("grad", args)
         blocks = [[None] * len(xs) for _ in xs]
         for j, xj in enumerate(xs):
-            columns = [tangent(*args, *_along(xs, j, e))[1] for e in _basis(xj)]
+            columns = [_per_argument(tangent(*args, *_along(xs, j, e))[1], xs)
+                       for e in _basis(xj)]
             for i, xi in enumerate(xs):
-                rows = [np.asarray(c if self._single else c[i]) for c in columns]
+                rows = [np.asarray(c[i]) for c in columns]
                 blocks[i][j] = _stack(rows, np.shape(xi), np.shape(xj), xi)
         return blocks[0][0] if self._single else tuple(tuple(row) for row in blocks)
+
+
+def _per_argument(value, xs):
+    """A generated gradient's result as one entry per argument (it is bare for one)."""
+    return [value] if len(xs) == 1 else list(value)
 
 
 def _along(xs, j, e):

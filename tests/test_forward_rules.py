@@ -144,3 +144,42 @@ def test_jvp_of_compiled_rule(name, module_dir):
                 failures.append(f"{case.expr} [{dtype}]: {type(exc).__name__}: {exc}")
     failures = [f for f in failures if f]
     assert not failures, "\n".join(failures)
+
+
+def check_hvp(case, module, dtype, failures):
+    """``hvp`` of the loss against central differences of its gradient along ``v``."""
+    names = list(case.args)
+    args = inputs(case, dtype, seed=sum(map(ord, case.expr)))
+    rng = np.random.default_rng(5)
+    out = module.f(*args)
+    module.w = np.asarray(_random_like(rng, out))
+    wrt = tuple(range(len(names)))
+    v = tuple(_random_like(rng, a) for a in args)
+    try:
+        got = adjoint.hvp(module.loss, wrt)(*args, v)
+    except adjoint.NotDifferentiableError as exc:
+        assert "higher-order" in str(exc), exc  # refused clearly: fine
+        return
+    grad = adjoint.grad(module.loss, wrt)
+    eps = 1e-5
+    hi = grad(*[a + eps * t for a, t in zip(args, v)])
+    lo = grad(*[a - eps * t for a, t in zip(args, v)])
+    for k, (g, h, l) in enumerate(zip(got, hi, lo)):
+        want = (np.asarray(h) - np.asarray(l)) / (2 * eps)
+        failures.append(close(g, want, max(case.rtol or 0, 1e-4), f"{case.expr} [{dtype}] "
+                              f"hvp, d/d{names[k]}"))
+
+
+@pytest.mark.filterwarnings(*WARNINGS)
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_hvp_of_compiled_rule(name, module_dir):
+    failures = []
+    for case in CASES[name]:
+        module = load(case, module_dir)
+        for dtype in _dtypes(case):
+            try:
+                check_hvp(case, module, dtype, failures)
+            except Exception as exc:
+                failures.append(f"{case.expr} [{dtype}]: {type(exc).__name__}: {exc}")
+    failures = [f for f in failures if f]
+    assert not failures, "\n".join(failures)
