@@ -102,9 +102,10 @@ class Forward:
         tangent = self.value_tangent(ident, value, s)
         if tangent is None:
             return [s] + self.zero(ident)
-        if ident in self.written and isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Call)) \
-                and isinstance(tangent, gast.Name):
-            tangent = _call("tangent_like", tangent, name(ident))  # y = x + 1.0: not x_dot itself
+        shared = _shared_tangent(tangent)
+        if ident in self.written and shared is not None and \
+                isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Call)):
+            tangent = _call("tangent_like", shared, name(ident))  # y = x + 1.0: not x_dot itself
         return [s, gast.Assign(targets=[name(dot(ident), store=True)], value=tangent,
                                type_comment=None)]
 
@@ -265,6 +266,14 @@ def _no_rule(fn):
                 "which adjoint does not have yet; higher-order derivatives of this function are "
                 "not supported")
     return f"no derivative rule for {what}; register one with adjoint.custom_jvp"
+
+
+def _shared_tangent(tangent):
+    """The other name's tangent that ``tangent`` may be itself (``x_dot``, ``tangent_fit(x_dot, y)``)."""
+    if isinstance(tangent, gast.Call) and isinstance(tangent.func, gast.Name) \
+            and tangent.func.id == "tangent_fit":
+        tangent = tangent.args[0]
+    return tangent if isinstance(tangent, gast.Name) else None
 
 
 def _call(fn, *args):
