@@ -208,3 +208,10 @@ def test_a_function_named_like_a_runtime_helper():
     """grad of a function named det is det_grad: it must not hide the runtime's det_grad."""
     a = np.array([[2.0, 0.3], [0.1, 1.5]])
     np.testing.assert_allclose(adjoint.grad(det)(a), np.linalg.det(a) * np.linalg.inv(a).T)
+
+
+def test_hessian_of_det():
+    """d2 det / dA_ij dA_kl from differences of the gradient (det A inv(A)^T)."""
+    a = np.array([[2.0, 0.3, 0.1], [0.1, 1.5, -0.2], [0.4, 0.0, 1.0]])
+    H = adjoint.hessian(det)(a)
+    np.testing.assert_allclose(H, fd_jacobian(adjoint.grad(det), (a,), 0), rtol=1e-6, atol=1e-8)

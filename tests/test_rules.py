@@ -403,6 +403,8 @@ CASES = {
         C("rt.matmul_grad_b(c, a, b)", c=R(2), a=R(2, 3), b=R(3), dtypes=F64)],
     "adjoint.runtime.add_at": [C("rt.add_at(a * 1.0, 1, b)", a=R(3, 4), b=R(4), dtypes=F64),
                                C("rt.add_at(a * 1.0, [0, 2, 0], b)", a=R(3, 4), b=R(3, 4), dtypes=F64)],
+    "adjoint.runtime.det_grad": [C("rt.det_grad(c, a, np.linalg.det(a))", c=S(), a=Well(3, 3), dtypes=F64),
+                                 C("rt.det_grad(c, a, s)", c=R(2), a=Well(2, 3, 3), s=R(2), dtypes=F64)],
     "adjoint.runtime.safe_log": [C("rt.safe_log(a)", a=P(3, 4), dtypes=F64)],
     "adjoint.runtime.safe_div": [C("rt.safe_div(a, b)", a=R(3, 4), b=P(4), dtypes=F64)],
 }
