@@ -96,7 +96,7 @@ class Forward:
         if getattr(s, "no_grad", False):
             return [s] + self.zero(ident)
         value = s.value
-        helper = self._helper(value) if isinstance(value, gast.Call) else None
+        helper = self._helper(value, s) if isinstance(value, gast.Call) else None
         if helper is not None:
             return self.helper_call(ident, value, helper, s)
         tangent = self.value_tangent(ident, value, s)
@@ -230,7 +230,7 @@ class Forward:
                                      f"'{param}'", self.filename, s.lineno)
 
     # -- calls of the user's functions ------------------------------------------------
-    def _helper(self, call):
+    def _helper(self, call, s):
         """(jvp function, tangents to pass) for a call of the user's function, or None.
 
         The helper's tangent code is made for the arguments that carry a tangent
@@ -239,16 +239,17 @@ class Forward:
         callee = getattr(call, "callee", None)
         if callee is None or lookup(callee) is not None:
             return None
-        varied = self._varied_params(callee, call)
+        varied = self._varied_params(callee, call, s)
         made = self.helper_jvp(callee, tuple(varied))
         return None if made is None else (made[0], varied)
 
-    def _varied_params(self, callee, call):
+    def _varied_params(self, callee, call, s):
         try:
             bound = inspect.signature(callee).bind(*call.args, **{k.arg: k.value
                                                                   for k in call.keywords})
-        except (TypeError, ValueError):
-            return {}
+        except (TypeError, ValueError) as exc:
+            raise NotDifferentiableError(f"{_fn_name(callee)}: {exc}", self.filename,
+                                         s.lineno) from None
         return {p: atom for p, atom in bound.arguments.items() if self._varied(atom)}
 
     def helper_call(self, ident, call, helper, s):
@@ -269,7 +270,7 @@ def _no_rule(fn):
 
 
 def _shared_tangent(tangent):
-    """The other name's tangent that ``tangent`` may be itself (``x_dot``, ``tangent_fit(x_dot, y)``)."""
+    """The name whose tangent ``tangent`` may be itself (``x_dot``, ``tangent_fit(x_dot, y)``)."""
     if isinstance(tangent, gast.Call) and isinstance(tangent.func, gast.Name) \
             and tangent.func.id == "tangent_fit":
         tangent = tangent.args[0]
