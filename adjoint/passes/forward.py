@@ -237,8 +237,8 @@ class Forward:
         at this call, so a constant argument costs nothing (not even a zero).
         """
         callee = getattr(call, "callee", None)
-        if callee is None or lookup(callee) is not None:
-            return None
+        if not hasattr(callee, "__code__") or lookup(callee) is not None:
+            return None  # a rule's function, a method, or nothing known
         varied = self._varied_params(callee, call, s)
         made = self.helper_jvp(callee, tuple(varied))
         return None if made is None else (made[0], varied)
