@@ -64,7 +64,8 @@ class Built:
 class _Program:
     functions: list = field(default_factory=list)
     helpers: dict = field(default_factory=dict)  # code object -> (fwd, bwd, params)
-    taken: set = field(default_factory=set)
+    # generated function names never hide a runtime helper (a function named det gives det_grad)
+    taken: set = field(default_factory=lambda: RUNTIME_NAMES | {"np"})
 
     def unique(self, base):
         ident, k = base, 1
@@ -95,6 +96,8 @@ class _FunctionTransform:
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np"})
         body = jumps.normalize(clone(node.body), node.lineno, all_names(node))
         self.body, _ = normalize.normalize(self.parsed, body, self.namer)
+        self.written = {s.targets[0].value.id for s in walk_stmts(self.body) if isinstance(s, gast.Assign)
+                        and isinstance(s.targets[0], gast.Subscript)}
         ret = self.body[-1]
         self.return_line = ret.lineno
         self.output = ret.value.id if isinstance(ret.value, gast.Name) else None
@@ -194,15 +197,16 @@ class _FunctionTransform:
             helper.emit_split(*names, wrt=helper.params, defaults=True)
         return self.program.helpers[key]
 
-    def _helper_jvp(self, fn):
+    def _helper_jvp(self, fn, wrt):
+        """``fn``'s jvp function with tangents for the parameters ``wrt`` (None if not the user's)."""
         if not _user_function(fn):
             return None
-        key = ("jvp", fn.__code__)
+        key = ("jvp", fn.__code__, wrt)
         if key not in self.program.helpers:
             fname = self.program.unique(f"{getattr(fn, '__name__', 'helper')}_jvp")
             helper = _FunctionTransform(fn, self.program)
             self.program.helpers[key] = (fname, helper.params)
-            helper.emit_jvp(fname, helper.params, defaults=True)
+            helper.emit_jvp(fname, list(wrt), defaults=True)
         return self.program.helpers[key]
 
     # -- modes --------------------------------------------------------------
@@ -210,7 +214,8 @@ class _FunctionTransform:
         """``fname(params..., w_dot...)`` returning ``(out, out_dot)``: forward mode, no tape."""
         active = activity.active_names(self.body, wrt, self.output, _inert)
         dense = self._dense(active)
-        tangents = forward.Forward(active, dense, self.parsed.filename, self._helper_jvp)
+        tangents = forward.Forward(active, dense, self.parsed.filename, self._helper_jvp,
+                                   self.ranks, self.written)
         body = tangents.block(self.body[:-1])
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         prologue += quote("\n".join(f"{forward.dot(p)} = tangent_like({forward.dot(p)}, {p})"

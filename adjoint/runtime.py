@@ -15,7 +15,7 @@ __all__ = [
     "unbroadcast", "unreduce", "zeros_like", "add_at", "last_writes", "grad_like", "unit_seed", "snapshot",
     "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b", "matmul_grad_a", "matmul_grad_b",
     "transpose_grad", "count", "unstack_like", "writable_copy", "AdjointList", "AdjointDict",
-    "extremum_jvp", "tangent_like", "broadcast_like", "scattered",
+    "extremum_jvp", "tangent_like", "broadcast_like", "scattered", "tangent_fit",
 ]
 
 
@@ -113,9 +113,11 @@ def dot_grad_a(g, a, b):
         return unbroadcast(g * np.conj(b), a)
     if b_nd == 1:
         return np.multiply.outer(g, np.conj(b)) if a_nd > 1 else g * np.conj(b)
-    if a_nd == 1:
-        return np.tensordot(np.conj(b), g, axes=(list(range(1, b_nd)) if b_nd > 1 else [1],
-                                                  list(range(g.ndim)))) if b_nd > 2 else np.dot(np.conj(b), g)
+    if a_nd == 1:  # every axis of b but the contracted one meets g
+        if b_nd == 2:
+            return np.dot(np.conj(b), g)
+        return np.tensordot(np.conj(b), g, axes=([i for i in range(b_nd) if i != b_nd - 2],
+                                                  list(range(g.ndim))))
     contracted = tuple(range(a_nd - 1, g.ndim))
     b_axes = [i for i in range(b_nd) if i != b_nd - 2]
     return np.tensordot(g, np.conj(b), axes=(contracted, b_axes))
@@ -254,6 +256,19 @@ def tangent_like(t, x):
     return t
 
 
+def tangent_fit(t, y):
+    """The tangent ``t`` of an elementwise result ``y`` with ``y``'s shape.
+
+    An operand that carries no tangent may still broadcast the result
+    (``c + x[0]`` with ``c`` of shape (4, 3)): ``t`` is then spread to every
+    entry it moves, as a new array. ``t`` itself when it has the shape already.
+    """
+    shape = np.shape(y)
+    if np.shape(t) == shape:
+        return t
+    return np.array(np.broadcast_to(t, shape))
+
+
 def zeros_like(x):
     """A zero adjoint shaped like ``x``; containers become mutable adjoint containers."""
     if isinstance(x, np.ndarray):
@@ -382,7 +397,7 @@ import string as _string
 
 __all__ += [
     "LN2", "LN10", "conj", "mT", "mH", "safe_div", "safe_log", "log_base", "clip_grad",
-    "imag_grad", "angle_grad", "pick_grad", "pick_jvp", "sum_grad", "prod_grad", "prod_jvp",
+    "imag_grad", "angle_grad", "angle_jvp", "pick_grad", "pick_jvp", "sum_grad", "prod_grad", "prod_jvp",
     "cumsum_grad", "cumprod_grad", "cumprod_jvp", "average_grad", "average_jvp", "diagonal_grad",
     "trace_grad", "norm_grad", "norm_jvp", "unconcatenate", "unstack", "unsplit",
     "tile_grad", "repeat_grad", "pad_grad", "diag_grad", "take_grad", "take_along_axis_grad",
@@ -472,6 +487,12 @@ def angle_grad(g, z, deg=False):
         return 0 * np.real(g)
     scale = 180 / _math.pi if deg else 1
     return 1j * np.real(g) * scale * safe_div(z, np.abs(z) ** 2)
+
+
+def angle_jvp(t, z, deg=False):
+    """Tangent of ``np.angle(z)``: ``Im(t / z)`` (0 at ``z == 0`` and for real ``z``)."""
+    scale = 180 / _math.pi if deg else 1.0
+    return np.imag(safe_div(t, z)) * scale
 
 
 def pick_grad(g, ans, x, other=None):
@@ -1129,18 +1150,22 @@ def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
 
 
 def svd_jvp(t, a, ans, full_matrices=True, compute_uv=True):
-    """Tangent of ``np.linalg.svd`` (singular values; vectors for real input, reduced or square)."""
+    """Tangent of ``np.linalg.svd`` (singular values; vectors for real input, reduced or square).
+
+    Tangents that do not exist are NaN: the vectors of a complex matrix (each
+    pair has a free phase) and the extra ones ``full_matrices`` adds.
+    """
     values_only = not compute_uv or isinstance(ans, np.ndarray)
-    u, s, vh = np.linalg.svd(a, full_matrices=False) if values_only else ans
+    u_all, s, vh_all = np.linalg.svd(a, full_matrices=False) if values_only else ans
     k = s.shape[-1]
     m, n = np.shape(a)[-2:]
-    u, vh = u[..., :, :k], vh[..., :k, :]
+    u, vh = u_all[..., :, :k], vh_all[..., :k, :]
     dp = mH(u) @ t @ mH(vh)
     ds = np.real(np.diagonal(dp, 0, -2, -1))
     if values_only:
         return ds
-    if np.iscomplexobj(a):
-        raise ValueError("adjoint: no forward-mode singular vectors for a complex matrix")
+    if np.iscomplexobj(a):  # each pair of vectors has a free phase: their tangents do not exist
+        return np.full(np.shape(u_all), np.nan), ds, np.full(np.shape(vh_all), np.nan)
     f = _eig_gaps(s ** 2)
     ps, sp = dp * s[..., None, :], s[..., :, None] * dp
     v = mT(vh)
@@ -1203,7 +1228,7 @@ def lstsq_jvp(ta, tb, a, b, ans):
         dx, dr, ds = p @ tb, tb, 0 * s
     r = b - a @ x
     dres = 2 * np.sum(r * dr, axis=0) * np.ones_like(res) if np.size(res) else 0 * res
-    return dx, dres, 0, ds
+    return AdjointList([dx, dres, 0, ds])  # the tangents along a and along b add item by item
 
 
 def matrix_power_grad(g, a, n):

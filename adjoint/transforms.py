@@ -35,29 +35,39 @@ def _basis(x):
 
 
 class _Derivative:
-    """A derivative of ``fun`` with respect to one argument; compiled code cached per argument ranks."""
+    """A derivative of ``fun`` with respect to some arguments; compiled code cached per argument ranks."""
 
     def __init__(self, fun, wrt):
         functools.update_wrapper(self, fun)
         self._fun = fun
-        (self._name,), _ = _wrt_names(fun, wrt)
+        self._names, self._single = _wrt_names(fun, wrt)
         self._signature = inspect.signature(fun)
-        self._position = list(self._signature.parameters).index(self._name)
+        params = list(self._signature.parameters)
+        self._positions = [params.index(n) for n in self._names]
+        self._name, self._position = self._names[0], self._positions[0]
         self._last = None
+
+    def _one_argument(self, what):
+        """Refuse a tuple ``wrt`` where only one argument is supported."""
+        if len(self._names) != 1 or not self._single:
+            raise WrtError(f"{what} takes one argument to differentiate (wrt=0 or a name), not "
+                           f"{self._names}; for several, use adjoint.hessian(f, wrt=(0, 1)) or "
+                           "flatten them with adjoint.tree_ravel")
 
     def _args(self, args, kwargs):
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
         args = tuple(bound.arguments.values())
-        _check_differentiable(self._name, args[self._position])
+        for n, p in zip(self._names, self._positions):
+            _check_differentiable(n, args[p])
         return args
 
     def _tangent_fn(self, mode, args):
         """The forward-mode function of ``fun``'s derivative in ``mode``, for these argument ranks."""
         ranks = tuple(map(argument_rank, args))
-        inner = _built(self._fun, (self._name,), mode, ranks=ranks)
+        inner = _built(self._fun, self._names, mode, ranks=ranks)
         generated = inner.entry["main"]
-        outer = _built(generated, (self._name,), "jvp", ranks=ranks)
+        outer = _built(generated, self._names, "jvp", ranks=ranks)
         self._last = outer
         return outer.entry["main"]
 
@@ -73,20 +83,46 @@ class _HVP(_Derivative):
     def __call__(self, *args):
         *args, v = args
         args = self._args(args, {})
-        x = args[self._position]
-        _check_tangent(self._name, x, v)
-        _, hv = self._tangent_fn("grad", args)(*args, v)
-        return _like(hv, x)
+        xs = [args[p] for p in self._positions]
+        vs = [v] if self._single else list(v) if isinstance(v, (tuple, list)) else None
+        if vs is None or len(vs) != len(xs):
+            raise WrtError(f"hvp with wrt={self._names} takes one vector per argument, as a tuple")
+        for n, x, t in zip(self._names, xs, vs):
+            _check_tangent(n, x, t)
+        _, hv = self._tangent_fn("grad", args)(*args, *vs)
+        hv = _per_argument(hv, xs)
+        hv = [_like(h, x) for h, x in zip(hv, xs)]
+        return hv[0] if self._single else tuple(hv)
 
 
 class _Hessian(_Derivative):
+    """Blocks ``d2f / dx_i dx_j`` of shape ``x_i.shape + x_j.shape``; column j from tangents along x_j."""
+
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
-        x = args[self._position]
-        _plain(x, self._name, "hessian")
+        xs = [args[p] for p in self._positions]
+        for n, x in zip(self._names, xs):
+            _plain(x, n, "hessian")
         tangent = self._tangent_fn("grad", args)
-        rows = [np.asarray(tangent(*args, e)[1]) for e in _basis(x)]
-        return _stack(rows, np.shape(x), np.shape(x), x)
+        blocks = [[None] * len(xs) for _ in xs]
+        for j, xj in enumerate(xs):
+            columns = [_per_argument(tangent(*args, *_along(xs, j, e))[1], xs)
+                       for e in _basis(xj)]
+            for i, xi in enumerate(xs):
+                rows = [np.asarray(c[i]) for c in columns]
+                blocks[i][j] = _stack(rows, np.shape(xi), np.shape(xj), xi)
+        return blocks[0][0] if self._single else tuple(tuple(row) for row in blocks)
+
+
+def _per_argument(value, xs):
+    """A generated gradient's result as one entry per argument (it is bare for one)."""
+    return [value] if len(xs) == 1 else list(value)
+
+
+def _along(xs, j, e):
+    """Tangents for every argument: ``e`` for argument ``j``, zeros for the others."""
+    return [e if k == j else np.zeros_like(x, dtype=np.result_type(x, np.float64))
+            if isinstance(x, np.ndarray) else 0.0 for k, x in enumerate(xs)]
 
 
 class _GradOfGrad(_Derivative):
@@ -94,6 +130,7 @@ class _GradOfGrad(_Derivative):
 
     def __init__(self, inner, wrt):
         super().__init__(inner._fun, wrt)
+        self._one_argument("grad of a gradient")
         self._inner = inner
         functools.update_wrapper(self, inner)
 
@@ -138,6 +175,7 @@ def _stack(rows, out_shape, in_shape, x):
 class _Jacobian(_Derivative):
     def __init__(self, fun, wrt, mode):
         super().__init__(fun, wrt)
+        self._one_argument("jacobian")
         if mode not in ("auto", "forward", "reverse"):
             raise AdjointError(f"jacobian mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
         self._mode = mode
@@ -167,6 +205,8 @@ def hvp(fun, wrt=0):
     """``hvp(fun)(*args, v)``: the Hessian of scalar ``fun`` times ``v``, by forward-over-reverse.
 
     One forward-mode sweep over the generated gradient: no Hessian is formed.
+    With a tuple ``wrt``, ``v`` is a tuple of one vector per argument and so is
+    the result.
     """
     return _HVP(fun, wrt)
 
@@ -175,6 +215,8 @@ def hessian(fun, wrt=0):
     """``hessian(fun)(*args)``: the matrix of second derivatives, shape ``x.shape + x.shape``.
 
     Built column by column from Hessian-vector products (forward over reverse).
+    With a tuple ``wrt=(0, 1)`` the result is the tuple of blocks
+    ``((H00, H01), (H10, H11))``, ``Hij`` of shape ``x_i.shape + x_j.shape``.
     """
     return _Hessian(fun, wrt)
 

@@ -35,7 +35,7 @@ def rows():
             seen.add(id(fn))
             name = rule.name if fn is rule.fns[0] else display_name(fn)
             if rule.kind == "elementwise":
-                forward = "from the partials"
+                forward = "rule" if rule.jvp else "from the partials"
             elif rule.kind == "structural":
                 forward = "linear" if rule.jvp == "linear" else "rule" if rule.jvp else "-"
             else:

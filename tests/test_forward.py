@@ -118,3 +118,139 @@ def test_one_element_wrt_tuple_gives_tuples():
     np.testing.assert_allclose(g, adjoint.grad(c.overwrite)(x))
     np.testing.assert_allclose(g2, g)
     assert value == pytest.approx(c.overwrite(x))
+
+
+# -- every tangent has its primal's shape (issue 10, class 8) ------------------------------------
+def broadcast_by_constant(a):
+    return np.sum(np.ones((4, 3)) + a[2])
+
+
+def constant_operands(a):
+    c = np.ones(3)
+    M = np.ones((3, 3)) * 0.5
+    joined = np.concatenate([c, a])
+    stacked = np.stack([c, a])
+    row = c @ M
+    return np.sum(joined ** 2) + np.sum(stacked[1] * stacked[0]) + np.sum(row * a) + c[0] * a[1]
+
+
+def zero_until_a_branch(x, a):
+    acc = np.zeros(3)
+    if x > 0:
+        acc = acc + a * x
+    picked = acc[1:]
+    return np.sum(np.concatenate([picked, acc]) @ np.ones(5))
+
+
+def written_after_a_copy_free_op(a):
+    b = a + 1.0
+    b[0] = a[1] * 3.0
+    return np.sum(b * a)
+
+
+def joined(a, c):
+    return np.sum(np.concatenate([a, c]) ** 2)
+
+
+def uses_helper_with_constant(a):
+    c = np.arange(3.0)
+    return joined(a, c) + joined(c, a * 2.0)
+
+
+SHAPES = [
+    (broadcast_by_constant, (np.arange(9.0).reshape(3, 3),)),
+    (constant_operands, (np.array([0.3, -0.7, 1.1]),)),
+    (zero_until_a_branch, (0.5, np.array([0.3, -0.7, 1.1]))),
+    (zero_until_a_branch, (-0.5, np.array([0.3, -0.7, 1.1]))),
+    (written_after_a_copy_free_op, (np.array([0.3, -0.7, 1.1]),)),
+    (uses_helper_with_constant, (np.array([0.3, -0.7, 1.1]),)),
+]
+
+
+@pytest.mark.parametrize("fun,args", SHAPES, ids=[f"{f.__name__}-{i}" for i, (f, _) in enumerate(SHAPES)])
+def test_tangents_keep_their_primal_shapes(fun, args):
+    """Constants broadcast, joined, indexed and multiplied with tangents: jvp = FD = <grad, v>."""
+    positions = list(range(len(args)))
+    tangents = _direction(args, positions)
+    _, out_dot = adjoint.jvp(fun)(args, tangents)
+    assert np.isclose(out_dot, central_tangent(fun, list(args), positions, tangents), rtol=1e-6)
+    grads = adjoint.grad(fun, tuple(positions))(*args)
+    assert np.isclose(out_dot, sum(tree_vdot(g, t) for g, t in zip(grads, tangents)), rtol=1e-9)
+
+
+def test_broadcast_by_a_constant_closed_form():
+    """d/da sum(ones((4, 3)) + a[2]) along v is 4 * sum(v[2]), not sum(v[2])."""
+    v = np.arange(9.0).reshape(3, 3)
+    _, out_dot = adjoint.jvp(broadcast_by_constant)((np.zeros((3, 3)),), (v,))
+    assert out_dot == pytest.approx(4 * np.sum(v[2]))
+
+
+def written_tangent_does_not_leak(a):
+    b = a + 0.0
+    b[0] = 5.0
+    return np.sum(b) + np.sum(a)
+
+
+def written_after_a_constant_sum(a):
+    c = np.ones(3) * 2.0
+    b = a + c
+    b[0] = 5.0
+    return np.sum(b) + np.sum(a)
+
+
+@pytest.mark.parametrize("fun", [written_tangent_does_not_leak, written_after_a_constant_sum])
+def test_writing_a_tangent_leaves_its_source_alone(fun):
+    """``b = a + 0.0`` is a new array: writing into b's tangent must not change a's."""
+    _, out_dot = adjoint.jvp(fun)((np.ones(3),), (np.ones(3),))
+    assert out_dot == pytest.approx(5.0)
+
+
+# -- complex tangents of functions that are not holomorphic -----------------------------------------
+def absolute(z):
+    return np.abs(z)
+
+
+def angle(z):
+    return np.angle(z) + np.angle(z, deg=True)
+
+
+def imag(z):
+    return np.imag(z) * 2.0
+
+
+@pytest.mark.parametrize("fun", [absolute, angle, imag])
+def test_complex_tangents_keep_their_imaginary_part(fun):
+    z = np.array([1.0 + 2.0j, -0.5 + 0.3j, 2.0 - 1.0j])
+    v = np.array([1j, 0.5 - 0.5j, -2.0 + 1.0j])
+    _, out_dot = adjoint.jvp(fun)((z,), (v,))
+    h = 1e-7
+    np.testing.assert_allclose(out_dot, (fun(z + h * v) - fun(z - h * v)) / (2 * h), rtol=1e-6)
+
+
+def test_abs_tangent_at_a_complex_scalar():
+    """d|z| along i at z = 1 + 2i is Re(conj(z) i) / |z| = 2 / sqrt(5)."""
+    _, out_dot = adjoint.jvp(absolute)((1 + 2j,), (1j,))
+    assert out_dot == pytest.approx(2 / np.sqrt(5))
+
+
+# -- crashes ----------------------------------------------------------------------------------------
+def min_of_literal(x, y):
+    c = np.ones(2) * 0.25
+    return np.min(np.array([x, y * 2.0, x * y])) + np.sum(np.min(np.array([c, c * x]), axis=0))
+
+
+ROW_STACK = getattr(np, "row_stack", np.vstack)  # NumPy 2.0 deprecates row_stack
+
+
+def row_stacked(a):
+    return np.sum(ROW_STACK([a, a * 2.0]) ** 2)
+
+
+@pytest.mark.filterwarnings("ignore:`row_stack` alias is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("fun,args", [(min_of_literal, (0.3, 0.4)),
+                                      (row_stacked, (np.array([0.3, -0.2]),))])
+def test_former_crashes(fun, args):
+    positions = list(range(len(args)))
+    tangents = _direction(args, positions)
+    _, out_dot = adjoint.jvp(fun)(args, tangents)
+    assert np.isclose(out_dot, central_tangent(fun, list(args), positions, tangents), rtol=1e-6)

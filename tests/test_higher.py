@@ -151,3 +151,67 @@ def test_pytree_hessian_asks_for_ravel():
         return np.sum(p["w"] ** 2)
     with pytest.raises(adjoint.WrtError, match="tree_ravel"):
         adjoint.hessian(f)({"w": np.ones(2)})
+
+
+def abs_squared(z):
+    return np.abs(z) ** 2 + np.abs(z)
+
+
+def test_hvp_of_abs_at_a_complex_point():
+    """The gradient of |z|^2 + |z| is 2z + z/|z|; its derivative along v, by differences."""
+    z, v = 1.0 + 2.0j, 0.3 - 0.5j
+    grad = adjoint.grad(abs_squared)
+    h = 1e-6
+    want = (grad(z + h * v) - grad(z - h * v)) / (2 * h)
+    assert adjoint.hvp(abs_squared)(z, v) == pytest.approx(want, rel=1e-6)
+
+
+def test_hessian_with_respect_to_two_arguments():
+    """Blocks ((H_xx, H_xy), (H_yx, H_yy)), H_ij of shape x_i.shape + x_j.shape, from FD of grad."""
+    x, y = np.array([0.3, 0.7]), np.array([1.1, -0.4, 0.2])
+    H = adjoint.hessian(two_args, wrt=(0, 1))(x, y)
+    args = (x, y)
+    for i in range(2):
+        for j in range(2):
+            want = fd_jacobian(adjoint.grad(two_args, i), args, j)
+            assert H[i][j].shape == np.shape(args[i]) + np.shape(args[j])
+            np.testing.assert_allclose(H[i][j], want, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(H[0][1], H[1][0].T, atol=1e-12)
+    hv = adjoint.hvp(two_args, wrt=(0, 1))(x, y, (np.ones(2), np.ones(3)))
+    np.testing.assert_allclose(hv[0], H[0][0] @ np.ones(2) + H[0][1] @ np.ones(3))
+    np.testing.assert_allclose(hv[1], H[1][0] @ np.ones(2) + H[1][1] @ np.ones(3))
+
+
+def two_args(x, y):
+    return np.sum(x ** 2 * y[0]) + np.sum(np.sin(y) * x[1]) + x[0] * y[2] ** 3
+
+
+def test_scalar_hessian_blocks():
+    H = adjoint.hessian(mixed, wrt=(0, 1))(0.4, 1.3)
+    x, y = 0.4, 1.3
+    assert float(H[0][1]) == pytest.approx(6 * x * y ** 2 + np.cos(x * y) - x * y * np.sin(x * y))
+    assert float(H[1][0]) == pytest.approx(float(H[0][1]))
+
+
+def test_jacobian_and_grad_of_grad_refuse_several_arguments():
+    with pytest.raises(adjoint.WrtError, match="one argument"):
+        adjoint.jacobian(vector_map, wrt=(0, 1))
+    with pytest.raises(adjoint.WrtError, match="one argument"):
+        adjoint.grad(adjoint.grad(mixed, wrt=1), wrt=(0, 1))
+
+
+def det(a):
+    return np.linalg.det(a)
+
+
+def test_a_function_named_like_a_runtime_helper():
+    """grad of a function named det is det_grad: it must not hide the runtime's det_grad."""
+    a = np.array([[2.0, 0.3], [0.1, 1.5]])
+    np.testing.assert_allclose(adjoint.grad(det)(a), np.linalg.det(a) * np.linalg.inv(a).T)
+
+
+def test_hessian_of_det():
+    """d2 det / dA_ij dA_kl from differences of the gradient (det A inv(A)^T)."""
+    a = np.array([[2.0, 0.3, 0.1], [0.1, 1.5, -0.2], [0.4, 0.0, 1.0]])
+    H = adjoint.hessian(det)(a)
+    np.testing.assert_allclose(H, fd_jacobian(adjoint.grad(det), (a,), 0), rtol=1e-6, atol=1e-8)

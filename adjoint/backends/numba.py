@@ -166,6 +166,19 @@ def _register_overloads():
         if number(x) or (array(x) and not isinstance(x.dtype, types.Complex)):
             return lambda x: x
 
+    def real_array(t):
+        return array(t) and not isinstance(t.dtype, types.Complex)
+
+    @overload(runtime.safe_div)
+    def _safe_div(a, b):
+        if number(a) and number(b):
+            return lambda a, b: 0.0 if b == 0 else a / b
+        if real_array(a) and real_array(b) and a.ndim == b.ndim:
+            def impl(a, b):
+                zero = b == 0
+                return np.where(zero, 0.0, a / np.where(zero, 1.0, b))
+            return impl
+
     @overload(runtime.zeros_like)
     def _zeros_like(x):
         if number(x):

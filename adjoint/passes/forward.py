@@ -5,8 +5,16 @@ dense names. Returns the body with, after each statement that binds an active
 name, the statement computing its tangent ``x_dot``: the primal statement runs
 first, so a rule's tangent may use the output (``ans``). Control flow keeps its
 shape - forward mode needs no tape. An active name bound to a value that
-carries no derivative gets a zero tangent (``zeros_like`` for names read or
-written by subscript), so every ``x_dot`` read was bound on the same path.
+carries no derivative gets a zero tangent, so every ``x_dot`` read was bound on
+the same path.
+
+Every tangent has its primal's shape: a zero tangent is ``0.0`` only for a
+name proven to be a number (``zeros_like`` otherwise, and in containers, list
+appends and helper calls, which index, join and multiply them); the tangent of
+an elementwise operation with an operand that carries none is broadcast to the
+result (``tangent_fit``). Tangent arrays alias exactly where their primals do:
+a name written in place whose tangent would be another name's tangent (``y = x
++ 1.0`` gives ``y_dot = x_dot``) gets a private copy (``tangent_like``).
 
 Tangent expressions come from the rule registry: an elementwise rule's
 adjoint template with ``g`` replaced by the argument's tangent and ``conj``
@@ -16,6 +24,7 @@ replaced by its tangent; or templates in ``t``).
 from __future__ import annotations
 
 import copy
+import inspect
 
 import gast
 
@@ -39,11 +48,13 @@ class _DropConj(gast.NodeTransformer):
 
 
 class Forward:
-    def __init__(self, active, dense, filename, helper_jvp):
+    def __init__(self, active, dense, filename, helper_jvp, ranks=None, written=()):
         self.active = active
         self.dense = dense
         self.filename = filename
-        self.helper_jvp = helper_jvp  # fn -> (jvp function name, parameter names) or None
+        self.helper_jvp = helper_jvp  # (fn, wrt) -> (jvp function name, parameters) or None
+        self.ranks = ranks or {}  # name -> proven rank (see passes.kinds)
+        self.written = set(written)  # names written in place (``x[i] = v``)
 
     def block(self, stmts):
         out = []
@@ -75,7 +86,7 @@ class Forward:
             base = target.value.id
             if base not in self.active:
                 return [s]
-            tangent = self.tangent_of(s.value)
+            tangent = self.tangent_of(s.value) if self._varied(s.value) else const(0.0)
             sub = gast.Subscript(value=name(dot(base)), slice=clone(target.slice),
                                  ctx=gast.Store())
             return [s, gast.Assign(targets=[sub], value=tangent, type_comment=None)]
@@ -85,11 +96,16 @@ class Forward:
         if getattr(s, "no_grad", False):
             return [s] + self.zero(ident)
         value = s.value
-        if isinstance(value, gast.Call) and self._is_helper(value):
-            return self.helper_call(ident, value, s)
+        helper = self._helper(value, s) if isinstance(value, gast.Call) else None
+        if helper is not None:
+            return self.helper_call(ident, value, helper, s)
         tangent = self.value_tangent(ident, value, s)
         if tangent is None:
             return [s] + self.zero(ident)
+        shared = _shared_tangent(tangent)
+        if ident in self.written and shared is not None and \
+                isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Call)):
+            tangent = _call("tangent_like", shared, name(ident))  # y = x + 1.0: not x_dot itself
         return [s, gast.Assign(targets=[name(dot(ident), store=True)], value=tangent,
                                type_comment=None)]
 
@@ -105,16 +121,20 @@ class Forward:
         return []
 
     def zero(self, ident):
-        if ident in self.dense:
-            return quote("x_dot = zeros_like(x)", x_dot=dot(ident), x=ident)
-        return quote("x_dot = 0.0", x_dot=dot(ident))
+        return quote("x_dot = z", x_dot=dot(ident), z=self.zero_of(name(ident)))
+
+    def zero_of(self, atom):
+        """A zero tangent shaped like ``atom``: ``0.0`` for a constant or a proven number."""
+        if isinstance(atom, gast.Name) and (atom.id in self.dense or self.ranks.get(atom.id) != 0):
+            return gast.Call(func=name("zeros_like"), args=[name(atom.id)], keywords=[])
+        return const(0.0)
 
     # -- tangents of values ----------------------------------------------------------
     def tangent_of(self, atom):
-        """The tangent of an atom: its ``_dot`` name, or 0.0 for a constant."""
-        if isinstance(atom, gast.Name) and atom.id in self.active:
+        """The tangent of an atom: its ``_dot`` name, or a zero of its shape."""
+        if self._varied(atom):
             return name(dot(atom.id))
-        return const(0.0)
+        return self.zero_of(atom)
 
     def _varied(self, atom):
         return isinstance(atom, gast.Name) and atom.id in self.active
@@ -161,7 +181,10 @@ class Forward:
             raise NotDifferentiableError(_no_rule(fn), self.filename, s.lineno)
         if not rule.carries_derivative:
             return None
-        bound = rule.bind(args, keywords)
+        try:
+            bound = rule.bind(args, keywords)
+        except TypeError as exc:
+            raise NotDifferentiableError(f"{rule.name}: {exc}", self.filename, s.lineno) from None
         ans = name(ident)
         if isinstance(rule.jvp, dict) and "*" in rule.jvp:
             tangents = {f"{p}_dot": self.tangent_of(n) if n is not None else const(0.0)
@@ -178,11 +201,26 @@ class Forward:
         total = terms[0]
         for t in terms[1:]:
             total = gast.BinOp(left=total, op=gast.Add(), right=t)
-        return fold_constants(rule.cut(total, bound, ans))
+        total = fold_constants(rule.cut(total, bound, ans))
+        if rule.kind == "elementwise" and self._may_broadcast(rule, bound):
+            return _call("tangent_fit", total, ans)
+        return total
+
+    def _may_broadcast(self, rule, bound):
+        """Whether an operand that carries no tangent may give the output more axes or entries."""
+        for param, node in bound.items():
+            if isinstance(node, gast.Name) and self.ranks.get(node.id) != 0 \
+                    and not (self._varied(node) and rule.differentiable(param)):
+                return True
+        return False
 
     def _contribution(self, rule, param, bound, node, call, ans, s):
         t = name(dot(node.id))
-        if rule.kind == "elementwise":
+        if param not in rule.grads:
+            raise NotDifferentiableError(
+                f"{rule.name} is not differentiable with respect to its argument '{param}'",
+                self.filename, s.lineno)
+        if rule.kind == "elementwise" and not (isinstance(rule.jvp, dict) and param in rule.jvp):
             return _DropConj().visit(rule.adjoint(param, bound, t, ans))
         if rule.jvp == "linear":
             return _replace_arg(call, node, t)
@@ -193,19 +231,32 @@ class Forward:
                                      f"'{param}'", self.filename, s.lineno)
 
     # -- calls of the user's functions ------------------------------------------------
-    def _is_helper(self, call):
-        callee = getattr(call, "callee", None)
-        return callee is not None and lookup(callee) is None and self.helper_jvp(callee) is not None
+    def _helper(self, call, s):
+        """(jvp function, tangents to pass) for a call of the user's function, or None.
 
-    def helper_call(self, ident, call, s):
-        fname, params = self.helper_jvp(call.callee)
-        keywords = list(call.keywords)
-        for k, atom in enumerate(call.args):
-            if self._varied(atom) and k < len(params):
-                keywords.append(gast.keyword(arg=dot(params[k]), value=self.tangent_of(atom)))
-        for kw in call.keywords:
-            if self._varied(kw.value):
-                keywords.append(gast.keyword(arg=dot(kw.arg), value=self.tangent_of(kw.value)))
+        The helper's tangent code is made for the arguments that carry a tangent
+        at this call, so a constant argument costs nothing (not even a zero).
+        """
+        callee = getattr(call, "callee", None)
+        if not hasattr(callee, "__code__") or lookup(callee) is not None:
+            return None  # a rule's function, a method, or nothing known
+        varied = self._varied_params(callee, call, s)
+        made = self.helper_jvp(callee, tuple(varied))
+        return None if made is None else (made[0], varied)
+
+    def _varied_params(self, callee, call, s):
+        try:
+            bound = inspect.signature(callee).bind(*call.args, **{k.arg: k.value
+                                                                  for k in call.keywords})
+        except (TypeError, ValueError) as exc:
+            raise NotDifferentiableError(f"{_fn_name(callee)}: {exc}", self.filename,
+                                         s.lineno) from None
+        return {p: atom for p, atom in bound.arguments.items() if self._varied(atom)}
+
+    def helper_call(self, ident, call, helper, s):
+        fname, varied = helper
+        keywords = list(call.keywords) + [gast.keyword(arg=dot(p), value=self.tangent_of(atom))
+                                          for p, atom in varied.items()]
         jvp_call = gast.Call(func=name(fname), args=list(call.args), keywords=keywords)
         return quote("y, y_dot = c", s.lineno, y=ident, y_dot=dot(ident), c=jvp_call)
 
@@ -217,6 +268,18 @@ def _no_rule(fn):
                 "which adjoint does not have yet; higher-order derivatives of this function are "
                 "not supported")
     return f"no derivative rule for {what}; register one with adjoint.custom_jvp"
+
+
+def _shared_tangent(tangent):
+    """The name whose tangent ``tangent`` may be itself (``x_dot``, ``tangent_fit(x_dot, y)``)."""
+    if isinstance(tangent, gast.Call) and isinstance(tangent.func, gast.Name) \
+            and tangent.func.id == "tangent_fit":
+        tangent = tangent.args[0]
+    return tangent if isinstance(tangent, gast.Name) else None
+
+
+def _call(fn, *args):
+    return gast.Call(func=name(fn), args=list(args), keywords=[])
 
 
 def _replace_arg(call, node, tangent):

@@ -48,6 +48,16 @@ structural(rt.add_at, "acc, index, val", static="index",
            jvp={"acc": "t", "val": "scattered(t, acc, index)"},
            acc="g", val="unbroadcast(g[index], val)")
 
+# The adjoint of det is bilinear in its cotangent and det itself, given as a third argument.
+structural(rt.det_grad, "cot, a, ans_",
+           cot="ans_ * np.sum(g * mT(np.linalg.inv(a)), axis=(-2, -1))",
+           ans_="cot * np.sum(g * mT(np.linalg.inv(a)), axis=(-2, -1))",
+           a="-np.expand_dims(cot * ans_, (-2, -1)) * mT(np.linalg.inv(a) @ g @ np.linalg.inv(a))",
+           jvp={"cot": "det_grad(t, a, ans_)", "ans_": "det_grad(cot, a, t)",
+                "a": "-np.expand_dims(cot * conj(ans_), (-2, -1))"
+                     " * mH(np.linalg.solve(a, t) @ np.linalg.inv(a))"},
+           notes="invertible a")
+
 elementwise(rt.safe_log, "x", x="safe_div(g, conj(x))")
 elementwise(rt.safe_div, "a, b", a="safe_div(g, conj(b))", b="-safe_div(g * conj(ans), conj(b))")
 structural(rt.integer_cut, "cot, like", static="like", jvp="linear", cot="integer_cut(g, like)")

@@ -17,7 +17,10 @@ rules give ``jvp``: the string ``"linear"`` when the function is linear in
 each differentiable parameter (the tangent is the function applied with that
 argument replaced by its tangent, as for ``sum`` or ``dot``), or a dict
 parameter -> template in which ``t`` is that parameter's tangent and ``ans``
-the output.
+the output. An elementwise rule gives ``jvp`` templates where the function is
+not holomorphic (``abs``): its tangent is not the conjugated partial. The
+tangents of several arguments are added, so a function with several outputs
+returns its tangents as an ``AdjointList`` (which adds item by item).
 
 Kinds:
 

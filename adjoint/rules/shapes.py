@@ -25,7 +25,9 @@ structural(np.concatenate, "arrays, axis=0, out=None, dtype=None, casting='same_
            arrays="unconcatenate(g, arrays, axis)", jvp="linear")
 structural(np.stack, "arrays, axis=0, out=None, dtype=None, casting='same_kind'",
            arrays="unstack(g, arrays, axis)", jvp="linear")
-structural(np.vstack, "tup, dtype=None, casting='same_kind'",
+# np.row_stack is vstack under a name NumPy 2.0 deprecates (and later releases remove)
+ROW_STACK = [np.row_stack] if hasattr(np, "row_stack") else []
+structural([np.vstack] + ROW_STACK, "tup, dtype=None, casting='same_kind'",
            tup="unconcatenate(g, tup, 0, np.atleast_2d)", jvp="linear")
 structural(np.hstack, "tup, dtype=None, casting='same_kind'",
            tup="unconcatenate(g, tup, 0 if np.ndim(tup[0]) <= 1 else 1, np.atleast_1d)",

@@ -6,7 +6,11 @@ holomorphic function is conjugated, ``g * conj(d)`` (``conj`` leaves real
 values and their dtype alone): adjoint follows PyTorch's convention that the
 gradient of a real loss L with respect to ``z = x + iy`` is ``dL/dx + i dL/dy``.
 Forward mode reads the same templates with ``g`` replaced by the tangent; for
-complex tangents it must drop that outer ``conj``.
+complex tangents it must drop that outer ``conj``. Functions that are not
+holomorphic (``abs``, ``angle``, ``imag``) give their tangent as ``jvp``.
+``abs``'s partial is written ``x / |x|`` rather than ``sign(x)``: ``sign`` is
+a ``zero`` rule, right for real ``x`` only, and second derivatives (``hvp``)
+differentiate this partial again.
 
 Constants are Python floats (``LN2``, ``np.pi``) so that float32 stays float32.
 
@@ -78,7 +82,8 @@ elementwise([np.rad2deg, np.degrees, math.degrees], "x", x="g * (180 / np.pi)")
 elementwise(np.sinc, "x", x="g * safe_div(np.cos(np.pi * x) - ans, x)", notes="0 at x = 0")
 
 # -- piecewise -------------------------------------------------------------------------------
-elementwise([np.abs, np.absolute, builtins.abs], "x", x="np.real(g) * np.sign(x)",
+elementwise([np.abs, np.absolute, builtins.abs], "x", x="np.real(g) * safe_div(x, ans)",
+            jvp={"x": "np.real(conj(safe_div(x, ans)) * t)"},
             notes="0 at x = 0; z/|z| for complex z")
 elementwise([np.fabs, math.fabs], "x", x="g * np.sign(x)", notes="0 at x = 0")
 elementwise([np.maximum, np.fmax, np.minimum, np.fmin], "x, y",
@@ -95,9 +100,10 @@ elementwise(np.where, "condition, x, y", x="np.where(condition, g, 0)",
 
 # -- complex parts ------------------------------------------------------------------------------
 elementwise(np.real, "val", val="np.real(g)")
-elementwise(np.imag, "val", val="imag_grad(g, val)")
+elementwise(np.imag, "val", val="imag_grad(g, val)", jvp={"val": "np.imag(t)"})
 elementwise([np.conj, np.conjugate], "x", x="np.conj(g)")
-elementwise(np.angle, "z, deg=False", z="angle_grad(g, z, deg)", notes="0 for real z and at 0")
+elementwise(np.angle, "z, deg=False", z="angle_grad(g, z, deg)", jvp={"z": "angle_jvp(t, z, deg)"},
+            notes="0 for real z and at 0")
 
 # -- zero derivative almost everywhere --------------------------------------------------------------
 zero([np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix, np.heaviside,
