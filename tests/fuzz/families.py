@@ -20,13 +20,15 @@ CONSTRUCTS = (
     "index_reads",      # v[i], A[i, j], A[0], A[:, j], v[1:], v[[0, 2]], masks under sum
     "loops",            # for i in range(n), while k < n
     "loop_iterables",   # for row in A, enumerate, zip, reversed (class 10)
-    "jumps",            # break, continue, return inside loops
+    "jumps",            # break, continue inside loops
+    "early_return",     # return inside loops
     "branches",         # if/else on comparisons, x if c else y
     "bool_conds",       # and / or / not / chained comparisons in if and while (class 4)
     "element_writes",   # a[i] = s, A[i, j] += s into arrays the function created
     "slice_writes",     # rows, columns, slices, broadcast slice writes (class 1)
     "loop_writes",      # an array created and written inside a loop body (class 10)
-    "carried_writes",   # subscript writes in a loop into an array the loop also rebinds
+    "carried_writes",   # subscript writes into an array whose name is bound again (often by a loop)
+    "self_reads",       # a write whose value reads the array written into (d[2] -= d[1:] @ d[:2])
     "mask_writes",      # v[v > c] = s, v[mask] *= s
     "index_writes",     # v[[0, 2]] = w, v[[0, 2]] += w
     "broadcast_writes", # v[[0, 2]] = s, A[[1, 0]] = row: a value broadcast into an index-array write
@@ -76,7 +78,10 @@ PENDING = {
     "hvp": "I: second order crashes (x_dot unbound, A_dot undefined, matmul of a scalar tangent)",
     "shape_rebind": "new (FINDINGS O): writes into a name earlier bound with another shape",
     "loop_writes": "10: an array created and written inside a loop body",
-    "carried_writes": "new (FINDINGS P): writes into an array a loop also rebinds give wrong gradients",
+    "carried_writes": "new (FINDINGS P): writes into an array whose name is bound again give wrong gradients",
+    "pytrees": "new (FINDINGS Q): leaves of pytree parameters get rank-generic code: axis reductions, @",
+    "self_reads": "2: a taped view of the array a write then changes (FINDINGS R)",
+    "early_return": "10: early return from loops (unused results, zero gradients; FINDINGS S)",
     "helpers": "new (FINDINGS G): helpers returning constants, parameters or inactive values",
     "vjp_twice": "10: a vjp pullback called twice (the tape is consumed)",
     "cumsum": "11: false refusals after np.cumsum",

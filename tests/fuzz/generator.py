@@ -129,8 +129,8 @@ class Env:
         self.in_loop = False
         self.depth = 0       # blocks around this point
         self.lists = set()
-        self.rebound = set()  # names the enclosing loops rebind
-        self.written = set()  # names the enclosing loops write into by subscript
+        self.rebound = set()  # names bound again to a new array (in a loop: every trip)
+        self.written = set()  # names written into by subscript
 
     def child(self):
         inner = copy.deepcopy(self)
@@ -141,9 +141,8 @@ class Env:
         """After a block: outer names keep their shapes; a name shared inside stays shared."""
         for name in self.shapes:
             self.alone[name] = self.alone[name] and inner.alone.get(name, False)
-        if self.in_loop:
-            self.rebound |= inner.rebound
-            self.written |= inner.written
+        self.rebound |= inner.rebound
+        self.written |= inner.written
 
     def names(self, shape):
         return [n for n, s in self.shapes.items() if s == shape]
@@ -169,7 +168,8 @@ def is_view(text):
 
 
 def _fancy(index):
-    return any(isinstance(n, (ast.List, ast.Call, ast.Compare, ast.Name)) for n in ast.walk(index))
+    """Index arrays and masks copy; integers (loop indices included) and slices give views."""
+    return any(isinstance(n, (ast.List, ast.Call, ast.Compare)) for n in ast.walk(index))
 
 
 class Gen:
@@ -412,7 +412,7 @@ class Gen:
         for family, maker, weight in table:
             if family in self.on and not (env.depth >= 2 and family in nested):
                 makers.append((maker, weight))
-        if env.in_loop and "jumps" in self.on:
+        if env.in_loop and ("jumps" in self.on or "early_return" in self.on):
             makers.append((self.jump, 0.8))
         total = sum(w for _, w in makers)
         r = self.rng.random() * total
@@ -524,9 +524,8 @@ class Gen:
         return self.write_into(env, name, index.replace("{t}", name), value, stmts)
 
     def write_into(self, env, name, index, value, stmts):
-        if env.in_loop:
-            env.written.add(name)
-        e = self.expr(value, 1)
+        env.written.add(name)
+        e = self.value_of(env, name, value)
         if env.in_loop and value != S:
             e = f"np.tanh({e})"
         op = self.pick(["=", "=", "+=", "*=", "-="])
@@ -534,6 +533,16 @@ class Gen:
             e = f"np.cos({e})"
         stmts.append(Stmt(f"{name}{index} {op} {e}"))
         return stmts
+
+    def value_of(self, env, name, shape):
+        """The written value; it reads the array written into only under ``self_reads`` (class 2)."""
+        if self.may("self_reads", 0.3):
+            return self.expr(shape, 1)
+        hidden = env.shapes.pop(name)
+        try:
+            return self.expr(shape, 1)
+        finally:
+            env.shapes[name] = hidden
 
     def param_write(self, env):
         params = [n for n in env.shapes if n in self.param_names and env.shapes[n] in (V3, M)]
@@ -706,8 +715,8 @@ class Gen:
         return stmts
 
     def jump(self, env):
-        self.used.add("jumps")
-        kind = self.pick(["break", "continue", "return"])
+        kind = self.pick(["break", "continue"] + (["return"] * 2 if "early_return" in self.on else []))
+        self.used.add("early_return" if kind == "return" else "jumps")
         stmt = Stmt(kind) if kind != "return" else Stmt(f"return {self.expr(S, 1)}")
         return Block(f"if {self.cond()}:", [stmt])
 
