@@ -1,0 +1,106 @@
+"""The construct families the generator can use, and which ones CI switches on.
+
+Each family is one kind of construct (or one kind of check). A program uses
+the families the generator drew for it; a failure is reported with the set of
+families its program used, so a class of bugs shows up as a family.
+
+``PENDING`` is the one place that says which families CI leaves off because the
+compiler has a known bug there (issue 10 lists the classes). When a class is
+fixed, delete its entry: CI then generates those constructs too.
+"""
+
+CONSTRUCTS = (
+    "arith",            # + - * / ** unary -, broadcasting (always on)
+    "floor_mod",        # // and %
+    "ufuncs",           # sin, cos, tanh, exp, log, sqrt, abs, maximum, minimum, arctan, square
+    "reductions",       # sum/mean/max/min/prod with and without axis, keepdims
+    "linalg",           # dot, @, outer
+    "shapes",           # reshape, .T, concatenate, stack, where, flip, [::-1]
+    "cumsum",           # np.cumsum (class 11: false refusals after it)
+    "index_reads",      # v[i], A[i, j], A[0], A[:, j], v[1:], v[[0, 2]], masks under sum
+    "loops",            # for i in range(n), while k < n
+    "loop_iterables",   # for row in A, enumerate, zip, reversed (class 10)
+    "jumps",            # break, continue inside loops
+    "early_return",     # return inside loops
+    "branches",         # if/else on comparisons, x if c else y
+    "bool_conds",       # and / or / not / chained comparisons in if and while (class 4)
+    "element_writes",   # a[i] = s, A[i, j] += s into arrays the function created
+    "slice_writes",     # rows, columns, slices, broadcast slice writes (class 1)
+    "loop_writes",      # an array created and written inside a loop body (class 10)
+    "carried_writes",   # subscript writes into an array whose name is bound again (often by a loop)
+    "self_reads",       # a write whose value reads the array written into (d[2] -= d[1:] @ d[:2])
+    "mask_writes",      # v[v > c] = s, v[mask] *= s
+    "index_writes",     # v[[0, 2]] = w, v[[0, 2]] += w
+    "broadcast_writes", # v[[0, 2]] = s, A[[1, 0]] = row: a value broadcast into an index-array write
+    "repeated_indices", # v[[0, 0, 2]] += w, v[[1, 1]] = w (class 7)
+    "param_writes",     # writes into a parameter (README: a private copy; class 11)
+    "aug_assign",       # s += e, v *= e on arrays the name owns alone
+    "aliasing",         # b = a, row = A[0], z = y; z += 1, writes seen through views (class 2)
+    "tuple_unpack",     # p, q = e1, e2 and swaps of equal shapes
+    "rebind_self",      # x = x[0], x = x[:, 1], x = x, swaps of different shapes (class 5)
+    "shape_rebind",     # a name bound again (after its block) to a value of another shape
+    "helpers",          # calls to module-level helper functions
+    "pytrees",          # dict / tuple / list parameters
+    "list_append",      # acc.append(v) in a loop, then np.stack(acc)
+    "name_hygiene",     # user names like seed, saved, x_bar, t1, cond1, x_tape, trips1 (class 6)
+)
+
+CHECKS = (
+    "grad",             # adjoint.grad against central finite differences (always on)
+    "value_and_grad",   # value equals the function's, gradient equals grad's
+    "vjp_twice",        # vjp's pullback called twice gives grad both times (class 10)
+    "forward_mode",     # adjoint.jvp's tangent equals <grad, v> (class 8)
+    "hvp",              # adjoint.hvp against finite differences of grad
+    "numba",            # the Numba backend's gradient equals the NumPy backend's
+    "hashseed",         # byte-identical source under two PYTHONHASHSEEDs
+    "no_mutation",      # the caller's arrays are unchanged by every call
+)
+
+FAMILIES = CONSTRUCTS + CHECKS
+
+# Families CI leaves off until their issue-10 class is fixed (family -> the class).
+PENDING = {
+    "slice_writes": "1: adjoints of row/column/slice writes",
+    "aliasing": "2: aliasing and in-place semantics",
+    "bool_conds": "4: condition tapes of and/or/chained comparisons",
+    "rebind_self": "5: evaluation order, names rebound to their own subscript",
+    "name_hygiene": "6: generated names capturing user names",
+    "repeated_indices": "7: repeated indices in writes",
+    "forward_mode": "8: forward-mode tangent shapes",
+    "loop_iterables": "10: loops over zip/enumerate/reversed",
+    "param_writes": "11: false refusals of writes into parameters",
+    "mask_writes": "new (FINDINGS E): mask writes of a broadcast value crash",
+    "broadcast_writes": "new (FINDINGS F): index-array writes of a broadcast value crash or are wrong",
+    "index_writes": "new (FINDINGS K): v[[1, 0]] = v and index writes under hvp",
+    "tuple_unpack": "new (FINDINGS L): tuple assignments",
+    "list_append": "new (FINDINGS M): list.append of a broadcast result",
+    "floor_mod": "new (FINDINGS N): constant // constant times an array",
+    "hvp": "I: second order crashes (x_dot unbound, A_dot undefined, matmul of a scalar tangent)",
+    "shape_rebind": "new (FINDINGS O): writes into a name earlier bound with another shape",
+    "loop_writes": "10: an array created and written inside a loop body",
+    "carried_writes": "new (FINDINGS P): writes into an array whose name is bound again give wrong gradients",
+    "pytrees": "new (FINDINGS Q): leaves of pytree parameters get rank-generic code: axis reductions, @",
+    "self_reads": "2: a taped view of the array a write then changes (FINDINGS R)",
+    "early_return": "10: early return from loops (unused results, zero gradients; FINDINGS S)",
+    "helpers": "new (FINDINGS G): helpers returning constants, parameters or inactive values",
+    "vjp_twice": "10: a vjp pullback called twice (the tape is consumed)",
+    "cumsum": "11: false refusals after np.cumsum",
+}
+
+CI = tuple(f for f in FAMILIES if f not in PENDING)
+ALL = FAMILIES
+
+
+def parse(text):
+    """A family set from the command line: 'all', 'ci', or comma-separated names (``-name`` removes)."""
+    chosen = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        if part in ("all", "ci"):
+            chosen += list(ALL if part == "all" else CI)
+        elif part.startswith("-"):
+            chosen = [f for f in chosen if f != part[1:]]
+        elif part in FAMILIES:
+            chosen.append(part)
+        else:
+            raise ValueError(f"unknown family {part!r}; known: {', '.join(FAMILIES)}")
+    return tuple(dict.fromkeys(chosen))
