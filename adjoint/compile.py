@@ -307,8 +307,9 @@ class _FunctionTransform:
             unpack[0].targets[0] = gast.Tuple(elts=[name(r, store=True) for r in reads],
                                               ctx=gast.Store())
         # pullback may run many times: never consume or change what the forward sweep saved
-        unpack += quote("\n".join(f"{m} = writable_copy({m})"
-                                  for m in sorted(_mutated(bwd_body) & set(reads))))
+        mutated = _mutated(bwd_body)
+        unpack += quote("\n".join(f"{m} = writable_copy({m})" for m in sorted(mutated & set(reads))))
+        _copy_popped(bwd_body, mutated)
         params = self._signature(defaults)
         self._add(fwd_name, params, fwd_body,
                   f"Forward sweep of {self.parsed.qualname}: its output and what {bwd_name} needs.")
@@ -480,6 +481,17 @@ def _rebinds(stmts, ident):
             if isinstance(base, gast.Name) and base.id == ident:
                 return True
     return False
+
+
+def _copy_popped(stmts, mutated):
+    """``x = writable_copy(x_tape.pop())`` for each ``x`` the backward sweep changes in place.
+
+    The tape holds the forward sweep's own objects; a pullback run again must find them unchanged.
+    """
+    for s in walk_stmts(stmts):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+                and s.targets[0].id in mutated and simplify.popped_tape(s):
+            s.value = gast.Call(func=name("writable_copy"), args=[s.value], keywords=[])
 
 
 def _mutated(stmts):

@@ -175,7 +175,7 @@ def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None):
         elif _removable(stmt, live):
             continue
         else:
-            if mutate and dead_pops is not None and _popped_tape(stmt) and \
+            if mutate and dead_pops is not None and popped_tape(stmt) and \
                     stmt.targets[0].id not in live:
                 dead_pops.append(stmt)
             live = (live - _defs(stmt)) | _cached_uses(stmt, _uses_of)
@@ -191,7 +191,7 @@ def _cached_uses(stmt, cache):
     return found
 
 
-def _popped_tape(stmt):
+def popped_tape(stmt):
     """The tape of ``x = t.pop()``, else None."""
     if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
             isinstance(stmt.value, gast.Call) and not stmt.value.args:
@@ -214,7 +214,7 @@ def dead_restores(stmts, live_out):
     stmts, _ = dce(stmts, live_out, dead_pops=dead)
     pops = {}
     for s in walk_stmts(stmts):
-        t = _popped_tape(s)
+        t = popped_tape(s)
         if t:
             pops.setdefault(t, []).append(s)
     dead_ids = {id(s) for s in dead}
@@ -225,7 +225,7 @@ def dead_restores(stmts, live_out):
 def _without_pops(stmts, tapes):
     out = []
     for s in stmts:
-        if _popped_tape(s) in tapes:
+        if popped_tape(s) in tapes:
             continue
         for field in ("body", "orelse"):
             if getattr(s, field, None):
