@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import gast
 
 from . import runtime
-from .astutil import all_names, clone, loaded_names, name, quote, stored_names, subst, walk, walk_stmts
+from .astutil import all_names, clone, loaded_names, name, quote, quote_expr, stored_names, subst, walk, walk_stmts
 from .emit import Emitter
 from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
 from .frontend import parse_function
@@ -154,7 +154,7 @@ class _FunctionTransform:
         bwd = inits + bwd
         primal = set(self.params) | stored_names(gast.Module(body=fwd, type_ignores=[])) \
             | _marker_vars(fwd)
-        init_reads = dense | ((active - rev.scalars) if self.typed else set())
+        init_reads = dense | (active - rev.scalars)
         needed = placement.needed_names(bwd, primal, init_reads)
         resolver = placement.Resolver(needed, dense, self.typed, rev.scalars)
         fwd = resolver.block(fwd)
@@ -166,7 +166,7 @@ class _FunctionTransform:
                                           self.scopes.integers & rev.scalars, self.namer.exact)
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         prologue += quote("\n".join(f"{v} = None" for v in sorted(rev.prebind)))
-        prologue += quote("\n".join(f"{reverse.tape(t)} = []" for t in tapes))
+        prologue += quote("\n".join(f"{t} = []" for t in tapes))
         return prologue + fwd, bwd, active, resolver.tapes, primal
 
     def _dense(self, active):
@@ -273,7 +273,7 @@ class _FunctionTransform:
         if with_value:
             result = gast.Tuple(elts=[value, result], ctx=gast.Load())
         ret = quote("return r", self.return_line, r=result)
-        body = simplify.dead_restores(fwd + keep + bwd + ret, set())
+        body = simplify.dead_restores(simplify.zero_then_add(fwd + keep + bwd + ret), set())
         kind = "value and gradient" if with_value else "gradient"
         self._add(fname, self.params, body, f"The {kind} of {self.parsed.qualname} "
                   f"with respect to {', '.join(wrt)}.")
@@ -288,12 +288,13 @@ class _FunctionTransform:
         seed_name, saved_name = self.namer.exact("seed"), self.namer.exact("saved")
         fwd, bwd, active, tapes, primal = self.sweeps(wrt, name(seed_name))
         assigned = _assigned(bwd)
+        # a parameter without a derivative gets zeros of its shape: the caller's rules expect it
         grads = [name(reverse.bar(w)) if w in active and reverse.bar(w) in assigned
-                 else gast.Constant(value=0.0, kind=None) for w in wrt]
+                 else quote_expr("zeros_like(w)", w=name(w)) for w in wrt]
         ret = quote("return r", self.return_line, r=gast.Tuple(elts=grads, ctx=gast.Load()))
-        bwd_body = simplify.dead_restores(bwd + ret, set())
+        bwd_body = simplify.dead_restores(simplify.zero_then_add(bwd + ret), set())
         live_in = simplify.dce(bwd_body, set(), mutate=False)[1]
-        reads = sorted(live_in & (primal | {reverse.tape(t) for t in tapes}))
+        reads = sorted(live_in & (primal | set(tapes)))
         saved = gast.Tuple(elts=[name(r) for r in reads], ctx=gast.Load())
         out = self._returned()
         top_bound = set(self.params) | {t.id for s in fwd if isinstance(s, gast.Assign)

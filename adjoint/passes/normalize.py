@@ -58,7 +58,7 @@ VIEWS = {np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.swap
 
 
 # What generated names append to a variable's: adjoints, tapes, tangents.
-SUFFIXES = ("_bar", "_tape", "_dot")
+SUFFIXES = ("_bar", "_tape", "_dot", "_tape_items")
 
 
 class Namer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gast
 
 from ..astutil import clone, loaded_names, quote, quote_expr, stored_names, walk, walk_stmts
-from .reverse import bar, tape
+from .reverse import bar, item_tape, tape
 from .simplify import fold_constants
 
 
@@ -77,7 +77,7 @@ class Resolver:
         self.tapes = []
 
     def _array_like(self, v):
-        return v in self.dense or (self.typed and v not in self.scalars)
+        return v in self.dense or v not in self.scalars
 
     def block(self, stmts):
         out = []
@@ -92,10 +92,13 @@ class Resolver:
             out.append(s)
         return out
 
-    def _tape(self, ident):
-        if ident not in self.tapes:
-            self.tapes.append(ident)
-        return tape(ident)
+    def _tape(self, ident, items=False):
+        """The tape of ``ident``'s values, or of the items written into it (a tape of its own:
+        a block-local value is loaded at the top of its reversed block, items where undone)."""
+        t = item_tape(ident) if items else tape(ident)
+        if t not in self.tapes:
+            self.tapes.append(t)
+        return t
 
     def resolve(self, m):
         kind, v, line = m.marker, m.var, m.lineno
@@ -123,9 +126,9 @@ class Resolver:
             item = quote_expr("x[i]", x=v, i=clone(m.index))
             if not getattr(m, "element", False):
                 item = quote_expr("snapshot(item)", item=item)  # a view, or several elements
-            return quote("t.append(item)", line, t=self._tape(v), item=item)
+            return quote("t.append(item)", line, t=self._tape(v, items=True), item=item)
         if kind == "restore_item":
-            return quote("x[i] = t.pop()", line, x=v, i=clone(m.index), t=self._tape(v))
+            return quote("x[i] = t.pop()", line, x=v, i=clone(m.index), t=self._tape(v, items=True))
         if kind == "restore_append":
             return quote("x.pop()", line, x=v)
         raise AssertionError(kind)
@@ -139,8 +142,8 @@ def preallocate(fwd, bwd, tapes, floats, integers, fresh):
     reversed loop, and it holds numbers: ``floats`` (real rank-0 values) or
     ``integers``. Then ``t = np.empty(n)`` (``np.empty(n, np.int64)``) before the
     loop, ``t[i] = x`` and ``x = t[i]`` replace the list's growth and pops; a
-    loop target ``_`` becomes ``fresh("i")``. ``tapes`` and the result name the
-    taped variables; the result holds those still taped by lists.
+    loop target ``_`` becomes ``fresh("i")``. ``tapes`` and the result are tape
+    names; the result holds those still kept in lists.
     """
     pushes = _sites(fwd, "append")
     pops = _sites(bwd, "pop")
@@ -149,8 +152,7 @@ def preallocate(fwd, bwd, tapes, floats, integers, fresh):
         counter, length = _counted_range(loop)
         if counter is None:
             continue
-        for ident in tapes:
-            t = tape(ident)
+        for t in tapes:
             push, pop = pushes.get(t, []), pops.get(t, [])
             if len(push) != 1 or len(pop) != 1 or push[0][1] is not loop.body:
                 continue
@@ -168,7 +170,7 @@ def preallocate(fwd, bwd, tapes, floats, integers, fresh):
             size = length if _nonnegative(length, fwd) else \
                 quote_expr("max(n, 0)", n=length)  # range(-2) runs no trips
             fwd.insert(fwd.index(loop), quote(alloc, loop.lineno, t=t, n=clone(size))[0])
-            kept.remove(ident)
+            kept.remove(t)
             if counter == "_":
                 counter = _name_counter(loop, owner, fresh("i"))
     return kept

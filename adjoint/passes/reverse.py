@@ -53,6 +53,11 @@ def tape(ident: str) -> str:
     return f"{ident}_tape"
 
 
+def item_tape(ident: str) -> str:
+    """The tape of the items in-place writes overwrite in ``ident``."""
+    return f"{ident}_tape_items"
+
+
 def marker(kind: str, ident: str, lineno, **extra):
     node = gast.Pass()
     node.marker = kind

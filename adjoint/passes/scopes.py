@@ -126,6 +126,8 @@ def _int_valued(v, ints):
         return v.id in ints
     if isinstance(v, gast.BinOp):
         return isinstance(v.op, _INT_OPS) and _int_valued(v.left, ints) and _int_valued(v.right, ints)
+    if isinstance(v, gast.UnaryOp):
+        return isinstance(v.op, (gast.USub, gast.UAdd)) and _int_valued(v.operand, ints)
     if isinstance(v, gast.Call):
         return getattr(v, "callee", None) in (len, int)
     if isinstance(v, gast.Subscript) and isinstance(v.value, gast.Name):

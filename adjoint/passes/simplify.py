@@ -395,11 +395,20 @@ def _operand_reads_only(expr, ident):
 
 
 def _zero_init(s):
-    if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
-            and isinstance(s.value, gast.Constant) and s.value.value == 0.0 \
-            and type(s.value.value) is float:
+    """``v`` of ``v = 0.0`` or of ``v = zeros_like(x)`` (a first contribution has x's shape)."""
+    if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
+        return None
+    value = s.value
+    if isinstance(value, gast.Constant) and type(value.value) is float and value.value == 0.0:
+        return s.targets[0].id
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+            and value.func.id == "zeros_like" and not _is_bar(value.args[0]):
         return s.targets[0].id
     return None
+
+
+def _is_bar(node):
+    return isinstance(node, gast.Name) and node.id.endswith("_bar")
 
 
 def _self_add(s, ident):
