@@ -230,7 +230,7 @@ def _sites(stmts, method):
             call = s.value if isinstance(s, (gast.Expr, gast.Assign)) else None
             if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
                     call.func.attr == method and isinstance(call.func.value, gast.Name) and \
-                    (method == "append" or isinstance(s.targets[0], gast.Name)):
+                    (method == "append" or isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
                 found.setdefault(call.func.value.id, []).append((s, block))
             for field in ("body", "orelse"):
                 visit(getattr(s, field, []) or [])

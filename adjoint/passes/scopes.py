@@ -108,7 +108,9 @@ def _integers(body, loop_targets):
     for s in walk_stmts(body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             bindings.setdefault(s.targets[0].id, []).append(s.value)
-    ints = set(loop_targets)
+        elif isinstance(s, gast.For):  # every loop iterates a range
+            bindings.setdefault(s.target.id, []).append(gast.Constant(value=0, kind=None))
+    ints = set()
     changed = True
     while changed:
         changed = False

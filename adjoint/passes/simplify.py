@@ -234,15 +234,15 @@ def _without_pops(stmts, tapes):
     return out
 
 
-def unused_loop_targets(stmts):
-    """Name the target of a loop whose body never reads it ``_``."""
+def unused_loop_targets(stmts, reads=None):
+    """Name the target of a loop ``_`` when nothing reads it (after the loop neither)."""
+    if reads is None:
+        reads = set().union(*(loaded_names(s) for s in stmts))
     for s in stmts:
-        if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
-            reads = set().union(*(loaded_names(b) for b in s.body))
-            if s.target.id not in reads:
-                s.target.id = "_"
+        if isinstance(s, gast.For) and isinstance(s.target, gast.Name) and s.target.id not in reads:
+            s.target.id = "_"
         for field in ("body", "orelse"):
-            unused_loop_targets(getattr(s, field, []) or [])
+            unused_loop_targets(getattr(s, field, []) or [], reads)
     return stmts
 
 
