@@ -49,6 +49,12 @@ CASES = [
     (c.swap_shapes, (normal(2, 2), 0.7), (0, 1)),
     (c.self_assign, (normal(3),), 0),
     (c.shadows_every_pattern, (normal(3), normal(3)), (0, 1)),
+    (c.over_reversed, (normal(4),), 0),
+    (c.over_reversed_range, (normal(4),), 0),
+    (c.zip_with_reversed, (normal(4), normal(3)), (0, 1)),
+    (c.enumerate_zip, (normal(3), normal(3)), (0, 1)),
+    (c.reversed_rows, (normal(3, 2),), 0),
+    (c.append_then_stack, (normal(3),), 0),
 ]
 REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),

@@ -254,3 +254,50 @@ def shadows_every_pattern(x, y):
 def parameter_named_like_an_adjoint(x_bar):
     x = x_bar * 2.0
     return np.sum((x * x_bar) ** 2)
+
+
+# -- class 10: loops over reversed, zip and enumerate(zip) -------------------------
+
+
+def over_reversed(x):
+    s = 0.0
+    for v in reversed(x):
+        s = s * 0.5 + np.sin(v)
+    return s
+
+
+def over_reversed_range(x):
+    s = 0.0
+    for i in reversed(range(1, 4)):
+        s = s * x[i] + x[i - 1]
+    return s
+
+
+def zip_with_reversed(x, y):
+    s = 0.0
+    for a, b in zip(reversed(x), y):
+        s = s * 0.7 + a * b
+    return s
+
+
+def enumerate_zip(x, y):
+    s = 0.0
+    for i, (a, b) in enumerate(zip(x, y)):
+        s = s + (i + 1.0) * a * b
+    return s
+
+
+def reversed_rows(A):
+    s = 0.0
+    for row in reversed(A):
+        s = s * 0.3 + np.sum(row ** 2)
+    return s
+
+
+def append_then_stack(g):
+    rows = []
+    for t in range(2):
+        rows.append(np.tanh(np.cumsum(g) * (t + 1.0)))
+    for t, q in zip(g, g):
+        g = 0.9 * g + 0.1 * np.cos(t * q)
+    return np.sum(np.stack(rows)) + np.sum(g)

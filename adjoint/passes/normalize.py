@@ -215,34 +215,67 @@ class Normalizer:
             return lowering.lower_dict_loop(self, s, out)
         it = s.iter
         callee = self.resolver.resolve(it.func) if isinstance(it, gast.Call) else None
-        if callee is range and isinstance(s.target, gast.Name):
+        if callee is reversed and self._reversed_range(it) and isinstance(s.target, gast.Name):
+            args, callee = self._backwards(it.args[0], out), range
+        elif callee is range:
             args = [self.atom(a, out) for a in it.args]
-            loop_range = self._range_call(args)
-            return [gast.For(target=name(s.target.id, store=True), iter=loop_range,
+        if callee is range and isinstance(s.target, gast.Name):
+            return [gast.For(target=name(s.target.id, store=True), iter=self._range_call(args),
                              body=self.block(s.body), orelse=[], type_comment=None)]
         if callee is enumerate and isinstance(s.target, gast.Tuple) and len(s.target.elts) == 2 \
                 and len(it.args) == 1 and not it.keywords:
-            seq = self._seq(it.args[0], out, s.body)
-            counter = s.target.elts[0]
-            items = [(s.target.elts[1], seq)]
+            counter, items = s.target.elts[0], [(s.target.elts[1], it.args[0])]
+            items = self._unzip(items[0]) or items
         elif callee is zip and not it.keywords and isinstance(s.target, gast.Tuple) \
                 and len(s.target.elts) == len(it.args):
-            counter = None
-            items = [(t, self._seq(a, out, s.body)) for t, a in zip(s.target.elts, it.args)]
+            counter, items = None, self._unzip((s.target, it))
         else:
-            counter = None
-            items = [(s.target, self._seq(it, out, s.body))]
+            counter, items = None, [(s.target, it)]
         index = counter if isinstance(counter, gast.Name) else name(self.namer.fresh("k"))
+        backwards = [self._reversed_arg(expr) is not None for _, expr in items]
+        items = [(t, self._seq(self._reversed_arg(expr) or expr, out, s.body)) for t, expr in items]
         lengths = [self._bind(self._call(len, "len", [seq]), out, "n") for _, seq in items]
         stop = lengths[0] if len(lengths) == 1 else self._bind(self._call(min, "min", lengths), out, "n")
         body = []
-        for target, seq in items:
-            self.assign(target, gast.Subscript(value=seq, slice=name(index.id), ctx=gast.Load()), body)
+        for (target, seq), n, back in zip(items, lengths, backwards):
+            at = name(index.id)
+            if back:  # reversed(seq): item n - 1 - k
+                last = self._bind(gast.BinOp(left=n, op=gast.Sub(), right=const(1)), body, "index")
+                at = self._bind(gast.BinOp(left=last, op=gast.Sub(), right=at), body, "index")
+            self.assign(target, gast.Subscript(value=seq, slice=at, ctx=gast.Load()), body)
         for b in body:
             with_line(b, s.lineno)
         body += self.block(s.body)
         return [gast.For(target=name(index.id, store=True), iter=self._range_call([stop]),
                          body=body, orelse=[], type_comment=None)]
+
+    def _unzip(self, item):
+        """``(a, b)`` over ``zip(x, y)`` as the items ``a`` over ``x`` and ``b`` over ``y``."""
+        target, expr = item
+        if isinstance(expr, gast.Call) and not expr.keywords and isinstance(target, gast.Tuple) \
+                and self.resolver.resolve(expr.func) is zip and len(target.elts) == len(expr.args):
+            return list(zip(target.elts, expr.args))
+        return None
+
+    def _reversed_range(self, call):
+        inner = call.args[0] if len(call.args) == 1 and not call.keywords else None
+        return isinstance(inner, gast.Call) and self.resolver.resolve(inner.func) is range \
+            and len(inner.args) <= 2 and not inner.keywords
+
+    def _backwards(self, rng, out):
+        """``range(a, b)`` reversed: ``range(b - 1, a - 1, -1)``."""
+        args = [self.atom(a, out) for a in rng.args]
+        start, stop = (const(0), args[0]) if len(args) == 1 else args
+        first = self.atom(gast.BinOp(left=stop, op=gast.Sub(), right=const(1)), out, "n")
+        last = self.atom(gast.BinOp(left=start, op=gast.Sub(), right=const(1)), out, "n")
+        return [first, last, const(-1)]
+
+    def _reversed_arg(self, expr):
+        """``seq`` of ``reversed(seq)``, else None."""
+        if isinstance(expr, gast.Call) and len(expr.args) == 1 and not expr.keywords \
+                and self.resolver.resolve(expr.func) is reversed:
+            return expr.args[0]
+        return None
 
     def _seq(self, expr, out, body):
         """The sequence a loop iterates, evaluated once: a name the body does not rebind."""
