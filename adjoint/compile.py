@@ -64,6 +64,7 @@ class Built:
 class _Program:
     functions: list = field(default_factory=list)
     helpers: dict = field(default_factory=dict)  # code object -> (fwd, bwd, params)
+    transforms: dict = field(default_factory=dict)  # code object -> its _FunctionTransform
     # generated function names never hide a runtime helper (a function named det gives det_grad)
     taken: set = field(default_factory=lambda: RUNTIME_NAMES | {"np"})
 
@@ -104,7 +105,7 @@ class _FunctionTransform:
         param_ranks = {p: (ranks or {}).get(p) for p in self.params}
         self.param_ranks = param_ranks
         self._facts()
-        self.copies = self._alias_model()
+        self.copies, self.param_writes = self._alias_model()
         self.real = kinds.infer_real(self.body, self.params,
                                      {p for p, r in param_ranks.items() if r is not None})
 
@@ -120,11 +121,11 @@ class _FunctionTransform:
         """
         generated = self.parsed.filename.startswith("<adjoint:")
         facts = aliases.analyse(self.body, self.params, self.ranks, normalize.VIEWS,
-                                self.parsed.filename, _helper_writes, check=not generated)
+                                self.parsed.filename, self._helper_writes, check=not generated)
         if facts.copies and not generated:
             self.body = aliases.copy_aliases(self.body, facts.copies, self.namer)
             self._facts()
-        return facts.param_copies
+        return facts.param_copies, facts.param_writes
 
     def check_wrt(self, wrt):
         for w in wrt:
@@ -184,6 +185,25 @@ class _FunctionTransform:
                 dense.add(s.value.func.value.id)
         return dense & active
 
+    def _helper(self, fn):
+        """The transform of a user function this one calls, made once per program."""
+        key = fn.__code__
+        if key not in self.program.transforms:
+            self.program.transforms[key] = None  # a recursive call while it is made
+            self.program.transforms[key] = _FunctionTransform(fn, self.program, typed=self.typed)
+        return self.program.transforms[key]
+
+    def _helper_writes(self, fn):
+        """For a user function: {parameter position: "item" or "augmented"} it writes in place,
+        through any alias (its own alias model); ``None`` for anything else."""
+        if not _user_function(fn) or lookup(fn) is not None:
+            return None
+        try:
+            helper = self._helper(fn)
+        except AdjointError:
+            return None  # reported where the call is differentiated
+        return _written_params(fn) if helper is None else helper.param_writes
+
     def _helper_pair(self, fn, stmt):
         if not _user_function(fn):
             return None
@@ -192,7 +212,7 @@ class _FunctionTransform:
             base = getattr(fn, "__name__", "helper")
             names = (self.program.unique(f"{base}_fwd"), self.program.unique(f"{base}_bwd"))
             self.program.helpers[key] = names + ([],)
-            helper = _FunctionTransform(fn, self.program, typed=self.typed)
+            helper = self._helper(fn)
             self.program.helpers[key] = names + (helper.params,)
             helper.emit_split(*names, wrt=helper.params, defaults=True)
         return self.program.helpers[key]
@@ -295,22 +315,28 @@ class _FunctionTransform:
         bwd_body = simplify.dead_restores(simplify.zero_then_add(bwd + ret), set())
         live_in = simplify.dce(bwd_body, set(), mutate=False)[1]
         reads = sorted(live_in & (primal | set(tapes)))
-        saved = gast.Tuple(elts=[name(r) for r in reads], ctx=gast.Load())
+        # a pullback may run many times (a helper's runs once): it starts each time from what
+        # the forward sweep left, restored in place so that names sharing memory see it too
+        mutated = sorted(_mutated(bwd_body) & set(reads)) if not defaults else []
+        finals = {m: self.namer.exact(f"{m}_final") for m in mutated if m not in tapes}
+        saved = gast.Tuple(elts=[name(r) for r in reads + list(finals.values())], ctx=gast.Load())
         out = self._returned()
+        keep = quote("\n".join(f"{f} = writable_copy({m})" for m, f in finals.items()))
+        if finals and self.output:
+            out = quote_expr("snapshot(out)", out=out)  # the restores must not reach the caller
         top_bound = set(self.params) | {t.id for s in fwd if isinstance(s, gast.Assign)
                                         for t in [s.targets[0]] if isinstance(t, gast.Name)}
         fwd = quote("\n".join(f"{r} = None" for r in reads if r not in top_bound)) + fwd
-        fwd_body, _ = simplify.dce(fwd + quote("return (out, saved)", self.return_line,
-                                               out=out, saved=saved), set())
+        fwd_body, _ = simplify.dce(fwd + keep + quote("return (out, saved)", self.return_line,
+                                                      out=out, saved=saved), set())
         unpack = []
         if reads:
             unpack = quote(f"names = {saved_name}")
-            unpack[0].targets[0] = gast.Tuple(elts=[name(r, store=True) for r in reads],
+            unpack[0].targets[0] = gast.Tuple(elts=[name(r, store=True) for r in reads + list(finals.values())],
                                               ctx=gast.Store())
-        # pullback may run many times: never consume or change what the forward sweep saved
-        mutated = _mutated(bwd_body)
-        unpack += quote("\n".join(f"{m} = writable_copy({m})" for m in sorted(mutated & set(reads))))
-        _copy_popped(bwd_body, mutated)
+        unpack += quote("\n".join(f"{m} = restart({m}, {finals[m]})" if m in finals else
+                                  f"{m} = list({m})" for m in mutated))  # a tape: its items stay
+        _copy_popped(bwd_body, set(mutated))
         params = self._signature(defaults)
         self._add(fwd_name, params, fwd_body,
                   f"Forward sweep of {self.parsed.qualname}: its output and what {bwd_name} needs.")
@@ -392,17 +418,10 @@ def _user_function(fn) -> bool:
     return callable(fn) and hasattr(fn, "__code__") and fn.__module__ != "adjoint.runtime"
 
 
-def _helper_writes(fn):
-    """For a user function: {parameter position: "item" or "augmented"} it writes in place.
-
-    ``None`` for anything else. Read from the source, so any write counts, on any path.
-    """
-    if not _user_function(fn) or lookup(fn) is not None:
-        return None
-    try:
-        node = parse_function(fn).node
-    except AdjointError:
-        return None  # reported where the call is differentiated
+def _written_params(fn):
+    """{parameter position: "item" or "augmented"} a function writes in place, read from its
+    source (any write counts, on any path): the answer for a call inside a recursion."""
+    node = parse_function(fn).node
     positions = {a.id: k for k, a in enumerate(node.args.posonlyargs + node.args.args)}
     out = {}
     for sub in gast.walk(node):

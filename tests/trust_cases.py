@@ -301,3 +301,50 @@ def append_then_stack(g):
     for t, q in zip(g, g):
         g = 0.9 * g + 0.1 * np.cos(t * q)
     return np.sum(np.stack(rows)) + np.sum(g)
+
+
+# -- found by the fuzzer ---------------------------------------------------------------
+
+
+def pullback_restores_taped_objects(B):
+    saved = np.ones(3)
+    saved[-2:] -= np.minimum(B[-1], B)
+    saved *= (1.0 + saved ** 2) ** np.sin(saved[1])
+    return np.sum(saved)
+
+
+def pullback_restores_an_alias(y, w):
+    tmp = np.mean(np.outer(y, w), axis=1)
+    v = y
+    v[1] = w[-1]
+    return np.sum(tmp) + 0.5 * np.sum(v ** 2)
+
+
+def writes_itself(k):
+    z = k[1].copy()
+    z[:] = z
+    return np.mean(np.tanh(z))
+
+
+def while_always_breaks(x, s):
+    n = 0
+    while n < 3 and not (np.dot(s[1:], s[1:]) > -0.2 and np.sum(s[x > 0.0]) > 0.5):
+        break
+    return 0.5 * np.sum(x ** 2) + np.sum(s)
+
+
+def writes_tuple_item(pair, g):
+    t, s = pair
+    t[0] = s[0] + s[1]
+    return np.sum(t * g)
+
+
+def divide_tail(c):
+    v = c[1:]
+    v /= 2.0
+    return c[0]
+
+
+def caller_reads_after_view_write(s):
+    u = divide_tail(s)
+    return u + np.sum(np.cos(s))

@@ -39,6 +39,7 @@ CONTAINERS = (list, tuple, dict, sorted, reversed)
 @dataclass
 class Aliases:
     param_copies: list = field(default_factory=list)  # parameters written through some name
+    param_writes: dict = field(default_factory=dict)  # position -> "item", or "augmented" (+=)
     copies: set = field(default_factory=set)  # ids of bindings that must bind a copy
 
 
@@ -49,6 +50,8 @@ def analyse(body, params, ranks, views, filename, helper_writes, check=True) -> 
     flow.run(body)
     written = flow.mutated
     out = Aliases(param_copies=[p for p in params if ("param", p) in written])
+    out.param_writes = {k: "item" if ("param", p) in flow.item_written else "augmented"
+                        for k, p in enumerate(params) if ("param", p) in written}
     out.copies = {sid for sid, objs in flow.alias_bindings.items() if objs & written}
     return out
 
@@ -103,6 +106,7 @@ class _Flow:
         self.ranks, self.views, self.live = ranks, views, live
         self.filename, self.helper_writes, self.check = filename, helper_writes, check
         self.mutated = set()
+        self.item_written = set()  # objects written otherwise than by += on a name
         self.alias_bindings = {}  # id(binding) -> objects it may alias
 
     def run(self, body):
@@ -155,7 +159,7 @@ class _Flow:
                 self.hold(self.points(target.value), self.points(s.value))  # a list or dict
             return
         if getattr(s, "augmented", False):
-            self.mutate(target.id, s)
+            self.mutate(target.id, s, kind="augmented")
         self._call_writes(s)
         objs, aliasing = self.value(s.value, s)
         if aliasing and objs and self._seen_elsewhere(objs, target.id, s):
@@ -254,9 +258,11 @@ class _Flow:
                     todo.append(o)
         return frozenset(out)
 
-    def mutate(self, ident, s, helper=False):
+    def mutate(self, ident, s, helper=False, kind="item"):
         objs = self.points(gast.Name(id=ident, ctx=gast.Load(), annotation=None, type_comment=None))
         self.mutated |= objs
+        if kind == "item":
+            self.item_written |= objs
         if not self.check:
             return
         if any(o[0] == "global" for o in objs):

@@ -152,6 +152,8 @@ class Normalizer:
             index = self.index(target.slice, out)
             v = self.atom(value, out)
             base = target.value.id
+            if isinstance(v, gast.Name) and v.id == base:
+                v = self._bind(v, out)  # a[i] = a: the value's adjoint is another name's
             sub = gast.Subscript(value=name(base), slice=index, ctx=gast.Store())
             out.append(gast.Assign(targets=[sub], value=v, type_comment=None))
         else:  # tuple / list unpacking
@@ -207,7 +209,8 @@ class Normalizer:
         for t in test_stmts:
             with_line(t, s.lineno)
         self.line = s.lineno
-        again = [clone(t) for t in test_stmts]
+        # the test again, unless the body always breaks first (then nothing may follow it)
+        again = [] if body and isinstance(body[-1], gast.Break) else [clone(t) for t in test_stmts]
         return [gast.While(test=test, body=body + again, orelse=[])]
 
     def stmt_For(self, s, out):
