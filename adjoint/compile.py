@@ -190,7 +190,11 @@ class _FunctionTransform:
         key = fn.__code__
         if key not in self.program.transforms:
             self.program.transforms[key] = None  # a recursive call while it is made
-            self.program.transforms[key] = _FunctionTransform(fn, self.program, typed=self.typed)
+            try:
+                self.program.transforms[key] = _FunctionTransform(fn, self.program, typed=self.typed)
+            except BaseException:
+                del self.program.transforms[key]
+                raise
         return self.program.transforms[key]
 
     def _helper_writes(self, fn):

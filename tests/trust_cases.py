@@ -342,7 +342,7 @@ def writes_tuple_item(pair, g):
 def divide_tail(c):
     v = c[1:]
     v /= 2.0
-    return c[0]
+    return v[0]
 
 
 def caller_reads_after_view_write(s):
