@@ -204,8 +204,11 @@ class _FunctionTransform:
             return None
         try:
             helper = self._helper(fn)
-        except AdjointError:
-            return None  # reported where the call is differentiated
+        except AdjointError:  # refused itself: assume it may write into every argument
+            try:
+                return {k: "unknown" for k in range(len(parse_function(fn).node.args.args))}
+            except AdjointError:
+                return None  # no source: reported where the call is differentiated
         return _written_params(fn) if helper is None else helper.param_writes
 
     def _helper_pair(self, fn, stmt):
@@ -319,9 +322,10 @@ class _FunctionTransform:
         bwd_body = simplify.dead_restores(simplify.zero_then_add(bwd + ret), set())
         live_in = simplify.dce(bwd_body, set(), mutate=False)[1]
         reads = sorted(live_in & (primal | set(tapes)))
-        # a pullback may run many times (a helper's runs once): it starts each time from what
-        # the forward sweep left, restored in place so that names sharing memory see it too
-        mutated = sorted(_mutated(bwd_body) & set(reads)) if not defaults else []
+        # a pullback may run many times (a helper's, each time its caller's does): it starts each
+        # time from what the forward sweep left, restored in place so that names sharing memory
+        # see it too
+        mutated = sorted(_mutated(bwd_body) & set(reads))
         finals = {m: self.namer.exact(f"{m}_final") for m in mutated if m not in tapes}
         saved = gast.Tuple(elts=[name(r) for r in reads + list(finals.values())], ctx=gast.Load())
         out = self._returned()

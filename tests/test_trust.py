@@ -61,6 +61,9 @@ CASES = [
     (c.writes_itself, (normal(2, 3),), 0),
     (c.while_always_breaks, (normal(3), normal(3)), (0, 1)),
     (c.writes_tuple_item, ((normal(2), normal(2)), normal(2)), (0, 1)),
+    (c.calls_helper_with_in_place_write, (normal(3),), 0),
+    (c.breaks_inside_a_while_test_loop, (0.3, 0.1), (0, 1)),
+    (c.breaks_inside_a_while_test_loop, (0.3, -0.5), (0, 1)),
 ]
 REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),

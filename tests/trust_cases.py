@@ -348,3 +348,24 @@ def divide_tail(c):
 def caller_reads_after_view_write(s):
     u = divide_tail(s)
     return u + np.sum(np.cos(s))
+
+
+def helper_with_an_in_place_write(y):
+    m = y * np.ones((2, 3))
+    m += np.where(y > 0.2, y, 0.5 * y)
+    return np.sum(np.mean(m, axis=1) ** 2)
+
+
+def calls_helper_with_in_place_write(x):
+    return helper_with_an_in_place_write(x[0]) + np.sum(x)
+
+
+def breaks_inside_a_while_test_loop(t, k):
+    n = 0
+    s = t
+    while n < 3 and -0.5 < s < 2.6:
+        s = s * 1.2 + k
+        n = n + 1
+        if s < 0.0:
+            break
+    return s

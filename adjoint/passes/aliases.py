@@ -221,7 +221,7 @@ class _Flow:
         for k, kind in (written or {}).items():
             arg = v.args[k] if k < len(v.args) else None
             if isinstance(arg, gast.Name) and not (kind == "augmented" and self.ranks.get(arg.id) == 0):
-                self.mutate(arg.id, s, helper=True)
+                self.mutate(arg.id, s, helper=kind)
 
     def _maybe_container(self, v):
         return isinstance(v.op, (gast.Add, gast.Mult)) and any(
@@ -274,6 +274,10 @@ class _Flow:
                 self._refuse_shared(s, ident, other, helper)
 
     def _refuse_shared(self, s, ident, other, helper):
+        if helper == "unknown":
+            self._refuse(s, f"the function called here is refused by adjoint, so it may write into "
+                            f"its argument '{ident}', which is read afterwards ('{other}')",
+                            "differentiate the function on its own to see why")
         if helper:
             self._refuse(s, f"the function called here writes into its argument '{ident}', "
                             f"which is read afterwards ('{other}')",

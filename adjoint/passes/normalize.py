@@ -209,9 +209,7 @@ class Normalizer:
         for t in test_stmts:
             with_line(t, s.lineno)
         self.line = s.lineno
-        # the test again, unless the body always breaks first (then nothing may follow it)
-        again = [] if body and isinstance(body[-1], gast.Break) else [clone(t) for t in test_stmts]
-        return [gast.While(test=test, body=body + again, orelse=[])]
+        return [gast.While(test=test, body=_on_to_the_end(body, test_stmts), orelse=[])]
 
     def stmt_For(self, s, out):
         if lowering.is_dict_loop(self, s):
@@ -499,6 +497,28 @@ class Normalizer:
             fn = astype
         call.callee = fn
         return call
+
+
+def _on_to_the_end(body, stmts):
+    """``body`` followed by copies of ``stmts`` on every path that does not break.
+
+    A while loop's test is evaluated again at the end of its body; a trip that
+    breaks must not evaluate it, or the tapes it pushes would not match the trips.
+    The jumps pass leaves a break only as the tail of an if-branch ending its block.
+    """
+    last = body[-1] if body else None
+    if isinstance(last, gast.Break):
+        return body
+    if isinstance(last, gast.If) and (_breaks(last.body) or _breaks(last.orelse)):
+        last.body = _on_to_the_end(last.body, stmts)
+        last.orelse = _on_to_the_end(last.orelse, stmts)
+        return body
+    return body + [clone(t) for t in stmts]
+
+
+def _breaks(block):
+    return any(isinstance(s, gast.Break) or isinstance(s, gast.If) and
+               (_breaks(s.body) or _breaks(s.orelse)) for s in block)
 
 
 def _add_at():
