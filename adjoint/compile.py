@@ -315,13 +315,18 @@ class _FunctionTransform:
         seed_name, saved_name = self.namer.exact("seed"), self.namer.exact("saved")
         fwd, bwd, active, tapes, primal = self.sweeps(wrt, name(seed_name))
         assigned = _assigned(bwd)
-        # a parameter without a derivative gets zeros of its shape: the caller's rules expect it
+        # a parameter without a derivative gets zeros of its shape (the caller's rules expect
+        # it), taken from the value passed where the function binds the name again
+        rebound = stored_names(gast.Module(body=self.body, type_ignores=[]))
+        given = {w: self.namer.exact(f"{w}_given") for w in wrt if w in rebound and
+                 not (w in active and reverse.bar(w) in assigned)}
+        fwd = quote("\n".join(f"{g} = {w}" for w, g in given.items())) + fwd
         grads = [name(reverse.bar(w)) if w in active and reverse.bar(w) in assigned
-                 else quote_expr("zeros_like(w)", w=name(w)) for w in wrt]
+                 else quote_expr("zeros_like(w)", w=name(given.get(w, w))) for w in wrt]
         ret = quote("return r", self.return_line, r=gast.Tuple(elts=grads, ctx=gast.Load()))
         bwd_body = simplify.dead_restores(simplify.zero_then_add(bwd + ret), set())
         live_in = simplify.dce(bwd_body, set(), mutate=False)[1]
-        reads = sorted(live_in & (primal | set(tapes)))
+        reads = sorted(live_in & (primal | set(tapes) | set(given.values())))
         # a pullback may run many times (a helper's, each time its caller's does): it starts each
         # time from what the forward sweep left, restored in place so that names sharing memory
         # see it too
@@ -344,7 +349,7 @@ class _FunctionTransform:
                                               ctx=gast.Store())
         unpack += quote("\n".join(f"{m} = restart({m}, {finals[m]})" if m in finals else
                                   f"{m} = list({m})" for m in mutated))  # a tape: its items stay
-        _copy_popped(bwd_body, set(mutated))
+        _copy_popped(bwd_body, _mutated(bwd_body))
         params = self._signature(defaults)
         self._add(fwd_name, params, fwd_body,
                   f"Forward sweep of {self.parsed.qualname}: its output and what {bwd_name} needs.")
