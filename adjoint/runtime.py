@@ -412,7 +412,7 @@ __all__ += [
     "LN2", "LN10", "conj", "mT", "mH", "safe_div", "safe_log", "log_base", "clip_grad",
     "imag_grad", "angle_grad", "angle_jvp", "pick_grad", "pick_jvp", "sum_grad", "prod_grad", "prod_jvp",
     "cumsum_grad", "cumprod_grad", "cumprod_jvp", "average_grad", "average_jvp", "diagonal_grad",
-    "trace_grad", "norm_grad", "norm_jvp", "unconcatenate", "unstack", "unsplit",
+    "trace_grad", "norm_grad", "norm_jvp", "unconcatenate", "reconcatenate", "unstack", "unsplit",
     "tile_grad", "repeat_grad", "pad_grad", "diag_grad", "take_grad", "take_along_axis_grad",
     "sort_grad", "sort_jvp", "einsum_grad", "tensordot_grad", "inner_grad", "kron_grad",
     "solve_grad", "det_grad", "cholesky_grad", "cholesky_jvp", "eigh_grad", "eigh_jvp",
@@ -755,6 +755,19 @@ def unconcatenate(g, arrays, axis=0, promote=None):
     pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
     out = [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
     return np.stack(out) if isinstance(arrays, np.ndarray) else AdjointList(out)
+
+
+def reconcatenate(parts, cot, arrays, axis=0, promote=None):
+    """Adjoint of ``unconcatenate(cot, arrays, axis, promote)``: the pieces joined back like ``cot``.
+
+    A piece's adjoint may be the number 0.0 (a piece nothing read): it is spread to the
+    piece's shape.
+    """
+    pieces = [np.broadcast_to(p, np.shape(x)) for p, x in zip(parts, arrays)]
+    if axis is None:
+        return np.reshape(np.concatenate([np.ravel(p) for p in pieces]), np.shape(cot))
+    joined = np.concatenate([promote(p) if promote else p for p in pieces], axis=axis)
+    return np.reshape(joined, np.shape(cot))
 
 
 def unstack(g, arrays, axis=0):

@@ -215,3 +215,21 @@ def test_hessian_of_det():
     a = np.array([[2.0, 0.3, 0.1], [0.1, 1.5, -0.2], [0.4, 0.0, 1.0]])
     H = adjoint.hessian(det)(a)
     np.testing.assert_allclose(H, fd_jacobian(adjoint.grad(det), (a,), 0), rtol=1e-6, atol=1e-8)
+
+
+def _stacked(x):
+    return np.sum(np.sin(np.stack([x, x * x])) * np.cumsum(x))
+
+
+def _joined(x):
+    return np.sum(np.tanh(np.concatenate([x[:2] * x[1], x])) ** 2)
+
+
+@pytest.mark.parametrize("fun", [_stacked, _joined])
+def test_hvp_through_stack_concatenate_and_cumsum(fun):
+    """Their adjoints (unstack, unconcatenate, cumsum_grad) are differentiated again, not refused."""
+    x, v = np.array([0.3, -0.7, 1.1]), np.array([0.5, 0.2, -0.4])
+    grad = adjoint.grad(fun)
+    h = 1e-5
+    want = (grad(x + h * v) - grad(x - h * v)) / (2 * h)
+    np.testing.assert_allclose(adjoint.hvp(fun)(x, v), want, rtol=1e-6, atol=1e-8)

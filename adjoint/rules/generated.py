@@ -25,6 +25,15 @@ structural(rt.restart, "x, final", static="x", jvp={"final": "t"}, final="g")  #
 structural(rt.unstack_like, "cot, x", static="x", jvp="linear",
            cot="np.reshape(np.asarray(g), np.shape(cot))")
 structural(rt.conj, "x", jvp="linear", x="conj(g)")
+structural(rt.cumsum_grad, "cot, a, axis=None", static="a", jvp="linear",
+           cot="np.reshape(np.cumsum(g, axis=axis), np.shape(cot))")
+structural(rt.unstack, "cot, arrays, axis=0", static="arrays", jvp="linear",
+           cot="np.moveaxis(np.reshape(np.asarray(g), np.shape(np.moveaxis(cot, axis, 0))), 0, axis)")
+structural(rt.unconcatenate, "cot, arrays, axis=0, promote=None", static="arrays, promote",
+           jvp="linear", cot="reconcatenate(g, cot, arrays, axis, promote)")
+structural(rt.reconcatenate, "parts, cot, arrays, axis=0, promote=None",
+           static="cot, arrays, promote", jvp="linear",
+           parts="unconcatenate(g, arrays, axis, promote)")
 structural(rt.transpose_grad, "cot, axes=None", jvp="linear", cot="np.transpose(g, axes)")
 structural(rt.mT, "x", jvp="linear", x="mT(g)")
 

@@ -4,7 +4,8 @@ Each check gives a ``Result``: ``ok``; ``refused`` (an ``AdjointError`` naming
 the program's file and one of its lines: allowed); or a failure: ``wrong`` (a
 number that disagrees), ``crash`` (an exception from adjoint that is not an
 ``AdjointError``), ``bad_refusal`` (an ``AdjointError`` that does not name a
-line of the program), ``mutated`` (the caller's arrays changed). Finite
+line of the program, or names one that lacks every name and function the
+message quotes), ``mutated`` (the caller's arrays changed). Finite
 differences that disagree with themselves at two step sizes make a check
 ``unstable`` (the sample point is near a kink): neither pass nor failure.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import traceback
 import warnings
 from dataclasses import dataclass
@@ -31,6 +33,50 @@ class Result:
     check: str
     status: str
     detail: str = ""
+    refusal: object = None  # the Refusal of a ``refused`` or ``bad_refusal`` result
+
+
+@dataclass
+class Refusal:
+    """An AdjointError seen by a check: its type, its message in normal form and the line it names."""
+    kind: str
+    message: str
+    lineno: int | None
+    line: str
+    located: bool
+    right: bool
+
+    @property
+    def key(self):
+        return f"{self.kind}: {self.message}"
+
+
+def normal(message):
+    """A refusal's message with names, numbers and file names made generic, for grouping."""
+    text = message.splitlines()[0] if message else ""
+    text = re.sub(r"\S+\.py(:\d+)?", "FILE", text)
+    text = re.sub(r"'[^']*'|`[^`]*`", "'X'", text)
+    text = re.sub(r"\(\w+ = \w+\.copy\(\)\)", "(X = X.copy())", text)
+    return re.sub(r"\d+", "N", text)
+
+
+def named(message):
+    """What a message names: the names and code it quotes (`b`, 'h') and the functions it names.
+
+    A function is named by its dotted path (``numpy.where``: ``where``) or after
+    "rule for" (``reversed``).
+    """
+    quoted = [m.strip("'`") for m in re.findall(r"'[^']+'|`[^`]+`", message)]
+    dotted = re.findall(r"\b(?:numpy|np|adjoint)(?:\.\w+)*\.(\w+)", message)
+    called = re.findall(r"rule for (\w+)", message)
+    return [q for q in quoted if q.isidentifier() or "[" in q] + dotted + called
+
+
+def _mentions(line, fragment):
+    """Whether a source line contains ``fragment`` (a name as a whole word)."""
+    if fragment.isidentifier():
+        return re.search(rf"\b{re.escape(fragment)}\b", line) is not None
+    return fragment in line
 
 
 def flat(tree):
@@ -71,13 +117,28 @@ class Checker:
                 warnings.simplefilter("ignore", adjoint.BackendWarning)
                 return call()
         except adjoint.AdjointError as exc:
-            located = self.located(check, exc)
-            self.record(check, "refused" if located else "bad_refusal",
+            refusal = self.refusal(check, exc)
+            self.record(check, "refused" if refusal.right else "bad_refusal",
                         f"{type(exc).__name__}: {exc}")
+            self.results[-1].refusal = refusal
         except Exception as exc:  # every other exception type from adjoint is a failure
             tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
             self.record(check, "crash", f"{type(exc).__name__}: {exc}\n" + "".join(tb[-6:]))
         return None
+
+    def refusal(self, check, exc):
+        """The refusal ``exc``; it is right when it names a line of the program holding what it names.
+
+        A message that quotes only names the line lacks (a name adjoint renamed,
+        a construct on another line) points the user at the wrong place.
+        """
+        located = self.located(check, exc)
+        own = located and exc.filename == self.path
+        line = self.program.source.splitlines()[exc.lineno - 1] if own else ""
+        names = named(exc.message)
+        right = located and (not own or not names or any(_mentions(line, q) for q in names))
+        return Refusal(type(exc).__name__, normal(exc.message), exc.lineno if own else None,
+                       line.strip(), located, right)
 
     def located(self, check, exc):
         """Whether a refusal names a line of the program (second order may name generated code of it)."""

@@ -131,6 +131,7 @@ class Env:
         self.lists = set()
         self.rebound = set()  # names bound again to a new array (in a loop: every trip)
         self.written = set()  # names written into by subscript
+        self.viewed = set()   # names some alias or view refers to (a write into them is seen)
 
     def child(self):
         inner = copy.deepcopy(self)
@@ -143,9 +144,15 @@ class Env:
             self.alone[name] = self.alone[name] and inner.alone.get(name, False)
         self.rebound |= inner.rebound
         self.written |= inner.written
+        self.viewed |= inner.viewed
 
     def names(self, shape):
         return [n for n, s in self.shapes.items() if s == shape]
+
+
+def _derived_clash(name, names):
+    """Whether ``name`` and a chosen parameter are ``x`` and ``x_bar``: documented as refused."""
+    return any(a == b + "_bar" for other in names for a, b in ((name, other), (other, name)))
 
 
 def is_view(text):
@@ -430,6 +437,7 @@ class Gen:
             for node in ast.walk(ast.parse(text, mode="eval")):
                 if isinstance(node, ast.Name) and node.id in env.alone:
                     env.alone[node.id] = False
+                    env.viewed.add(node.id)
 
     def assign(self, env):
         existing = [n for n in env.shapes if n not in env.trees
@@ -545,7 +553,8 @@ class Gen:
             env.shapes[name] = hidden
 
     def param_write(self, env):
-        params = [n for n in env.shapes if n in self.param_names and env.shapes[n] in (V3, M)]
+        params = [n for n in env.shapes if n in self.param_names and env.shapes[n] in (V3, M)
+                  and n not in env.viewed]  # a view of it would see the write: refused
         if not params:
             return self.assign(env)
         name = self.pick(params)
@@ -570,6 +579,7 @@ class Gen:
         env.shapes[name] = vshape
         env.alone[name] = False
         env.alone[src] = False
+        env.viewed |= {name, src}
         stmts = [Stmt(f"{name} = {view}")]
         target = self.pick([name, src])
         if self.chance(0.5):
@@ -757,7 +767,7 @@ class Gen:
         names = []
         while len(params) < count:
             name = self.pick(pool)
-            if name in names:
+            if name in names or _derived_clash(name, names):
                 continue
             names.append(name)
             if name in HYGIENE_PARAMS:

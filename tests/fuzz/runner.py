@@ -53,6 +53,7 @@ class Summary:
     status: Counter = field(default_factory=Counter)     # program outcome -> count
     checks: Counter = field(default_factory=Counter)     # (check, status) -> count
     failures: list = field(default_factory=list)
+    refusals: list = field(default_factory=list)         # (program, Result) of each refusal
     seconds: float = 0.0
 
     def report(self):
@@ -63,6 +64,12 @@ class Summary:
         for key, group in clusters(self.failures).items():
             smallest = min(group, key=lambda f: len((f.shrunk or f.program).source))
             lines.append(f"FAIL x{len(group)} {' '.join(key)} (smallest: seed {smallest.program.seed})")
+        for (check, what), group in refusal_groups(self.refusals).items():
+            program, r = group[0]
+            off = sum(not res.refusal.right for _, res in group)
+            lines.append(f"REFUSED x{len(group)} {check} {what} (smallest: seed {program.seed}, "
+                         f"line {r.refusal.lineno}: {r.refusal.line}"
+                         + (f"; {off} name a line without what they quote)" if off else ")"))
         return "\n".join(lines)
 
 
@@ -73,8 +80,20 @@ def clusters(failures):
         first = fail.result.detail.splitlines()[0] if fail.result.detail else ""
         what = re.sub(r"\d+", "N", first[:70]) if fail.result.status in ("crash", "bad_refusal") else ""
         what = re.sub(r"fuzz_N_N", "fuzz", what)
+        if fail.result.refusal is not None:
+            what = fail.result.refusal.key[:110]
         groups.setdefault((fail.result.check, fail.result.status, what), []).append(fail)
     return dict(sorted(groups.items(), key=lambda kv: -len(kv[1])))
+
+
+def refusal_groups(refusals):
+    """Refusals grouped by check and normalised message, largest group first, smallest program first."""
+    groups = {}
+    for program, r in refusals:
+        groups.setdefault((r.check, r.refusal.key), []).append((program, r))
+    for group in groups.values():
+        group.sort(key=lambda pr: len(pr[0].source))
+    return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
 
 class Loader:
@@ -182,6 +201,7 @@ def run(seed=0, count=300, families=(), numba_limit=8, hash_limit=40, shrink=3, 
             for r in failing(results):
                 summary.failures.append(Failure(program, r))
                 break
+            summary.refusals += [(program, r) for r in results or () if r.refusal is not None]
             if log and (i - start + 1) % 100 == 0:
                 log(f"{i - start + 1} programs, {time.time() - began:.0f} s, "
                     + ", ".join(f"{k} {v}" for k, v in sorted(summary.status.items())))
@@ -224,6 +244,10 @@ def save(summary, out_dir):
         name = f"{fail.result.check}-{fail.result.status}-{fail.program.seed}.py"
         with open(os.path.join(out_dir, name), "w") as fh:
             fh.write(fail.text())
+    for k, group in enumerate(refusal_groups(summary.refusals).values()):
+        program, r = group[0]
+        with open(os.path.join(out_dir, f"refused-{k + 1:02d}-{program.seed}.py"), "w") as fh:
+            fh.write(Failure(program, r).text())
     with open(os.path.join(out_dir, "summary.txt"), "w") as fh:
         fh.write(summary.report() + "\n")
 

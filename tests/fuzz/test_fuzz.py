@@ -40,3 +40,13 @@ def test_every_construct_family_is_generated():
     for seed in range(100):
         used |= generator.generate(seed, families.ALL).used
     assert set(families.CONSTRUCTS) <= used, set(families.CONSTRUCTS) - used
+
+
+def test_refusals_group_by_message_and_check_the_line():
+    from .checks import _mentions, named, normal
+    msg = "'x_bar_' is changed in place here, and 'b' may refer to the same array; (x = x.copy())"
+    assert normal(msg) == "'X' is changed in place here, and 'X' may refer to the same array; (X = X.copy())"
+    assert named(msg) == ["x_bar_", "b"]
+    assert not any(_mentions("    x_bar[0] = 1.0", q) for q in named(msg))
+    assert named("no derivative rule for reversed; register") == ["reversed"]
+    assert named("numpy.where is not differentiable") == ["where"]
