@@ -92,7 +92,7 @@ class _FunctionTransform:
         self.parsed = parse_function(fn)
         node = self.parsed.node
         fence.check(node, self.parsed.filename)
-        _rename_reserved(node, self.parsed.resolver, self.parsed.filename)
+        self.renamed = _rename_reserved(node, self.parsed.resolver, self.parsed.filename)
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np"})
         body = jumps.normalize(clone(node.body), node.lineno, all_names(node))
@@ -121,7 +121,8 @@ class _FunctionTransform:
         """
         generated = self.parsed.filename.startswith("<adjoint:")
         facts = aliases.analyse(self.body, self.params, self.ranks, normalize.VIEWS,
-                                self.parsed.filename, self._helper_writes, check=not generated)
+                                self.parsed.filename, self._helper_writes, check=not generated,
+                                shown=self.renamed, generated=self.namer.generated)
         if facts.copies and not generated:
             self.body = aliases.copy_aliases(self.body, facts.copies, self.namer)
             self._facts()
@@ -467,7 +468,8 @@ def _written_base(stmt):
 
 
 def _rename_reserved(node, resolver, filename):
-    """Rename the function's own variables that would hide names generated code relies on."""
+    """Rename the function's own variables that would hide names generated code relies on;
+    returns new name -> the user's."""
     reserved = RUNTIME_NAMES | {"np"}
     taken = all_names(node)
     params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
@@ -479,8 +481,6 @@ def _rename_reserved(node, resolver, filename):
                 f"the parameter '{p}' has the name adjoint gives the derivative of '{base}'; "
                 "rename one of them", filename, node.lineno)
     clashes = sorted((resolver.locals & reserved) | (derived - params))
-    if not clashes:
-        return
     mapping = {}
     for ident in clashes:
         new = ident + "_"
@@ -488,8 +488,10 @@ def _rename_reserved(node, resolver, filename):
             new += "_"
         mapping[ident] = new
         taken.add(new)
-    subst(node, mapping)
-    resolver.locals = (resolver.locals - set(mapping)) | set(mapping.values())
+    if mapping:
+        subst(node, mapping)
+        resolver.locals = (resolver.locals - set(mapping)) | set(mapping.values())
+    return {new: old for old, new in mapping.items()}  # for messages: the user's names
 
 
 def _marker_vars(stmts):

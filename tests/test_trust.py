@@ -64,6 +64,8 @@ CASES = [
     (c.calls_helper_with_in_place_write, (normal(3),), 0),
     (c.breaks_inside_a_while_test_loop, (0.3, 0.1), (0, 1)),
     (c.breaks_inside_a_while_test_loop, (0.3, -0.5), (0, 1)),
+    (c.writes_one_leaf, ((normal(2), normal(2)),), 0),
+    (c.unpacks_a_literal, (normal(3),), 0),
 ]
 REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),
@@ -71,6 +73,7 @@ REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.base_sees_view_write, normal(2, 3), "row *= 2.0", "'A' may refer to the same array"),
     (c.caller_sees_helper_write, normal(3), "s = zero_first(y)", "writes into its argument 'y'"),
     (c.caller_reads_after_view_write, normal(3), "u = divide_tail(s)", "writes into its argument 's'"),
+    (c.renamed_local_in_a_refusal, normal(3), "x_bar[0] = 2.0", "'x_bar' is changed in place here, and 'y'"),
     (c.parameter_named_like_an_adjoint, normal(3), "def parameter_named_like_an_adjoint",
      "the name adjoint gives the derivative of 'x'"),
 ]

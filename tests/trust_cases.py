@@ -369,3 +369,22 @@ def breaks_inside_a_while_test_loop(t, k):
         if s < 0.0:
             break
     return s
+
+
+def writes_one_leaf(p):
+    a, b = p
+    b[0] = 2.0 * a[0]
+    return np.sum(a) + np.sum(b)
+
+
+def unpacks_a_literal(x):
+    g, s = np.sin(x), np.sum(x)
+    s /= 2.0
+    return np.sum(g) + s
+
+
+def renamed_local_in_a_refusal(x):
+    x_bar = x * 1.0
+    y = x_bar
+    x_bar[0] = 2.0
+    return np.sum(y)

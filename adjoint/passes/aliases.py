@@ -43,16 +43,24 @@ class Aliases:
     copies: set = field(default_factory=set)  # ids of bindings that must bind a copy
 
 
-def analyse(body, params, ranks, views, filename, helper_writes, check=True) -> Aliases:
-    """The facts above; ``check=False`` (adjoint's own output) skips the refusals."""
+def analyse(body, params, ranks, views, filename, helper_writes, check=True, shown=None,
+            generated=frozenset()) -> Aliases:
+    """The facts above; ``check=False`` (adjoint's own output) skips the refusals.
+
+    Messages name the user's own variables: ``shown`` maps a renamed name back, and a
+    name in ``generated`` (a temporary) is named only when no variable of theirs fits.
+    """
     live = _Liveness().after(body)
     flow = _Flow(params, ranks, views, live, filename, helper_writes, check)
+    flow.shown, flow.generated = shown or {}, generated
     flow.run(body)
     written = flow.mutated
-    out = Aliases(param_copies=[p for p in params if ("param", p) in written])
-    out.param_writes = {k: "item" if ("param", p) in flow.item_written else "augmented"
-                        for k, p in enumerate(params) if ("param", p) in written}
-    out.copies = {sid for sid, objs in flow.alias_bindings.items() if objs & written}
+    roots = {_root(o) for o in written}
+    out = Aliases(param_copies=[p for p in params if ("param", p) in roots])
+    items = {_root(o) for o in flow.item_written}
+    out.param_writes = {k: "item" if ("param", p) in items else "augmented"
+                        for k, p in enumerate(params) if ("param", p) in roots}
+    out.copies = {sid for sid, objs in flow.alias_bindings.items() if _overlap(objs, written)}
     return out
 
 
@@ -102,7 +110,8 @@ class _Liveness:
 class _Flow:
     def __init__(self, params, ranks, views, live, filename, helper_writes, check):
         self.state = {p: frozenset({("param", p)}) for p in params}
-        self.contents = {}  # object -> the objects it may hold (a list's items)
+        self.contents = {}  # object -> the objects it may hold anywhere (a list's items)
+        self.slots = {}  # (object, constant key) -> the objects it holds there (a tuple's items)
         self.ranks, self.views, self.live = ranks, views, live
         self.filename, self.helper_writes, self.check = filename, helper_writes, check
         self.mutated = set()
@@ -121,7 +130,7 @@ class _Flow:
             before = self._snapshot()
             self.block(s.body)
             taken = self._snapshot()
-            self.state, self.contents = dict(before[0]), dict(before[1])
+            self.state, self.contents, self.slots = (dict(b) for b in before)
             self.block(s.orelse)
             self._join(taken)
         elif isinstance(s, (gast.For, gast.While)):
@@ -134,11 +143,12 @@ class _Flow:
             self.hold(self.points(s.value.func.value), self.points(s.value.args[0]))
 
     def _snapshot(self):
-        return dict(self.state), dict(self.contents)
+        return dict(self.state), dict(self.contents), dict(self.slots)
 
     def _join(self, other):
         self.state = _join(self.state, other[0])
         self.contents = _join(self.contents, other[1])
+        self.slots = _join(self.slots, other[2])
 
     def loop(self, s):
         while True:
@@ -147,7 +157,7 @@ class _Flow:
                 self.state[s.target.id] = frozenset({("site", id(s))})
             self.block(s.body)
             self._join(before)
-            if (self.state, self.contents) == before:
+            if (self.state, self.contents, self.slots) == before:
                 return
 
     def assign(self, s):
@@ -156,7 +166,7 @@ class _Flow:
             base = target.value.id
             self.mutate(base, s)
             if self.ranks.get(base) is None and self.ranks.get(getattr(s.value, "id", None)) != 0:
-                self.hold(self.points(target.value), self.points(s.value))  # a list or dict
+                self.hold(self.points(target.value), self.points(s.value), _key(target.slice))
             return
         if getattr(s, "augmented", False):
             self.mutate(target.id, s, kind="augmented")
@@ -169,7 +179,7 @@ class _Flow:
     def _seen_elsewhere(self, objs, ident, s):
         """Whether a name other than ``ident`` may share ``objs`` and is read after ``s``."""
         live = self.live.get(id(s), ())
-        return any(other != ident and other in live and (theirs | self.items(theirs)) & objs
+        return any(other != ident and other in live and _overlap(theirs | self.items(theirs), objs)
                    for other, theirs in self.state.items())
 
 
@@ -179,16 +189,20 @@ class _Flow:
             return self.points(v), True
         if isinstance(v, gast.Subscript):
             base = self.points(v.value)
-            if self.ranks.get(v.value.id) is None:  # maybe an item of a list or dict
-                return base | self.items(base), True
+            if self.ranks.get(v.value.id) is None:  # maybe an item of a list, tuple or dict
+                return self.item(base, _key(v.slice)), True
             return (base, True) if _basic(v.slice, self.ranks) else (self.fresh(s), False)
         if isinstance(v, gast.Attribute):
             return frozenset({("global", _dotted(v))}), True
         if isinstance(v, gast.Call):
             return self.call(v, s)
         if isinstance(v, (gast.Tuple, gast.List, gast.Dict)):
+            keys = [_key(k) for k in v.keys] if isinstance(v, gast.Dict) else range(len(v.elts))
             elts = v.values if isinstance(v, gast.Dict) else v.elts
-            return self.container(s, _union(self.points(e) for e in elts))
+            new = self.fresh(s)
+            for k, e in zip(keys, elts):
+                self.hold(new, self.points(e), k)
+            return new, True
         if isinstance(v, gast.BinOp) and self._maybe_container(v):  # list + list: the same items
             return self.container(s, self.items(self.points(v.left) | self.points(v.right)))
         return self.fresh(s), False
@@ -238,24 +252,48 @@ class _Flow:
         """A new object of the allocation site ``s``; earlier ones of the site become "old"."""
         new, old = ("site", id(s)), ("old", id(s))
 
+        def age_one(o):
+            if o == new:
+                return old
+            return ("item", age_one(o[1]), o[2]) if o[0] == "item" else o
+
         def age(objs):
-            return (objs - {new}) | {old} if new in objs else objs
+            return frozenset(age_one(o) for o in objs)
         self.state = {k: age(v) for k, v in self.state.items()}
-        self.contents = {(old if k == new else k): age(v) for k, v in self.contents.items()}
+        self.contents = {age_one(k): age(v) for k, v in self.contents.items()}
+        self.slots = {(age_one(k[0]), k[1]): age(v) for k, v in self.slots.items()}
         return frozenset({new})
 
-    def hold(self, containers, items):
+    def hold(self, containers, items, key=None):
         for c in containers:
-            self.contents[c] = self.contents.get(c, frozenset()) | items
+            if key is None:
+                self.contents[c] = self.contents.get(c, frozenset()) | items
+            else:
+                self.slots[(c, key)] = self.slots.get((c, key), frozenset()) | items
+
+    def item(self, base, key):
+        """The objects ``base[key]`` may be: what was put there, or an item of ``base`` itself
+        (a parameter's, whose items adjoint never saw put in); an unknown key, any of them."""
+        if key is None:
+            return base | self.items(base)
+        out = set()
+        for o in base:
+            out |= self.slots.get((o, key), frozenset()) | self.contents.get(o, frozenset())
+            out.add(("item", o, key))
+        return frozenset(out)
 
     def items(self, objs):
         """Every object reachable inside ``objs`` (items of items too)."""
         out, todo = set(), list(objs)
         while todo:
-            for o in self.contents.get(todo.pop(), ()):
-                if o not in out:
-                    out.add(o)
-                    todo.append(o)
+            o = todo.pop()
+            held = set(self.contents.get(o, ()))
+            for (c, _), objs_at in self.slots.items():
+                if c == o:
+                    held |= objs_at
+            for h in held - out:
+                out.add(h)
+                todo.append(h)
         return frozenset(out)
 
     def mutate(self, ident, s, helper=False, kind="item"):
@@ -265,13 +303,18 @@ class _Flow:
             self.item_written |= objs
         if not self.check:
             return
+        ident = self.shown.get(ident, ident)
         if any(o[0] == "global" for o in objs):
             self._refuse(s, f"'{ident}' may be a module-level value; writing into it in place "
                             "changes it for every caller", f"{ident} = {ident}.copy() first")
-        for other, theirs in self.state.items():
-            seen = theirs | self.items(theirs)
-            if (other != ident or helper) and seen & objs and other in self.live.get(id(s), ()):
-                self._refuse_shared(s, ident, other, helper)
+        live = self.live.get(id(s), ())
+        others = [(other in self.generated, not theirs & objs, other)
+                  for other, theirs in self.state.items() if other in live and
+                  (self.shown.get(other, other) != ident or helper) and
+                  _overlap(theirs | self.items(theirs), objs)]
+        if others:
+            other = min(others)[2]  # the user's own name, and one that shares the array itself
+            self._refuse_shared(s, ident, self.shown.get(other, other), helper)
 
     def _refuse_shared(self, s, ident, other, helper):
         if helper == "unknown":
@@ -316,6 +359,37 @@ def copy_aliases(body, ids, namer):
             s.value.callee = runtime.snapshot
         out.append(s)
     return out
+
+
+def _key(index):
+    """A constant index that names one item for sure (a number from the front, a key), else None."""
+    if isinstance(index, gast.Constant) and (isinstance(index.value, str) or
+                                             type(index.value) is int and index.value >= 0):
+        return index.value
+    return None
+
+
+def _root(obj):
+    while obj[0] == "item":
+        obj = obj[1]
+    return obj
+
+
+def _ancestors(obj):
+    out = {obj}
+    while obj[0] == "item":
+        obj = obj[1]
+        out.add(obj)
+    return out
+
+
+def _overlap(a, b):
+    """Whether some object of ``a`` and some of ``b`` may share memory: equal, or one holds the other."""
+    if a & b:
+        return True
+    up_a = set().union(*(_ancestors(o) for o in a)) if a else set()
+    up_b = set().union(*(_ancestors(o) for o in b)) if b else set()
+    return bool(up_a & set(b)) or bool(up_b & set(a))
 
 
 def _join(a, b):
