@@ -84,7 +84,8 @@ def _inert(fn) -> bool:
 class _FunctionTransform:
     """The passes applied to one user function."""
 
-    def __init__(self, fn, program: _Program, ranks=None, typed=False):
+    def __init__(self, fn, program: _Program, ranks=None, typed=False, refuse=True):
+        self.refuse = refuse  # False: only what the alias model finds, for a helper run as is
         self.fn = fn
         self.typed = typed
         self.program = program
@@ -121,7 +122,7 @@ class _FunctionTransform:
         """
         generated = self.parsed.filename.startswith("<adjoint:")
         facts = aliases.analyse(self.body, self.params, self.ranks, normalize.VIEWS,
-                                self.parsed.filename, self._helper_writes, check=not generated,
+                                self.parsed.filename, self._helper_writes, check=self.refuse and not generated,
                                 shown=self.renamed, generated=self.namer.generated)
         if facts.copies and not generated:
             self.body = aliases.copy_aliases(self.body, facts.copies, self.namer)
@@ -205,11 +206,14 @@ class _FunctionTransform:
             return None
         try:
             helper = self._helper(fn)
-        except AdjointError:  # refused itself: assume it may write into every argument
+        except AdjointError:  # refused itself (reported if it is differentiated): what it writes
             try:
-                return {k: "unknown" for k in range(len(parse_function(fn).node.args.args))}
-            except AdjointError:
-                return None  # no source: reported where the call is differentiated
+                return _FunctionTransform(fn, self.program, typed=self.typed, refuse=False).param_writes
+            except AdjointError:  # no source, or outside the subset: it may write into any argument
+                try:
+                    return {k: "unknown" for k in range(len(parse_function(fn).node.args.args))}
+                except AdjointError:
+                    return None
         return _written_params(fn) if helper is None else helper.param_writes
 
     def _helper_pair(self, fn, stmt):
@@ -285,7 +289,9 @@ class _FunctionTransform:
             if self.output else None
         fwd, bwd, active, _, _ = self.sweeps(wrt, seed)
         assigned = _assigned(bwd)
-        grads = [self._final_grad(w, active, assigned) for w in wrt]
+        given = self._given(wrt)
+        fwd = quote("\n".join(f"{g} = {w}" for w, g in given.items())) + fwd
+        grads = [self._final_grad(w, active, assigned, given.get(w, w)) for w in wrt]
         result = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
         value = self._returned()
         keep = []
@@ -306,11 +312,16 @@ class _FunctionTransform:
         self._add(fname, self.params, body, f"The {kind} of {self.parsed.qualname} "
                   f"with respect to {', '.join(wrt)}.")
 
-    def _final_grad(self, w, active, assigned):
-        if w in active and reverse.bar(w) in assigned:
-            return gast.Call(func=name("grad_like"), args=[name(reverse.bar(w)), name(w)], keywords=[])
-        return gast.Call(func=name("grad_like"), args=[gast.Constant(value=0.0, kind=None), name(w)],
-                         keywords=[])
+    def _final_grad(self, w, active, assigned, like):
+        bar = name(reverse.bar(w)) if w in active and reverse.bar(w) in assigned else \
+            gast.Constant(value=0.0, kind=None)
+        return gast.Call(func=name("grad_like"), args=[bar, name(like)], keywords=[])
+
+    def _given(self, wrt):
+        """A name for each parameter in ``wrt`` the function binds again (a loop target, an
+        unpacking): its gradient takes the structure and shape of the value passed."""
+        rebound = stored_names(gast.Module(body=self.body, type_ignores=[]))
+        return {w: self.namer.exact(f"{w}_given") for w in wrt if w in rebound}
 
     def emit_split(self, fwd_name, bwd_name, wrt, defaults=False):
         seed_name, saved_name = self.namer.exact("seed"), self.namer.exact("saved")
@@ -318,9 +329,8 @@ class _FunctionTransform:
         assigned = _assigned(bwd)
         # a parameter without a derivative gets zeros of its shape (the caller's rules expect
         # it), taken from the value passed where the function binds the name again
-        rebound = stored_names(gast.Module(body=self.body, type_ignores=[]))
-        given = {w: self.namer.exact(f"{w}_given") for w in wrt if w in rebound and
-                 not (w in active and reverse.bar(w) in assigned)}
+        given = {w: g for w, g in self._given(wrt).items()
+                 if not (w in active and reverse.bar(w) in assigned)}
         fwd = quote("\n".join(f"{g} = {w}" for w, g in given.items())) + fwd
         grads = [name(reverse.bar(w)) if w in active and reverse.bar(w) in assigned
                  else quote_expr("zeros_like(w)", w=name(given.get(w, w))) for w in wrt]

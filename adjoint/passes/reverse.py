@@ -397,7 +397,16 @@ class Reverse:
         if body_b:
             bwd = load + [gast.For(target=clone(s.target), iter=rev_iter, body=body_b,
                                    orelse=[], type_comment=None)]
-        return fwd, bwd
+        before, restore = self._keep_target(s.target.id, s.lineno)
+        return before + fwd, bwd + restore
+
+    def _keep_target(self, ident, lineno):
+        """Both sweeps' loops rebind their target: a value it held before is taped around them."""
+        if not self.scopes.defs.get(ident):
+            return [], []
+        if ident not in self.scopes.bound_before.get(id(self.top_stmt), set()):
+            self.prebind.add(ident)
+        return [marker("save", ident, lineno)], [marker("restore", ident, lineno)]
 
     def stmt_While(self, s, block):
         self.loop_depth += 1
