@@ -44,9 +44,10 @@ def infer(body, param_ranks: dict, integers: set) -> dict:
     while changed:
         changed = False
         for ident, values in bindings.items():
-            if ident in param_ranks or state[ident] is None:
+            if state[ident] is None:
                 continue
-            new = _join([_rank(v, state, integers) for v in values])
+            given = [param_ranks[ident]] if ident in param_ranks else []  # a parameter bound again
+            new = _join(given + [_rank(v, state, integers) for v in values])
             if new != state[ident]:
                 state[ident] = new
                 changed = True
