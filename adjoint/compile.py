@@ -220,6 +220,7 @@ class _FunctionTransform:
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         prologue += quote("\n".join(f"{forward.dot(p)} = tangent_like({forward.dot(p)}, {p})"
                                     for p in wrt if p in active and p in dense))
+        prologue += tangents.entry_zeros([p for p in self.params if p in active and p not in wrt])
         out = self._returned()
         if self.output in active:
             out_dot = name(forward.dot(self.output))

@@ -215,3 +215,18 @@ def test_hessian_of_det():
     a = np.array([[2.0, 0.3, 0.1], [0.1, 1.5, -0.2], [0.4, 0.0, 1.0]])
     H = adjoint.hessian(det)(a)
     np.testing.assert_allclose(H, fd_jacobian(adjoint.grad(det), (a,), 0), rtol=1e-6, atol=1e-8)
+
+
+def swapped_then_written(a, b, s):
+    a, b = b, a
+    s[0] *= np.sum(a)
+    return np.sum(np.sin(a) * b) + np.sum(s ** 2)
+
+
+def test_hvp_with_a_parameter_made_active_later():
+    """Parameters outside wrt that a swap or a write makes active: hvp = FD of the gradient."""
+    a, b, s = np.array([0.3, -0.7, 1.1]), np.array([0.2, 0.5, -0.4]), np.array([0.4, 0.9])
+    v = np.array([0.6, -0.2, 0.5])
+    hv = adjoint.hvp(swapped_then_written, wrt=1)(a, b, s, v)
+    want = fd_jacobian(adjoint.grad(swapped_then_written, 1), [a, b, s], 1) @ v
+    np.testing.assert_allclose(hv, want, rtol=1e-6, atol=1e-8)
