@@ -212,6 +212,8 @@ class _FunctionTransform:
     # -- modes --------------------------------------------------------------
     def emit_jvp(self, fname, wrt, defaults=False):
         """``fname(params..., w_dot...)`` returning ``(out, out_dot)``: forward mode, no tape."""
+        shares = activity.sharing(self.body, normalize.VIEWS, _user_function)
+        shares.update({forward.dot(n): frozenset(map(forward.dot, g)) for n, g in shares.items()})
         active = activity.active_names(self.body, wrt, self.output, _inert)
         dense = self._dense(active)
         tangents = forward.Forward(active, dense, self.parsed.filename, self._helper_jvp,
@@ -224,11 +226,11 @@ class _FunctionTransform:
         out = self._returned()
         ret = quote("return (out, out_dot)", self.return_line, out=out,
                     out_dot=self._output_tangent(out, active))
-        body, _ = simplify.dce(prologue + body + ret, set())
+        body, _ = simplify.dce(prologue + body + ret, set(), shares=shares)
         params = self._signature(defaults) + [forward.dot(w) + ("=0.0" if defaults else "")
                                               for w in wrt]
         self._add(fname, params, body, f"The output of {self.parsed.qualname} and its tangent "
-                  f"along ({', '.join(forward.dot(w) for w in wrt)}).")
+                  f"along ({', '.join(forward.dot(w) for w in wrt)}).", shares)
 
     def _output_tangent(self, out, active):
         """The returned value's tangent: zero for an inactive value, a constant included.
@@ -365,13 +367,13 @@ class _FunctionTransform:
         names = set(self.params) | stored_names(gast.Module(body=self.body, type_ignores=[]))
         return {reverse.bar(v) for v in names} if names <= self.real else set()
 
-    def _add(self, fname, params, body, doc):
+    def _add(self, fname, params, body, doc, shares=None):
         temps = self.namer.generated | {reverse.bar(t) for t in self.namer.generated} \
             | {forward.dot(t) for t in self.namer.generated}
         body = simplify.zero_then_add(body)
         body = simplify.propagate_copies(body, temps - set(params))
         body = simplify.inline_temps(body, temps - set(params))
-        body, _ = simplify.dce(body, set())
+        body, _ = simplify.dce(body, set(), shares=shares)
         body = simplify.unspread_reductions(body)
         body = simplify.double_repeats(body)
         body = simplify.accumulate_in_place(body, self._real_adjoints())
