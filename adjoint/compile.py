@@ -244,6 +244,8 @@ class _FunctionTransform:
     # -- modes --------------------------------------------------------------
     def emit_jvp(self, fname, wrt, defaults=False):
         """``fname(params..., w_dot...)`` returning ``(out, out_dot)``: forward mode, no tape."""
+        shares = activity.sharing(self.body, normalize.VIEWS, _user_function)
+        shares.update({forward.dot(n): frozenset(map(forward.dot, g)) for n, g in shares.items()})
         active = activity.active_names(self.body, wrt, self.output, _inert)
         dense = self._dense(active)
         tangents = forward.Forward(active, dense, self.parsed.filename, self._helper_jvp,
@@ -251,20 +253,30 @@ class _FunctionTransform:
         body = tangents.block(self.body[:-1])
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         prologue += quote("\n".join(f"{forward.dot(p)} = tangent_like({forward.dot(p)}, {p})"
-                                    for p in wrt if p in active and p in dense))
+                                    for p in wrt if p in active and (p in dense or p in self.copies)))
+        prologue += tangents.entry_zeros([p for p in self.params if p in active and p not in wrt])
         out = self._returned()
-        if self.output in active:
-            out_dot = name(forward.dot(self.output))
-        elif self.output:
-            out_dot = gast.Call(func=name("zeros_like"), args=[name(self.output)], keywords=[])
-        else:
-            out_dot = gast.Constant(value=None, kind=None)
-        ret = quote("return (out, out_dot)", self.return_line, out=out, out_dot=out_dot)
-        body, _ = simplify.dce(prologue + body + ret, set())
+        ret = quote("return (out, out_dot)", self.return_line, out=out,
+                    out_dot=self._output_tangent(out, active))
+        body, _ = simplify.dce(prologue + body + ret, set(), shares=shares)
         params = self._signature(defaults) + [forward.dot(w) + ("=0.0" if defaults else "")
                                               for w in wrt]
         self._add(fname, params, body, f"The output of {self.parsed.qualname} and its tangent "
-                  f"along ({', '.join(forward.dot(w) for w in wrt)}).")
+                  f"along ({', '.join(forward.dot(w) for w in wrt)}).", shares)
+
+    def _output_tangent(self, out, active):
+        """The returned value's tangent: zero for an inactive value, a constant included.
+
+        A helper that returns ``0.25`` is multiplied and added like any other, so
+        its tangent is the number ``0.0``; only a function that returns nothing
+        has the tangent None.
+        """
+        if self.output in active:
+            return name(forward.dot(self.output))
+        if isinstance(out, gast.Constant):
+            zero = None if out.value is None else 0j if isinstance(out.value, complex) else 0.0
+            return gast.Constant(value=zero, kind=None)
+        return gast.Call(func=name("zeros_like"), args=[out], keywords=[])
 
     def _returned(self):
         """The returned value: the output's name, or the constant the function returns."""
@@ -406,13 +418,13 @@ class _FunctionTransform:
         names = set(self.params) | stored_names(gast.Module(body=self.body, type_ignores=[]))
         return {reverse.bar(v) for v in names} if names <= self.real else set()
 
-    def _add(self, fname, params, body, doc):
+    def _add(self, fname, params, body, doc, shares=None):
         temps = self.namer.generated | {reverse.bar(t) for t in self.namer.generated} \
             | {forward.dot(t) for t in self.namer.generated}
         body = simplify.zero_then_add(body)
         body = simplify.propagate_copies(body, temps - set(params))
         body = simplify.inline_temps(body, temps - set(params))
-        body, _ = simplify.dce(body, set())
+        body, _ = simplify.dce(body, set(), shares=shares)
         body = simplify.unspread_reductions(body)
         body = simplify.double_repeats(body)
         body = simplify.accumulate_in_place(body, self._real_adjoints())

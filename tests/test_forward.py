@@ -254,3 +254,86 @@ def test_former_crashes(fun, args):
     tangents = _direction(args, positions)
     _, out_dot = adjoint.jvp(fun)(args, tangents)
     assert np.isclose(out_dot, central_tangent(fun, list(args), positions, tangents), rtol=1e-6)
+
+
+# -- parameters outside wrt that become active by a later binding ------------------------------
+def swapped(a, b):
+    a, b = b, a
+    return np.sum(np.sin(a)) + np.sum(b)
+
+
+def written_by_the_active_one(s, w):
+    s[-1] *= w
+    return np.sum(s * s)
+
+
+def rebound_from_the_active_one(k, A, u):
+    A = 0.5 * A + 0.5 * np.sin(u[0])
+    for i in range(2):
+        k[i] *= np.cos(A[0, i])
+    return np.mean(np.tanh(A)) + np.sum(k)
+
+
+def swaps_in_a_helper(seed, saved):
+    seed, saved = saved, seed
+    return np.outer(np.ones(2) * 0.7, seed)
+
+
+def calls_a_swapping_helper(a):
+    return np.sum(swaps_in_a_helper(a[0] * a[1], np.ones(3) * 0.3) * a[0])
+
+
+ENTRY_ZEROS = [
+    (swapped, (np.array([0.3, -0.7, 1.1]), np.array([0.2, 0.5, -0.4])), 1),
+    (written_by_the_active_one, (np.array([0.3, -0.7, 1.1]), 0.8), 1),
+    (rebound_from_the_active_one, (np.array([0.3, -0.7, 1.1]), np.ones((2, 3)),
+                                   np.array([[0.2, 0.5, -0.4], [0.1, 0.6, 0.9]])), 2),
+    (calls_a_swapping_helper, (np.array([[0.2, 0.5, -0.4], [0.1, 0.6, 0.9]]),), 0),
+]
+
+
+@pytest.mark.parametrize("fun,args,wrt", ENTRY_ZEROS,
+                         ids=[f.__name__ for f, _, _ in ENTRY_ZEROS])
+def test_parameter_outside_wrt_made_active_later(fun, args, wrt):
+    """A parameter not in ``wrt`` that a later binding makes active starts with a zero tangent."""
+    tangents = _direction(args, [wrt])
+    _, out_dot = adjoint.jvp(fun, wrt)(tuple(np.copy(a) for a in args), tangents)
+    fresh = lambda *a: fun(*[np.copy(x) for x in a])  # noqa: E731 - the function writes in place
+    assert np.isclose(out_dot, central_tangent(fresh, list(args), [wrt], tangents), rtol=1e-6)
+    g = adjoint.grad(fun, wrt)(*[np.copy(a) for a in args])
+    assert np.isclose(out_dot, tree_vdot(g, tangents[0]), rtol=1e-9)
+
+
+# -- helpers returning a constant; tangents of parameters written through an alias --------------
+def quarter(u):
+    return 0.25
+
+
+def uses_a_constant_helper(x):
+    return quarter(x) * x + quarter(x) ** 2
+
+
+def test_helper_returning_a_constant_has_a_zero_tangent():
+    """d/dx (x / 4 + 1 / 16) = 1 / 4; the helper's tangent is 0.0, not None."""
+    out, out_dot = adjoint.jvp(uses_a_constant_helper)((1.5,), (2.0,))
+    assert (out, out_dot) == (pytest.approx(0.4375), pytest.approx(0.5))
+    assert adjoint.jvp(quarter)((1.5,), (2.0,)) == (0.25, 0.0)
+
+
+def written_through_an_alias(y, w):
+    tmp = np.mean(np.outer(y, w), axis=1)
+    v = y
+    v[1] = w[-1]
+    return np.sum(tmp) + 0.5 * np.sum(v ** 2)
+
+
+def test_tangent_of_a_parameter_written_through_an_alias_is_private():
+    """``v = y; v[1] = ...`` writes into y's private copy and into a copy of y's tangent."""
+    args = (np.array([0.3, 0.5]), np.array([0.1, 0.2, 0.7]))
+    tangents = [np.array([1.0, -0.5]), np.array([0.3, 0.2, 0.9])]
+    kept = [np.copy(t) for t in tangents]
+    _, out_dot = adjoint.jvp(written_through_an_alias)(args, tangents)
+    for t, k in zip(tangents, kept):
+        np.testing.assert_array_equal(t, k)
+    fresh = lambda *a: written_through_an_alias(*[np.copy(x) for x in a])  # noqa: E731
+    assert np.isclose(out_dot, central_tangent(fresh, list(args), [0, 1], tangents), rtol=1e-6)

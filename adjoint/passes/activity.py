@@ -91,3 +91,51 @@ def active_names(body, wrt, output, inert_calls) -> set:
                 useful |= sources
                 changed = True
     return varied & useful
+
+
+def sharing(body, views, user_function) -> dict:
+    """name -> the names that may refer to the same array (itself included); by name, any order.
+
+    adjoint's own output, differentiated again (second order), writes through
+    one name and reads another bound to the same array (``h = t.T; h[i] = v``,
+    a tape restore into ``h``, then a read of ``t``): its writes are not refused
+    as a user's are, so dead-code removal must keep a write while any of those
+    names is read later. ``b = a``, a subscript, an attribute, a view function,
+    a method's or a user function's result, a container and ``lst.append(a)``
+    join ``b`` (or ``lst``) to ``a``.
+    """
+    group = {}
+    for s in walk_stmts(body):
+        if isinstance(s, gast.Assign):
+            target = s.targets[0]
+            names = [t.id for t in getattr(target, "elts", [target]) if isinstance(t, gast.Name)]
+            _join(group, names + sorted(_shared_sources(s.value, views, user_function)))
+        elif isinstance(s, gast.Expr) and getattr(s.value, "callee", None) is list.append:
+            item = _shared_sources(s.value.args[0], views, user_function)
+            _join(group, [s.value.func.value.id] + sorted(item))
+    return {n: frozenset(g) for n, g in group.items() if len(g) > 1}
+
+
+def _join(group, names):
+    merged = set(names)
+    for n in names:
+        merged |= group.get(n, set())
+    for n in merged:
+        group[n] = merged
+
+
+def _shared_sources(value, views, user_function):
+    """Names whose array ``value`` may be, or be a part or a view of."""
+    if isinstance(value, gast.Name):
+        return {value.id}
+    if isinstance(value, (gast.Subscript, gast.Attribute)):
+        return loaded_names(value.value)
+    if isinstance(value, (gast.Tuple, gast.List)):
+        return set().union(*(_shared_sources(e, views, user_function) for e in value.elts))
+    if isinstance(value, gast.Dict):
+        return set().union(*(_shared_sources(v, views, user_function) for v in value.values))
+    if isinstance(value, gast.Call):
+        callee = getattr(value, "callee", None)
+        if callee is None or callee in views or callee is list.pop or user_function(callee):
+            return loaded_names(value)
+    return set()

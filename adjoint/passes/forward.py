@@ -120,6 +120,14 @@ class Forward:
             return quote("lst_dot.pop()", lst_dot=dot(call.func.value.id))
         return []
 
+    def entry_zeros(self, params):
+        """Zero tangents for parameters outside ``wrt`` that become active by a later binding.
+
+        Activity is by name, so ``a, b = b, a`` with ``wrt=b`` makes ``a`` active
+        from the first statement on: its tangent is read before any binding.
+        """
+        return [s for p in params for s in self.zero(p)]
+
     def zero(self, ident):
         return quote("x_dot = z", x_dot=dot(ident), z=self.zero_of(name(ident)))
 

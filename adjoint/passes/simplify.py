@@ -87,25 +87,26 @@ def _pure_call(call) -> bool:
     return getattr(call, "pure", True)
 
 
-def _removable(stmt, live) -> bool:
+def _removable(stmt, live, shares=None) -> bool:
+    written_live = _with_sharers(live, shares)  # an in-place write is seen through every alias
     if isinstance(stmt, gast.Assign):
         targets = stmt.targets[0]
         names = [targets] if not isinstance(targets, gast.Tuple) else targets.elts
         pure = all(_pure_call(c) for c in walk(stmt.value) if isinstance(c, gast.Call))
         if not all(isinstance(t, gast.Name) for t in names):
             base = targets.value  # an item restored from a tape keeps its pop: tapes stay aligned
-            return isinstance(base, gast.Name) and base.id not in live and pure
+            return isinstance(base, gast.Name) and base.id not in written_live and pure
         return pure and not any(t.id in live for t in names)
     if isinstance(stmt, gast.AugAssign):
         base = stmt.target.value if isinstance(stmt.target, gast.Subscript) else stmt.target
-        return isinstance(base, gast.Name) and base.id not in live
+        return isinstance(base, gast.Name) and base.id not in written_live
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
         call = stmt.value
         if isinstance(call.func, gast.Name) and call.func.id == "add_at":
-            return call.args[0].id not in live
+            return call.args[0].id not in written_live
         if isinstance(call.func, gast.Attribute) and call.func.attr == "append":
             base = call.func.value
-            return isinstance(base, gast.Name) and base.id not in live
+            return isinstance(base, gast.Name) and base.id not in written_live
     return isinstance(stmt, gast.Pass)
 
 
@@ -129,12 +130,14 @@ def _uses(stmt):
     return loaded_names(stmt)
 
 
-def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None):
+def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None, shares=None):
     """Remove dead statements; returns (statements, names live on entry).
 
     With ``mutate=False`` compound statements keep their bodies: only the
     liveness is wanted (a loop's fixed point iterates that way, without copies).
     ``dead_pops``, a list, collects the kept ``x = t.pop()`` whose ``x`` is dead.
+    ``shares`` (``activity.sharing``): a write into ``x`` stays while any name that
+    may refer to ``x``'s array is live.
     Statements keep their reads during one call (only compound bodies shrink),
     so the names each one reads are computed once, not once per loop iteration.
     """
@@ -144,8 +147,8 @@ def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None):
     live = set(live_out)
     for stmt in reversed(stmts):
         if isinstance(stmt, gast.If):
-            body, live_b = dce(stmt.body, live, mutate, dead_pops, _uses_of)
-            orelse, live_e = dce(stmt.orelse, live, mutate, dead_pops, _uses_of)
+            body, live_b = dce(stmt.body, live, mutate, dead_pops, _uses_of, shares)
+            orelse, live_e = dce(stmt.orelse, live, mutate, dead_pops, _uses_of, shares)
             if not body and not orelse:
                 continue
             if mutate and not body:  # if c: pass / else: B  ->  if not c: B
@@ -157,12 +160,12 @@ def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None):
         elif isinstance(stmt, (gast.For, gast.While)):
             head = set(live)
             while True:
-                _, inner = dce(stmt.body, head, False, None, _uses_of)
+                _, inner = dce(stmt.body, head, False, None, _uses_of, shares)
                 new = head | inner | _cached_uses(stmt, _uses_of)
                 if new == head:
                     break
                 head = new
-            body, _ = dce(stmt.body, head, mutate, dead_pops, _uses_of)
+            body, _ = dce(stmt.body, head, mutate, dead_pops, _uses_of, shares)
             if not body and isinstance(stmt, gast.For):
                 continue
             if mutate:
@@ -172,7 +175,7 @@ def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None):
                 live.discard(stmt.target.id) if stmt.target.id not in live_out else None
         elif isinstance(stmt, gast.Break):
             live = live | set(live_out)
-        elif _removable(stmt, live):
+        elif _removable(stmt, live, shares):
             continue
         else:
             if mutate and dead_pops is not None and popped_tape(stmt) and \
@@ -182,6 +185,13 @@ def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None):
         out.append(stmt)
     out.reverse()
     return out, live
+
+
+def _with_sharers(live, shares):
+    """``live`` and every name that shares an array with a live name."""
+    if not shares:
+        return live
+    return live.union(*(shares[n] for n in live if n in shares))
 
 
 def _cached_uses(stmt, cache):

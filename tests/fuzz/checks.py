@@ -154,6 +154,11 @@ class Checker:
         if "no_mutation" in self.checks and not close(args, self.program.args(), 0.0, 0.0):
             self.record("no_mutation", "mutated", f"after {check}: {show(args)} != {show(self.program.args())}")
 
+    def unchanged_tangents(self, check, tangents):
+        """The caller's tangents after a call equal what they were (they are compared with later)."""
+        if "no_mutation" in self.checks and not close(tangents, self.tangents(), 0.0, 0.0):
+            self.record("no_mutation", "mutated", f"{check} changed its tangents: {show(tangents)}")
+
     def fd(self, args, eps):
         return tuple(numerical_grad(self.reference, args, list(self.wrt), eps))
 
@@ -235,6 +240,7 @@ class Checker:
         args, tangents = self.program.args(), self.tangents()
         got = self.attempt("forward_mode", lambda: adjoint.jvp(self.fn, wrt=self.wrt)(args, tangents))
         self.unchanged("jvp", args)
+        self.unchanged_tangents("jvp", tangents)
         if got is None:
             return
         out, out_dot = got
@@ -252,6 +258,7 @@ class Checker:
         args, (v,) = self.program.args(), self.tangents()
         got = self.attempt("hvp", lambda: adjoint.hvp(self.fn, wrt=p)(*args, v))
         self.unchanged("hvp", args)
+        self.unchanged_tangents("hvp", (v,))
         if got is None:
             return
         grad = adjoint.grad(self.fn, wrt=p, backend="numpy")
