@@ -388,3 +388,28 @@ def renamed_local_in_a_refusal(x):
     y = x_bar
     x_bar[0] = 2.0
     return np.sum(y)
+
+
+def loop_target_shadows_a_parameter(p, A):
+    w, b = p['w'], p['b']
+    rows = []
+    for p in range(2):
+        rows.append(np.tanh(b - w * (p + 1.0)))
+    return np.sum(np.sin(np.stack(rows))) + np.sum(A)
+
+
+def parameter_bound_to_a_row(x, s):
+    x2 = x * x
+    x = x[0]
+    return np.sum(np.tanh(x[::-1] + x @ x2[-1] * s))
+
+
+def array_name_reused_as_a_loop_target(x):
+    acc = 0.0
+    for k in range(2):
+        t = np.zeros(3)
+        t[k] = x[k] * 2.0
+        acc = acc + np.sum(t * x)
+    for t in range(2):
+        acc = acc * 0.5 + x[t]
+    return acc

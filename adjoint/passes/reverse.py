@@ -406,7 +406,8 @@ class Reverse:
             return [], []
         if ident not in self.scopes.bound_before.get(id(self.top_stmt), set()):
             self.prebind.add(ident)
-        return [marker("save", ident, lineno)], [marker("restore", ident, lineno)]
+        reset = [marker("reset", ident, lineno)] if ident in self.active else []
+        return [marker("save", ident, lineno)], [marker("restore", ident, lineno)] + reset
 
     def stmt_While(self, s, block):
         self.loop_depth += 1
