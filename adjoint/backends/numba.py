@@ -129,9 +129,15 @@ class Fallback:
 
 
 def _refusals():
-    """The exceptions by which Numba says it cannot compile a function."""
+    """The exceptions by which Numba says it cannot compile or run a function.
+
+    A ``TypeError`` is one too: compiled code checks the types a name takes at
+    run time (``expected array(float64, 1d, C), got None`` for a name that is an
+    array on one path and unbound on another). The NumPy twin then runs the
+    call again, and raises the user's own ``TypeError`` if it was one.
+    """
     import numba
-    return numba.core.errors.NumbaError, NotImplementedError
+    return numba.core.errors.NumbaError, NotImplementedError, TypeError
 
 
 # -- runtime helpers inside njit ------------------------------------------------------
