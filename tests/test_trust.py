@@ -70,13 +70,15 @@ CASES = [
     (c.loop_target_shadows_a_parameter, ({"w": normal(2), "b": normal(2)}, normal(2)), (0, 1)),
     (c.parameter_bound_to_a_row, (normal(2, 3), 0.4), (0, 1)),
     (c.array_name_reused_as_a_loop_target, (normal(3),), 0),
+    (c.returns_from_a_loop, (np.array([0.2, 0.3, 0.4, 0.1]), 0.9), (0, 1)),
+    (c.returns_from_a_loop, (np.array([0.1, -0.3, 0.2, 0.1]), 0.9), (0, 1)),
 ]
 REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),
     (c.alias_sees_iadd, normal(3), "z += 1.0", "'y' may refer to the same array"),
     (c.base_sees_view_write, normal(2, 3), "row *= 2.0", "'A' may refer to the same array"),
-    (c.caller_sees_helper_write, normal(3), "s = zero_first(y)", "writes into its argument 'y'"),
-    (c.caller_reads_after_view_write, normal(3), "u = divide_tail(s)", "writes into its argument 's'"),
+    (c.caller_sees_helper_write, normal(3), "s = zero_first(y)", "'zero_first' writes into its argument 'y'"),
+    (c.caller_reads_after_view_write, normal(3), "u = divide_tail(s)", "'divide_tail' writes into its argument 's'"),
     (c.renamed_local_in_a_refusal, normal(3), "x_bar[0] = 2.0", "'x_bar' is changed in place here, and 'y'"),
     (c.parameter_named_like_an_adjoint, normal(3), "def parameter_named_like_an_adjoint",
      "the name adjoint gives the derivative of 'x'"),

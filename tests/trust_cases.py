@@ -413,3 +413,12 @@ def array_name_reused_as_a_loop_target(x):
     for t in range(2):
         acc = acc * 0.5 + x[t]
     return acc
+
+
+def returns_from_a_loop(x, a):
+    s = 0.0
+    for i in range(4):
+        s = s + a * x[i]
+        if s > 0.5:
+            return s * 2.0
+    return s

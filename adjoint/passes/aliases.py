@@ -235,7 +235,7 @@ class _Flow:
         for k, kind in (written or {}).items():
             arg = v.args[k] if k < len(v.args) else None
             if isinstance(arg, gast.Name) and not (kind == "augmented" and self.ranks.get(arg.id) == 0):
-                self.mutate(arg.id, s, helper=kind)
+                self.mutate(arg.id, s, helper=(kind, _dotted(v.func)))
 
     def _maybe_container(self, v):
         return isinstance(v.op, (gast.Add, gast.Mult)) and any(
@@ -317,14 +317,15 @@ class _Flow:
             self._refuse_shared(s, ident, self.shown.get(other, other), helper)
 
     def _refuse_shared(self, s, ident, other, helper):
-        if helper == "unknown":
-            self._refuse(s, f"the function called here is refused by adjoint, so it may write into "
-                            f"its argument '{ident}', which is read afterwards ('{other}')",
-                            "differentiate the function on its own to see why")
         if helper:
-            self._refuse(s, f"the function called here writes into its argument '{ident}', "
-                            f"which is read afterwards ('{other}')",
-                            "return the new value from the helper instead")
+            kind, fn = helper
+            arg = "an argument" if ident in self.generated else f"its argument '{ident}'"
+            later = "which is read afterwards" if other == ident else f"which '{other}' reads afterwards"
+            if kind == "unknown":
+                self._refuse(s, f"'{fn}' is refused by adjoint, so it may write into {arg}, {later}",
+                             f"differentiate '{fn}' on its own to see why")
+            self._refuse(s, f"'{fn}' writes into {arg}, {later}",
+                         "return the new value from the function instead")
         self._refuse(s, f"'{ident}' is changed in place here, and '{other}' may refer to the "
                         "same array (an alias or a view) and is read afterwards",
                         f"write through '{other}' itself, or copy first ({ident} = {ident}.copy()) "

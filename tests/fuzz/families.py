@@ -59,30 +59,7 @@ CHECKS = (
 FAMILIES = CONSTRUCTS + CHECKS
 
 # Families CI leaves off until their issue-10 class is fixed (family -> the class).
-PENDING = {
-    "slice_writes": "1: adjoints of row/column/slice writes",
-    "aliasing": "2: aliasing and in-place semantics",
-    "bool_conds": "4: condition tapes of and/or/chained comparisons",
-    "rebind_self": "5: evaluation order, names rebound to their own subscript",
-    "name_hygiene": "6: generated names capturing user names",
-    "repeated_indices": "7: repeated indices in writes",
-    "loop_iterables": "10: loops over zip/enumerate/reversed",
-    "param_writes": "11: false refusals of writes into parameters",
-    "mask_writes": "new (FINDINGS E): mask writes of a broadcast value crash",
-    "broadcast_writes": "new (FINDINGS F): index-array writes of a broadcast value crash or are wrong",
-    "index_writes": "new (FINDINGS K): v[[1, 0]] = v and index writes under hvp",
-    "tuple_unpack": "new (FINDINGS L): tuple assignments",
-    "list_append": "new (FINDINGS M): list.append of a broadcast result",
-    "floor_mod": "new (FINDINGS N): constant // constant times an array",
-    "shape_rebind": "new (FINDINGS O): writes into a name earlier bound with another shape",
-    "loop_writes": "10: an array created and written inside a loop body",
-    "carried_writes": "new (FINDINGS P): writes into an array whose name is bound again give wrong gradients",
-    "pytrees": "new (FINDINGS Q): leaves of pytree parameters get rank-generic code: axis reductions, @",
-    "self_reads": "2: a taped view of the array a write then changes (FINDINGS R)",
-    "early_return": "10: early return from loops (unused results, zero gradients; FINDINGS S)",
-    "helpers": "new (FINDINGS G): helpers returning constants, parameters or inactive values",
-    "vjp_twice": "10: a vjp pullback called twice (the tape is consumed)",
-    "cumsum": "11: false refusals after np.cumsum",
+PENDING = {  # every family is on: the issue-10 classes behind the old entries are fixed
 }
 
 CI = tuple(f for f in FAMILIES if f not in PENDING)
