@@ -317,15 +317,22 @@ class _VJP(Transformed):
             out, saved = entry["fwd"](*args)
         except Exception as exc:
             raise self._raised(exc)
-        bwd = entry["bwd"]
+        from .runtime import grad_like, writable_copy
+        fwd, bwd = entry["fwd"], entry["bwd"]
         wrt_values = [args[p] for p in self._positions]
         single = self._single
+        # The backward sweep restores what the forward sweep overwrote, in place, as in grad:
+        # the first pullback uses the forward sweep's state, each later one a fresh forward sweep
+        # (copying that state instead would break the memory its arrays and views share).
+        state = {"saved": saved, "args": writable_copy(args)}
 
         def pullback(seed):
             """The vector-Jacobian product: the adjoints of the inputs for the output's adjoint ``seed``."""
-            from .runtime import grad_like
             try:
-                raw = bwd(saved, seed)
+                residuals = state.pop("saved", None)
+                if residuals is None:
+                    residuals = fwd(*writable_copy(state["args"]))[1]
+                raw = bwd(residuals, seed)
             except Exception as exc:
                 raise located(exc)
             grads = tuple(grad_like(g, x) for g, x in zip(raw, wrt_values))

@@ -350,29 +350,20 @@ class _FunctionTransform:
         bwd_body = simplify.dead_restores(simplify.zero_then_add(bwd + ret), set())
         live_in = simplify.dce(bwd_body, set(), mutate=False)[1]
         reads = sorted(live_in & (primal | set(tapes) | set(given.values())))
-        # a pullback may run many times (a helper's, each time its caller's does): it starts each
-        # time from what the forward sweep left, restored in place so that names sharing memory
-        # see it too
-        mutated = sorted(_mutated(bwd_body) & set(reads))
-        finals = {m: self.namer.exact(f"{m}_final") for m in mutated if m not in tapes}
-        saved = gast.Tuple(elts=[name(r) for r in reads + list(finals.values())], ctx=gast.Load())
+        saved = gast.Tuple(elts=[name(r) for r in reads], ctx=gast.Load())
         out = self._returned()
-        keep = quote("\n".join(f"{f} = writable_copy({m})" for m, f in finals.items()))
-        if finals and self.output:
-            out = quote_expr("snapshot(out)", out=out)  # the restores must not reach the caller
+        if _mutated(bwd_body) - set(tapes) and self.output:
+            out = quote_expr("snapshot(out)", out=out)  # the sweep's restores must not reach it
         top_bound = set(self.params) | {t.id for s in fwd if isinstance(s, gast.Assign)
                                         for t in [s.targets[0]] if isinstance(t, gast.Name)}
         fwd = quote("\n".join(f"{r} = None" for r in reads if r not in top_bound)) + fwd
-        fwd_body, _ = simplify.dce(fwd + keep + quote("return (out, saved)", self.return_line,
-                                                      out=out, saved=saved), set())
+        fwd_body, _ = simplify.dce(fwd + quote("return (out, saved)", self.return_line,
+                                               out=out, saved=saved), set())
         unpack = []
         if reads:
             unpack = quote(f"names = {saved_name}")
-            unpack[0].targets[0] = gast.Tuple(elts=[name(r, store=True) for r in reads + list(finals.values())],
+            unpack[0].targets[0] = gast.Tuple(elts=[name(r, store=True) for r in reads],
                                               ctx=gast.Store())
-        unpack += quote("\n".join(f"{m} = restart({m}, {finals[m]})" if m in finals else
-                                  f"{m} = list({m})" for m in mutated))  # a tape: its items stay
-        _copy_popped(bwd_body, _mutated(bwd_body))
         params = self._signature(defaults)
         self._add(fwd_name, params, fwd_body,
                   f"Forward sweep of {self.parsed.qualname}: its output and what {bwd_name} needs.")
@@ -538,17 +529,6 @@ def _rebinds(stmts, ident):
             if isinstance(base, gast.Name) and base.id == ident:
                 return True
     return False
-
-
-def _copy_popped(stmts, mutated):
-    """``x = writable_copy(x_tape.pop())`` for each ``x`` the backward sweep changes in place.
-
-    The tape holds the forward sweep's own objects; a pullback run again must find them unchanged.
-    """
-    for s in walk_stmts(stmts):
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
-                and s.targets[0].id in mutated and simplify.popped_tape(s):
-            s.value = gast.Call(func=name("writable_copy"), args=[s.value], keywords=[])
 
 
 def _mutated(stmts):

@@ -12,7 +12,7 @@ import numpy as np
 from .errors import NonScalarOutputError
 
 __all__ = [
-    "unbroadcast", "unreduce", "zeros_like", "add_at", "last_writes", "restart", "grad_like", "unit_seed", "snapshot",
+    "unbroadcast", "unreduce", "zeros_like", "add_at", "last_writes", "grad_like", "unit_seed", "snapshot",
     "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b", "matmul_grad_a", "matmul_grad_b",
     "transpose_grad", "count", "unstack_like", "writable_copy", "AdjointList", "AdjointDict",
     "extremum_jvp", "tangent_like", "broadcast_like", "scattered", "tangent_fit",
@@ -220,15 +220,6 @@ def none_to_zero(v):
 def snapshot(v):
     """A copy of ``v`` that later in-place writes cannot change."""
     return v.copy() if isinstance(v, np.ndarray) else v
-
-
-def restart(x, final):
-    """``x`` as the forward sweep left it (``final``), written in place where it is an array,
-    so that names sharing its memory (views, aliases) see it too; a copy otherwise."""
-    if isinstance(x, np.ndarray) and x.flags.writeable and np.shape(final) == x.shape:
-        x[...] = final
-        return x
-    return writable_copy(final)
 
 
 def writable_copy(x):

@@ -407,7 +407,6 @@ CASES = {
     "adjoint.runtime.grad_like": [C("rt.grad_like(c, a)", c=R(4), a=R(3, 4), dtypes=F64)],
     "adjoint.runtime.tangent_like": [C("rt.tangent_like(c, a)", c=R(4), a=R(3, 4), dtypes=F64)],
     "adjoint.runtime.writable_copy": [C("rt.writable_copy(a) + rt.snapshot(a) * a", a=Z, dtypes=F64)],
-    "adjoint.runtime.restart": [C("rt.restart(np.zeros(3), c) * c", c=R(3), dtypes=F64)],
     "adjoint.runtime.unstack_like": [C("np.array(rt.unstack_like(c, [s, t, s]))", c=R(3), s=S(), t=S(),
                                        dtypes=F64)],
     "adjoint.runtime.conj": [C("rt.conj(a) * a", a=Z, dtypes=F64)],

@@ -279,7 +279,7 @@ class _Flow:
         out = set()
         for o in base:
             out |= self.slots.get((o, key), frozenset()) | self.contents.get(o, frozenset())
-            out.add(("item", o, key))
+            out.add(o if o[0] == "item" else ("item", o, key))  # one level: loops stay finite
         return frozenset(out)
 
     def items(self, objs):

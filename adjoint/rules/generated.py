@@ -21,7 +21,6 @@ structural(rt.unbroadcast, "cot, x", static="x", jvp="linear", cot="broadcast_li
 structural(rt.grad_like, "cot, x", static="x", jvp="linear", cot="unbroadcast(g, cot)")
 structural(rt.tangent_like, "tan, x", static="x", jvp="linear", tan="unbroadcast(g, tan)")
 structural([rt.writable_copy, rt.snapshot], "x", jvp="linear", x="g")
-structural(rt.restart, "x, final", static="x", jvp={"final": "t"}, final="g")  # in place: no "linear"
 structural(rt.unstack_like, "cot, x", static="x", jvp="linear",
            cot="np.reshape(np.asarray(g), np.shape(cot))")
 structural(rt.conj, "x", jvp="linear", x="conj(g)")
