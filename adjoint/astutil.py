@@ -11,7 +11,7 @@ import gast
 
 __all__ = [
     "name", "const", "clone", "walk", "quote", "quote_expr", "subst", "loaded_names", "stored_names",
-    "with_line", "is_atom", "walk_stmts", "name_nodes",
+    "with_line", "is_atom", "walk_stmts", "name_nodes", "dotted", "at_line",
 ]
 
 
@@ -199,3 +199,19 @@ def walk_stmts(stmts):
 def blocks(stmt):
     """The statement lists nested directly in a compound statement."""
     return [b for b in (getattr(stmt, "body", None), getattr(stmt, "orelse", None)) if b]
+
+
+def dotted(expr) -> str:
+    """``np.linalg.norm`` for an attribute chain, the name for a name, else ``?``."""
+    if isinstance(expr, gast.Attribute):
+        return dotted(expr.value) + "." + expr.attr
+    return getattr(expr, "id", "?")
+
+
+def at_line(node, line):
+    """``node`` if it knows its line, else a stand-in that does (for error messages)."""
+    if getattr(node, "lineno", None) is None:
+        class _Where:
+            lineno = line
+        return _Where
+    return node

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from ..astutil import loaded_names, name, with_line
+from ..astutil import dotted, loaded_names, name, with_line
 from ..errors import UnsupportedSyntaxError
 
 CONTAINERS = (list, tuple, dict, sorted, reversed)
@@ -193,7 +193,7 @@ class _Flow:
                 return self.item(base, _key(v.slice)), True
             return (base, True) if _basic(v.slice, self.ranks) else (self.fresh(s), False)
         if isinstance(v, gast.Attribute):
-            return frozenset({("global", _dotted(v))}), True
+            return frozenset({("global", dotted(v))}), True
         if isinstance(v, gast.Call):
             return self.call(v, s)
         if isinstance(v, (gast.Tuple, gast.List, gast.Dict)):
@@ -235,7 +235,7 @@ class _Flow:
         for k, kind in (written or {}).items():
             arg = v.args[k] if k < len(v.args) else None
             if isinstance(arg, gast.Name) and not (kind == "augmented" and self.ranks.get(arg.id) == 0):
-                self.mutate(arg.id, s, helper=(kind, _dotted(v.func)))
+                self.mutate(arg.id, s, helper=(kind, dotted(v.func)))
 
     def _maybe_container(self, v):
         return isinstance(v.op, (gast.Add, gast.Mult)) and any(
@@ -403,8 +403,3 @@ def _union(sets):
         out |= s
     return out
 
-
-def _dotted(expr):
-    if isinstance(expr, gast.Attribute):
-        return _dotted(expr.value) + "." + expr.attr
-    return getattr(expr, "id", "?")

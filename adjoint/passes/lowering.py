@@ -19,7 +19,7 @@ import numpy as np
 import gast
 
 from .. import runtime
-from ..astutil import const, loaded_names, name, with_line
+from ..astutil import at_line, const, dotted, loaded_names, name, with_line
 from ..frontend import LOCAL, unsupported
 from ..rules import lookup
 
@@ -46,7 +46,7 @@ def statement_call(norm, s, out) -> list:
         return []
     if _is_pure(callee) or not _reads_locals(norm, call):
         return [s]
-    _refuse_call(norm, call, f"calling '{_dotted(call.func)}' as a statement")
+    _refuse_call(norm, call, f"calling '{dotted(call.func)}' as a statement")
 
 
 def _is_pure(callee) -> bool:
@@ -88,7 +88,7 @@ def _reads_locals(norm, call) -> bool:
 
 
 def _refuse_call(norm, call, what):
-    unsupported(what, _where(call, norm.line), norm.filename,
+    unsupported(what, at_line(call, norm.line), norm.filename,
                 "it may change its arguments in place, which adjoint cannot follow; "
                 "use a function that returns the new value")
 
@@ -98,7 +98,7 @@ def _write_whole(norm, target, value, out, index=Ellipsis):
     """``target[...] = value`` (an in-place write the view check and reverse mode know)."""
     if not isinstance(target, gast.Name) or norm.resolver.lookup(target.id) is not LOCAL:
         unsupported("changing a value that is not a local variable in place",
-                    _where(target, norm.line), norm.filename, "write into a local array")
+                    at_line(target, norm.line), norm.filename, "write into a local array")
     slot = const(Ellipsis) if index is Ellipsis else gast.Slice(lower=None, upper=None, step=None)
     sub = gast.Subscript(value=name(target.id), slice=slot, ctx=gast.Store())
     norm.assign(sub, value, out)
@@ -122,7 +122,7 @@ def _bound(norm, call, params, out):
     """The call's arguments by parameter name (atoms), for a known signature ``params``."""
     args, keywords = _atoms(norm, call, out)
     if len(args) > len(params) or set(keywords) - set(params):
-        unsupported(f"this call of '{_dotted(call.func)}'", _where(call, norm.line), norm.filename)
+        unsupported(f"this call of '{dotted(call.func)}'", at_line(call, norm.line), norm.filename)
     bound = dict(zip(params, args))
     bound.update(keywords)
     return bound
@@ -133,11 +133,11 @@ def lower_scatter(norm, call, callee, out):
     add up, as in NumPy); ``np.subtract.at`` adds ``-v``."""
     owner = getattr(callee, "__self__", None)
     if owner not in _SCATTERS:
-        unsupported(f"'{_dotted(call.func)}'", _where(call, norm.line), norm.filename,
+        unsupported(f"'{dotted(call.func)}'", at_line(call, norm.line), norm.filename,
                     "only np.add.at and np.subtract.at are differentiated")
     b = _bound(norm, call, ["a", "indices", "b"], out)
     if "b" not in b:
-        unsupported(f"'{_dotted(call.func)}' without values", _where(call, norm.line), norm.filename)
+        unsupported(f"'{dotted(call.func)}' without values", at_line(call, norm.line), norm.filename)
     v = b["b"]
     if _SCATTERS[owner]:
         v = norm._bind(gast.UnaryOp(op=gast.USub(), operand=v), out)
@@ -166,7 +166,7 @@ def lower_fill(norm, call, out):
     receiver = norm.atom(call.func.value, out)
     args, keywords = _atoms(norm, call, out)
     if len(args) != 1 or keywords:
-        unsupported("this call of '.fill()'", _where(call, norm.line), norm.filename)
+        unsupported("this call of '.fill()'", at_line(call, norm.line), norm.filename)
     value = norm._bind(norm._np_call(np.full_like, [receiver, args[0]], []), out)
     _write_whole(norm, receiver, value, out)
 
@@ -174,7 +174,7 @@ def lower_fill(norm, call, out):
 def lower_sort(norm, call, out):
     """``a.sort(axis, kind)`` -> ``t = np.sort(a, axis, kind); a[:] = t`` (also for a list)."""
     if any(k.arg in ("key", "reverse") for k in call.keywords):
-        unsupported("sorting with key= or reverse=", _where(call, norm.line), norm.filename,
+        unsupported("sorting with key= or reverse=", at_line(call, norm.line), norm.filename,
                     "sort with np.sort, and reverse with [::-1]")
     receiver = norm.atom(call.func.value, out)
     args, keywords = _atoms(norm, call, out)
@@ -223,7 +223,7 @@ def lower_out(norm, e, callee, out):
         if k.arg == "out":
             target = k.value
         elif k.arg == "where":
-            unsupported("out= with where=", _where(e, norm.line), norm.filename,
+            unsupported("out= with where=", at_line(e, norm.line), norm.filename,
                         "compute np.where(mask, f(x), y) instead")
         else:
             keywords.append(k)
@@ -250,8 +250,8 @@ def index_trick(norm, e, out):
     parts = e.slice.elts if isinstance(e.slice, gast.Tuple) else [e.slice]
     if any(isinstance(p, gast.Slice) or _is_str(p) for p in parts):
         if any(norm.resolver.lookup(n) is LOCAL for n in loaded_names(e.slice)):
-            unsupported(f"{_dotted(e.value)}[...] with slices or directives on values of the "
-                        "function", _where(e, norm.line), norm.filename,
+            unsupported(f"{dotted(e.value)}[...] with slices or directives on values of the "
+                        "function", at_line(e, norm.line), norm.filename,
                         "use np.concatenate, np.stack or np.arange")
         return None
     row = trick is np.r_
@@ -323,19 +323,3 @@ def lower_dict_loop(norm, s, out):
     body += norm.block(s.body)
     return [gast.For(target=name(index, store=True), iter=norm._range_call([n]), body=body,
                      orelse=[], type_comment=None)]
-
-
-# -- shared ---------------------------------------------------------------------------------------
-def _dotted(expr):
-    if isinstance(expr, gast.Attribute):
-        return _dotted(expr.value) + "." + expr.attr
-    return getattr(expr, "id", "?")
-
-
-def _where(node, line):
-    """``node`` if it knows its line, else a stand-in that does."""
-    if getattr(node, "lineno", None) is None:
-        class _Where:
-            lineno = line
-        return _Where
-    return node

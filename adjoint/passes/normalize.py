@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import gast
 
-from ..astutil import clone, const, loaded_names, name, stored_names, walk, with_line
+from ..astutil import at_line, clone, const, dotted, loaded_names, name, stored_names, walk, with_line
 from ..frontend import LOCAL, UNKNOWN, unsupported
 from . import lowering
 
@@ -349,7 +349,7 @@ class Normalizer:
     def op(self, expr, out):
         method = getattr(self, "op_" + type(expr).__name__, None)
         if method is None:
-            unsupported(f"the expression '{type(expr).__name__}'", _at(expr, self.line), self.filename)
+            unsupported(f"the expression '{type(expr).__name__}'", at_line(expr, self.line), self.filename)
         return method(expr, out)
 
     def op_Name(self, e, out):
@@ -411,7 +411,7 @@ class Normalizer:
 
     def op_Dict(self, e, out):
         if any(k is None for k in e.keys):
-            unsupported("** in a dict display", _at(e, self.line), self.filename)
+            unsupported("** in a dict display", at_line(e, self.line), self.filename)
         return gast.Dict(keys=[self.atom(k, out) for k in e.keys],
                          values=[self.atom(v, out) for v in e.values])
 
@@ -444,7 +444,7 @@ class Normalizer:
             return self._np_call(fn, [base], [])
         if e.attr in INERT_ATTRIBUTES:
             return gast.Attribute(value=base, attr=e.attr, ctx=gast.Load())
-        unsupported(f"reading the attribute '.{e.attr}'", _at(e, self.line), self.filename,
+        unsupported(f"reading the attribute '.{e.attr}'", at_line(e, self.line), self.filename,
                     "adjoint differentiates arrays, numbers, and dicts/lists/tuples of them")
 
     def op_Call(self, e, out):
@@ -453,10 +453,10 @@ class Normalizer:
             return self._method(e, out)
         callee = self.resolver.resolve(func)
         if callee is UNKNOWN:
-            unsupported(f"calling '{_dotted(func)}', which is not defined", _at(e, self.line),
+            unsupported(f"calling '{dotted(func)}', which is not defined", at_line(e, self.line),
                         self.filename)
         if callee is LOCAL:
-            unsupported("calling a function held in a local variable", _at(e, self.line),
+            unsupported("calling a function held in a local variable", at_line(e, self.line),
                         self.filename, "call a module-level function by its name")
         if lowering.writes_out(callee, e):
             return lowering.lower_out(self, e, callee, out)
@@ -526,19 +526,8 @@ def _add_at():
     return add_at
 
 
-def _dotted(expr):
-    if isinstance(expr, gast.Attribute):
-        return _dotted(expr.value) + "." + expr.attr
-    return getattr(expr, "id", "?")
 
 
-def _at(expr, line):
-    """``expr`` if it knows its line, else a stand-in that does."""
-    if getattr(expr, "lineno", None) is None:
-        class _Where:
-            lineno = line
-        return _Where
-    return expr
 
 
 def normalize(parsed, body, namer: Namer) -> tuple[list, "Normalizer"]:
