@@ -134,10 +134,11 @@ def _refusals():
     A ``TypeError`` is one too: compiled code checks the types a name takes at
     run time (``expected array(float64, 1d, C), got None`` for a name that is an
     array on one path and unbound on another). The NumPy twin then runs the
-    call again, and raises the user's own ``TypeError`` if it was one.
+    call again, and raises the user's own ``TypeError`` if it was one. An
+    ``ImportError`` is Numba missing an optional dependency (``np.dot`` needs SciPy).
     """
     import numba
-    return numba.core.errors.NumbaError, NotImplementedError, TypeError
+    return numba.core.errors.NumbaError, NotImplementedError, TypeError, ImportError
 
 
 # -- runtime helpers inside njit ------------------------------------------------------
