@@ -5,5 +5,9 @@ another: with numba installed, backend="auto" would compile every looping
 function with Numba, which tests/test_numba.py covers on its own.
 """
 import os
+import tempfile
 
 os.environ.setdefault("ADJOINT_BACKEND", "numpy")
+
+# Compiled code goes to a cache of the test run's own, never a user's.
+os.environ.setdefault("ADJOINT_CACHE", tempfile.mkdtemp(prefix="adjoint-test-cache-"))

@@ -43,9 +43,23 @@ def available() -> bool:
 
 
 def cache_dir() -> str:
-    path = os.environ.get("ADJOINT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "adjoint")
+    """``$ADJOINT_CACHE`` (or ``~/.cache/adjoint``), one folder per Python environment.
+
+    Numba's disk cache holds machine code that may call into the environment's
+    libraries (``np.dot`` into SciPy's BLAS); loaded by another environment it
+    can crash the process, so environments never share a folder.
+    """
+    root = os.environ.get("ADJOINT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "adjoint")
+    path = os.path.join(root, _environment())
     os.makedirs(path, exist_ok=True)
     return path
+
+
+def _environment() -> str:
+    import numpy
+    scipy = importlib.util.find_spec("scipy") is not None
+    key = f"{sys.prefix}|{sys.version}|{numpy.__version__}|{scipy}"
+    return "env-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def _write_once(path: str, source: str) -> None:
