@@ -159,7 +159,7 @@ class _FunctionTransform:
             | _marker_vars(fwd)
         init_reads = dense | (active - rev.scalars)
         needed = placement.needed_names(bwd, primal, init_reads)
-        resolver = placement.Resolver(needed, dense, self.typed, rev.scalars)
+        resolver = placement.Resolver(needed, dense, rev.scalars)
         fwd = resolver.block(fwd)
         bwd = resolver.block(bwd)
         tapes = resolver.tapes

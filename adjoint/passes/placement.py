@@ -64,15 +64,15 @@ def needed_names(bwd, primal, init_reads):
 class Resolver:
     """Turns markers into statements.
 
-    With ``typed`` (the Numba backend) an adjoint that may hold an array starts
-    as ``zeros_like`` of its value rather than ``0.0``, so its type never
-    changes; only names in ``scalars`` start at ``0.0``.
+    An adjoint that may hold an array starts (and restarts) as ``zeros_like`` of
+    its value rather than ``0.0``: its shape is right on a path that adds nothing
+    to it, and its type never changes (Numba); only names in ``scalars`` start at
+    ``0.0``.
     """
 
-    def __init__(self, needed, dense, typed=False, scalars=frozenset()):
+    def __init__(self, needed, dense, scalars=frozenset()):
         self.needed = needed
         self.dense = dense
-        self.typed = typed
         self.scalars = scalars
         self.tapes = []
 
