@@ -1,0 +1,410 @@
+"""Broadcasting, accumulation, seeds, copies and containers: what every generated
+function may call, whatever its rules.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import NonScalarOutputError
+
+__all__ = [
+    "unbroadcast", "unreduce", "zeros_like", "add_at", "last_writes", "grad_like", "unit_seed",
+    "snapshot", "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b",
+    "matmul_grad_a", "matmul_grad_b", "transpose_grad", "count", "unstack_like",
+    "writable_copy", "AdjointList", "AdjointDict", "extremum_jvp", "tangent_like",
+    "broadcast_like", "scattered", "tangent_fit", "conj",
+]
+
+
+def unbroadcast(g, x):
+    """Sum ``g`` over the axes along which ``x`` was broadcast, giving ``x``'s shape.
+
+    A real ``x`` gets the real part of a complex ``g``: the adjoint of a real
+    value is real (its imaginary part is meaningless, see ``conj``).
+    """
+    if type(g) is np.ndarray and type(x) is np.ndarray and \
+            (g.dtype.kind != "c" or x.dtype.kind == "c"):
+        # the common case, called for every broadcasting operand: no conversions
+        return g if g.shape == x.shape else _sum_to(g, x.shape)
+    shape = np.shape(x)
+    if _is_complex(g) and not _is_complex(x):
+        g = np.real(g)
+    g = np.asarray(g)
+    return g if g.shape == shape else _sum_to(g, shape)
+
+
+def _sum_to(g, shape):
+    lead = g.ndim - len(shape)
+    if lead > 0:
+        g = np.add.reduce(g, axis=0 if lead == 1 else tuple(range(lead)))
+    elif lead < 0:  # fewer axes than x: they align at the right, as in broadcasting
+        g = g.reshape((1,) * -lead + g.shape)
+    axes = tuple([i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1])
+    if axes:
+        g = np.add.reduce(g, axis=axes, keepdims=True)
+    if g.shape != shape:
+        g = np.array(np.broadcast_to(g, shape))  # writable: generated code may add to it in place
+    return g
+
+
+SMALL = 1 << 14  # below this many elements a materialised array is cheaper than a broadcast view
+
+
+def _broadcast(g, shape):
+    """``g`` broadcast to ``shape``: a fresh array when small (cheap to make), else a view."""
+    size = 1
+    for n in shape:
+        size *= n
+    if size <= SMALL:
+        out = np.empty(shape, dtype=np.result_type(g))
+        out[...] = g
+        return out
+    return np.broadcast_to(g, shape)
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
+    shape = x.shape if type(x) is np.ndarray else np.shape(x)
+    return _broadcast(_restore_axes(g, x, axis, keepdims), shape)
+
+
+def _restore_axes(g, x, axis, keepdims):
+    """The result ``g`` of a reduction of ``x`` with the reduced axes back (length 1)."""
+    if axis is None or keepdims:
+        return g
+    return np.expand_dims(g, _axes(x, axis))
+
+
+def count(x, axis=None):
+    """How many elements a reduction over ``axis`` combines."""
+    if axis is None:
+        return x.size if type(x) is np.ndarray else int(np.size(x))
+    shape = np.shape(x)
+    total = 1
+    for a in _axes(x, axis):
+        total *= shape[a]
+    return total
+
+
+def extremum_grad(g, x, ans, axis=None, keepdims=False):
+    """Adjoint of max/min: ``g`` shared equally among the entries that attain the extremum."""
+    g, ans = _restore_axes(g, x, axis, keepdims), _restore_axes(ans, x, axis, keepdims)
+    hit = np.asarray(x) == ans  # g and ans broadcast against x: nothing is spread out
+    dtype = g.dtype if type(g) is np.ndarray and g.dtype.kind in "fc" else \
+        _float_dtype(np.result_type(g))
+    ties = np.add.reduce(hit, axis=axis, keepdims=True, dtype=dtype)
+    return hit * (g / ties)
+
+
+def extremum_jvp(t, x, ans, axis=None, keepdims=False):
+    """Tangent of max/min: the mean of ``t`` over the entries that attain the extremum."""
+    hit = np.asarray(x) == unreduce(ans, x, axis, keepdims)
+    ties = np.sum(hit, axis=axis, keepdims=keepdims)
+    return np.sum(np.where(hit, t, 0.0), axis=axis, keepdims=keepdims) / ties
+
+
+def dot_grad_a(g, a, b):
+    """Adjoint of ``np.dot(a, b)`` with respect to ``a``."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * np.conj(b), a)
+    if b_nd == 1:
+        return np.multiply.outer(g, np.conj(b)) if a_nd > 1 else g * np.conj(b)
+    if a_nd == 1:  # every axis of b but the contracted one meets g
+        if b_nd == 2:
+            return np.dot(np.conj(b), g)
+        return np.tensordot(np.conj(b), g, axes=([i for i in range(b_nd) if i != b_nd - 2],
+                                                  list(range(g.ndim))))
+    contracted = tuple(range(a_nd - 1, g.ndim))
+    b_axes = [i for i in range(b_nd) if i != b_nd - 2]
+    return np.tensordot(g, np.conj(b), axes=(contracted, b_axes))
+
+
+def dot_grad_b(g, a, b):
+    """Adjoint of ``np.dot(a, b)`` with respect to ``b``."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * np.conj(a), b)
+    if a_nd == 1 and b_nd == 1:
+        return g * np.conj(a)
+    if b_nd == 1:
+        return np.tensordot(np.conj(a), g, axes=(list(range(a_nd - 1)), list(range(g.ndim))))
+    if a_nd == 1:
+        return np.multiply.outer(np.conj(a), g) if b_nd == 2 else np.moveaxis(
+            np.multiply.outer(np.conj(a), g), 0, b_nd - 2)
+    g_axes = list(range(a_nd - 1))
+    out = np.tensordot(np.conj(a), g, axes=(g_axes, g_axes))
+    return np.moveaxis(out, 0, b_nd - 2)
+
+
+def matmul_grad_a(g, a, b):
+    """Adjoint of ``a @ b`` with respect to ``a`` (1-D operands and stacks included)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 2 and b.ndim == 2:
+        return g @ conj(b).T
+    if a.ndim == 1 and b.ndim == 1:
+        return g * conj(b)
+    if a.ndim == 2 and b.ndim == 1:
+        return np.outer(g, conj(b))
+    if a.ndim == 1 and b.ndim == 2:
+        return conj(b) @ g
+    a2, b2, g2 = _matrices(g, a, b)
+    return unbroadcast(g2 @ conj(np.swapaxes(b2, -1, -2)), a2).reshape(a.shape)
+
+
+def matmul_grad_b(g, a, b):
+    """Adjoint of ``a @ b`` with respect to ``b``."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 2 and b.ndim == 2:
+        return conj(a).T @ g
+    if a.ndim == 1 and b.ndim == 1:
+        return g * conj(a)
+    if a.ndim == 2 and b.ndim == 1:
+        return conj(a).T @ g
+    if a.ndim == 1 and b.ndim == 2:
+        return np.outer(conj(a), g)
+    a2, b2, g2 = _matrices(g, a, b)
+    return unbroadcast(conj(np.swapaxes(a2, -1, -2)) @ g2, b2).reshape(b.shape)
+
+
+def _matrices(g, a, b):
+    """``a``, ``b`` promoted to matrices as matmul does, and ``g`` shaped like their product."""
+    a2 = a if a.ndim > 1 else a.reshape(1, -1)
+    b2 = b if b.ndim > 1 else b.reshape(-1, 1)
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    return a2, b2, np.reshape(g, batch + (a2.shape[-2], b2.shape[-1]))
+
+
+def transpose_grad(g, axes=None):
+    """Adjoint of ``np.transpose(x, axes)``: the inverse permutation."""
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort(axes))
+
+
+def unstack_like(g, x):
+    """Adjoint of ``np.array(x)``: ``g`` split to match a list or tuple ``x``."""
+    if isinstance(x, (list, tuple)):
+        return AdjointList(unstack_like(g[i], v) for i, v in enumerate(x))
+    return g
+
+
+def astype(x, dtype):
+    """``x.astype(dtype)``, as a function the rule registry can name."""
+    return np.asarray(x).astype(dtype)
+
+
+def unit_seed(y):
+    """The seed 1 of a scalar output; refuses an output that is not a scalar."""
+    kind = type(y)
+    if kind is float or kind is np.float64:
+        return 1.0
+    if np.ndim(y) != 0:
+        raise NonScalarOutputError(
+            f"grad needs a function that returns a scalar, but it returned shape {np.shape(y)}; "
+            "use adjoint.vjp for vector outputs, or reduce the output (e.g. with np.sum)")
+    if isinstance(y, (list, tuple, dict)):
+        raise NonScalarOutputError("grad needs a scalar output, not a container; use has_aux=True "
+                                   "to return (loss, aux)")
+    return np.ones_like(y) if isinstance(y, np.ndarray) or isinstance(y, np.generic) else 1.0
+
+
+def none_to_zero(v):
+    """A custom rule's None (no derivative) as a zero adjoint."""
+    return 0.0 if v is None else v
+
+
+def snapshot(v):
+    """A copy of ``v`` that later in-place writes cannot change."""
+    return v.copy() if isinstance(v, np.ndarray) else v
+
+
+def writable_copy(x):
+    """A private copy of a value the function writes into, so the caller's data never changes:
+    arrays are copied, containers rebuilt around copies of their items, numbers kept."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, dict):
+        return type(x)((k, writable_copy(v)) for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        items = [writable_copy(v) for v in x]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+    return x
+
+
+def broadcast_like(g, x):
+    """``g`` broadcast to ``x``'s shape, as a new writable array (the adjoint of ``unbroadcast``)."""
+    return np.array(np.broadcast_to(g, np.shape(x)))
+
+
+def scattered(t, like, index):
+    """Zeros shaped like ``like`` with ``t`` added at ``index`` (repeated indices add up)."""
+    out = np.zeros(np.shape(like), dtype=np.result_type(_float_dtype(np.result_type(like)), t))
+    return add_at(out, index, t)
+
+
+def tangent_like(t, x):
+    """A private, writable tangent shaped like ``x`` (a scalar ``t`` such as 0.0 is broadcast)."""
+    if isinstance(x, dict):
+        return {k: tangent_like(t[k] if isinstance(t, dict) else t, v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        items = [tangent_like(t[i] if isinstance(t, (list, tuple)) else t, v)
+                 for i, v in enumerate(x)]
+        return items if isinstance(x, list) else tuple(items)
+    if isinstance(x, np.ndarray):
+        dtype = np.result_type(_float_dtype(x.dtype), np.asarray(t).dtype)
+        return np.array(np.broadcast_to(t, x.shape), dtype=dtype)
+    return t
+
+
+def tangent_fit(t, y):
+    """The tangent ``t`` of an elementwise result ``y`` with ``y``'s shape.
+
+    An operand that carries no tangent may still broadcast the result
+    (``c + x[0]`` with ``c`` of shape (4, 3)): ``t`` is then spread to every
+    entry it moves, as a new array. ``t`` itself when it has the shape already.
+    """
+    shape = np.shape(y)
+    if np.shape(t) == shape:
+        return t
+    return np.array(np.broadcast_to(t, shape))
+
+
+def zeros_like(x):
+    """A zero adjoint shaped like ``x``; containers become mutable adjoint containers."""
+    if isinstance(x, np.ndarray):
+        return np.zeros(x.shape, dtype=_float_dtype(x.dtype))
+    if isinstance(x, dict):
+        return AdjointDict((k, zeros_like(v)) for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        return AdjointList(zeros_like(v) for v in x)
+    if isinstance(x, np.generic):
+        return np.zeros((), dtype=_float_dtype(x.dtype))[()]
+    if isinstance(x, complex):
+        return 0j
+    return 0.0
+
+
+def _float_dtype(dtype):
+    return dtype if np.issubdtype(dtype, np.inexact) else np.float64
+
+
+def add_at(x_bar, index, g):
+    """``x_bar[index] += g``, adding every contribution where an index repeats."""
+    if isinstance(x_bar, np.ndarray) and _has_int_array(index):
+        np.add.at(x_bar, index, g)
+    else:
+        x_bar[index] += g
+    return x_bar
+
+
+def last_writes(x, index):
+    """A mask over ``x[index]``: True where ``x[index] = v`` keeps that position's value.
+
+    Where an index array repeats an element, NumPy keeps one of the writes and
+    only that one reaches the result. Which one is found by repeating the write
+    with position labels, so the answer is NumPy's own whatever its order.
+    """
+    labels = np.arange(np.size(x[index])).reshape(np.shape(x[index]))
+    winner = np.full(np.shape(x), -1)
+    winner[index] = labels
+    return winner[index] == labels
+
+
+def _has_int_array(index):
+    if isinstance(index, tuple):
+        return any(_has_int_array(i) for i in index)
+    if isinstance(index, list):
+        return True
+    return isinstance(index, np.ndarray) and index.dtype != np.bool_ and index.ndim > 0
+
+
+def grad_like(x_bar, x):
+    """The gradient as the user expects it: ``x``'s structure, shape and dtype."""
+    if type(x) is float:
+        kind = type(x_bar)
+        if kind is float or kind is np.float64:
+            return float(x_bar)
+    if isinstance(x, dict):
+        bar = x_bar if isinstance(x_bar, dict) else {}
+        return {k: grad_like(bar.get(k, 0.0), v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        bar = x_bar if isinstance(x_bar, (list, tuple)) else [0.0] * len(x)
+        items = [grad_like(b, v) for b, v in zip(bar, x)]
+        return type(x)(items) if not hasattr(x, "_fields") else type(x)(*items)
+    if isinstance(x, np.ndarray):
+        if type(x_bar) is np.ndarray and x_bar.dtype == x.dtype and x_bar.shape == x.shape \
+                and x_bar.flags.writeable and x_bar.flags.owndata:
+            return x_bar
+        dtype = _float_dtype(x.dtype)
+        if dtype.kind != "c" and _is_complex(x_bar):
+            x_bar = np.real(x_bar)  # a real argument's gradient is real
+        if np.shape(x_bar) != x.shape:
+            x_bar = np.broadcast_to(x_bar, x.shape)
+        out = np.asarray(x_bar, dtype=dtype)
+        return out.copy() if not out.flags.writeable or not out.flags.owndata else out
+    if isinstance(x, np.generic):
+        dtype = _float_dtype(x.dtype)
+        return np.asarray(x_bar if dtype.kind == "c" else np.real(x_bar), dtype=dtype)[()]
+    if isinstance(x, complex):
+        return complex(x_bar)
+    return float(np.real(x_bar))
+
+
+class AdjointList(list):
+    """A list of adjoints that adds elementwise (``+`` on lists would concatenate)."""
+
+    def __iadd__(self, other):
+        if isinstance(other, (int, float)) and other == 0:
+            return self
+        for i, o in enumerate(other):
+            self[i] = self[i] + o
+        return self
+
+    def __add__(self, other):
+        return AdjointList(self).__iadd__(other)
+
+    __radd__ = __add__
+
+
+class AdjointDict(dict):
+    """A dict of adjoints that adds key by key."""
+
+    def __iadd__(self, other):
+        if isinstance(other, (int, float)) and other == 0:
+            return self
+        for k, o in other.items():
+            self[k] = self[k] + o
+        return self
+
+    def __add__(self, other):
+        return AdjointDict(self).__iadd__(other)
+
+    __radd__ = __add__
+
+
+def _is_complex(v):
+    """Whether ``v`` is a complex number or array (used by ``unbroadcast`` and ``grad_like``)."""
+    return isinstance(v, complex) or getattr(getattr(v, "dtype", None), "kind", None) == "c"
+
+
+def conj(x):
+    """Complex conjugate; real values (and their dtype) pass through unchanged."""
+    kind = type(x)
+    if kind is float or kind is np.float64 or (kind is np.ndarray and x.dtype.kind != "c"):
+        return x
+    return np.conj(x) if np.iscomplexobj(x) else x
+
+
+# -- reductions -----------------------------------------------------------------------
+def _axes(x, axis):
+    nd = np.ndim(x)
+    if axis is None:
+        return tuple(range(nd))
+    return tuple(sorted(a % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)))
+
+
+def _tie_share(x, ext, axis):
+    """1/k on each of the k entries equal to the extremum ``ext``, 0 elsewhere."""
+    hit = x == ext
+    return hit / np.sum(hit, axis=axis, keepdims=True, dtype=_float_dtype(np.result_type(x)))

@@ -1,0 +1,200 @@
+"""Helpers of the reduction rules (``rules/reductions.py``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .core import _axes, _tie_share, conj, count, unreduce
+from .ufuncs import safe_div
+
+__all__ = [
+    "prod_grad", "prod_jvp", "cumsum_grad", "cumprod_grad", "cumprod_jvp", "average_grad",
+    "average_jvp", "diagonal_grad", "trace_grad", "norm_grad", "norm_jvp",
+]
+
+
+def _to_last(x, axes):
+    """``x`` with ``axes`` moved to the end and merged into one; and the undo."""
+    x = np.asarray(x)
+    rest = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, rest + list(axes))
+    shape = moved.shape
+
+    def undo(y):
+        return np.transpose(np.reshape(y, shape), np.argsort(rest + list(axes)))
+    return np.reshape(moved, shape[:len(rest)] + (-1,)), undo
+
+
+def _exclusive_cumprod(x, reverse=False):
+    """Products of the entries before each one along the last axis (after, if ``reverse``)."""
+    if reverse:
+        return _exclusive_cumprod(x[..., ::-1])[..., ::-1]
+    ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    return np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+
+
+def prod_grad(g, a, axis=None, keepdims=False):
+    """Adjoint of ``np.prod``: ``g`` times the product of the other entries (exact at zeros)."""
+    a = np.asarray(a)
+    axes = _axes(a, axis)
+    flat, undo = _to_last(a, axes)
+    others = _exclusive_cumprod(flat) * _exclusive_cumprod(flat, reverse=True)
+    return unreduce(g, a, axis, keepdims) * conj(undo(others))
+
+
+def prod_jvp(t, a, axis=None, keepdims=False):
+    """Tangent of ``np.prod(a)`` along ``t``."""
+    a = np.asarray(a)
+    axes = _axes(a, axis)
+    flat, undo = _to_last(a, axes)
+    others = undo(_exclusive_cumprod(flat) * _exclusive_cumprod(flat, reverse=True))
+    return np.sum(others * t, axis=axis, keepdims=keepdims)
+
+
+def _along(x, axis):
+    """``x`` flattened when ``axis`` is None (as cumsum does), and that axis."""
+    return (np.ravel(x), 0) if axis is None else (np.asarray(x), axis)
+
+
+def cumsum_grad(g, a, axis=None):
+    """Adjoint of ``np.cumsum``: the reversed cumulative sum of ``g``."""
+    g, ax = _along(g, axis)
+    out = np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax)
+    return np.reshape(out, np.shape(a))
+
+
+def cumprod_grad(g, a, ans, axis=None):
+    """Adjoint of ``np.cumprod`` (exact where ``a`` has zeros, by a backward recurrence)."""
+    g, ax = _along(g, axis)
+    x, _ = _along(a, axis)
+    p, _ = _along(ans, axis)
+    if np.all(x != 0):
+        out = np.flip(np.cumsum(np.flip(g * conj(p), ax), axis=ax), ax) / conj(x)
+        return np.reshape(out, np.shape(a))
+    g, x = np.moveaxis(g, ax, -1), conj(np.moveaxis(x, ax, -1))
+    before = _exclusive_cumprod(x)
+    acc = np.zeros_like(g[..., 0])
+    out = np.zeros_like(g)
+    for i in range(g.shape[-1] - 1, -1, -1):
+        acc = g[..., i] + (x[..., i + 1] * acc if i + 1 < g.shape[-1] else 0)
+        out[..., i] = before[..., i] * acc
+    return np.reshape(np.moveaxis(out, -1, ax), np.shape(a))
+
+
+def cumprod_jvp(t, a, ans, axis=None):
+    """Tangent of ``np.cumprod(a)`` along ``t``: the adjoint's transpose, built from ``ans``."""
+    t, ax = _along(t, axis)
+    x, _ = _along(a, axis)
+    x, t = np.moveaxis(x, ax, -1), np.moveaxis(t, ax, -1)
+    out = np.zeros(np.broadcast_shapes(x.shape, t.shape), dtype=np.result_type(x, t))
+    acc = np.zeros_like(out[..., 0])
+    before = _exclusive_cumprod(x)
+    for i in range(x.shape[-1]):
+        acc = acc * x[..., i] + before[..., i] * t[..., i]
+        out[..., i] = acc
+    return np.moveaxis(out, -1, ax)
+
+
+def _weights_like(weights, a, axis):
+    """``np.average``'s weights broadcast against ``a``, and the undo for their adjoint."""
+    w = np.asarray(weights)
+    if w.shape == np.shape(a):
+        return w, lambda gw: gw
+    ax = axis % np.ndim(a)
+    shape = [1] * np.ndim(a)
+    shape[ax] = w.shape[0]
+    others = tuple(i for i in range(np.ndim(a)) if i != ax)
+    return np.reshape(w, shape), lambda gw: np.sum(gw, axis=others)
+
+
+def average_grad(g, a, axis=None, weights=None, keepdims=False, wrt="a", ans=None):
+    """Adjoint of ``np.average`` for ``a`` or (``wrt='weights'``) its weights."""
+    g = unreduce(g, a, axis, keepdims)
+    if weights is None:
+        return g / count(a, axis)
+    w, undo = _weights_like(weights, a, axis)
+    total = np.sum(w, axis=axis, keepdims=True)
+    if wrt == "a":
+        return g * conj(w / total)
+    mean = unreduce(ans, a, axis, keepdims)
+    return undo(g * conj((a - mean) / total))
+
+
+def average_jvp(t, a, axis=None, weights=None, keepdims=False, ans=None):
+    """Tangent of ``np.average`` along a tangent ``t`` of its weights."""
+    w, _ = _weights_like(weights, a, axis)
+    t, _ = _weights_like(t, a, axis)
+    mean = unreduce(ans, a, axis, keepdims)
+    return np.sum(t * (a - mean), axis=axis, keepdims=keepdims) / np.sum(w, axis=axis,
+                                                                       keepdims=keepdims)
+
+
+def diagonal_grad(g, a, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``np.diagonal``: ``g`` placed on that diagonal of zeros shaped like ``a``."""
+    shape = np.shape(a)
+    nd = len(shape)
+    axis1, axis2 = axis1 % nd, axis2 % nd
+    rest = [i for i in range(nd) if i not in (axis1, axis2)]
+    inner = np.zeros([shape[i] for i in rest] + [shape[axis1], shape[axis2]], dtype=np.result_type(g))
+    mask = np.eye(shape[axis1], shape[axis2], k=offset, dtype=bool)
+    inner[..., mask] = g
+    return np.transpose(inner, np.argsort(rest + [axis1, axis2]))
+
+
+def trace_grad(g, a, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``np.trace``: ``g`` on every entry of that diagonal."""
+    n = np.diagonal(np.empty(np.shape(a), dtype=bool), offset, axis1, axis2).shape[-1]
+    g = np.broadcast_to(np.expand_dims(g, -1), np.shape(g) + (n,))
+    return diagonal_grad(g, a, offset, axis1, axis2)
+
+
+def _norm_partial(x, nrm, ord, axis, matrix):
+    """The derivative of a norm of ``x`` over ``axis`` (``nrm`` is the norm, kept dims).
+
+    Subgradients: 0 where the norm is 0; tied max/min entries share equally.
+    """
+    mag, sign = np.abs(x), np.sign(x)
+    if ord is None or ord == "fro" or (ord == 2 and not matrix):
+        return safe_div(x, nrm)
+    if matrix:
+        r, c = axis
+        if ord in (1, -1, np.inf, -np.inf):
+            sums = np.sum(mag, axis=r if ord in (1, -1) else c, keepdims=True)
+            ext = (np.max if ord > 0 else np.min)(sums, axis=axis, keepdims=True)
+            return sign * _tie_share(sums, ext, axis)
+        if ord in (2, -2, "nuc"):
+            u, s, vh = np.linalg.svd(np.moveaxis(x, axis, (-2, -1)), full_matrices=False)
+            if ord == "nuc":
+                d = u @ vh
+            else:
+                k = 0 if ord == 2 else s.shape[-1] - 1
+                d = u[..., :, k:k + 1] @ vh[..., k:k + 1, :]
+            return np.moveaxis(d, (-2, -1), axis)
+        raise ValueError(f"adjoint: no derivative for the matrix norm ord={ord!r}")
+    if ord == 1:
+        return sign
+    if ord in (np.inf, -np.inf):
+        return sign * _tie_share(mag, nrm, axis)
+    if ord == 0:
+        return np.zeros_like(mag)
+    return sign * safe_div(mag ** (ord - 1), nrm ** (ord - 1))
+
+
+def norm_grad(g, x, ans, ord=None, axis=None, keepdims=False, vector=False):
+    """Adjoint of ``np.linalg.norm`` (and ``vector_norm`` with ``vector=True``).
+
+    As NumPy does, ``axis=None`` means every axis, and a norm over two axes
+    with an ``ord`` is a matrix norm (unless ``vector``).
+    """
+    nd = np.ndim(x)
+    axes = tuple(range(nd)) if axis is None else \
+        tuple(a % nd for a in ((axis,) if np.ndim(axis) == 0 else axis))
+    matrix = len(axes) == 2 and not vector
+    nrm = unreduce(ans, x, axis, keepdims)
+    return unreduce(g, x, axis, keepdims) * _norm_partial(x, nrm, ord, axes, matrix)
+
+
+def norm_jvp(t, x, ans, ord=None, axis=None, keepdims=False, vector=False):
+    """Tangent of ``np.linalg.norm`` along ``t``."""
+    partial = norm_grad(np.ones(np.shape(ans)), x, ans, ord, axis, keepdims, vector)
+    return np.sum(np.real(conj(partial) * t), axis=_axes(x, axis), keepdims=keepdims)
