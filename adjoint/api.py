@@ -72,7 +72,7 @@ def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy"):
     if backend == "auto":  # the environment's choice is part of the key
         backend = os.environ.get("ADJOINT_BACKEND", "auto")
     fun = _python_function(fun)
-    key = (fun.__code__, wrt, mode, aux, ranks, backend)
+    key = (fun.__code__, wrt, mode, aux, ranks, backend, _compile.check_tapes())
     with _LOCK:
         built = _cached(key, fun)
         if built is None:

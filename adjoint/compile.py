@@ -170,7 +170,21 @@ class _FunctionTransform:
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         prologue += quote("\n".join(f"{v} = None" for v in sorted(rev.prebind)))
         prologue += quote("\n".join(f"{t} = []" for t in tapes))
+        self.list_tapes = tapes
         return prologue + fwd, bwd, active, resolver.tapes, primal
+
+    def _tape_checks(self, body):
+        """``body`` (ending in its return) with, if ``ADJOINT_CHECK_TAPES`` is set, an assert
+        before the return for each list tape the final code still uses, that the backward
+        sweep emptied it: every push has its pop on the same path (the test suite turns this
+        on). Added after dead code is removed, so the check changes nothing else."""
+        used = loaded_names(gast.Module(body=body, type_ignores=[]))
+        tapes = [t for t in self.list_tapes if t in used]
+        if not check_tapes() or not tapes:
+            return body
+        return body[:-1] + quote("\n".join(
+            f"assert len({t}) == 0, 'adjoint: {t} is not empty after the backward sweep'"
+            for t in tapes), self.return_line) + body[-1:]
 
     def _dense(self, active):
         dense = set()
@@ -320,6 +334,7 @@ class _FunctionTransform:
             result = gast.Tuple(elts=[value, result], ctx=gast.Load())
         ret = quote("return r", self.return_line, r=result)
         body = simplify.dead_restores(simplify.zero_then_add(fwd + keep + bwd + ret), set())
+        body = self._tape_checks(body)
         kind = "value and gradient" if with_value else "gradient"
         self._add(fname, self.params, body, f"The {kind} of {self.parsed.qualname} "
                   f"with respect to {', '.join(wrt)}.")
@@ -365,6 +380,7 @@ class _FunctionTransform:
             unpack[0].targets[0] = gast.Tuple(elts=[name(r, store=True) for r in reads],
                                               ctx=gast.Store())
         params = self._signature(defaults)
+        bwd_body = self._tape_checks(bwd_body)
         self._add(fwd_name, params, fwd_body,
                   f"Forward sweep of {self.parsed.qualname}: its output and what {bwd_name} needs.")
         self._add(bwd_name, [saved_name, seed_name], unpack + bwd_body,
@@ -640,6 +656,11 @@ def choose_backend(fn, backend, ranks, mode):
     if backend == "numba":
         return "numba"
     return "numba" if _loops_over_numbers(fn, ranks) else "numpy"
+
+
+def check_tapes() -> bool:
+    """Whether generated backward sweeps assert that they empty every tape (a debug check)."""
+    return os.environ.get("ADJOINT_CHECK_TAPES", "") not in ("", "0")
 
 
 def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,

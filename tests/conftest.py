@@ -9,5 +9,8 @@ import tempfile
 
 os.environ.setdefault("ADJOINT_BACKEND", "numpy")
 
+# Every generated backward sweep asserts that it emptied each of its tapes.
+os.environ.setdefault("ADJOINT_CHECK_TAPES", "1")
+
 # Compiled code goes to a cache of the test run's own, never a user's.
 os.environ.setdefault("ADJOINT_CACHE", tempfile.mkdtemp(prefix="adjoint-test-cache-"))

@@ -1,5 +1,6 @@
 """Long mode: ``python -m tests.fuzz --count 20000 --seed 0 --families all --out fuzz-failures``."""
 import argparse
+import os
 import sys
 
 from . import families, runner
@@ -17,6 +18,7 @@ def main(argv=None):
     parser.add_argument("--out", default="fuzz-failures", help="directory for failing programs and summary.txt")
     parser.add_argument("--shrink", type=int, default=3, help="failures of each class to shrink (0: none)")
     args = parser.parse_args(argv)
+    os.environ.setdefault("ADJOINT_CHECK_TAPES", "1")  # as in the test suite: tapes end empty
     summary = runner.run(seed=args.seed, count=args.count, families=families.parse(args.families),
                          numba_limit=args.numba, hash_limit=args.hash, shrink=args.shrink,
                          out_dir=args.out, log=lambda line: print(line, flush=True), start=args.start)
