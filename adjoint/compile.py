@@ -168,7 +168,9 @@ class _FunctionTransform:
             tapes = placement.preallocate(fwd, bwd, tapes, floats,
                                           self.scopes.integers & rev.scalars, self.namer.exact)
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
-        prologue += quote("\n".join(f"{v} = None" for v in sorted(rev.prebind)))
+        # a name taped before its first binding holds a placeholder of its type (Numba types it)
+        prologue += quote("\n".join(f"{v} = {0 if v in self.scopes.integers else None}"
+                                     for v in sorted(rev.prebind)))
         prologue += quote("\n".join(f"{t} = []" for t in tapes))
         self.list_tapes = tapes
         return prologue + fwd, bwd, active, resolver.tapes, primal

@@ -72,6 +72,9 @@ CASES = [
     (c.array_name_reused_as_a_loop_target, (normal(3),), 0),
     (c.returns_from_a_loop, (np.array([0.2, 0.3, 0.4, 0.1]), 0.9), (0, 1)),
     (c.returns_from_a_loop, (np.array([0.1, -0.3, 0.2, 0.1]), 0.9), (0, 1)),
+    (c.loop_leaves_its_target, (normal(3), 0.7), (0, 1)),
+    (c.inner_loop_leaves_its_target, (normal(3), 0.7), (0, 1)),
+    (c.inner_loop_rebinds_the_outer_target, (normal(3), 0.7), (0, 1)),
 ]
 REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),

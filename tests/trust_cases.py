@@ -422,3 +422,27 @@ def returns_from_a_loop(x, a):
         if s > 0.5:
             return s * 2.0
     return s
+
+
+def loop_leaves_its_target(y, x):
+    k = 0
+    for k in range(3):
+        pass
+    return x * y[k]
+
+
+def inner_loop_leaves_its_target(y, x):
+    for i in range(2):
+        for k, t in enumerate(y):
+            pass
+        x = x * y[k]
+    return x
+
+
+def inner_loop_rebinds_the_outer_target(y, x):
+    z = np.outer(y, y)
+    for k, j in enumerate(z):
+        for k, t1 in enumerate(z[:2]):
+            x = x + np.sin(t1[k])
+        x = x * y[k] + j[k]
+    return x

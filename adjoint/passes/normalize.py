@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import gast
 
-from ..astutil import at_line, clone, const, dotted, loaded_names, name, stored_names, walk, with_line
+from ..astutil import at_line, clone, const, dotted, loaded_names, name, stored_names, walk, walk_stmts, with_line
 from ..frontend import LOCAL, UNKNOWN, unsupported
 from . import lowering
 
@@ -533,4 +533,18 @@ def _add_at():
 def normalize(parsed, body, namer: Namer) -> tuple[list, "Normalizer"]:
     """Normalise ``body`` (see module docstring); returns the body and the normaliser."""
     norm = Normalizer(parsed, namer)
-    return norm.block(body), norm
+    body = norm.block(body)
+    _own_loop_counters(body, namer)
+    return body, norm
+
+
+def _own_loop_counters(body, namer):
+    """A loop whose body binds its target again iterates a fresh counter and binds the target
+    from it first (``for k in r: ... k = ...`` -> ``for k1 in r: k = k1 ...``): the reversed loop
+    then rebinds only the counter, and the target is an ordinary name the tape keeps."""
+    for s in walk_stmts(body):
+        if isinstance(s, gast.For) and s.target.id in stored_names(gast.Module(body=s.body, type_ignores=[])):
+            counter = namer.fresh(s.target.id)
+            bind = gast.Assign(targets=[name(s.target.id, store=True)], value=name(counter))
+            s.body.insert(0, with_line(bind, s.lineno))
+            s.target = name(counter, store=True)

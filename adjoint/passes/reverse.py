@@ -397,12 +397,14 @@ class Reverse:
         if body_b:
             bwd = load + [gast.For(target=clone(s.target), iter=rev_iter, body=body_b,
                                    orelse=[], type_comment=None)]
-        before, restore = self._keep_target(s.target.id, s.lineno)
+        before, restore = self._keep_target(s, s.lineno)
         return before + fwd, bwd + restore
 
-    def _keep_target(self, ident, lineno):
-        """Both sweeps' loops rebind their target: a value it held before is taped around them."""
-        if not self.scopes.defs.get(ident):
+    def _keep_target(self, loop, lineno):
+        """Both sweeps' loops rebind their target: a value it held before is taped around them
+        (another binding's, or the one an earlier trip of an outer loop left to code after it)."""
+        ident = loop.target.id
+        if not self.scopes.defs.get(ident) and id(loop) not in self.scopes.target_read_outside:
             return [], []
         if ident not in self.scopes.bound_before.get(id(self.top_stmt), set()):
             self.prebind.add(ident)

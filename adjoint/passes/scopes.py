@@ -27,6 +27,8 @@ class Scopes:
     bound_before: dict = field(default_factory=dict)  # id(top-level stmt) -> names bound before it
     integers: set = field(default_factory=set)
     loop_targets: set = field(default_factory=set)
+    target_read_outside: set = field(default_factory=set)  # ids of for loops whose target
+    # is read outside their body: its value after the loop matters
 
     def is_local(self, ident, block) -> bool:
         return self.local_block.get(ident) == id(block)
@@ -88,7 +90,21 @@ def analyse(body, params) -> Scopes:
             scopes.local_block[ident] = bid
     _bound_before(body, params, scopes)
     scopes.integers = _integers(body, scopes.loop_targets)
+    scopes.target_read_outside = _targets_read_outside(body)
     return scopes
+
+
+def _loads(node, ident):
+    return sum(isinstance(n, gast.Name) and n.id == ident and isinstance(n.ctx, gast.Load)
+               for n in gast.walk(node))
+
+
+def _targets_read_outside(body):
+    """The for loops whose target is read somewhere outside the loop's body."""
+    from ..astutil import walk_stmts
+    whole = gast.Module(body=body, type_ignores=[])
+    return {id(s) for s in walk_stmts(body) if isinstance(s, gast.For)
+            and _loads(whole, s.target.id) > sum(_loads(b, s.target.id) for b in s.body)}
 
 
 def _bound_before(body, params, scopes):

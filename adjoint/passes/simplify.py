@@ -158,7 +158,7 @@ def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None, shares=None
                 stmt.body, stmt.orelse = body or [gast.Pass()], orelse
             live = live_b | live_e | _cached_uses(stmt, _uses_of)
         elif isinstance(stmt, (gast.For, gast.While)):
-            head = set(live)
+            after, head = set(live), set(live)
             while True:
                 _, inner = dce(stmt.body, head, False, None, _uses_of, shares)
                 new = head | inner | _cached_uses(stmt, _uses_of)
@@ -166,13 +166,13 @@ def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None, shares=None
                     break
                 head = new
             body, _ = dce(stmt.body, head, mutate, dead_pops, _uses_of, shares)
-            if not body and isinstance(stmt, gast.For):
-                continue
+            if not body and isinstance(stmt, gast.For) and stmt.target.id not in after:
+                continue  # a loop whose target is read afterwards binds it: it stays
             if mutate:
                 stmt.body = body or [gast.Pass()]
             live = head | _cached_uses(stmt, _uses_of)
-            if isinstance(stmt, gast.For):
-                live.discard(stmt.target.id) if stmt.target.id not in live_out else None
+            if isinstance(stmt, gast.For) and stmt.target.id not in after:
+                live.discard(stmt.target.id)  # (read after an empty loop, the old value is)
         elif isinstance(stmt, gast.Break):
             live = live | set(live_out)
         elif _removable(stmt, live, shares):
