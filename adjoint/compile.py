@@ -154,6 +154,8 @@ class _FunctionTransform:
         fwd = fwd[:-1]  # the final return: each mode returns its own results
         inits = [reverse.marker("init", v, None) for v in sorted(active)
                  if v not in self.scopes.local_block]
+        # an adjoint starts shaped like its value, which one path may never bind
+        rev.prebind |= active - scopes.surely_bound(self.body, self.params) - set(self.scopes.local_block)
         bwd = inits + bwd
         primal = set(self.params) | stored_names(gast.Module(body=fwd, type_ignores=[])) \
             | _marker_vars(fwd)

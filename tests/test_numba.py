@@ -1,4 +1,5 @@
 """The Numba backend: same derivatives as the NumPy backend on loop code, and a graceful fallback."""
+import re
 import warnings
 
 import numpy as np
@@ -103,7 +104,7 @@ TAPE_CASES = [
     (c.scalar_loop, (0.9, 0.3, 0.5), (0, 1, 2), True),
     (c.logsumexp_loop, (rng.normal(size=6),), 0, True),
     (branchy_loop, (rng.normal(size=7),), 0, False),
-    (counter_rebound, (0.4,), 0, False),
+    (counter_rebound, (0.4,), 0, True),  # the loop iterates a counter of its own
     (gather_loop, (rng.normal(size=5), np.array([4, 0, 2, 2, 1])), 0, True),
     (c.while_counter, (0.8,), 0, False),
     (c.with_break, (0.7,), 0, False),
@@ -118,7 +119,7 @@ def test_tapes_of_counted_loops_are_arrays(fun, args, wrt, arrays):
         warnings.simplefilter("error", adjoint.BackendWarning)
         got = g(*args)
     assert ("_tape = np.empty(" in g.source) == arrays
-    assert "_tape[i] = " in g.source or "_tape[k] = " in g.source or not arrays
+    assert re.search(r"_tape\[\w+\] = ", g.source) or not arrays
     want = adjoint.grad(fun, wrt, backend="numpy")(*args)
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
     positions = list(wrt) if isinstance(wrt, tuple) else [wrt]

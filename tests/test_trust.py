@@ -75,6 +75,8 @@ CASES = [
     (c.loop_leaves_its_target, (normal(3), 0.7), (0, 1)),
     (c.inner_loop_leaves_its_target, (normal(3), 0.7), (0, 1)),
     (c.inner_loop_rebinds_the_outer_target, (normal(3), 0.7), (0, 1)),
+    (c.bound_on_one_path, (normal(2), 1.0), 0),
+    (c.bound_on_one_path, (normal(2), -1.0), 0),
 ]
 REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),

@@ -446,3 +446,13 @@ def inner_loop_rebinds_the_outer_target(y, x):
             x = x + np.sin(t1[k])
         x = x * y[k] + j[k]
     return x
+
+
+def bound_on_one_path(x, c):
+    if c > 0:
+        y = np.sin(x)
+    if c > 0:
+        z = y * 2.0
+    else:
+        z = x * 3.0
+    return np.sum(z)

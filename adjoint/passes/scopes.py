@@ -151,3 +151,16 @@ def _int_valued(v, ints):
     if isinstance(v, gast.Subscript) and isinstance(v.value, gast.Name):
         return False
     return False
+
+
+def surely_bound(body, bound):
+    """The names certainly bound after ``body`` runs, given those ``bound`` before it: an
+    ``if`` binds what both branches bind; a loop's body may not run."""
+    bound = set(bound)
+    for s in body:
+        if isinstance(s, gast.Assign):
+            bound |= {n.id for n in gast.walk(s.targets[0])
+                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        elif isinstance(s, gast.If):
+            bound = surely_bound(s.body, bound) & surely_bound(s.orelse, bound)
+    return bound
