@@ -150,9 +150,12 @@ def _refusals():
     array on one path and unbound on another). The NumPy twin then runs the
     call again, and raises the user's own ``TypeError`` if it was one. An
     ``ImportError`` is Numba missing an optional dependency (``np.dot`` needs SciPy).
+    ``UnsupportedBytecodeError`` (not a ``NumbaError``) is a construct Numba does not compile,
+    such as an exception bound by ``except E as e`` in a try of the forward sweep.
     """
     import numba
-    return numba.core.errors.NumbaError, NotImplementedError, TypeError, ImportError
+    errors = numba.core.errors
+    return errors.NumbaError, errors.UnsupportedBytecodeError, NotImplementedError, TypeError, ImportError
 
 
 # -- runtime helpers inside njit ------------------------------------------------------
