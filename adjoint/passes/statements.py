@@ -59,7 +59,7 @@ class Unsuppressed:
         return self.manager.__enter__()
 
     def __exit__(self, kind, value, traceback):
-        if self.manager.__exit__(kind, value, traceback):
+        if self.manager.__exit__(kind, value, traceback) and kind is not None:
             from ..errors import AdjointError
             raise AdjointError(f"the context manager {self.manager!r} suppressed {kind.__name__}; "
                                "adjoint cannot replay a with-block that stopped halfway") from value
@@ -92,7 +92,8 @@ class _Lowering:
 
     def given(self, base, obj):
         """A fresh name the generated code reads ``obj`` through (like a closure cell)."""
-        ident = self.fresh(base)
+        ident = base if base not in self.taken else self.fresh(base)
+        self.taken.add(ident)
         self.resolver.locals.discard(ident)
         self.resolver.cells[ident] = types.CellType(obj)
         return ident
@@ -221,8 +222,7 @@ class _Lowering:
         if item.optional_vars is not None:
             if not isinstance(item.optional_vars, gast.Name):
                 self.refuse("unpacking the value a context manager gives", s, "bind one name")
-            out.append(_marker(gast.Assign(targets=[item.optional_vars], value=name(ctx),
-                                           type_comment=None), ("as", key)))
+            out.append(gast.Assign(targets=[item.optional_vars], value=name(ctx), type_comment=None))
         return out + body + [_marker(gast.Expr(value=name(ctx)), ("exit", key))]
 
     # -- try -------------------------------------------------------------------------------
@@ -278,6 +278,9 @@ class _Lowering:
 
         Returns the region and, for a final ``return v``, the name holding ``v``.
         """
+        if isinstance(b, gast.AugAssign):
+            self.refuse("an augmented assignment inside a try body", b,
+                        "write x = x + ... (in place, it could stop halfway)")
         if not isinstance(b, (gast.Assign, gast.AnnAssign, gast.Expr, gast.Pass, gast.Return)) \
                 or isinstance(b, gast.Return) and not last:
             self.refuse("this statement inside a try body", b, "keep to assignments of names and "
@@ -578,7 +581,8 @@ def _withs(stmts, regions):
             continue
         end = next(j for j in range(k + 1, len(stmts))
                    if getattr(stmts[j], "statement_role", None) == ("exit", role[1]))
-        out.append(_with_statement(out, stmts[k], stmts[k + 1:end], regions["with"][role[1]]))
+        body = _withs(stmts[k + 1:end], regions)  # a with-block inside this one
+        out.append(_with_statement(out, stmts[k], body, regions["with"][role[1]]))
         k = end + 1
     return out
 
@@ -593,8 +597,10 @@ def _with_statement(before, enter, body, wrapper):
     if wrapper is not None:
         manager = _call(wrapper, manager)
     target = None
-    if body and getattr(body[0], "statement_role", (None,))[0] == "as":
-        target, body = body[0].targets[0], body[1:]
+    first = body[0] if body else None
+    if isinstance(first, gast.Assign) and isinstance(first.value, gast.Name) \
+            and first.value.id == ctx.id:  # ``v = ctx1``: the value the manager gives
+        target, body = first.targets[0], body[1:]
     item = gast.withitem(context_expr=manager, optional_vars=target)
     node = gast.With(items=[item], body=body or [gast.Pass()], type_comment=None)
     node.lineno = enter.lineno
