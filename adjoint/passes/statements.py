@@ -35,7 +35,7 @@ import warnings
 import gast
 import numpy as np
 
-from ..astutil import all_names, clone, const, loaded_names, name, stored_names, walk, with_line
+from ..astutil import all_names, clone, const, name, stored_names, walk, with_line
 from ..frontend import LOCAL, unsupported
 
 _COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp, gast.Lambda)
@@ -227,29 +227,16 @@ class _Lowering:
 
     # -- try -------------------------------------------------------------------------------
     def stmt_Try(self, s):
-        if s.handlers and self.loops:
-            self.refuse("try/except inside a loop", s,
-                        "move the try into a helper function and call it in the loop")
-        final = self.block(s.finalbody)
+        self.check_try(s)
         if not s.handlers:
+            final = self.block(s.finalbody)
             return self.before_exits(self.block(s.body), final) + clone(final)
-        for h in s.handlers:
-            if h.type is not None and not _is_type_expr(h.type):
-                self.refuse("an except clause naming something other than exception classes",
-                            h, "name the classes")
         flags = [self.fresh("tried") for _ in s.body]
         caught = self.fresh("caught") if len(s.handlers) > 1 else None
-        out = [_assign(f, const(True)) for f in flags] + ([_assign(caught, const(0))] if caught else [])
-        out += [_assign(h.name.id, const(None)) for h in s.handlers if h.name is not None]
-        # names the body binds first: bound on the path where it stops before them too
-        first = sorted(stored_names(gast.Module(body=s.body, type_ignores=[])) - self.bound)
-        out += [_assign(n, const(None)) for n in first]
-        regions, held = [], None
-        for k, (b, flag) in enumerate(zip(s.body, flags)):
-            region, held = self.region(b, flag, k == len(s.body) - 1)
-            regions.append(region)
-        if held is not None:
-            out.append(_assign(held, const(None)))
+        prelude = self.try_prelude(s, flags, caught)
+        final = self.block(s.finalbody)
+        regions = [self.region(b, f, k == len(s.body) - 1) for k, (b, f) in enumerate(zip(s.body, flags))]
+        held = regions[-1][1]
         success = [with_line(gast.Return(value=name(held)), s.body[-1].lineno)] if held \
             else self.block(s.orelse)
         decision = gast.If(test=name(flags[-1]), body=self.before_exits(success, final) or [_pass(s)],
@@ -258,7 +245,25 @@ class _Lowering:
             "flags": flags, "caught": caught, "reached": self.fresh("reached") if len(flags) > 1 else None,
             "handlers": [(clone(h.type), h.name.id if h.name is not None else None) for h in s.handlers],
             "error": self.fresh("error") if any(h.name for h in s.handlers) else None}
-        return out + regions + [decision] + clone(final)
+        held_init = [_assign(held, const(None))] if held else []
+        return prelude + held_init + [r for r, _ in regions] + [decision] + clone(final)
+
+    def check_try(self, s):
+        if s.handlers and self.loops:
+            self.refuse("try/except inside a loop", s,
+                        "move the try into a helper function and call it in the loop")
+        for h in s.handlers:
+            if h.type is not None and not _is_type_expr(h.type):
+                self.refuse("an except clause naming something other than exception classes",
+                            h, "name the classes")
+
+    def try_prelude(self, s, flags, caught):
+        """The flags, and a first binding for each name the body binds that is not bound yet
+        (``None``: the path where the body stops before binding it reads it too)."""
+        out = [_assign(f, const(True)) for f in flags] + ([_assign(caught, const(0))] if caught else [])
+        out += [_assign(h.name.id, const(None)) for h in s.handlers if h.name is not None]
+        first = sorted(stored_names(gast.Module(body=s.body, type_ignores=[])) - self.bound)
+        return out + [_assign(n, const(None)) for n in first]
 
     def handlers(self, s, caught, final):
         """The handlers' bodies as a chain of ifs on ``caught`` (the index of the one that ran)."""
@@ -278,13 +283,7 @@ class _Lowering:
 
         Returns the region and, for a final ``return v``, the name holding ``v``.
         """
-        if isinstance(b, gast.AugAssign):
-            self.refuse("an augmented assignment inside a try body", b,
-                        "write x = x + ... (in place, it could stop halfway)")
-        if not isinstance(b, (gast.Assign, gast.AnnAssign, gast.Expr, gast.Pass, gast.Return)) \
-                or isinstance(b, gast.Return) and not last:
-            self.refuse("this statement inside a try body", b, "keep to assignments of names and "
-                        "calls, or move the work into a helper function called in the try")
+        self.check_region(b, last)
         held, versions, stmts = None, {}, []
         for p in self.simple(b):
             if isinstance(p, gast.Expr):
@@ -305,12 +304,22 @@ class _Lowering:
         region = gast.If(test=name(flag), body=stmts + [with_line(keep, b.lineno)], orelse=[])
         return with_line(region, b.lineno), held
 
+    def check_region(self, b, last):
+        if isinstance(b, gast.AugAssign):
+            self.refuse("an augmented assignment inside a try body", b,
+                        "write x = x + ... (in place, it could stop halfway)")
+        if not isinstance(b, (gast.Assign, gast.AnnAssign, gast.Expr, gast.Pass, gast.Return)) \
+                or isinstance(b, gast.Return) and not last:
+            self.refuse("this statement inside a try body", b, "keep to assignments of names and "
+                        "calls, or move the work into a helper function called in the try")
+
     def region_expr(self, p):
         """Refuse a method call that may change a value in place, except in generated code:
         that is differentiated only in forward mode, whose tangents keep step with its values."""
         call = p.value
-        if not self.filename.startswith("<adjoint:") and isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
-                and self.resolver.resolve(call.func.value) is LOCAL:
+        if self.filename.startswith("<adjoint:") or not isinstance(call, gast.Call):
+            return
+        if isinstance(call.func, gast.Attribute) and self.resolver.resolve(call.func.value) is LOCAL:
             self.refuse("calling a method of a local value inside a try body", p,
                         "it may change the value in place, which the backward sweep cannot "
                         "replay if the try stops halfway; call it after the try")
