@@ -421,7 +421,8 @@ class _FunctionTransform:
         body = simplify.double_repeats(body)
         body = simplify.accumulate_in_place(body, self._real_adjoints())
         simplify.unused_loop_targets(body)
-        body = statements.finish(body, getattr(self.parsed, "statement_regions", None))
+        regions = getattr(self.parsed, "statement_regions", None)
+        body = statements.finish(body, regions, self.constants)  # try/with back in the forward sweep
         self.program.functions.append(Function(
             fname, params, body, self.parsed.filename, doc, self.fn.__globals__,
             self.parsed.resolver.live_names(), dict(self.constants)))

@@ -217,6 +217,21 @@ def match_class(x, scale):
     return np.sum(y ** 2)
 
 
+def pair_product(p):
+    with Recorder():
+        match p:
+            case (a, b):
+                y = a * b
+            case _:
+                y = p
+    return y
+
+
+def calls_pair_product(x):
+    """A helper whose match and with read objects the main function does not."""
+    return np.sum(pair_product((x, x + 1.0)))
+
+
 # -- :=, global, del, checks, messages -----------------------------------------------------
 def walrus_if(x):
     if (s := np.sum(x)) > 0:

@@ -65,6 +65,7 @@ CASES = [  # (function, arguments, wrt)
     (c.match_class, (normal(3), None), 0),
     (c.match_class, (normal(3), 0.7), (0, 1)),
     (c.match_class, (normal(3), normal(2)), (0, 1)),
+    (c.calls_pair_product, (normal(3),), 0),
     (c.walrus_if, (normal(3),), 0),
     (c.walrus_while, (normal(3),), 0),
     (c.global_read, (normal(3),), 0),

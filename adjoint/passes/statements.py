@@ -7,9 +7,10 @@ carries the line of the user's statement it came from. What cannot be lowered ex
 with ``UnsupportedSyntaxError`` at the user's line. New local names (``tried1``, ``ctx1``,
 ``x_tried1``, ``subject1``) avoid every name of the function and are added to the resolver's
 locals; objects the lowered code needs (``collections.abc.Sequence``) are given to the resolver
-under fresh names. ``parsed.statement_regions`` records what ``finish`` needs.
+under fresh names, and to the generated module through ``finish``. ``parsed.statement_regions``
+records what ``finish`` needs.
 
-``finish(body, regions)`` runs on each generated function just before emission: it turns the
+``finish(body, regions, constants)`` runs on each generated function just before emission: it turns the
 markers left by ``try`` and ``with`` back into real ``try``/``with`` statements in the forward
 sweep (the backward sweep has no markers: it runs outside the user's context managers).
 
@@ -73,10 +74,13 @@ class _Lowering:
         self.parsed = parsed
         self.filename = parsed.filename
         self.resolver = parsed.resolver
-        self.taken = all_names(parsed.node) | set(self.resolver.globals) | set(self.resolver.cells)
+        captures = {getattr(n, "name", None) for n in walk(parsed.node)
+                    if isinstance(n, (gast.MatchAs, gast.MatchStar))}
+        self.taken = all_names(parsed.node) | set(self.resolver.globals) | set(self.resolver.cells) \
+            | (captures - {None})
         self.counts = {}
         self.loops = 0
-        self.regions = {"try": {}, "with": {}}
+        self.regions = {"try": {}, "with": {}, "given": {}}  # given: names -> objects lowered code reads
         self.wrapper = None
         self.bound = {a.id for a in _params(parsed.node)}  # names bound before the statement lowered
 
@@ -96,6 +100,7 @@ class _Lowering:
         self.taken.add(ident)
         self.resolver.locals.discard(ident)
         self.resolver.cells[ident] = types.CellType(obj)
+        self.regions["given"][ident] = obj
         return ident
 
     def unsuppressed(self):
@@ -517,9 +522,13 @@ class _Hoister(gast.NodeTransformer):
 
 
 # -- finishing the generated code ---------------------------------------------------------
-def finish(body, regions):
-    """``body`` with try regions and with markers turned into real statements (see module doc)."""
-    if not regions or not (regions["try"] or regions["with"]):
+def finish(body, regions, constants):
+    """``body`` with try regions and with markers turned into real statements (see module doc);
+    ``constants`` (the names generated code finds in its module) gets the objects it reads."""
+    if not regions:
+        return body
+    constants.update(regions["given"])
+    if not (regions["try"] or regions["with"]):
         return body
     return _finish_block(body, regions)
 
