@@ -141,6 +141,19 @@ def with_return(x):
         return np.sum(np.exp(x) * x)
 
 
+def log_raising(v):
+    with np.errstate(divide="raise"):
+        return np.log(v)  # computed inside the block: log(0) raises
+
+
+def with_return_raises(x):
+    try:
+        y = log_raising(x)
+    except FloatingPointError:
+        y = x * 2.0
+    return np.sum(y)
+
+
 def with_two(x):
     with np.errstate(over="ignore"), warnings.catch_warnings(record=True) as seen:
         y = np.sin(x) ** 2

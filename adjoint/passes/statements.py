@@ -81,7 +81,6 @@ class _Lowering:
         self.counts = {}
         self.loops = 0
         self.regions = {"try": {}, "with": {}, "given": {}}  # given: names -> objects lowered code reads
-        self.wrapper = None
         self.bound = {a.id for a in _params(parsed.node)}  # names bound before the statement lowered
 
     def fresh(self, base):
@@ -95,19 +94,16 @@ class _Lowering:
                 return ident
 
     def given(self, base, obj):
-        """A fresh name the generated code reads ``obj`` through (like a closure cell)."""
+        """A fresh name the generated code reads ``obj`` through (like a closure cell), one per object."""
+        known = [n for n, o in self.regions["given"].items() if o is obj]
+        if known:
+            return known[0]
         ident = base if base not in self.taken else self.fresh(base)
         self.taken.add(ident)
         self.resolver.locals.discard(ident)
         self.resolver.cells[ident] = types.CellType(obj)
         self.regions["given"][ident] = obj
         return ident
-
-    def unsuppressed(self):
-        """The name generated code reads ``Unsuppressed`` through (one per function)."""
-        if self.wrapper is None:
-            self.wrapper = self.given("Unsuppressed", Unsuppressed)
-        return self.wrapper
 
     def refuse(self, what, node, hint=""):
         unsupported(what, node, self.filename, hint)
@@ -203,7 +199,7 @@ class _Lowering:
         if any(_is_no_grad(item.context_expr) for item in s.items):
             self.refuse("adjoint.no_grad() beside another context manager", s,
                         "write the no_grad block on its own line")
-        body, ret = _final_return(s.body)
+        body, ret = self.final_return(s.body)
         if _jumps(body):
             self.refuse("return, break, continue or raise inside a with-block", s,
                         "compute the value in the block and return it after")
@@ -211,6 +207,18 @@ class _Lowering:
             body = self.with_item(s, item, body)
         out = self.block(body)
         return out + ([ret] if ret is not None else [])
+
+    def final_return(self, body):
+        """A with-block's body whose last statement ``return v`` becomes ``returned1 = v``
+        (computed inside the block), and the ``return returned1`` that follows the block."""
+        if not body or not isinstance(body[-1], gast.Return):
+            return body, None
+        ret = body[-1]
+        held = self.fresh("returned")
+        value = ret.value if ret.value is not None else const(None)
+        out = gast.Return(value=name(held))
+        out.lineno = ret.lineno
+        return body[:-1] + [with_line(_assign(held, value), ret.lineno)], out
 
     def with_item(self, s, item, body):
         """``with M as v: B`` as ``ctx1 = M``, an enter marker, ``v = ctx1``, B, an exit marker."""
@@ -220,7 +228,8 @@ class _Lowering:
             self.refuse("contextlib.suppress", s, "write try/except instead")
         ctx = self.fresh("ctx")
         key = ctx
-        self.regions["with"][key] = None if manager in _TRUSTED_MANAGERS else self.unsuppressed()
+        self.regions["with"][key] = None if manager in _TRUSTED_MANAGERS \
+            else self.given("Unsuppressed", Unsuppressed)
         bind = gast.Assign(targets=[name(ctx, store=True)], value=item.context_expr, type_comment=None)
         enter = _marker(gast.Expr(value=name(ctx)), ("enter", key))
         out = [bind, enter]
@@ -700,13 +709,6 @@ def _is_type_expr(node):
     if isinstance(node, gast.Tuple):
         return all(_is_type_expr(e) for e in node.elts)
     return isinstance(node, gast.Name) or isinstance(node, gast.Attribute) and _is_type_expr(node.value)
-
-
-def _final_return(body):
-    """A with-block's body without its last statement if that is a return, and the return."""
-    if body and isinstance(body[-1], gast.Return):
-        return body[:-1], body[-1]
-    return body, None
 
 
 def _jumps(stmts, in_loop=False):

@@ -22,7 +22,8 @@ def loss(w, x, y):
 
 
 def args():
-    return 0.7, np.linspace(-3, 3, 11), (np.linspace(-3, 3, 11) > 0).astype(float)
+    x = np.append(np.linspace(-3, 3, 11), 1100.0)  # p rounds to 1 there: log(1 - p) raises
+    return 0.7, x, (x > 0).astype(float)
 
 
 WRT = (0,)
