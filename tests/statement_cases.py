@@ -141,14 +141,14 @@ def with_return(x):
         return np.sum(np.exp(x) * x)
 
 
-def log_raising(v):
-    with np.errstate(divide="raise"):
-        return np.log(v)  # computed inside the block: log(0) raises
+def exp_raising(v):
+    with np.errstate(over="raise"):
+        return np.exp(v)  # computed inside the block: an overflow raises
 
 
 def with_return_raises(x):
     try:
-        y = log_raising(x)
+        y = exp_raising(x)
     except FloatingPointError:
         y = x * 2.0
     return np.sum(y)
