@@ -28,7 +28,7 @@ from .emit import Emitter
 from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
 from .frontend import parse_function
 from .passes import (activity, aliases, fence, forward, jumps, kinds, normalize, placement, reverse, scopes,
-                     simplify)
+                     simplify, statements)
 from .rules import carries_no_derivative, lookup
 
 RUNTIME_NAMES = set(runtime.__all__)
@@ -92,6 +92,7 @@ class _FunctionTransform:
         self.constants = {}  # generated names of non-literal defaults -> their values
         self.parsed = parse_function(fn)
         node = self.parsed.node
+        statements.lower(self.parsed)  # try, with, match, :=, global, del -> the core subset
         fence.check(node, self.parsed.filename)
         self.renamed = _rename_reserved(node, self.parsed.resolver, self.parsed.filename)
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
@@ -440,6 +441,8 @@ class _FunctionTransform:
         body = simplify.double_repeats(body)
         body = simplify.accumulate_in_place(body, self._real_adjoints())
         simplify.unused_loop_targets(body)
+        regions = getattr(self.parsed, "statement_regions", None)
+        body = statements.finish(body, regions, self.constants)  # try/with back in the forward sweep
         self.program.functions.append(Function(
             fname, params, body, self.parsed.filename, doc, self.fn.__globals__,
             self.parsed.resolver.live_names(), dict(self.constants)))

@@ -73,9 +73,25 @@ class Emitter:
             elif isinstance(s, ast.While):
                 self.lines.append(f"{pad}while {ast.unparse(s.test)}:")
                 self.block(s.body, depth + 1, last_line)
+            elif isinstance(s, ast.With):
+                self.lines.append(f"{pad}with {', '.join(ast.unparse(i) for i in s.items)}:")
+                self.block(s.body, depth + 1, last_line)
+            elif isinstance(s, ast.Try):
+                self.try_(s, depth, last_line)
             else:
                 for text in ast.unparse(s).splitlines():
                     self.lines.append(pad + text)
+
+    def try_(self, s, depth, last_line):
+        """A try statement of the forward sweep (``passes/statements.py``), comments inside."""
+        pad = INDENT * depth
+        self.lines.append(f"{pad}try:")
+        self.block(s.body, depth + 1, last_line)
+        for h in s.handlers:
+            kind = f" {ast.unparse(h.type)}" if h.type is not None else ""
+            bound = f" as {h.name}" if h.name else ""
+            self.lines.append(f"{pad}except{kind}{bound}:")
+            self.block(h.body, depth + 1, last_line)
 
     def comment(self, line, pad):
         text = linecache.getline(self.filename, line).strip()

@@ -5,10 +5,12 @@ COUNTER = 0
 
 
 def uses_try(x):
-    try:  # error here
-        y = x * 2.0
-    except ValueError:
-        y = x
+    y = x
+    for k in range(2):
+        try:  # error here
+            y = y * 2.0
+        except ValueError:
+            y = x
     return y
 
 
@@ -30,8 +32,9 @@ def nested_def(x):
 
 
 def uses_with(x):
-    with open("/dev/null") as f:  # error here
-        f.read()
+    with np.errstate(all="ignore"):  # error here
+        if x[0] > 0.0:
+            return x * 2.0
     return x
 
 

@@ -20,11 +20,11 @@ def marked_line(fun):
 
 
 CASES = [
-    (bad.uses_try, adjoint.UnsupportedSyntaxError, "try"),
+    (bad.uses_try, adjoint.UnsupportedSyntaxError, "try/except inside a loop"),
     (bad.uses_generator, adjoint.UnsupportedSyntaxError, "generator"),
-    (bad.uses_global, adjoint.UnsupportedSyntaxError, "global"),
+    (bad.uses_global, adjoint.UnsupportedSyntaxError, "assigning the global"),
     (bad.nested_def, adjoint.UnsupportedSyntaxError, "nested def"),
-    (bad.uses_with, adjoint.UnsupportedSyntaxError, "with-block"),
+    (bad.uses_with, adjoint.UnsupportedSyntaxError, "inside a with-block"),
     (bad.no_rule, adjoint.NotDifferentiableError, "fft"),
     (bad.writes_view, adjoint.UnsupportedSyntaxError, "view"),
     (bad.comprehension, adjoint.UnsupportedSyntaxError, "comprehension"),

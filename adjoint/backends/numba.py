@@ -150,9 +150,13 @@ def _refusals():
     array on one path and unbound on another). The NumPy twin then runs the
     call again, and raises the user's own ``TypeError`` if it was one. An
     ``ImportError`` is Numba missing an optional dependency (``np.dot`` needs SciPy).
+    ``UnsupportedBytecodeError`` (not a ``NumbaError``) and ``AttributeError`` are Numba failing
+    on a try of the forward sweep (``except E as e``, ``except (A, B)``).
     """
     import numba
-    return numba.core.errors.NumbaError, NotImplementedError, TypeError, ImportError
+    errors = numba.core.errors
+    return (errors.NumbaError, errors.UnsupportedBytecodeError, NotImplementedError, TypeError,
+            ImportError, AttributeError)
 
 
 # -- runtime helpers inside njit ------------------------------------------------------

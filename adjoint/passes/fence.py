@@ -15,12 +15,9 @@ _STATEMENTS = {
     gast.AsyncFunctionDef: ("async def", ""),
     gast.AsyncFor: ("async for", ""),
     gast.AsyncWith: ("async with", ""),
-    gast.Try: ("try/except", "move error handling outside the differentiated function"),
-    gast.Global: ("global", "pass the value as an argument or return it"),
     gast.Nonlocal: ("nonlocal", "pass the value as an argument or return it"),
     gast.FunctionDef: ("a nested def", "define the helper at module level; adjoint differentiates calls to it"),
     gast.ClassDef: ("a nested class", "define it at module level"),
-    gast.Delete: ("del", ""),
     gast.Import: ("import", "import at module level"),
     gast.ImportFrom: ("import", "import at module level"),
 }
@@ -33,7 +30,7 @@ _EXPRESSIONS = {
     gast.SetComp: ("a set comprehension", "write a for loop"),
     gast.DictComp: ("a dict comprehension", "write a for loop"),
     gast.GeneratorExp: ("a generator expression", "write a for loop"),
-    gast.NamedExpr: ("the := operator", "assign on a line of its own"),
+    gast.NamedExpr: ("the := operator here", "assign on a line of its own"),
     gast.Starred: ("star-unpacking (*args)", "pass the arguments one by one"),
 }
 
@@ -66,13 +63,6 @@ def _check_one_stmt(stmt, filename):
     if isinstance(stmt, (gast.For, gast.While)) and stmt.orelse:
         unsupported(f"else on a {type(stmt).__name__.lower()} loop", stmt, filename,
                     "use a flag variable")
-    if isinstance(stmt, gast.With):
-        for item in stmt.items:
-            if not _is_no_grad(item.context_expr):
-                unsupported("a with-block", stmt, filename,
-                            "only 'with adjoint.no_grad():' is allowed inside differentiated code")
-    if getattr(gast, "Match", None) and isinstance(stmt, gast.Match):
-        unsupported("match", stmt, filename, "use if/elif")
     if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
         targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
         for target in targets:
@@ -89,8 +79,3 @@ def _check_target(target, stmt, filename):
         unsupported("writing into a nested subscript like a[i][j]", stmt, filename,
                     "write a[i, j] = ... on an array")
 
-
-def _is_no_grad(expr) -> bool:
-    func = expr.func if isinstance(expr, gast.Call) else expr
-    return isinstance(func, (gast.Attribute, gast.Name)) and \
-        (getattr(func, "attr", None) or getattr(func, "id", None)) == "no_grad"

@@ -1,0 +1,1 @@
+"""A corpus of programs written the way scientists write them (see test_realistic.py)."""
