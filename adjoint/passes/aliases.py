@@ -32,6 +32,7 @@ import gast
 
 from ..astutil import dotted, loaded_names, name, with_line
 from ..errors import UnsupportedSyntaxError
+from .objects import alias_key, constructor_fields, is_field_read
 
 CONTAINERS = (list, tuple, dict, sorted, reversed)
 
@@ -192,6 +193,8 @@ class _Flow:
             if self.ranks.get(v.value.id) is None:  # maybe an item of a list, tuple or dict
                 return self.item(base, _key(v.slice)), True
             return (base, True) if _basic(v.slice, self.ranks) else (self.fresh(s), False)
+        if is_field_read(v):  # what an object's attribute holds: one of its items
+            return self.item(self.points(v.value), alias_key(v.attr)), True
         if isinstance(v, gast.Attribute):
             return frozenset({("global", dotted(v))}), True
         if isinstance(v, gast.Call):
@@ -222,6 +225,8 @@ class _Flow:
             return self.fresh(s) | receiver | self.items(receiver), True
         if fn in CONTAINERS:
             return self.container(s, self.items(args))
+        if constructor_fields(fn) is not None:  # a record holds its arguments themselves
+            return self.container(s, args)
         if self.helper_writes(fn) is not None:  # a helper may return its arguments or their items
             reach = args | self.items(args)
             new, _ = self.container(s, reach)

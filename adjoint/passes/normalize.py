@@ -29,7 +29,7 @@ import gast
 
 from ..astutil import at_line, clone, const, dotted, loaded_names, name, stored_names, walk, with_line
 from ..frontend import LOCAL, UNKNOWN, unsupported
-from . import lowering
+from . import lowering, objects
 
 # Array methods rewritten as the NumPy function of the same meaning; True marks
 # methods whose extra positional arguments form one tuple (x.reshape(2, 3)).
@@ -48,7 +48,7 @@ METHODS = {
     "argsort": (np.argsort, False), "cumprod_": (None, False),
 }
 ATTRIBUTES = {"T": np.transpose, "real": np.real, "imag": np.imag}
-INERT_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+INERT_ATTRIBUTES = objects.INERT_ATTRIBUTES
 # Operations that may return their first argument or a view of it (see passes/aliases.py).
 VIEWS = {np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.swapaxes,
          np.moveaxis, np.broadcast_to, np.asarray, np.asanyarray, np.ascontiguousarray,
@@ -97,6 +97,8 @@ class Normalizer:
         self.filename = parsed.filename
         self.namer = namer
         self.line = None
+        self.classes = {}  # parameter -> the class of this build's argument (objects only)
+        self.methods = None  # an objects.Methods: how calls of methods and properties are spelled
 
     # -- statements -------------------------------------------------------
     def block(self, stmts) -> list:
@@ -130,6 +132,9 @@ class Normalizer:
 
     def stmt_AugAssign(self, s, out):
         target = s.target
+        if isinstance(target, gast.Attribute):
+            value = gast.BinOp(left=objects.loaded(target), op=s.op, right=s.value)
+            return objects.attribute_write(self, target, value, out)
         if isinstance(target, gast.Name):
             self.assign(target, gast.BinOp(left=name(target.id), op=s.op, right=s.value), out)
             out[-1].augmented = True  # in place on an array: the alias pass checks who sees it
@@ -156,6 +161,8 @@ class Normalizer:
                 v = self._bind(v, out)  # a[i] = a: the value's adjoint is another name's
             sub = gast.Subscript(value=name(base), slice=index, ctx=gast.Store())
             out.append(gast.Assign(targets=[sub], value=v, type_comment=None))
+        elif isinstance(target, gast.Attribute):
+            objects.attribute_write(self, target, value, out)
         else:  # tuple / list unpacking
             whole = self.atom(value, out, hint="unpacked")
             for k, elt in enumerate(target.elts):
@@ -344,7 +351,8 @@ class Normalizer:
     def _global_ref(self, expr):
         if isinstance(expr, gast.Attribute):
             return self._global_ref(expr.value)
-        return isinstance(expr, gast.Name) and self.resolver.lookup(expr.id) is not LOCAL
+        return isinstance(expr, gast.Name) and expr.id not in self.namer.generated \
+            and self.resolver.lookup(expr.id) is not LOCAL  # a temporary is a local too
 
     def op(self, expr, out):
         method = getattr(self, "op_" + type(expr).__name__, None)
@@ -439,13 +447,25 @@ class Normalizer:
         if self._global_ref(e):
             return e
         base = self.atom(e.value, out)
+        member = objects.class_member(self.class_of(base), e.attr)
+        if member is not None and member[0] == "property":
+            return self.methods.call(self, member[1], base, [], [], e.attr)
+        if self.class_of(base) is not None:  # a user object: every attribute is its own
+            return objects.field_read(base, e.attr)
         if e.attr in ATTRIBUTES:
             fn = ATTRIBUTES[e.attr]
             return self._np_call(fn, [base], [])
         if e.attr in INERT_ATTRIBUTES:
             return gast.Attribute(value=base, attr=e.attr, ctx=gast.Load())
-        unsupported(f"reading the attribute '.{e.attr}'", at_line(e, self.line), self.filename,
-                    "adjoint differentiates arrays, numbers, and dicts/lists/tuples of them")
+        if not isinstance(base, gast.Name):
+            base = self._bind(base, out)
+        return objects.field_read(base, e.attr)
+
+    def class_of(self, atom):
+        """The class of the object ``atom`` holds, where this build knows it (a parameter)."""
+        if isinstance(atom, gast.Name) and atom.id in self.classes:
+            return self.classes[atom.id]
+        return None
 
     def op_Call(self, e, out):
         func = e.func
@@ -475,6 +495,10 @@ class Normalizer:
             return self._np_call(None, [receiver] + args, keywords, ident="astype")
         if attr == "item":
             return self._np_call(float, [receiver], [], ident="float")
+        member = objects.class_member(self.class_of(receiver), attr)
+        if member is not None and member[0] in ("method", "static"):
+            return self.methods.call(self, member[1], receiver, args, keywords, attr,
+                                     static=member[0] == "static")
         if attr in METHODS and METHODS[attr][0] is not None:
             fn, packs = METHODS[attr]
             if packs and len(args) > 1:
@@ -530,7 +554,13 @@ def _add_at():
 
 
 
-def normalize(parsed, body, namer: Namer) -> tuple[list, "Normalizer"]:
-    """Normalise ``body`` (see module docstring); returns the body and the normaliser."""
+def normalize(parsed, body, namer: Namer, classes=None, methods=None) -> tuple[list, "Normalizer"]:
+    """Normalise ``body`` (see module docstring); returns the body and the normaliser.
+
+    ``classes`` maps parameters to the classes of the arguments the build is for
+    (see ``objects``); ``methods`` spells the calls of their methods.
+    """
     norm = Normalizer(parsed, namer)
+    norm.classes = dict(classes or {})
+    norm.methods = methods
     return norm.block(body), norm
