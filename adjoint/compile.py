@@ -199,8 +199,8 @@ class _FunctionTransform:
                     dense.add(target.value.id)
                 elif isinstance(value, gast.Subscript) or objects.is_field_read(value):
                     dense.add(value.value.id)
-                elif isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or \
-                        objects.constructor_fields(getattr(value, "callee", None)) is not None:
+                elif isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or objects.is_replace(value) \
+                        or objects.constructor_fields(getattr(value, "callee", None)) is not None:
                     dense.add(target.id)
             elif isinstance(s, gast.Expr) and getattr(s.value, "callee", None) is list.append:
                 dense.add(s.value.func.value.id)

@@ -84,6 +84,21 @@ def field_names(kind) -> tuple:
     return tuple(kind._fields)
 
 
+def generated_constructor(kind) -> bool:
+    """Whether building a ``kind`` only stores its arguments as fields: a named tuple, or a
+    dataclass whose ``__init__`` Python generated and which has no ``__post_init__``. A
+    constructor of the user's own may compute anything from the values."""
+    if not isinstance(kind, type):
+        return False
+    if issubclass(kind, tuple) and hasattr(kind, "_fields"):
+        made = kind.__new__
+    elif _is_dataclass(kind) and kind.__dataclass_params__.init and not hasattr(kind, "__post_init__"):
+        made = kind.__init__
+    else:
+        return False
+    return getattr(getattr(made, "__code__", None), "co_filename", None) == "<string>"
+
+
 def record_flatten(x):
     """(children, aux) of a record; aux holds what rebuilding needs besides the children."""
     kind = type(x)

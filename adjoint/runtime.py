@@ -1412,11 +1412,14 @@ def keys_of(d):
 # child, so ``p_bar["W"] += g`` is the adjoint of ``t = p.W``. Gradients come
 # back as the record's own class.
 # =============================================================================
-from .pytree import (child_names as _child_names, field_names as _field_names, is_record as _is_record,
+import dataclasses as _dataclasses
+
+from .pytree import (child_names as _child_names, field_names as _field_names,
+                     generated_constructor as _generated_constructor, is_record as _is_record,
                      record_flatten as _record_flatten, record_unflatten as _record_unflatten,
                      static_names as _static_names)
 
-__all__ += ["AdjointRecord", "ObjectAdjoint", "tangent_record"]
+__all__ += ["AdjointRecord", "ObjectAdjoint", "tangent_record", "replace_fields", "fields_cleared"]
 
 
 class AdjointRecord(AdjointList):
@@ -1582,4 +1585,35 @@ def tangent_record(r, **fields):
     out = record_zeros(r)
     for key, t in fields.items():
         out[key] = t
+    return out
+
+
+def replace_fields(r, **changes):
+    """``r`` with some fields replaced (``r._replace(x=v)``, ``dataclasses.replace(r, x=v)``);
+    also on an adjoint or tangent of ``r``. Only a constructor Python generated is run: one of
+    the user's own could compute anything from the values."""
+    if isinstance(r, AdjointRecord):
+        out = r.like(list(r))
+        for key, v in changes.items():
+            out[key] = v
+        return out
+    kind = type(r)
+    if not _generated_constructor(kind):
+        from .errors import NotDifferentiableError
+        raise NotDifferentiableError(
+            f"replacing fields of a {kind.__qualname__} runs its own constructor, whose "
+            "derivative adjoint does not know; build the new object with the constructor in "
+            "the function")
+    return r._replace(**changes) if _named_tuple(kind) else _dataclasses.replace(r, **changes)
+
+
+def fields_cleared(g, *keys):
+    """The adjoint ``g`` of a record with the fields ``keys`` zeroed (what a replace overwrote)."""
+    if _is_record(g):  # a seed given as the record's own class
+        g = record_tangent(g, g, lambda t, _: t)
+    if not isinstance(g, AdjointRecord):
+        return g  # no adjoint reached the record: zero
+    out = g.like(list(g))
+    for key in keys:
+        out[key] = zeros_like(out[key])
     return out

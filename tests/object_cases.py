@@ -1,5 +1,6 @@
 """Functions on objects for tests/test_objects.py: methods, attributes, dataclasses, named tuples,
 registered classes, function attributes and library code."""
+import dataclasses
 import math
 import statistics
 from dataclasses import dataclass
@@ -241,3 +242,27 @@ def reads_property_in_helper(x, w):
 
 def helper_reading_property(x, w):
     return np.sum(w.double * x)
+
+
+def writes_into_attribute_item(model, x):
+    model.W[0] = 0.0
+    return np.sum(model.W * x)
+
+
+def leapfrog(s, k):
+    for _ in range(4):
+        s = s._replace(v=s.v - 0.05 * k * s.x)
+        s = s._replace(x=s.x + 0.1 * s.v)
+    return np.sum(s.x ** 2) + 0.5 * np.sum(s.v ** 2)
+
+
+@dataclass(frozen=True)
+class Particle:
+    x: np.ndarray
+    m: float
+    tag: str = "p"
+
+
+def moves(p, f):
+    q = dataclasses.replace(p, x=p.x + f / p.m)
+    return np.sum(q.x ** 2) * q.m

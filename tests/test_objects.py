@@ -53,6 +53,8 @@ CASES = [  # (function, arguments, wrt)
     (c.layers_loss, ([layer(), layer()], normal(3)), (0, 1)),
     (c.net_loss, (c.Net(layer(), layer()), normal(3)), (0, 1)),
     (c.indexes_named_tuple, (c.Mixed(normal(3), 3, normal(3)), normal(3)), (0, 1)),
+    (c.leapfrog, (state(), 0.7), (0, 1)),
+    (c.moves, (c.Particle(normal(3), 1.3), normal(3)), (0, 1)),
 ]
 
 
@@ -200,6 +202,23 @@ def test_refuses_writing_into_an_array_held_by_an_object():
     text = _message(adjoint.UnsupportedSyntaxError, c.writes_through_self, model, normal(3), wrt=1)
     assert "class RNN" in text and "copy the array first" in text
     assert np.array_equal(model.W, before)
+
+
+def test_refuses_writing_into_an_attribute_item():
+    text = _message(adjoint.UnsupportedSyntaxError, c.writes_into_attribute_item, c.Config(),
+                    normal(3), wrt=1)
+    assert "model.W[0] = 0.0" in text and "copy it into a variable first" in text
+
+
+def test_hvp_and_hessian_of_a_bound_method():
+    model = c.RNN(0.5 * normal(3, 3), 0.5 * normal(3, 2))
+    h, x, v = normal(3), normal(2), normal(3)
+    H = adjoint.hessian(model.loss)(h, x)
+    eps = 1e-6
+    g = adjoint.grad(model.loss)
+    fd = (g(h + eps * v, x) - g(h - eps * v, x)) / (2 * eps)
+    np.testing.assert_allclose(H @ v, fd, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(adjoint.hvp(model.loss)(h, x, v), fd, rtol=1e-5, atol=1e-6)
 
 
 def test_refuses_library_code_at_the_users_line():

@@ -32,7 +32,7 @@ import gast
 
 from ..astutil import dotted, loaded_names, name, with_line
 from ..errors import UnsupportedSyntaxError
-from .objects import alias_key, constructor_fields, is_field_read
+from .objects import alias_key, constructor_fields, is_field_read, is_replace
 
 CONTAINERS = (list, tuple, dict, sorted, reversed)
 
@@ -227,6 +227,8 @@ class _Flow:
             return self.container(s, self.items(args))
         if constructor_fields(fn) is not None:  # a record holds its arguments themselves
             return self.container(s, args)
+        if is_replace(v):  # the items of the record replaced and the new values
+            return self.container(s, args | self.items(self.points(v.args[0])))
         if self.helper_writes(fn) is not None:  # a helper may return its arguments or their items
             reach = args | self.items(args)
             new, _ = self.container(s, reach)

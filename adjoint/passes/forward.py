@@ -31,7 +31,7 @@ import gast
 from ..astutil import clone, const, name, quote, quote_expr, with_line
 from ..errors import NotDifferentiableError
 from ..rules import lookup
-from .objects import as_subscript, bound_fields, constructor_fields, is_field_read
+from .objects import as_subscript, bound_fields, constructor_fields, is_field_read, is_replace
 from .reverse import BINOPS, UNARYOPS, _fn_name
 from .simplify import fold_constants
 
@@ -161,6 +161,8 @@ class Forward:
             callee = getattr(value, "callee", None)
             if constructor_fields(callee) is not None:
                 return self._construct(callee, value, ident)
+            if is_replace(value):
+                return self._replace(value)
             if callee is list.pop:
                 lst = value.func.value.id
                 return quote_expr("lst_dot.pop()", lst_dot=dot(lst)) if lst in self.active else None
@@ -193,6 +195,15 @@ class Forward:
         if not varied:
             return None
         return gast.Call(func=name("tangent_record"), args=[name(ident)], keywords=varied)
+
+    def _replace(self, call):
+        """``r = replace_fields(s, x=v)``: ``r_dot = replace_fields(s_dot, x=v_dot)``."""
+        atoms = [call.args[0]] + [k.value for k in call.keywords]
+        if not any(self._varied(a) for a in atoms):
+            return None
+        keywords = [gast.keyword(arg=k.arg, value=self.tangent_of(k.value)) for k in call.keywords]
+        return gast.Call(func=name("replace_fields"), args=[self.tangent_of(call.args[0])],
+                         keywords=keywords)
 
     def rule(self, fn, args, keywords, ident, call, s):
         atoms = list(args) + [k.value for k in keywords]

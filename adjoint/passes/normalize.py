@@ -482,6 +482,8 @@ class Normalizer:
             return lowering.lower_out(self, e, callee, out)
         args = [self.atom(a, out) for a in e.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in e.keywords]
+        if objects.replaces(callee, args, keywords):  # dataclasses.replace(obj, x=v)
+            return objects.replace_call(args[0], keywords)
         call = gast.Call(func=func, args=args, keywords=keywords)
         call.callee = callee
         return call
@@ -491,6 +493,8 @@ class Normalizer:
         attr = e.func.attr
         args = [self.atom(a, out) for a in e.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in e.keywords]
+        if attr == "_replace" and not args and objects.replaceable(self.class_of(receiver)):
+            return objects.replace_call(receiver, keywords)  # a named tuple's obj._replace(x=v)
         if attr == "astype":
             return self._np_call(None, [receiver] + args, keywords, ident="astype")
         if attr == "item":

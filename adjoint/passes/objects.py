@@ -271,19 +271,8 @@ def constructor_fields(cls):
     adjoint back to the argument that filled it. A hand-written constructor may
     compute anything: it is a call like any other.
     """
-    from ..pytree import field_names
-    if not isinstance(cls, type):
-        return None
-    if issubclass(cls, tuple) and hasattr(cls, "_fields"):
-        made = cls.__new__
-    elif dataclasses.is_dataclass(cls) and cls.__dataclass_params__.init \
-            and not hasattr(cls, "__post_init__"):
-        made = cls.__init__
-    else:
-        return None
-    if getattr(getattr(made, "__code__", None), "co_filename", None) != "<string>":
-        return None
-    return field_names(cls)
+    from ..pytree import field_names, generated_constructor
+    return field_names(cls) if generated_constructor(cls) else None
 
 
 def bound_fields(cls, call):
@@ -291,3 +280,28 @@ def bound_fields(cls, call):
     import inspect
     keywords = {k.arg: k.value for k in call.keywords}
     return dict(inspect.signature(cls).bind(*call.args, **keywords).arguments)
+
+
+# -- records changed by replacing fields ----------------------------------------------
+def replaces(callee, args, keywords) -> bool:
+    """Whether a call is ``dataclasses.replace(obj, field=value, ...)``."""
+    return callee is dataclasses.replace and len(args) == 1 and all(k.arg for k in keywords)
+
+
+def replaceable(cls) -> bool:
+    """Whether ``obj._replace(...)`` on an object of class ``cls`` (None: not known) is a named
+    tuple's: a class of the user's own with such a method is a method call like any other."""
+    return cls is None or (issubclass(cls, tuple) and hasattr(cls, "_fields"))
+
+
+def replace_call(obj, keywords) -> gast.Call:
+    """``replace_fields(obj, x=v)``: a copy of the record ``obj`` with the field ``x`` replaced."""
+    from ..runtime import replace_fields
+    call = gast.Call(func=name("replace_fields"), args=[obj], keywords=keywords)
+    call.callee = replace_fields
+    return call
+
+
+def is_replace(call) -> bool:
+    from ..runtime import replace_fields
+    return getattr(call, "callee", None) is replace_fields

@@ -32,7 +32,7 @@ import gast
 from ..astutil import clone, const, name, quote, quote_expr, walk, with_line
 from ..errors import NotDifferentiableError
 from ..rules import lookup
-from .objects import as_subscript, bound_fields, constructor_fields, is_field_read
+from .objects import as_subscript, bound_fields, constructor_fields, is_field_read, is_replace
 from .simplify import strip_conj
 
 NEUTRAL = {"np", "math"}  # names in templates that are modules, never values
@@ -331,6 +331,8 @@ class Reverse:
         fn = call.callee
         if constructor_fields(fn) is not None:
             return [s], self._construct(fn, call, g, s)
+        if is_replace(call):
+            return [s], self._replace(call, g)
         pair = self.helper_pair(fn, s) if fn is not None and lookup(fn) is None else None
         if pair is None:
             display, args = None, call.args
@@ -365,6 +367,20 @@ class Reverse:
             if _is_active_atom(atom, self.active):
                 out += self._contrib(atom, gast.Subscript(value=g, slice=const(field_name),
                                                           ctx=gast.Load()))
+        return out
+
+    def _replace(self, call, g):
+        """``r = replace_fields(s, x=v)``: ``v`` gets ``r_bar["x"]``, ``s`` the rest of ``r_bar``."""
+        out = []
+        for k in call.keywords:
+            if _is_active_atom(k.value, self.active):
+                out += self._contrib(k.value, gast.Subscript(value=g, slice=const(k.arg),
+                                                             ctx=gast.Load()))
+        obj = call.args[0]
+        if _is_active_atom(obj, self.active):
+            kept = gast.Call(func=name("fields_cleared"), args=[g] + [const(k.arg) for k in call.keywords],
+                             keywords=[])
+            out += self._contrib(obj, kept)
         return out
 
     def _bind_helper(self, params, call):
