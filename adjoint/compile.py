@@ -155,6 +155,7 @@ class _FunctionTransform:
 
     def sweeps(self, wrt, seed):
         """Forward and backward sweeps (markers resolved) and what they need."""
+        wrt = [w for w in wrt if w not in objects.constant_self(self.fn, self.program.method_classes)]
         active = activity.active_names(self.body, wrt, self.output, _inert)
         objects.check_attribute_writes(self.body, wrt, _inert, self.parsed.filename)
         dense = self._dense(active)

@@ -60,8 +60,12 @@ def register_pytree(cls, flatten, unflatten):
 
 def is_record(x) -> bool:
     """Whether ``x`` is an object pytree: a registered class, a dataclass or a named tuple."""
-    kind = type(x)
-    return kind in _REGISTERED or _is_dataclass(kind) or (isinstance(x, tuple)
+    return record_class(type(x))
+
+
+def record_class(kind) -> bool:
+    """Whether instances of ``kind`` are object pytrees (see ``is_record``)."""
+    return kind in _REGISTERED or _is_dataclass(kind) or (issubclass(kind, tuple)
                                                            and hasattr(kind, "_fields"))
 
 

@@ -13,7 +13,12 @@ Contract (the normal form ``normalize`` produces for objects):
 * ``obj.method(args)`` on a parameter whose class is known (the build is
   specialised per argument class) is a call of ``Class.method(obj, args)``,
   differentiated recursively like any helper; a property read is a call of
-  its getter.
+  its getter, a static method's call one without ``obj``.
+* ``State(x, v=u)`` with a constructor Python generated (a named tuple, a
+  dataclass without ``__post_init__``) sends each field's adjoint to the
+  argument that filled it; ``s._replace(x=u)`` and ``dataclasses.replace(s,
+  x=u)`` are ``replace_fields(s, x=u)``, whose adjoint sends ``r_bar["x"]`` to
+  ``u`` and the rest (``fields_cleared(r_bar, 'x')``) to ``s``.
 * ``f.attr = v`` / ``f.attr += v`` on a module-level object (a function
   attribute used as a counter) is kept as a side effect that carries no
   derivative; an active value written there, or any write to an attribute of
@@ -75,9 +80,7 @@ def class_member(cls, attr):
                 return "property", member.fget
             if isinstance(member, staticmethod):
                 return "static", member.__func__
-            if hasattr(member, "__code__") and not isinstance(member, (staticmethod, classmethod)):
-                return "method", member
-            return None
+            return ("method", member) if hasattr(member, "__code__") else None
     return None
 
 
@@ -98,10 +101,9 @@ def is_library(fn) -> bool:
     Such code is the library's, not the user's: adjoint differentiates it by a
     rule or not at all, never by walking into its source.
     """
-    code = getattr(fn, "__code__", None)
-    filename = getattr(code, "co_filename", "") or ""
-    if filename.startswith("<"):
-        return False
+    filename = getattr(getattr(fn, "__code__", None), "co_filename", None)
+    if not filename or filename.startswith("<"):
+        return False  # built-in (no source to walk into anyway), or made by exec
     path = os.path.realpath(filename)
     parts = path.split(os.sep)
     installed = "site-packages" in parts or "dist-packages" in parts or path.startswith(_ROOTS)
@@ -111,18 +113,6 @@ def is_library(fn) -> bool:
 def _own_root():
     """adjoint's own folder: an installed adjoint's runtime helpers are handled by their rules."""
     return os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
-
-
-def library_name(fn) -> str:
-    """``module.qualname`` of a library function, as its users import it."""
-    module = getattr(fn, "__module__", None) or "?"
-    return f"{module}.{getattr(fn, '__qualname__', getattr(fn, '__name__', '?'))}"
-
-
-LIBRARY_HINT = ("it is library code, which adjoint does not transform; give it a derivative "
-                "with adjoint.custom_vjp (and adjoint.custom_jvp for forward mode) on a wrapper "
-                "function, or wrap its result in adjoint.stop_gradient if no derivative should "
-                "flow through it")
 
 
 # -- methods and properties: how their calls are spelled ------------------------------
@@ -172,9 +162,8 @@ def vars_lookup(cls, attr):
 
 
 def _line(norm):
-    node = gast.Pass()
-    node.lineno = norm.line
-    return node
+    from ..astutil import at_line
+    return at_line(None, norm.line)
 
 
 # -- attribute writes ----------------------------------------------------------------
@@ -244,6 +233,15 @@ def check_attribute_writes(body, wrt, inert, filename):
                     "attributes of objects: keep it in a local variable (or write "
                     "adjoint.stop_gradient(value) if no derivative should flow)", filename,
                     s.lineno)
+
+
+def constant_self(fn, classes):
+    """The parameters of ``fn`` that carry no derivative whatever the call: ``self`` of a
+    method resolved on a class that is not a pytree (the caller never differentiates it)."""
+    from ..pytree import record_class
+    cls = classes.get(fn.__code__)
+    params = fn.__code__.co_varnames[:1]
+    return set(params) if cls is not None and not record_class(cls) else set()
 
 
 # -- the classes a build is specialised for ------------------------------------------
