@@ -99,8 +99,8 @@ class _FunctionTransform:
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np"})
         body = jumps.normalize(clone(node.body), node.lineno, all_names(node))
         methods = objects.Methods(self._bind_constant, program.method_classes)
-        self.body, _ = normalize.normalize(self.parsed, body, self.namer,
-                                           self._classes(classes), methods)
+        self.classes = self._classes(classes) or {}
+        self.body, _ = normalize.normalize(self.parsed, body, self.namer, self.classes, methods)
         self.written = {s.targets[0].value.id for s in walk_stmts(self.body) if isinstance(s, gast.Assign)
                         and isinstance(s.targets[0], gast.Subscript)}
         ret = self.body[-1]
@@ -144,6 +144,8 @@ class _FunctionTransform:
         if facts.copies and not generated:
             self.body = aliases.copy_aliases(self.body, facts.copies, self.namer)
             self._facts()
+        if self.refuse:
+            objects.check_object_writes(facts, self.classes, self.parsed.filename)
         return facts.param_copies, facts.param_writes
 
     def check_wrt(self, wrt):

@@ -1574,7 +1574,8 @@ def _plain_object(x):
 def _refuse_object_write(x):
     from .errors import UnsupportedSyntaxError
     raise UnsupportedSyntaxError(
-        f"the function writes into an array held by an object of class {type(x).__qualname__}; "
+        f"the function writes into a value (an array, a list) held by an object of class "
+        f"{type(x).__qualname__}; "
         "adjoint never changes the caller's objects, and cannot copy one that is not a pytree: "
         "copy the array first (w = obj.w.copy()), or make the class a dataclass")
 

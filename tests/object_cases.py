@@ -266,3 +266,18 @@ class Particle:
 def moves(p, f):
     q = dataclasses.replace(p, x=p.x + f / p.m)
     return np.sum(q.x ** 2) * q.m
+
+
+class Stack:
+    def __init__(self):
+        self.items = [1.0, 2.0]
+
+
+def pops_from_self(stack, x):
+    t = stack.items.pop()
+    return np.sum(x ** 2) * t
+
+
+def pops_a_parameter(lst, x):
+    t = lst.pop()
+    return np.sum(x ** 2) * t

@@ -200,8 +200,17 @@ def test_refuses_writing_into_an_array_held_by_an_object():
     model = c.RNN(normal(3, 3), normal(3, 2))
     before = model.W.copy()
     text = _message(adjoint.UnsupportedSyntaxError, c.writes_through_self, model, normal(3), wrt=1)
-    assert "class RNN" in text and "copy the array first" in text
+    assert "class RNN" in text and "copy the value first" in text and "w[0] = 0.0" in text
     assert np.array_equal(model.W, before)
+    stack = c.Stack()
+    text = _message(adjoint.UnsupportedSyntaxError, c.pops_from_self, stack, normal(3), wrt=1)
+    assert "t = stack.items.pop()" in text and stack.items == [1.0, 2.0]
+
+
+def test_pop_never_changes_the_callers_list():
+    items, x = [1.0, 2.0], normal(3)
+    np.testing.assert_allclose(adjoint.grad(c.pops_a_parameter, 1)(items, x), 4.0 * x)
+    assert items == [1.0, 2.0]
 
 
 def test_refuses_writing_into_an_attribute_item():

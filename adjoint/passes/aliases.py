@@ -42,6 +42,7 @@ class Aliases:
     param_copies: list = field(default_factory=list)  # parameters written through some name
     param_writes: dict = field(default_factory=dict)  # position -> "item", or "augmented" (+=)
     copies: set = field(default_factory=set)  # ids of bindings that must bind a copy
+    write_lines: dict = field(default_factory=dict)  # parameter -> the first line writing into it
 
 
 def analyse(body, params, ranks, views, filename, helper_writes, check=True, shown=None,
@@ -62,6 +63,7 @@ def analyse(body, params, ranks, views, filename, helper_writes, check=True, sho
     out.param_writes = {k: "item" if ("param", p) in items else "augmented"
                         for k, p in enumerate(params) if ("param", p) in roots}
     out.copies = {sid for sid, objs in flow.alias_bindings.items() if _overlap(objs, written)}
+    out.write_lines = {p: flow.write_lines[p] for p in out.param_copies if p in flow.write_lines}
     return out
 
 
@@ -116,6 +118,7 @@ class _Flow:
         self.ranks, self.views, self.live = ranks, views, live
         self.filename, self.helper_writes, self.check = filename, helper_writes, check
         self.mutated = set()
+        self.write_lines = {}  # parameter -> the line of the first write into one of its objects
         self.item_written = set()  # objects written otherwise than by += on a name
         self.alias_bindings = {}  # id(binding) -> objects it may alias
 
@@ -171,6 +174,8 @@ class _Flow:
             return
         if getattr(s, "augmented", False):
             self.mutate(target.id, s, kind="augmented")
+        if getattr(s.value, "callee", None) is list.pop:  # the list loses its last item
+            self.mutate(s.value.func.value.id, s)
         self._call_writes(s)
         objs, aliasing = self.value(s.value, s)
         if aliasing and objs and self._seen_elsewhere(objs, target.id, s):
@@ -306,6 +311,9 @@ class _Flow:
     def mutate(self, ident, s, helper=False, kind="item"):
         objs = self.points(gast.Name(id=ident, ctx=gast.Load(), annotation=None, type_comment=None))
         self.mutated |= objs
+        for o in objs:
+            if _root(o)[0] == "param":
+                self.write_lines.setdefault(_root(o)[1], s.lineno)
         if kind == "item":
             self.item_written |= objs
         if not self.check:

@@ -510,7 +510,7 @@ class Normalizer:
             return self._np_call(fn, [receiver] + args, keywords)
         call = gast.Call(func=gast.Attribute(value=receiver, attr=attr, ctx=gast.Load()),
                          args=args, keywords=keywords)
-        local = isinstance(receiver, gast.Name) and self.resolver.resolve(receiver) is LOCAL
+        local = isinstance(receiver, gast.Name) and not self._global_ref(receiver)
         call.callee = list.pop if attr == "pop" and not args and not keywords and local else None
         return call
 

@@ -303,3 +303,22 @@ def replace_call(obj, keywords) -> gast.Call:
 def is_replace(call) -> bool:
     from ..runtime import replace_fields
     return getattr(call, "callee", None) is replace_fields
+
+
+def check_object_writes(facts, classes, filename):
+    """Refuse a write into a value held by a parameter whose class is not a pytree.
+
+    adjoint copies a parameter it writes into, so the caller's values never
+    change; an arbitrary object cannot be copied faithfully (where its class is
+    not known here, ``writable_copy`` refuses when the function runs).
+    """
+    from ..errors import UnsupportedSyntaxError
+    from ..pytree import record_class
+    for p in facts.param_copies:
+        cls = classes.get(p)
+        if cls is not None and not record_class(cls):
+            raise UnsupportedSyntaxError(
+                f"this writes into a value (an array, a list) held by the parameter '{p}', an "
+                f"object of class {cls.__qualname__}; adjoint never changes the caller's objects "
+                "and cannot copy this one: copy the value first (w = obj.w.copy()), or make the "
+                "class a dataclass", filename, facts.write_lines.get(p))
