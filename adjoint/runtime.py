@@ -1591,21 +1591,23 @@ def tangent_record(r, **fields):
 
 def replace_fields(r, **changes):
     """``r`` with some fields replaced (``r._replace(x=v)``, ``dataclasses.replace(r, x=v)``);
-    also on an adjoint or tangent of ``r``. Only a constructor Python generated is run: one of
-    the user's own could compute anything from the values."""
+    also on an adjoint or tangent of ``r``. A constructor of the user's own (``__post_init__``)
+    must store the values it was given, since the derivative assumes it."""
     if isinstance(r, AdjointRecord):
         out = r.like(list(r))
         for key, v in changes.items():
             out[key] = v
         return out
     kind = type(r)
-    if not _generated_constructor(kind):
+    new = r._replace(**changes) if _named_tuple(kind) else _dataclasses.replace(r, **changes)
+    if not _generated_constructor(kind) and not all(
+            getattr(new, f) is changes.get(f, getattr(r, f)) for f in _field_names(kind)):
         from .errors import NotDifferentiableError
         raise NotDifferentiableError(
-            f"replacing fields of a {kind.__qualname__} runs its own constructor, whose "
-            "derivative adjoint does not know; build the new object with the constructor in "
-            "the function")
-    return r._replace(**changes) if _named_tuple(kind) else _dataclasses.replace(r, **changes)
+            f"replacing fields of a {kind.__qualname__} ran its own constructor, which changed "
+            "the values it was given; adjoint does not know its derivative: compute the new "
+            "fields in the function and build the object from them")
+    return new
 
 
 def fields_cleared(g, *keys):

@@ -281,3 +281,31 @@ def pops_from_self(stack, x):
 def pops_a_parameter(lst, x):
     t = lst.pop()
     return np.sum(x ** 2) * t
+
+
+@dataclass
+class Checked:
+    x: np.ndarray
+    scale: float
+
+    def __post_init__(self):
+        if self.scale <= 0:
+            raise ValueError("scale must be positive")
+
+
+@dataclass
+class Normalised:
+    x: np.ndarray
+
+    def __post_init__(self):
+        self.x = self.x / np.sum(self.x)
+
+
+def replaces_checked(c, y):
+    d = dataclasses.replace(c, x=c.x * y)
+    return np.sum(d.x ** 2) * d.scale
+
+
+def replaces_normalised(n, y):
+    m = dataclasses.replace(n, x=n.x * y)
+    return np.sum(m.x ** 2)

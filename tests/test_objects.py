@@ -55,6 +55,7 @@ CASES = [  # (function, arguments, wrt)
     (c.indexes_named_tuple, (c.Mixed(normal(3), 3, normal(3)), normal(3)), (0, 1)),
     (c.leapfrog, (state(), 0.7), (0, 1)),
     (c.moves, (c.Particle(normal(3), 1.3), normal(3)), (0, 1)),
+    (c.replaces_checked, (c.Checked(normal(3), 0.8), normal(3)), (0, 1)),
 ]
 
 
@@ -230,6 +231,13 @@ def test_hvp_and_hessian_of_a_bound_method():
     np.testing.assert_allclose(adjoint.hvp(model.loss)(h, x, v), fd, rtol=1e-5, atol=1e-6)
 
 
+def test_refuses_replacing_fields_a_constructor_changes():
+    n = c.Normalised(np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(adjoint.NotDifferentiableError, match="changed the values it was given") as info:
+        adjoint.grad(c.replaces_normalised, 1)(n, normal(3))
+    assert "m = dataclasses.replace(n, x=n.x * y)" in info.value.__notes__[0]
+
+
 def test_refuses_library_code_at_the_users_line():
     text = _message(adjoint.NotDifferentiableError, c.calls_scipy, normal(3))
     assert "object_cases.py" in text and "return scipy.optimize.rosen(y)" in text
@@ -251,8 +259,9 @@ def test_refuses_a_plain_object_as_the_differentiated_argument():
 
 
 def test_refuses_an_attribute_that_is_not_a_child():
-    with pytest.raises(adjoint.NotDifferentiableError, match="'total' is not one of the children"):
+    with pytest.raises(adjoint.NotDifferentiableError, match="'total' is not one of the children") as info:
         adjoint.grad(c.reads_computed)(affine(), normal(3))
+    assert "return np.sum(a.total * x)" in info.value.__notes__[0]
 
 
 def test_refuses_a_property_read_where_the_class_is_not_known():
