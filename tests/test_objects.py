@@ -175,6 +175,12 @@ def test_tree_map_on_records():
 
 
 # -- refusals, each naming the user's line -----------------------------------------
+def _noted(exc):
+    """The message and notes of an error raised while generated code ran (3.10: the message)."""
+    return str(exc) + "".join(getattr(exc, "__notes__", []))
+
+
+
 def _message(error, fun, *args, wrt=0):
     with pytest.raises(error) as info:
         adjoint.grad(fun, wrt)(*args)
@@ -235,7 +241,7 @@ def test_refuses_replacing_fields_a_constructor_changes():
     n = c.Normalised(np.array([1.0, 2.0, 3.0]))
     with pytest.raises(adjoint.NotDifferentiableError, match="changed the values it was given") as info:
         adjoint.grad(c.replaces_normalised, 1)(n, normal(3))
-    assert "m = dataclasses.replace(n, x=n.x * y)" in info.value.__notes__[0]
+    assert "m = dataclasses.replace(n, x=n.x * y)" in _noted(info.value)
 
 
 def test_refuses_library_code_at_the_users_line():
@@ -261,7 +267,7 @@ def test_refuses_a_plain_object_as_the_differentiated_argument():
 def test_refuses_an_attribute_that_is_not_a_child():
     with pytest.raises(adjoint.NotDifferentiableError, match="'total' is not one of the children") as info:
         adjoint.grad(c.reads_computed)(affine(), normal(3))
-    assert "return np.sum(a.total * x)" in info.value.__notes__[0]
+    assert "return np.sum(a.total * x)" in _noted(info.value)
 
 
 def test_refuses_a_property_read_where_the_class_is_not_known():
