@@ -497,13 +497,21 @@ def source(fun, wrt=0, mode="grad", ranks=None, backend="auto") -> str:
     sequence or a dict by name; numbers are 0) gives the code a call with real
     arguments of those ranks compiles, as ``g.source`` shows after such a call
     (``backend`` as for ``grad``: with Numba installed, loops get Numba's code).
+    A bound method gives the code for its object's class (``self`` held constant).
     """
     kind = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "split",
             "jvp": "jvp"}.get(mode)
     if kind is None:
         raise AdjointError(f"unknown mode {mode!r}; use 'grad', 'value_and_grad', 'vjp' or 'jvp'")
     names, _ = _wrt_names(fun, wrt)
-    return _built(fun, names, kind, ranks=_rank_tuple(fun, ranks), backend=backend).source
+    ranks = _rank_tuple(fun, ranks)
+    if isinstance(fun, types.MethodType):  # the method's function, for this object's class
+        rest = (None,) * len(inspect.signature(fun).parameters)
+        classes = argument_classes((fun.__self__,) + rest)
+        ranks = None if ranks is None else (None,) + ranks
+        return _built(fun.__func__, names, kind, ranks=ranks, backend=backend,
+                      classes=classes).source
+    return _built(fun, names, kind, ranks=ranks, backend=backend).source
 
 
 def _rank_tuple(fun, ranks):

@@ -151,6 +151,8 @@ def test_bound_method_source_reads_like_the_method():
     g(normal(3), normal(2))
     text = g.source
     assert "RNN.cell" in text and "RNN.gain.fget(self)" in text and "self.W" in text
+    assert adjoint.source(model.loss, wrt=(0, 1)) == adjoint.source(model.loss, wrt=(0, 1))
+    assert "def loss_grad(self, h, x)" in adjoint.source(model.loss, wrt=(0, 1))
 
 
 def test_function_attribute_counter():
