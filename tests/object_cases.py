@@ -309,3 +309,19 @@ def replaces_checked(c, y):
 def replaces_normalised(n, y):
     m = dataclasses.replace(n, x=n.x * y)
     return np.sum(m.x ** 2)
+
+
+class Shadowed:
+    def __init__(self):
+        self.k = 2.0
+        self.apply = self.twice  # hides the method of the class
+
+    def apply(self, x):
+        return self.k * x
+
+    def twice(self, x):
+        return 2.0 * self.k * x
+
+
+def calls_shadowed(obj, x):
+    return np.sum(obj.apply(x))

@@ -261,6 +261,12 @@ def test_refuses_a_method_of_an_object_of_unknown_class():
     assert "inner.my_method(x)" in text and "Class.my_method(obj, ...)" in text
 
 
+def test_refuses_a_method_an_instance_attribute_hides():
+    text = _message(adjoint.NotDifferentiableError, c.calls_shadowed, c.Shadowed(), normal(3),
+                    wrt=1)
+    assert "obj.apply(x)" in text and "Class.apply(obj, ...)" in text
+
+
 def test_refuses_a_plain_object_as_the_differentiated_argument():
     with pytest.raises(adjoint.WrtError, match="register_pytree"):
         adjoint.grad(c.uses_config, 1)(normal(3), c.Config())

@@ -247,9 +247,13 @@ def constant_self(fn, classes):
 # -- the classes a build is specialised for ------------------------------------------
 def argument_class(value):
     """The class of an object argument, whose methods and properties a build resolves;
-    None for numbers, arrays, builtin containers, functions and modules."""
+    None for numbers, arrays, builtin containers, functions and modules, and for an object
+    whose own attributes hide a method of its class (``self.forward = ...``): its class does
+    not say what its methods are."""
     kind = type(value)
     if kind.__module__ in ("builtins", "numpy") or isinstance(value, np.ndarray):
+        return None
+    if any(callable(getattr(kind, a, None)) for a in getattr(value, "__dict__", ())):
         return None
     return kind
 
