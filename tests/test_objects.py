@@ -114,6 +114,20 @@ def test_hvp_of_a_nested_record():
     np.testing.assert_allclose(_flat(hv), fd, rtol=1e-5, atol=1e-6)
 
 
+def test_vjp_and_jvp_of_a_function_returning_a_record():
+    s, k, seed = state(), 0.7, state()
+    out, pullback = adjoint.vjp(c.step, (0, 1))(s, k, 0.1)
+    assert isinstance(out, c.State)
+    got = pullback(seed)
+    assert isinstance(got[0], c.State)
+    inner = lambda s, k: adjoint.tree_vdot(seed, c.step(s, k, 0.1))  # noqa: E731
+    for g, n in zip(got, numerical_grad(inner, (s, k), [0, 1])):
+        np.testing.assert_allclose(_flat(g), _flat(n), rtol=1e-5, atol=1e-6)
+    _, tangent = adjoint.jvp(c.step, 0)((s, k, 0.1), (seed,))
+    assert isinstance(tangent, c.State)
+    assert adjoint.tree_vdot(tangent, seed) == pytest.approx(adjoint.tree_vdot(got[0], seed))
+
+
 def test_gradient_types_keep_fields():
     p = params()
     g = adjoint.grad(c.dense_loss)(p, normal(3))
