@@ -90,11 +90,23 @@ def _build(fun, wrt, mode, aux, ranks, backend, classes=None):
         by_name = dict(zip(params, ranks)) if ranks is not None else None
         by_class = {p: c for p, c in zip(params, classes) if c is not None} if classes else None
         chosen = _compile.choose_backend(fun, backend, by_name, mode)
+        if chosen == "numba" and by_class:
+            chosen = _objects_on_numpy(fun, by_class)
         return _compile.build(fun, wrt, mode, aux, by_name, chosen, by_class)
     except AdjointError:
         raise
     except Exception as exc:
         raise internal_error(fun, exc) from exc
+
+
+def _objects_on_numpy(fun, classes):
+    """'numpy', with one warning: Numba compiles numbers and arrays, not Python objects."""
+    import warnings
+    from .errors import BackendWarning
+    names = ", ".join(f"'{p}' ({c.__qualname__})" for p, c in classes.items())
+    warnings.warn(BackendWarning(f"{_label(fun)} takes the objects {names}, which Numba does not "
+                                 "compile; using the NumPy backend"), stacklevel=7)
+    return "numpy"
 
 
 def _python_function(fun):
