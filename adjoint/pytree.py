@@ -134,7 +134,9 @@ def child_names(x, children, aux) -> tuple:
 
     Fields name their children; for a registered class the attribute whose
     value is the child itself (by identity) names it, so ``obj.W`` finds its
-    child whatever the order ``flatten`` gives.
+    child whatever the order ``flatten`` gives. A child that is the same
+    object as another (two fields holding one float) is named by neither:
+    reading it through an attribute is refused rather than guessed.
     """
     if type(x) not in _REGISTERED:
         return tuple(n for n, _, static in aux if not static)
@@ -142,7 +144,10 @@ def child_names(x, children, aux) -> tuple:
     for slot in getattr(type(x), "__slots__", ()):
         if hasattr(x, slot):
             attrs[slot] = getattr(x, slot)
-    return tuple(next((a for a, v in attrs.items() if v is c), None) for c in children)
+    ids = [id(c) for c in children]
+    shared = {i for i in ids if ids.count(i) > 1}  # one object twice: its reads are ambiguous
+    return tuple(None if id(c) in shared else next((a for a, v in attrs.items() if v is c), None)
+                 for c in children)
 
 
 def static_names(x, aux) -> frozenset:

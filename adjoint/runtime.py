@@ -1447,10 +1447,10 @@ class AdjointRecord(AdjointList):
             return None
         from .errors import NotDifferentiableError
         raise NotDifferentiableError(
-            f"'{key}' is not one of the children of the pytree {self._kind.__qualname__}, so "
-            f"adjoint cannot send its derivative back (its children: "
-            f"{', '.join(n for n in self._names if n)}); read children only, or compute the "
-            "value from them in the function")
+            f"'{key}' is not one of the children of the pytree {self._kind.__qualname__} (or "
+            "holds the same object as another child), so adjoint cannot send its derivative "
+            f"back (its children: {', '.join(n for n in self._names if n)}); read children "
+            "only, or compute the value from them in the function")
 
     def __getitem__(self, key):
         k = self._position(key)

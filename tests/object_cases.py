@@ -325,3 +325,16 @@ class Shadowed:
 
 def calls_shadowed(obj, x):
     return np.sum(obj.apply(x))
+
+
+class Pair:
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+
+adjoint.register_pytree(Pair, lambda p: ((p.b, p.a), None), lambda aux, ch: Pair(ch[1], ch[0]))
+
+
+def pair_loss(p, x):
+    return p.a * x + 3.0 * p.b * x

@@ -281,6 +281,13 @@ def test_refuses_a_method_an_instance_attribute_hides():
     assert "obj.apply(x)" in text and "Class.apply(obj, ...)" in text
 
 
+def test_refuses_children_that_are_one_object():
+    one = 0.5
+    assert adjoint.grad(c.pair_loss)(c.Pair(0.5, 0.25), 2.0).b == pytest.approx(6.0)
+    with pytest.raises(adjoint.NotDifferentiableError, match="not one of the children"):
+        adjoint.grad(c.pair_loss)(c.Pair(one, one), 2.0)  # which child is p.a is not known
+
+
 def test_refuses_a_plain_object_as_the_differentiated_argument():
     with pytest.raises(adjoint.WrtError, match="register_pytree"):
         adjoint.grad(c.uses_config, 1)(normal(3), c.Config())
