@@ -23,6 +23,8 @@ from . import compile as _compile
 from .errors import (AdjointError, NonScalarOutputError, SourceUnavailableError, WrtError,
                      internal_error, located)
 from .passes.kinds import argument_rank, call_key
+from .passes.objects import argument_classes
+from .pytree import is_record
 
 _CACHE: dict = {}  # (code object, wrt, mode, ...) -> [_Variant], most recent first, LRU order
 _CACHE_SIZE = 256  # keys kept
@@ -62,7 +64,7 @@ def _store(key, fun, built):
         del _CACHE[next(iter(_CACHE))]
 
 
-def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy"):
+def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy", classes=None):
     """The compiled derivative, built once per function, wrt, mode, argument ranks and backend.
 
     Keyed by the code object and checked against the function's own globals
@@ -72,26 +74,39 @@ def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy"):
     if backend == "auto":  # the environment's choice is part of the key
         backend = os.environ.get("ADJOINT_BACKEND", "auto")
     fun = _python_function(fun)
-    key = (fun.__code__, wrt, mode, aux, ranks, backend, _compile.check_tapes())
+    key = (fun.__code__, wrt, mode, aux, ranks, backend, classes, _compile.check_tapes())
     with _LOCK:
         built = _cached(key, fun)
         if built is None:
-            built = _build(fun, wrt, mode, aux, ranks, backend)
+            built = _build(fun, wrt, mode, aux, ranks, backend, classes)
             _store(key, fun, built)
     return built
 
 
-def _build(fun, wrt, mode, aux, ranks, backend):
+def _build(fun, wrt, mode, aux, ranks, backend, classes=None):
     """Run the pipeline; anything but an AdjointError escaping it is adjoint's bug, said so."""
     try:
         params = list(inspect.signature(fun).parameters)
         by_name = dict(zip(params, ranks)) if ranks is not None else None
+        by_class = {p: c for p, c in zip(params, classes) if c is not None} if classes else None
         chosen = _compile.choose_backend(fun, backend, by_name, mode)
-        return _compile.build(fun, wrt, mode, aux, by_name, chosen)
+        if chosen == "numba" and by_class:
+            chosen = _objects_on_numpy(fun, by_class)
+        return _compile.build(fun, wrt, mode, aux, by_name, chosen, by_class)
     except AdjointError:
         raise
     except Exception as exc:
         raise internal_error(fun, exc) from exc
+
+
+def _objects_on_numpy(fun, classes):
+    """'numpy', with one warning: Numba compiles numbers and arrays, not Python objects."""
+    import warnings
+    from .errors import BackendWarning
+    names = ", ".join(f"'{p}' ({c.__qualname__})" for p, c in classes.items())
+    warnings.warn(BackendWarning(f"{_label(fun)} takes the objects {names}, which Numba does not "
+                                 "compile; using the NumPy backend"), stacklevel=7)
+    return "numpy"
 
 
 def _python_function(fun):
@@ -149,6 +164,10 @@ def _check_differentiable(name, value):
     if isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.inexact):
         raise WrtError(f"cannot differentiate with respect to '{name}': its dtype is "
                        f"{value.dtype}; convert it with .astype(float)")
+    if argument_classes((value,)) and not is_record(value):
+        raise WrtError(f"cannot differentiate with respect to '{name}': it is an object of class "
+                       f"{type(value).__qualname__}, which is not a pytree; make it a dataclass "
+                       "or a NamedTuple, or register it with adjoint.register_pytree")
 
 
 _ndarray = np.ndarray
@@ -182,7 +201,7 @@ class Transformed:
         self._positions = [params.index(w) for w in self._wrt]
         self._one_tuple = not self._single and len(self._wrt) == 1
         self._entries = {}  # call key -> compiled entry points
-        self._ranks = {}  # call key -> the argument ranks its code is compiled for
+        self._ranks = {}  # call key -> (the argument ranks, classes) its code is compiled for
         # (call key, its "main" entry point) of the latest call: one attribute, so that a
         # thread never pairs one call's key with another's entry point
         self._last = (None, None)
@@ -190,10 +209,10 @@ class Transformed:
     @property
     def source(self) -> str:
         """The generated Python module, as text (for the arguments of the latest call)."""
-        return self._build(self._ranks.get(self._last[0])).source
+        return self._build(*self._ranks.get(self._last[0], (None,))).source
 
-    def _build(self, ranks=None):
-        return _built(self._fun, self._wrt, self._mode, self._aux, ranks, self._backend)
+    def _build(self, ranks=None, classes=None):
+        return _built(self._fun, self._wrt, self._mode, self._aux, ranks, self._backend, classes)
 
     def _entry(self, args):
         key = _call_key(args)
@@ -211,8 +230,9 @@ class Transformed:
         for name, p in zip(self._wrt, self._positions):
             _check_differentiable(name, args[p])
         ranks = tuple(map(argument_rank, args))
-        entry = self._build(ranks).entry
-        self._ranks[key] = ranks
+        classes = argument_classes(args)
+        entry = self._build(ranks, classes).entry
+        self._ranks[key] = (ranks, classes)
         self._entries[key] = entry
         return entry
 
@@ -225,7 +245,7 @@ class Transformed:
         return args
 
     def _locate(self, exc):
-        built = self._build(self._ranks.get(self._last[0]))
+        built = self._build(*self._ranks.get(self._last[0], (None,)))
         return type(exc)(exc.message, built.filename, built.return_line)
 
     def _raised(self, exc):
@@ -324,14 +344,14 @@ class _VJP(Transformed):
         # The backward sweep restores what the forward sweep overwrote, in place, as in grad:
         # the first pullback uses the forward sweep's state, each later one a fresh forward sweep
         # (copying that state instead would break the memory its arrays and views share).
-        state = {"saved": saved, "args": writable_copy(args)}
+        state = {"saved": saved, "args": writable_copy(args, keep_objects=True)}
 
         def pullback(seed):
             """The vector-Jacobian product: the adjoints of the inputs for the output's adjoint ``seed``."""
             try:
                 residuals = state.pop("saved", None)
                 if residuals is None:
-                    residuals = fwd(*writable_copy(state["args"]))[1]
+                    residuals = fwd(*writable_copy(state["args"], keep_objects=True))[1]
                 raw = bwd(residuals, seed)
             except Exception as exc:
                 raise located(exc)
@@ -366,8 +386,8 @@ class _JVP(Transformed):
 
     @property
     def source(self) -> str:
-        wrt, ranks = self._last_ranks or (self._wrt, None)
-        return _built(self._fun, wrt, "jvp", ranks=ranks).source
+        wrt, ranks, classes = self._last_ranks or (self._wrt, None, None)
+        return _built(self._fun, wrt, "jvp", ranks=ranks, classes=classes).source
 
     def __call__(self, primals, tangents):
         if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
@@ -390,11 +410,12 @@ class _JVP(Transformed):
             value = args[params.index(w)]
             _check_differentiable(w, value)
             _check_tangent(w, value, t)
-        ranks = tuple(map(argument_rank, args))
-        entry = self._entries.get((wrt, ranks))
+        ranks, classes = tuple(map(argument_rank, args)), argument_classes(args)
+        entry = self._entries.get((wrt, ranks, classes))
         if entry is None:
-            entry = self._entries[wrt, ranks] = _built(self._fun, wrt, "jvp", ranks=ranks).entry
-        self._last_ranks = (wrt, ranks)
+            entry = self._entries[wrt, ranks, classes] = _built(self._fun, wrt, "jvp", ranks=ranks,
+                                                                classes=classes).entry
+        self._last_ranks = (wrt, ranks, classes)
         try:
             out, out_dot = entry["main"](*args, *(t for _, t in pairs))
         except Exception as exc:
@@ -404,8 +425,8 @@ class _JVP(Transformed):
 
 
 def _check_tangent(name, value, tangent):
-    from .pytree import tree_structure
-    if isinstance(value, (dict, list, tuple)):
+    from .pytree import is_record, tree_structure
+    if isinstance(value, (dict, list, tuple)) or is_record(value):
         if tree_structure(value) != tree_structure(tangent):
             raise WrtError(f"the tangent of '{name}' must have the argument's structure "
                            f"{tree_structure(value)}")
@@ -488,13 +509,21 @@ def source(fun, wrt=0, mode="grad", ranks=None, backend="auto") -> str:
     sequence or a dict by name; numbers are 0) gives the code a call with real
     arguments of those ranks compiles, as ``g.source`` shows after such a call
     (``backend`` as for ``grad``: with Numba installed, loops get Numba's code).
+    A bound method gives the code for its object's class (``self`` held constant).
     """
     kind = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "split",
             "jvp": "jvp"}.get(mode)
     if kind is None:
         raise AdjointError(f"unknown mode {mode!r}; use 'grad', 'value_and_grad', 'vjp' or 'jvp'")
     names, _ = _wrt_names(fun, wrt)
-    return _built(fun, names, kind, ranks=_rank_tuple(fun, ranks), backend=backend).source
+    ranks = _rank_tuple(fun, ranks)
+    if isinstance(fun, types.MethodType):  # the method's function, for this object's class
+        rest = (None,) * len(inspect.signature(fun).parameters)
+        classes = argument_classes((fun.__self__,) + rest)
+        ranks = None if ranks is None else (None,) + ranks
+        return _built(fun.__func__, names, kind, ranks=ranks, backend=backend,
+                      classes=classes).source
+    return _built(fun, names, kind, ranks=ranks, backend=backend).source
 
 
 def _rank_tuple(fun, ranks):

@@ -27,8 +27,8 @@ from .astutil import all_names, clone, loaded_names, name, quote, quote_expr, st
 from .emit import Emitter
 from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
 from .frontend import parse_function
-from .passes import (activity, aliases, fence, forward, jumps, kinds, normalize, placement, reverse, scopes,
-                     simplify, statements)
+from .passes import (activity, aliases, fence, forward, jumps, kinds, normalize, objects, placement, reverse,
+                     scopes, simplify, statements)
 from .rules import carries_no_derivative, lookup
 
 RUNTIME_NAMES = set(runtime.__all__)
@@ -65,6 +65,7 @@ class _Program:
     functions: list = field(default_factory=list)
     helpers: dict = field(default_factory=dict)  # code object -> (fwd, bwd, params)
     transforms: dict = field(default_factory=dict)  # code object -> its _FunctionTransform
+    method_classes: dict = field(default_factory=dict)  # method's code -> the class of its self
     # generated function names never hide a runtime helper (a function named det gives det_grad)
     taken: set = field(default_factory=lambda: RUNTIME_NAMES | {"np"})
 
@@ -84,7 +85,7 @@ def _inert(fn) -> bool:
 class _FunctionTransform:
     """The passes applied to one user function."""
 
-    def __init__(self, fn, program: _Program, ranks=None, typed=False, refuse=True):
+    def __init__(self, fn, program: _Program, ranks=None, typed=False, refuse=True, classes=None):
         self.refuse = refuse  # False: only what the alias model finds, for a helper run as is
         self.fn = fn
         self.typed = typed
@@ -98,7 +99,9 @@ class _FunctionTransform:
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np"})
         body = jumps.normalize(clone(node.body), node.lineno, all_names(node))
-        self.body, _ = normalize.normalize(self.parsed, body, self.namer)
+        methods = objects.Methods(self._bind_constant, program.method_classes)
+        self.classes = self._classes(classes) or {}
+        self.body, _ = normalize.normalize(self.parsed, body, self.namer, self.classes, methods)
         self.written = {s.targets[0].value.id for s in walk_stmts(self.body) if isinstance(s, gast.Assign)
                         and isinstance(s.targets[0], gast.Subscript)}
         ret = self.body[-1]
@@ -110,6 +113,20 @@ class _FunctionTransform:
         self.copies, self.param_writes = self._alias_model()
         self.real = kinds.infer_real(self.body, self.params,
                                      {p for p, r in param_ranks.items() if r is not None})
+
+    def _classes(self, classes):
+        """Parameter -> class of the objects passed (given, or ``self`` of a method resolved)."""
+        own = self.program.method_classes.get(self.fn.__code__)
+        if classes is None and own is not None and self.params:
+            return {self.params[0]: own}
+        return classes
+
+    def _bind_constant(self, base, value):
+        """A module-level name generated code reads ``value`` by (a method of a class the
+        user's module does not name)."""
+        ident = _constant_name(self.program, base, self.fn)
+        self.constants[ident] = value
+        return ident
 
     def _facts(self):
         self.scopes = scopes.analyse(self.body, self.params)
@@ -128,6 +145,8 @@ class _FunctionTransform:
         if facts.copies and not generated:
             self.body = aliases.copy_aliases(self.body, facts.copies, self.namer)
             self._facts()
+        if self.refuse:
+            objects.check_object_writes(facts, self.classes, self.parsed.filename)
         return facts.param_copies, facts.param_writes
 
     def check_wrt(self, wrt):
@@ -139,7 +158,9 @@ class _FunctionTransform:
 
     def sweeps(self, wrt, seed):
         """Forward and backward sweeps (markers resolved) and what they need."""
+        wrt = [w for w in wrt if w not in objects.constant_self(self.fn, self.program.method_classes)]
         active = activity.active_names(self.body, wrt, self.output, _inert)
+        objects.check_attribute_writes(self.body, wrt, _inert, self.parsed.filename)
         dense = self._dense(active)
         rev = reverse.Reverse(self.scopes, active, dense, self.namer, self.parsed.filename,
                               self._helper_pair)
@@ -198,9 +219,10 @@ class _FunctionTransform:
                 target, value = s.targets[0], s.value
                 if isinstance(target, gast.Subscript):
                     dense.add(target.value.id)
-                elif isinstance(value, gast.Subscript):
+                elif isinstance(value, gast.Subscript) or objects.is_field_read(value):
                     dense.add(value.value.id)
-                elif isinstance(value, (gast.Tuple, gast.List, gast.Dict)):
+                elif isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or objects.is_replace(value) \
+                        or objects.constructor_fields(getattr(value, "callee", None)) is not None:
                     dense.add(target.id)
             elif isinstance(s, gast.Expr) and getattr(s.value, "callee", None) is list.append:
                 dense.add(s.value.func.value.id)
@@ -266,6 +288,7 @@ class _FunctionTransform:
         shares = activity.sharing(self.body, normalize.VIEWS, _user_function)
         shares.update({forward.dot(n): frozenset(map(forward.dot, g)) for n, g in shares.items()})
         active = activity.active_names(self.body, wrt, self.output, _inert)
+        objects.check_attribute_writes(self.body, wrt, _inert, self.parsed.filename)
         dense = self._dense(active)
         tangents = forward.Forward(active, dense, self.parsed.filename, self._helper_jvp,
                                    self.ranks, self.written)
@@ -465,7 +488,8 @@ def _user_function(fn) -> bool:
     adjoint's runtime helpers never are: they are differentiated by their rules
     (``rules/generated.py``), or refused with a clear error.
     """
-    return callable(fn) and hasattr(fn, "__code__") and fn.__module__ != "adjoint.runtime"
+    return callable(fn) and hasattr(fn, "__code__") and fn.__module__ != "adjoint.runtime" \
+        and not objects.is_library(fn)
 
 
 def _written_params(fn):
@@ -671,15 +695,16 @@ def check_tapes() -> bool:
 
 
 def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
-          backend: str = "numpy") -> Built:
+          backend: str = "numpy", classes: dict | None = None) -> Built:
     """Transform ``fn`` for ``mode`` in ('grad', 'value_and_grad', 'split', 'jvp').
 
     ``ranks`` maps parameters to the ``ndim`` of the arguments the code is for
     (see ``passes.kinds``); None compiles code valid for any arguments.
-    ``backend`` is 'numpy' or 'numba' (see ``choose_backend``).
+    ``backend`` is 'numpy' or 'numba' (see ``choose_backend``); ``classes`` maps
+    parameters to the classes of object arguments (their methods are resolved).
     """
     program = _Program()
-    main = _FunctionTransform(fn, program, ranks, typed=backend == "numba")
+    main = _FunctionTransform(fn, program, ranks, typed=backend == "numba", classes=classes)
     main.check_wrt(wrt)
     base = main.parsed.node.name
     program.taken |= {base}

@@ -3,17 +3,27 @@
 Model parameters are rarely one array; they are ``{"W1": ..., "b1": ...}`` or
 a list of ``(W, b)`` pairs. These helpers let optimizers, ``check_grad`` and
 users treat such a structure as one value. Containers are dict, list and
-tuple (named tuples too); everything else is a leaf, and None is an empty
-subtree. Dicts are traversed in sorted-key order so flattening is
-deterministic; rebuilt dicts keep the original key order.
+tuple; everything else is a leaf, and None is an empty subtree. Dicts are
+traversed in sorted-key order so flattening is deterministic; rebuilt dicts
+keep the original key order.
+
+Objects are pytrees too (*records*): named tuples and dataclasses by their
+fields, user classes by ``register_pytree``. A field holding an array, a
+float, a complex number, a container or another record is a child; any
+other field (an int, a string, a function, a config object) is *static*: it
+is part of the structure, carries no derivative, and is copied as it is
+when the record is rebuilt. Dataclasses are rebuilt without calling
+``__init__`` (a gradient need not pass the class's checks).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import dataclasses
+
 import numpy as np
 
-__all__ = ["tree_map", "tree_leaves", "tree_flatten", "tree_unflatten", "tree_structure",
+__all__ = ["register_pytree", "tree_map", "tree_leaves", "tree_flatten", "tree_unflatten", "tree_structure",
            "tree_zeros_like", "tree_add", "tree_scale", "tree_vdot", "tree_ravel", "TreeDef"]
 
 
@@ -31,8 +41,130 @@ class TreeDef:
         return sum(c.num_leaves for c in self.children)
 
 
+_REGISTERED = {}  # class -> (flatten, unflatten)
+
+
+def register_pytree(cls, flatten, unflatten):
+    """Make instances of ``cls`` pytrees, as ``jax.tree_util.register_pytree_node`` does.
+
+    ``flatten(obj)`` returns ``(children, aux)``: the values derivatives flow
+    through and whatever else rebuilding needs (hashable, compared by ``==``);
+    ``unflatten(aux, children)`` returns a new object. Gradients with respect to
+    such an object come back as one, built by ``unflatten``. Returns ``cls``.
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"register_pytree takes a class, not {cls!r}")
+    _REGISTERED[cls] = (flatten, unflatten)
+    return cls
+
+
+def is_record(x) -> bool:
+    """Whether ``x`` is an object pytree: a registered class, a dataclass or a named tuple."""
+    return record_class(type(x))
+
+
+def record_class(kind) -> bool:
+    """Whether instances of ``kind`` are object pytrees (see ``is_record``)."""
+    return kind in _REGISTERED or _is_dataclass(kind) or (issubclass(kind, tuple)
+                                                           and hasattr(kind, "_fields"))
+
+
+def _is_dataclass(kind):
+    return dataclasses.is_dataclass(kind) and isinstance(kind, type)
+
+
+def _dynamic(value) -> bool:
+    """Whether a field of a dataclass or named tuple is a child (else it is static)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    return isinstance(value, (float, complex, np.ndarray, np.inexact, dict, list, tuple)) \
+        or is_record(value)
+
+
+def field_names(kind) -> tuple:
+    """Every field of a dataclass or named tuple class, in order."""
+    if _is_dataclass(kind):
+        return tuple(f.name for f in dataclasses.fields(kind))
+    return tuple(kind._fields)
+
+
+def generated_constructor(kind) -> bool:
+    """Whether building a ``kind`` only stores its arguments as fields: a named tuple, or a
+    dataclass whose ``__init__`` Python generated and which has no ``__post_init__``. A
+    constructor of the user's own may compute anything from the values."""
+    if not isinstance(kind, type):
+        return False
+    if issubclass(kind, tuple) and hasattr(kind, "_fields"):
+        made = kind.__new__
+    elif _is_dataclass(kind) and kind.__dataclass_params__.init and not hasattr(kind, "__post_init__"):
+        made = kind.__init__
+    else:
+        return False
+    return getattr(getattr(made, "__code__", None), "co_filename", None) == "<string>"
+
+
+def record_flatten(x):
+    """(children, aux) of a record; aux holds what rebuilding needs besides the children."""
+    kind = type(x)
+    if kind in _REGISTERED:
+        children, aux = _REGISTERED[kind][0](x)
+        return list(children), aux
+    values = [(n, getattr(x, n)) for n in field_names(kind)]
+    children = [v for _, v in values if _dynamic(v)]
+    aux = tuple((n, None, False) if _dynamic(v) else (n, v, True) for n, v in values)
+    return children, aux
+
+
+def record_unflatten(kind, aux, children):
+    """The record of class ``kind`` with ``children`` (see ``record_flatten``)."""
+    if kind in _REGISTERED:
+        return _REGISTERED[kind][1](aux, list(children))
+    it = iter(children)
+    values = {n: (v if static else next(it)) for n, v, static in aux}
+    if not _is_dataclass(kind):
+        return kind(**values)
+    new = object.__new__(kind)
+    for n, v in values.items():
+        object.__setattr__(new, n, v)  # frozen dataclasses too; __init__ is not run
+    return new
+
+
+def child_names(x, children, aux) -> tuple:
+    """The attribute through which each child of record ``x`` is read (None where unknown).
+
+    Fields name their children; for a registered class the attribute whose
+    value is the child itself (by identity) names it, so ``obj.W`` finds its
+    child whatever the order ``flatten`` gives. A child that is the same
+    object as another (two fields holding one float) is named by neither:
+    reading it through an attribute is refused rather than guessed.
+    """
+    if type(x) not in _REGISTERED:
+        return tuple(n for n, _, static in aux if not static)
+    attrs = dict(vars(x)) if hasattr(x, "__dict__") else {}
+    for slot in getattr(type(x), "__slots__", ()):
+        if hasattr(x, slot):
+            attrs[slot] = getattr(x, slot)
+    ids = [id(c) for c in children]
+    shared = {i for i in ids if ids.count(i) > 1}  # one object twice: its reads are ambiguous
+    return tuple(None if id(c) in shared else next((a for a, v in attrs.items() if v is c), None)
+                 for c in children)
+
+
+def static_names(x, aux) -> frozenset:
+    """The attributes of record ``x`` that carry no derivative: its static fields, or, for a
+    registered class, what its class holds (class attributes, methods)."""
+    if type(x) in _REGISTERED:  # plain class attributes; a property may read the children
+        own = set(vars(x)) if hasattr(x, "__dict__") else set()
+        return frozenset(a for a in dir(type(x)) if a not in own
+                         and not hasattr(getattr(type(x), a), "__get__"))
+    return frozenset(n for n, _, static in aux if static)
+
+
 def _children(tree):
     """(kind, keys, children in traversal order) of a container, or None for a leaf."""
+    if is_record(tree):
+        children, aux = record_flatten(tree)
+        return _Record(type(tree)), aux, children
     if isinstance(tree, dict):
         keys = tuple(tree)
         return dict, keys, [tree[k] for k in sorted(keys, key=_sort_key)]
@@ -41,6 +173,12 @@ def _children(tree):
     if tree is None:
         return type(None), (), []
     return None
+
+
+@dataclass(frozen=True)
+class _Record:
+    """The kind of a record node in a TreeDef (its class)."""
+    cls: type
 
 
 def _sort_key(key):
@@ -71,13 +209,13 @@ def _build(td, it):
     if td.kind is None:
         return next(it)
     children = [_build(c, it) for c in td.children]
+    if isinstance(td.kind, _Record):
+        return record_unflatten(td.kind.cls, td.keys, children)
     if td.kind is dict:
         by_key = dict(zip(sorted(td.keys, key=_sort_key), children))
         return {k: by_key[k] for k in td.keys}
     if td.kind is type(None):
         return None
-    if hasattr(td.kind, "_fields"):
-        return td.kind(*children)
     return td.kind(children)
 
 

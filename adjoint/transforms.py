@@ -13,9 +13,11 @@ import inspect
 
 import numpy as np
 
-from .api import Transformed, _built, _check_differentiable, _check_tangent, _wrt_names, vjp
+from .api import (Transformed, _as_partial, _bound, _built, _check_differentiable, _check_tangent,
+                  _wrt_names, vjp)
 from .errors import AdjointError, WrtError
 from .passes.kinds import argument_rank
+from .passes.objects import argument_classes
 
 
 def _plain(value, name, what):
@@ -65,7 +67,7 @@ class _Derivative:
     def _tangent_fn(self, mode, args):
         """The forward-mode function of ``fun``'s derivative in ``mode``, for these argument ranks."""
         ranks = tuple(map(argument_rank, args))
-        inner = _built(self._fun, self._names, mode, ranks=ranks)
+        inner = _built(self._fun, self._names, mode, ranks=ranks, classes=argument_classes(args))
         generated = inner.entry["main"]
         outer = _built(generated, self._names, "jvp", ranks=ranks)
         self._last = outer
@@ -137,7 +139,7 @@ class _GradOfGrad(_Derivative):
     def _tangent_fn(self, mode, args):
         ranks = tuple(map(argument_rank, args))
         inner = _built(self._inner._fun, self._inner._wrt, self._inner._mode, self._inner._aux,
-                       ranks)
+                       ranks, classes=argument_classes(args))
         outer = _built(inner.entry["main"], (self._name,), "jvp", ranks=ranks)
         self._last = outer
         return outer.entry["main"]
@@ -208,7 +210,7 @@ def hvp(fun, wrt=0):
     With a tuple ``wrt``, ``v`` is a tuple of one vector per argument and so is
     the result.
     """
-    return _HVP(fun, wrt)
+    return _maybe_bound(fun, wrt, _HVP)
 
 
 def hessian(fun, wrt=0):
@@ -218,7 +220,7 @@ def hessian(fun, wrt=0):
     With a tuple ``wrt=(0, 1)`` the result is the tuple of blocks
     ``((H00, H01), (H10, H11))``, ``Hij`` of shape ``x_i.shape + x_j.shape``.
     """
-    return _Hessian(fun, wrt)
+    return _maybe_bound(fun, wrt, _Hessian)
 
 
 def jacobian(fun, wrt=0, mode="auto"):
@@ -228,7 +230,16 @@ def jacobian(fun, wrt=0, mode="auto"):
     has no more entries than the output, otherwise reverse mode (one pullback
     per output entry from a single forward sweep).
     """
-    return _Jacobian(fun, wrt, mode)
+    return _maybe_bound(fun, wrt, lambda f, w: _Jacobian(f, w, mode))
+
+
+def _maybe_bound(fun, wrt, make):
+    """``make(fun, wrt)``; for a bound method or a partial, of its function with the bound
+    arguments (``self``) passed on, ``wrt`` counting the remaining parameters."""
+    fun = _as_partial(fun)
+    if isinstance(fun, functools.partial):
+        return _bound(fun, wrt, make)
+    return make(fun, wrt)
 
 
 def grad_of_grad(inner: Transformed, wrt):

@@ -14,6 +14,7 @@ import gast
 
 from ..astutil import loaded_names, walk_stmts
 from ..rules import lookup
+from .objects import is_field_read
 
 
 def _edges(body, inert_calls):
@@ -64,16 +65,18 @@ def _derivative_args(call):
 
 
 def _inert(value, inert_calls):
-    if isinstance(value, (gast.Compare, gast.BoolOp, gast.Attribute)):
+    if isinstance(value, (gast.Compare, gast.BoolOp)):
         return True
+    if isinstance(value, gast.Attribute):  # a global or a shape; an object's field is a value
+        return not is_field_read(value)
     if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.Not, gast.Invert)):
         return True
     return isinstance(value, gast.Call) and inert_calls(getattr(value, "callee", None))
 
 
-def active_names(body, wrt, output, inert_calls) -> set:
-    """Names that are both varied (depend on ``wrt``) and useful (reach ``output``)."""
-    edges = _edges(body, inert_calls)
+def varied_names(body, wrt, inert_calls, edges=None) -> set:
+    """Names whose value depends on ``wrt``."""
+    edges = _edges(body, inert_calls) if edges is None else edges
     varied = set(wrt)
     changed = True
     while changed:
@@ -82,6 +85,13 @@ def active_names(body, wrt, output, inert_calls) -> set:
             if target not in varied and sources & varied:
                 varied.add(target)
                 changed = True
+    return varied
+
+
+def active_names(body, wrt, output, inert_calls) -> set:
+    """Names that are both varied (depend on ``wrt``) and useful (reach ``output``)."""
+    edges = _edges(body, inert_calls)
+    varied = varied_names(body, wrt, inert_calls, edges)
     useful = {output} if output else set()
     changed = True
     while changed:

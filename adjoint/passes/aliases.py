@@ -32,6 +32,7 @@ import gast
 
 from ..astutil import dotted, loaded_names, name, with_line
 from ..errors import UnsupportedSyntaxError
+from .objects import alias_key, constructor_fields, is_field_read, is_replace
 
 CONTAINERS = (list, tuple, dict, sorted, reversed)
 
@@ -41,6 +42,7 @@ class Aliases:
     param_copies: list = field(default_factory=list)  # parameters written through some name
     param_writes: dict = field(default_factory=dict)  # position -> "item", or "augmented" (+=)
     copies: set = field(default_factory=set)  # ids of bindings that must bind a copy
+    write_lines: dict = field(default_factory=dict)  # parameter -> the first line writing into it
 
 
 def analyse(body, params, ranks, views, filename, helper_writes, check=True, shown=None,
@@ -61,6 +63,7 @@ def analyse(body, params, ranks, views, filename, helper_writes, check=True, sho
     out.param_writes = {k: "item" if ("param", p) in items else "augmented"
                         for k, p in enumerate(params) if ("param", p) in roots}
     out.copies = {sid for sid, objs in flow.alias_bindings.items() if _overlap(objs, written)}
+    out.write_lines = {p: flow.write_lines[p] for p in out.param_copies if p in flow.write_lines}
     return out
 
 
@@ -115,6 +118,7 @@ class _Flow:
         self.ranks, self.views, self.live = ranks, views, live
         self.filename, self.helper_writes, self.check = filename, helper_writes, check
         self.mutated = set()
+        self.write_lines = {}  # parameter -> the line of the first write into one of its objects
         self.item_written = set()  # objects written otherwise than by += on a name
         self.alias_bindings = {}  # id(binding) -> objects it may alias
 
@@ -170,6 +174,8 @@ class _Flow:
             return
         if getattr(s, "augmented", False):
             self.mutate(target.id, s, kind="augmented")
+        if getattr(s.value, "callee", None) is list.pop:  # the list loses its last item
+            self.mutate(s.value.func.value.id, s)
         self._call_writes(s)
         objs, aliasing = self.value(s.value, s)
         if aliasing and objs and self._seen_elsewhere(objs, target.id, s):
@@ -192,6 +198,8 @@ class _Flow:
             if self.ranks.get(v.value.id) is None:  # maybe an item of a list, tuple or dict
                 return self.item(base, _key(v.slice)), True
             return (base, True) if _basic(v.slice, self.ranks) else (self.fresh(s), False)
+        if is_field_read(v):  # what an object's attribute holds: one of its items
+            return self.item(self.points(v.value), alias_key(v.attr)), True
         if isinstance(v, gast.Attribute):
             return frozenset({("global", dotted(v))}), True
         if isinstance(v, gast.Call):
@@ -222,6 +230,10 @@ class _Flow:
             return self.fresh(s) | receiver | self.items(receiver), True
         if fn in CONTAINERS:
             return self.container(s, self.items(args))
+        if constructor_fields(fn) is not None:  # a record holds its arguments themselves
+            return self.container(s, args)
+        if is_replace(v):  # the items of the record replaced and the new values
+            return self.container(s, args | self.items(self.points(v.args[0])))
         if self.helper_writes(fn) is not None:  # a helper may return its arguments or their items
             reach = args | self.items(args)
             new, _ = self.container(s, reach)
@@ -299,6 +311,9 @@ class _Flow:
     def mutate(self, ident, s, helper=False, kind="item"):
         objs = self.points(gast.Name(id=ident, ctx=gast.Load(), annotation=None, type_comment=None))
         self.mutated |= objs
+        for o in objs:
+            if _root(o)[0] == "param":
+                self.write_lines.setdefault(_root(o)[1], s.lineno)
         if kind == "item":
             self.item_written |= objs
         if not self.check:

@@ -73,8 +73,10 @@ def _check_target(target, stmt, filename):
     if isinstance(target, (gast.Tuple, gast.List)):
         for elt in target.elts:
             _check_target(elt, stmt, filename)
-    elif isinstance(target, gast.Attribute):
-        unsupported("assigning to an attribute", stmt, filename, "use a local variable or a dict")
+    elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Attribute):
+        unsupported("writing into an array held by an attribute", stmt, filename,
+                    "adjoint never changes the caller's objects: copy it into a variable first "
+                    "(w = obj.w.copy(); w[i] = ...)")
     elif isinstance(target, gast.Subscript) and not isinstance(target.value, gast.Name):
         unsupported("writing into a nested subscript like a[i][j]", stmt, filename,
                     "write a[i, j] = ... on an array")

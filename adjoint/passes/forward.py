@@ -31,6 +31,7 @@ import gast
 from ..astutil import clone, const, name, quote, quote_expr, with_line
 from ..errors import NotDifferentiableError
 from ..rules import lookup
+from .objects import as_subscript, bound_fields, constructor_fields, is_field_read, is_replace
 from .reverse import BINOPS, UNARYOPS, _fn_name
 from .simplify import fold_constants
 
@@ -158,11 +159,17 @@ class Forward:
             return self.rule(fn, [value.operand], [], ident, value, s) if fn else None
         if isinstance(value, gast.Call):
             callee = getattr(value, "callee", None)
+            if constructor_fields(callee) is not None:
+                return self._construct(callee, value, ident)
+            if is_replace(value):
+                return self._replace(value)
             if callee is list.pop:
                 lst = value.func.value.id
                 return quote_expr("lst_dot.pop()", lst_dot=dot(lst)) if lst in self.active else None
             receiver = [value.func.value] if callee is None else []  # a local value's method
             return self.rule(callee, receiver + value.args, value.keywords, ident, value, s)
+        if is_field_read(value):
+            value = as_subscript(value)  # obj.W: obj_dot["W"], the tangent's field
         if isinstance(value, gast.Subscript):
             base = value.value
             if not self._varied(base):
@@ -179,6 +186,24 @@ class Forward:
             return gast.Dict(keys=clone(value.keys),
                              values=[self.tangent_of(v) for v in value.values])
         return None
+
+    def _construct(self, cls, call, ident):
+        """``r = State(x, v=u)``: ``r_dot = tangent_record(r, x=x_dot, v=u_dot)``."""
+        fields = bound_fields(cls, call)
+        varied = [gast.keyword(arg=f, value=name(dot(a.id))) for f, a in fields.items()
+                  if self._varied(a)]
+        if not varied:
+            return None
+        return gast.Call(func=name("tangent_record"), args=[name(ident)], keywords=varied)
+
+    def _replace(self, call):
+        """``r = replace_fields(s, x=v)``: ``r_dot = replace_fields(s_dot, x=v_dot)``."""
+        atoms = [call.args[0]] + [k.value for k in call.keywords]
+        if not any(self._varied(a) for a in atoms):
+            return None
+        keywords = [gast.keyword(arg=k.arg, value=self.tangent_of(k.value)) for k in call.keywords]
+        return gast.Call(func=name("replace_fields"), args=[self.tangent_of(call.args[0])],
+                         keywords=keywords)
 
     def rule(self, fn, args, keywords, ident, call, s):
         atoms = list(args) + [k.value for k in keywords]
@@ -275,7 +300,8 @@ def _no_rule(fn):
         return (f"differentiating derivative code again needs a forward-mode rule for {what}, "
                 "which adjoint does not have yet; higher-order derivatives of this function are "
                 "not supported")
-    return f"no derivative rule for {what}; register one with adjoint.custom_jvp"
+    from .reverse import _library_note
+    return f"no derivative rule for {what}{_library_note(fn)}; register one with adjoint.custom_jvp"
 
 
 def _shared_tangent(tangent):

@@ -29,7 +29,7 @@ import gast
 
 from ..astutil import at_line, clone, const, dotted, loaded_names, name, stored_names, walk, walk_stmts, with_line
 from ..frontend import LOCAL, UNKNOWN, unsupported
-from . import lowering
+from . import lowering, objects
 
 # Array methods rewritten as the NumPy function of the same meaning; True marks
 # methods whose extra positional arguments form one tuple (x.reshape(2, 3)).
@@ -48,7 +48,7 @@ METHODS = {
     "argsort": (np.argsort, False), "cumprod_": (None, False),
 }
 ATTRIBUTES = {"T": np.transpose, "real": np.real, "imag": np.imag}
-INERT_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+INERT_ATTRIBUTES = objects.INERT_ATTRIBUTES
 # Operations that may return their first argument or a view of it (see passes/aliases.py).
 VIEWS = {np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.swapaxes,
          np.moveaxis, np.broadcast_to, np.asarray, np.asanyarray, np.ascontiguousarray,
@@ -97,6 +97,8 @@ class Normalizer:
         self.filename = parsed.filename
         self.namer = namer
         self.line = None
+        self.classes = {}  # parameter -> the class of this build's argument (objects only)
+        self.methods = None  # an objects.Methods: how calls of methods and properties are spelled
 
     # -- statements -------------------------------------------------------
     def block(self, stmts) -> list:
@@ -130,6 +132,9 @@ class Normalizer:
 
     def stmt_AugAssign(self, s, out):
         target = s.target
+        if isinstance(target, gast.Attribute):
+            value = gast.BinOp(left=objects.loaded(target), op=s.op, right=s.value)
+            return objects.attribute_write(self, target, value, out)
         if isinstance(target, gast.Name):
             self.assign(target, gast.BinOp(left=name(target.id), op=s.op, right=s.value), out)
             out[-1].augmented = True  # in place on an array: the alias pass checks who sees it
@@ -156,6 +161,8 @@ class Normalizer:
                 v = self._bind(v, out)  # a[i] = a: the value's adjoint is another name's
             sub = gast.Subscript(value=name(base), slice=index, ctx=gast.Store())
             out.append(gast.Assign(targets=[sub], value=v, type_comment=None))
+        elif isinstance(target, gast.Attribute):
+            objects.attribute_write(self, target, value, out)
         else:  # tuple / list unpacking
             whole = self.atom(value, out, hint="unpacked")
             for k, elt in enumerate(target.elts):
@@ -344,7 +351,8 @@ class Normalizer:
     def _global_ref(self, expr):
         if isinstance(expr, gast.Attribute):
             return self._global_ref(expr.value)
-        return isinstance(expr, gast.Name) and self.resolver.lookup(expr.id) is not LOCAL
+        return isinstance(expr, gast.Name) and expr.id not in self.namer.generated \
+            and self.resolver.lookup(expr.id) is not LOCAL  # a temporary is a local too
 
     def op(self, expr, out):
         method = getattr(self, "op_" + type(expr).__name__, None)
@@ -439,13 +447,25 @@ class Normalizer:
         if self._global_ref(e):
             return e
         base = self.atom(e.value, out)
+        member = objects.class_member(self.class_of(base), e.attr)
+        if member is not None and member[0] == "property":
+            return self.methods.call(self, member[1], base, [], [], e.attr)
+        if self.class_of(base) is not None:  # a user object: every attribute is its own
+            return objects.field_read(base, e.attr)
         if e.attr in ATTRIBUTES:
             fn = ATTRIBUTES[e.attr]
             return self._np_call(fn, [base], [])
         if e.attr in INERT_ATTRIBUTES:
             return gast.Attribute(value=base, attr=e.attr, ctx=gast.Load())
-        unsupported(f"reading the attribute '.{e.attr}'", at_line(e, self.line), self.filename,
-                    "adjoint differentiates arrays, numbers, and dicts/lists/tuples of them")
+        if not isinstance(base, gast.Name):
+            base = self._bind(base, out)
+        return objects.field_read(base, e.attr)
+
+    def class_of(self, atom):
+        """The class of the object ``atom`` holds, where this build knows it (a parameter)."""
+        if isinstance(atom, gast.Name) and atom.id in self.classes:
+            return self.classes[atom.id]
+        return None
 
     def op_Call(self, e, out):
         func = e.func
@@ -462,6 +482,8 @@ class Normalizer:
             return lowering.lower_out(self, e, callee, out)
         args = [self.atom(a, out) for a in e.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in e.keywords]
+        if objects.replaces(callee, args, keywords):  # dataclasses.replace(obj, x=v)
+            return objects.replace_call(args[0], keywords)
         call = gast.Call(func=func, args=args, keywords=keywords)
         call.callee = callee
         return call
@@ -471,10 +493,16 @@ class Normalizer:
         attr = e.func.attr
         args = [self.atom(a, out) for a in e.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in e.keywords]
+        if attr == "_replace" and not args and objects.replaceable(self.class_of(receiver)):
+            return objects.replace_call(receiver, keywords)  # a named tuple's obj._replace(x=v)
         if attr == "astype":
             return self._np_call(None, [receiver] + args, keywords, ident="astype")
         if attr == "item":
             return self._np_call(float, [receiver], [], ident="float")
+        member = objects.class_member(self.class_of(receiver), attr)
+        if member is not None and member[0] in ("method", "static"):
+            return self.methods.call(self, member[1], receiver, args, keywords, attr,
+                                     static=member[0] == "static")
         if attr in METHODS and METHODS[attr][0] is not None:
             fn, packs = METHODS[attr]
             if packs and len(args) > 1:
@@ -482,7 +510,7 @@ class Normalizer:
             return self._np_call(fn, [receiver] + args, keywords)
         call = gast.Call(func=gast.Attribute(value=receiver, attr=attr, ctx=gast.Load()),
                          args=args, keywords=keywords)
-        local = isinstance(receiver, gast.Name) and self.resolver.resolve(receiver) is LOCAL
+        local = isinstance(receiver, gast.Name) and not self._global_ref(receiver)
         call.callee = list.pop if attr == "pop" and not args and not keywords and local else None
         return call
 
@@ -530,9 +558,15 @@ def _add_at():
 
 
 
-def normalize(parsed, body, namer: Namer) -> tuple[list, "Normalizer"]:
-    """Normalise ``body`` (see module docstring); returns the body and the normaliser."""
+def normalize(parsed, body, namer: Namer, classes=None, methods=None) -> tuple[list, "Normalizer"]:
+    """Normalise ``body`` (see module docstring); returns the body and the normaliser.
+
+    ``classes`` maps parameters to the classes of the arguments the build is for
+    (see ``objects``); ``methods`` spells the calls of their methods.
+    """
     norm = Normalizer(parsed, namer)
+    norm.classes = dict(classes or {})
+    norm.methods = methods
     body = norm.block(body)
     _own_loop_counters(body, namer)
     return body, norm

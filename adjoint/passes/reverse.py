@@ -32,6 +32,7 @@ import gast
 from ..astutil import clone, const, name, quote, quote_expr, walk, with_line
 from ..errors import NotDifferentiableError
 from ..rules import lookup
+from .objects import as_subscript, bound_fields, constructor_fields, is_field_read, is_replace
 from .simplify import strip_conj
 
 NEUTRAL = {"np", "math"}  # names in templates that are modules, never values
@@ -256,6 +257,8 @@ class Reverse:
         fwd = [s]
         if isinstance(value, gast.Name):
             return fwd, self._contrib(value, g) if value.id in self.active else []
+        if is_field_read(value):  # obj.W: the subscript obj["W"] of its adjoint
+            return fwd, self._read(as_subscript(value), g)
         if isinstance(value, gast.Constant) or _is_global_ref(value):
             return fwd, []
         if isinstance(value, gast.BinOp):
@@ -302,7 +305,7 @@ class Reverse:
         rule = lookup(fn)
         if rule is None:
             raise NotDifferentiableError(
-                f"no derivative rule for {display or _fn_name(fn)}; register one with "
+                f"no derivative rule for {display or _fn_name(fn)}{_library_note(fn)}; register one with "
                 "adjoint.custom_vjp, or wrap the value in adjoint.stop_gradient", self.filename, s.lineno)
         if not rule.carries_derivative:
             return []
@@ -326,11 +329,15 @@ class Reverse:
 
     def _call(self, ident, call, g, ans, s):
         fn = call.callee
+        if constructor_fields(fn) is not None:
+            return [s], self._construct(fn, call, g, s)
+        if is_replace(call):
+            return [s], self._replace(call, g)
         pair = self.helper_pair(fn, s) if fn is not None and lookup(fn) is None else None
         if pair is None:
             display, args = None, call.args
             if fn is None:  # a method of a local value: an active receiver needs a rule too
-                display, args = f"the method '.{call.func.attr}'", [call.func.value] + call.args
+                display, args = _method_display(call.func.attr), [call.func.value] + call.args
             return [s], self._rule(fn, args, call.keywords, g, ans, s, display)
         fwd_name, bwd_name, params = pair
         saved = self.namer.fresh(f"{_short(call.func)}_saved")
@@ -348,6 +355,33 @@ class Reverse:
                 bwd += self._contrib(node, gast.Subscript(value=name(grads), slice=const(k),
                                                           ctx=gast.Load()))
         return fwd, bwd
+
+    def _construct(self, cls, call, g, s):
+        """``r = State(x, v=u)``: each argument gets its field's adjoint, ``x_bar += r_bar["x"]``."""
+        try:
+            fields = bound_fields(cls, call)
+        except TypeError as exc:
+            raise NotDifferentiableError(f"{cls.__qualname__}: {exc}", self.filename, s.lineno) from None
+        out = []
+        for field_name, atom in fields.items():
+            if _is_active_atom(atom, self.active):
+                out += self._contrib(atom, gast.Subscript(value=g, slice=const(field_name),
+                                                          ctx=gast.Load()))
+        return out
+
+    def _replace(self, call, g):
+        """``r = replace_fields(s, x=v)``: ``v`` gets ``r_bar["x"]``, ``s`` the rest of ``r_bar``."""
+        out = []
+        for k in call.keywords:
+            if _is_active_atom(k.value, self.active):
+                out += self._contrib(k.value, gast.Subscript(value=g, slice=const(k.arg),
+                                                             ctx=gast.Load()))
+        obj = call.args[0]
+        if _is_active_atom(obj, self.active):
+            kept = gast.Call(func=name("fields_cleared"), args=[g] + [const(k.arg) for k in call.keywords],
+                             keywords=[])
+            out += self._contrib(obj, kept)
+        return out
 
     def _bind_helper(self, params, call):
         out = [(k, a) for k, a in enumerate(call.args)]
@@ -522,7 +556,19 @@ def _fn_name(fn):
     return display_name(fn) if fn is not None else "this call"
 
 
+def _method_display(attr):
+    return (f"the method '.{attr}' (adjoint knows the classes of the function's parameters "
+            f"only; for another object, call it through its class: Class.{attr}(obj, ...))")
+
+
+def _library_note(fn):
+    from .objects import is_library
+    return " (library code, which adjoint does not transform)" if is_library(fn) else ""
+
+
 def _short(func):
+    if isinstance(func, gast.Attribute) and func.attr == "fget" and isinstance(func.value, gast.Attribute):
+        func = func.value  # a property's getter: Gaussian.std.fget is 'std'
     return func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "call")
 
 

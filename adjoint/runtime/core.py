@@ -219,16 +219,26 @@ def snapshot(v):
     return v.copy() if isinstance(v, np.ndarray) else v
 
 
-def writable_copy(x):
+def writable_copy(x, keep_objects=False):
     """A private copy of a value the function writes into, so the caller's data never changes:
-    arrays are copied, containers rebuilt around copies of their items, numbers kept."""
+    arrays are copied, containers and pytrees rebuilt around copies of their items, numbers kept.
+
+    An object that is not a pytree cannot be copied faithfully, so a function
+    writing into an array it holds is refused; ``keep_objects`` passes such
+    objects on unchanged instead (``vjp`` re-running a forward sweep that
+    writes into none of them).
+    """
     if isinstance(x, np.ndarray):
         return x.copy()
+    if _is_record(x) or isinstance(x, AdjointRecord):
+        return _record_map(lambda v: writable_copy(v, keep_objects), x)
     if isinstance(x, dict):
-        return type(x)((k, writable_copy(v)) for k, v in x.items())
+        return type(x)((k, writable_copy(v, keep_objects)) for k, v in x.items())
     if isinstance(x, (list, tuple)):
-        items = [writable_copy(v) for v in x]
+        items = [writable_copy(v, keep_objects) for v in x]
         return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+    if not keep_objects and _plain_object(x):
+        _refuse_object_write(x)
     return x
 
 
@@ -245,6 +255,8 @@ def scattered(t, like, index):
 
 def tangent_like(t, x):
     """A private, writable tangent shaped like ``x`` (a scalar ``t`` such as 0.0 is broadcast)."""
+    if _is_record(x) or isinstance(x, AdjointRecord):
+        return record_tangent(t, x, tangent_like)
     if isinstance(x, dict):
         return {k: tangent_like(t[k] if isinstance(t, dict) else t, v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -274,6 +286,8 @@ def zeros_like(x):
     """A zero adjoint shaped like ``x``; containers become mutable adjoint containers."""
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=_float_dtype(x.dtype))
+    if _is_record(x) or isinstance(x, AdjointRecord):
+        return record_zeros(x)
     if isinstance(x, dict):
         return AdjointDict((k, zeros_like(v)) for k, v in x.items())
     if isinstance(x, (list, tuple)):
@@ -282,6 +296,8 @@ def zeros_like(x):
         return np.zeros((), dtype=_float_dtype(x.dtype))[()]
     if isinstance(x, complex):
         return 0j
+    if _plain_object(x):
+        return ObjectAdjoint(x)
     return 0.0
 
 
@@ -325,6 +341,10 @@ def grad_like(x_bar, x):
         kind = type(x_bar)
         if kind is float or kind is np.float64:
             return float(x_bar)
+    if _is_record(x):
+        return record_grad(x_bar, x)
+    if isinstance(x_bar, ObjectAdjoint):
+        x_bar.refuse()
     if isinstance(x, dict):
         bar = x_bar if isinstance(x_bar, dict) else {}
         return {k: grad_like(bar.get(k, 0.0), v) for k, v in x.items()}
@@ -408,3 +428,9 @@ def _tie_share(x, ext, axis):
     """1/k on each of the k entries equal to the extremum ``ext``, 0 elsewhere."""
     hit = x == ext
     return hit / np.sum(hit, axis=axis, keepdims=True, dtype=_float_dtype(np.result_type(x)))
+
+
+# records' adjoints build on the containers above, which hand records to them
+from ..pytree import is_record as _is_record  # noqa: E402
+from .records import (AdjointRecord, ObjectAdjoint, _plain_object, _record_map,  # noqa: E402
+                      _refuse_object_write, record_grad, record_tangent, record_zeros)
