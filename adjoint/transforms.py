@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import numpy as np
 
 from .api import Transformed, _built, _check_differentiable, _check_tangent, _wrt_names, vjp
 from .errors import AdjointError, WrtError
 from .passes.kinds import argument_rank
+
+if TYPE_CHECKING:
+    from ._typing import Derivative, P, Wrt
 
 
 def _plain(value, name, what):
@@ -201,7 +205,7 @@ class _Jacobian(_Derivative):
         return table.reshape(np.shape(out) + np.shape(x))
 
 
-def hvp(fun, wrt=0):
+def hvp(fun: Callable[..., Any], wrt: Wrt = 0) -> Derivative[..., Any]:
     """``hvp(fun)(*args, v)``: the Hessian of scalar ``fun`` times ``v``, by forward-over-reverse.
 
     One forward-mode sweep over the generated gradient: no Hessian is formed.
@@ -211,7 +215,7 @@ def hvp(fun, wrt=0):
     return _HVP(fun, wrt)
 
 
-def hessian(fun, wrt=0):
+def hessian(fun: Callable[P, Any], wrt: Wrt = 0) -> Derivative[P, Any]:
     """``hessian(fun)(*args)``: the matrix of second derivatives, shape ``x.shape + x.shape``.
 
     Built column by column from Hessian-vector products (forward over reverse).
@@ -221,7 +225,8 @@ def hessian(fun, wrt=0):
     return _Hessian(fun, wrt)
 
 
-def jacobian(fun, wrt=0, mode="auto"):
+def jacobian(fun: Callable[P, Any], wrt: Wrt = 0,
+             mode: Literal["auto", "forward", "reverse"] = "auto") -> Derivative[P, Any]:
     """``jacobian(fun)(*args)``: ``d out / d x`` with shape ``out.shape + x.shape``.
 
     ``mode="auto"`` uses forward mode (one jvp per input entry) when the input
