@@ -22,7 +22,7 @@ import numpy as np
 
 from . import compile as _compile
 from .errors import (AdjointError, NonScalarOutputError, SourceUnavailableError, WrtError,
-                     internal_error, located)
+                     hidden, internal_error, located, public)
 from .passes.kinds import argument_rank, call_key
 
 if TYPE_CHECKING:
@@ -253,7 +253,10 @@ class _Joint(Transformed):
         if key != last_key:  # the usual case: arguments of the same kinds as last time
             entry = self._entries.get(key)
             if entry is None:
-                entry = self._miss(key, args)
+                try:
+                    entry = self._miss(key, args)
+                except AdjointError as exc:
+                    raise hidden(exc)
             main = entry["main"]
             self._last = (key, main)
         try:
@@ -285,6 +288,7 @@ def grad(fun: Callable[P, Any], wrt: Wrt = 0, *, has_aux: Literal[False] = False
 @overload
 def grad(fun: None = None, wrt: Wrt = 0, *, has_aux: bool = False,
          backend: Backend = "auto") -> Callable[[Callable[P, Any]], Derivative[P, Any]]: ...
+@public
 def grad(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool = False,
          backend: Backend = "auto") -> Any:
     """The gradient of a scalar-valued ``fun`` with respect to the argument(s) ``wrt``.
@@ -320,6 +324,7 @@ def value_and_grad(fun: Callable[P, R], wrt: Wrt = 0, *, has_aux: Literal[False]
 def value_and_grad(fun: None = None, wrt: Wrt = 0, *, has_aux: bool = False,
                    backend: Backend = "auto"
                    ) -> Callable[[Callable[P, R]], Derivative[P, tuple[R, Any]]]: ...
+@public
 def value_and_grad(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool = False,
                    backend: Backend = "auto") -> Any:
     """Like ``grad``, returning ``(value, gradient)`` from one forward sweep.
@@ -336,8 +341,11 @@ def value_and_grad(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_a
 
 class _VJP(Transformed):
     def __call__(self, *args, **kwargs):
-        args = self._args(args, kwargs)
-        entry = self._entry(args)
+        try:
+            args = self._args(args, kwargs)
+            entry = self._entry(args)
+        except AdjointError as exc:
+            raise hidden(exc)
         try:
             out, saved = entry["fwd"](*args)
         except Exception as exc:
@@ -382,6 +390,7 @@ def vjp(fun: Callable[P, R], wrt: Wrt = 0, *, has_aux: Literal[False] = False
 @overload
 def vjp(fun: None = None, wrt: Wrt = 0, *, has_aux: bool = False
         ) -> Callable[[Callable[P, R]], Derivative[P, tuple[R, Pullback]]]: ...
+@public
 def vjp(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool = False) -> Any:
     """``vjp(fun)(*args)`` returns ``(out, pullback)``; ``pullback(seed)`` gives the input adjoints.
 
@@ -412,6 +421,7 @@ class _JVP(Transformed):
         wrt, ranks = self._last_ranks or (self._wrt, None)
         return _built(self._fun, wrt, "jvp", ranks=ranks).source
 
+    @public
     def __call__(self, primals, tangents):
         if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
             raise WrtError("jvp takes (primals, tangents): a tuple of the arguments and a tuple of "
@@ -458,6 +468,7 @@ def _check_tangent(name, value, tangent):
                        f"has shape {np.shape(value)}")
 
 
+@public
 def jvp(fun: Callable[..., Any] | None = None, wrt: Wrt | None = None
         ) -> Derivative[[Sequence[Any], Sequence[Any]], tuple[Any, Any]]:
     """Forward mode: ``jvp(fun)(primals, tangents)`` returns ``(out, out_tangent)``.
@@ -524,6 +535,7 @@ class _BoundJVP:
         return self._inner(tuple(bound.arguments.values()), tangents)
 
 
+@public
 def source(fun: Callable[..., Any], wrt: Wrt = 0, mode: Mode = "grad",
            ranks: Sequence[int | None] | dict[str, int] | None = None,
            backend: Backend = "auto") -> str:

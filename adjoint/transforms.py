@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 import numpy as np
 
 from .api import Transformed, _built, _check_differentiable, _check_tangent, _wrt_names, vjp
-from .errors import AdjointError, WrtError
+from .errors import AdjointError, WrtError, public
 from .passes.kinds import argument_rank
 
 if TYPE_CHECKING:
@@ -84,6 +84,7 @@ class _Derivative:
 
 
 class _HVP(_Derivative):
+    @public
     def __call__(self, *args):
         *args, v = args
         args = self._args(args, {})
@@ -102,6 +103,7 @@ class _HVP(_Derivative):
 class _Hessian(_Derivative):
     """Blocks ``d2f / dx_i dx_j`` of shape ``x_i.shape + x_j.shape``; column j from tangents along x_j."""
 
+    @public
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
         xs = [args[p] for p in self._positions]
@@ -146,6 +148,7 @@ class _GradOfGrad(_Derivative):
         self._last = outer
         return outer.entry["main"]
 
+    @public
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
         x = args[self._position]
@@ -184,6 +187,7 @@ class _Jacobian(_Derivative):
             raise AdjointError(f"jacobian mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
         self._mode = mode
 
+    @public
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
         x = args[self._position]
@@ -205,6 +209,7 @@ class _Jacobian(_Derivative):
         return table.reshape(np.shape(out) + np.shape(x))
 
 
+@public
 def hvp(fun: Callable[..., Any], wrt: Wrt = 0) -> Derivative[..., Any]:
     """``hvp(fun)(*args, v)``: the Hessian of scalar ``fun`` times ``v``, by forward-over-reverse.
 
@@ -215,6 +220,7 @@ def hvp(fun: Callable[..., Any], wrt: Wrt = 0) -> Derivative[..., Any]:
     return _HVP(fun, wrt)
 
 
+@public
 def hessian(fun: Callable[P, Any], wrt: Wrt = 0) -> Derivative[P, Any]:
     """``hessian(fun)(*args)``: the matrix of second derivatives, shape ``x.shape + x.shape``.
 
@@ -225,6 +231,7 @@ def hessian(fun: Callable[P, Any], wrt: Wrt = 0) -> Derivative[P, Any]:
     return _Hessian(fun, wrt)
 
 
+@public
 def jacobian(fun: Callable[P, Any], wrt: Wrt = 0,
              mode: Literal["auto", "forward", "reverse"] = "auto") -> Derivative[P, Any]:
     """``jacobian(fun)(*args)``: ``d out / d x`` with shape ``out.shape + x.shape``.
