@@ -27,7 +27,9 @@ def params_loss(params: dict[str, Array], X: Array, y: Array) -> float:
 
 
 def main() -> None:
-    X, y, w = np.ones((4, 3)), np.zeros(4), np.zeros(3)
+    X: Array = np.ones((4, 3))
+    y: Array = np.zeros(4)
+    w: Array = np.zeros(3)
     dloss = adjoint.grad(loss)
     g: Array = dloss(w, X, y)
     print(g, dloss.source[:10])
@@ -41,7 +43,7 @@ def main() -> None:
     step: Callable[[Array, Array, Array], Any] = decorated
     schedule = optim.warmup(optim.cosine_decay(1e-2, 100), 10)
     opt = optim.Adam(schedule, clip_norm=1.0)
-    params = {"w": w}
+    params: dict[str, Array] = {"w": w}
     state = opt.init(params)
     params, state = opt.update({"w": g}, state, params)
     trained, history = optim.fit(params_loss, params, (X, y), epochs=2, batch_size=2,
