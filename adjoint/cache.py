@@ -15,8 +15,9 @@ import importlib.util
 import os
 import shutil
 import sys
+from dataclasses import dataclass
 
-__all__ = ["root", "environment_dir", "usage", "clear", "prune"]
+__all__ = ["root", "environment_dir", "Usage", "usage", "clear", "prune"]
 
 ENTRY_PREFIX = "adjoint_generated_"
 DEFAULT_MAX_MB = 256
@@ -70,14 +71,22 @@ def _size(paths: list[str]) -> int:
     return sum(os.path.getsize(p) for p in paths if os.path.exists(p))
 
 
-def usage() -> dict[str, object]:
+@dataclass(frozen=True)
+class Usage:
+    """Where the cache is, and what each environment's folder holds."""
+    root: str
+    environment: str  # this environment's folder
+    folders: dict[str, tuple[int, int]]  # folder -> (entries, bytes)
+    max_bytes: int  # the bound per folder
+
+
+def usage() -> Usage:
     """Where the cache is, and how many entries and bytes each environment's folder holds."""
     folders = {}
     for env in _environments():
         entries = _entries(env)
         folders[env] = (len(entries), sum(_size(files) for files in entries.values()))
-    return {"root": root(), "environment": os.path.join(root(), _environment()),
-            "folders": folders, "max_bytes": _max_bytes()}
+    return Usage(root(), os.path.join(root(), _environment()), folders, _max_bytes())
 
 
 def clear() -> int:

@@ -113,11 +113,10 @@ def _cache(options: argparse.Namespace) -> int:
         print(f"removed {cache.clear()} environment folder(s) from {cache.root()}")
         return 0
     info = cache.usage()
-    print(f"cache: {info['root']}")
-    print(f"this environment: {info['environment']}")
-    print(f"limit: {int(info['max_bytes']) / 2 ** 20:.0f} MB per environment "  # type: ignore[call-overload]
-          "(ADJOINT_CACHE_MAX_MB)")
-    for folder, (entries, size) in info["folders"].items():  # type: ignore[attr-defined]
+    print(f"cache: {info.root}")
+    print(f"this environment: {info.environment}")
+    print(f"limit: {info.max_bytes / 2 ** 20:.0f} MB per environment (ADJOINT_CACHE_MAX_MB)")
+    for folder, (entries, size) in info.folders.items():
         print(f"  {os.path.basename(folder)}: {entries} entries, {size / 2 ** 20:.1f} MB")
     return 0
 

@@ -45,10 +45,11 @@ def standalone(fun: Callable[..., Any], source: str, namespace: Any, user_module
 
 
 def _split_header(source: str) -> tuple[list[str], str]:
-    """The leading comments, and the rest without its ``from adjoint...`` imports."""
+    """The leading comments, and the rest without its imports (the module writes its own)."""
     lines = source.splitlines()
     comments = [line for line in lines if line.startswith("# ")][:2]
-    kept = [line for line in lines[len(comments):] if not line.startswith("from adjoint")]
+    kept = [line for line in lines[len(comments):]
+            if not line.startswith(("from adjoint", "import numpy as np"))]
     return comments, "\n".join(kept).lstrip("\n") + "\n"
 
 
@@ -73,12 +74,13 @@ class _Writer:
         self.imports: dict[str, str] = {}  # bound name -> import statement
         self.constants: dict[str, str] = {}  # bound name -> assignment
         self.copied: dict[str, str] = {}  # bound name -> source, dependencies first
+        self.aliases: dict[str, str] = {}  # other names of copied definitions
         self.visiting: set[str] = set()
 
-    def need(self, ident: str, value: Any) -> None:
-        """Make ``ident`` mean ``value`` in the standalone module."""
+    def need(self, ident: str, value: Any, origin: str = "") -> None:
+        """Make ``ident`` mean ``value`` in the standalone module (``origin``: the module reading it)."""
         if ident in self.imports or ident in self.constants or ident in self.copied \
-                or ident in self.visiting or getattr(builtins, ident, _MISSING) is value:
+                or ident in self.aliases or ident in self.visiting or getattr(builtins, ident, _MISSING) is value:
             return
         wrapped = getattr(value, "__wrapped__", None)
         if type(value).__module__.startswith("adjoint.") and isinstance(wrapped, types.FunctionType):
@@ -91,22 +93,26 @@ class _Writer:
             self.constants[ident] = f"{ident} = {value!r}"
         elif _library_object(value, self.fun):
             self.imports[ident] = _import_from(value, ident)
+        elif origin.split(".")[0] == "adjoint":
+            raise ExportError(f"cannot write {origin}.{ident} ({type(value).__name__}) into a "
+                              "standalone module")
         else:  # the user's data: read from their module, as the function reads it
             self.imports[ident] = f"from {self.user_module} import {ident}"
 
     def _copy(self, ident: str, value: Any) -> None:
         """Copy a function or class by source, after whatever its source reads."""
+        if value.__name__ != ident:  # another name for it: copy it under its own, then alias
+            self.need(value.__name__, value)
+            self.aliases[ident] = f"{ident} = {value.__name__}"
+            return
         text = textwrap.dedent(inspect.getsource(value))
-        if value.__name__ != ident:
-            raise ExportError(f"{ident!r} is bound to {value.__qualname__}, which adjoint "
-                              "cannot copy under another name")
         self.visiting.add(ident)
         scope = _namespace_of(value)
         text = _without_adjoint_decorators(text, scope)
         tree = ast.parse(text)
         for name in sorted(_free_names(tree) - {ident}):
             if name in scope:
-                self.need(name, scope[name])
+                self.need(name, scope[name], value.__module__)
         self.visiting.discard(ident)
         self.copied[ident] = text.rstrip() + "\n"
 
@@ -120,6 +126,8 @@ class _Writer:
         if self.constants:
             parts.append("\n".join(self.constants.values()))
         parts += list(self.copied.values())
+        if self.aliases:
+            parts.append("\n".join(self.aliases.values()))
         parts.append(body)
         return "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
 
@@ -149,7 +157,8 @@ def _library_object(value: Any, fun: Callable[..., Any]) -> bool:
 
 def _literal(value: Any) -> bool:
     """Whether ``repr(value)`` is Python source for an equal value."""
-    if not isinstance(value, (bool, int, float, complex, str, bytes, tuple, frozenset, type(None))):
+    if not isinstance(value, (bool, int, float, complex, str, bytes, tuple, list, dict, set,
+                              frozenset, type(None))):
         return False
     try:
         return bool(ast.literal_eval(repr(value)) == value)

@@ -59,7 +59,7 @@ def test_the_limit_comes_from_the_environment(monkeypatch, tmp_path):
     entry(str(tmp_path), "b", 2 ** 20, 2000)
     monkeypatch.setenv("ADJOINT_CACHE_MAX_MB", "3")
     assert cache.prune(str(tmp_path)) == 1
-    assert cache.usage()["max_bytes"] == 3 * 2 ** 20
+    assert cache.usage().max_bytes == 3 * 2 ** 20
 
 
 def test_the_numba_backend_writes_into_the_cache(monkeypatch, tmp_path):
