@@ -226,7 +226,8 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 
 def _free_names(tree: ast.AST) -> set[str]:
     """Names read and never bound in each function or class of ``tree`` (annotations skipped)."""
-    loaded, bound = set(), set()
+    loaded: set[str] = set()
+    bound: set[str] = set()
     for node in ast.walk(_without_annotations(tree)):
         if isinstance(node, ast.Name):
             (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
