@@ -328,3 +328,13 @@ def test_vjp_has_aux_returns_aux_and_a_reusable_pullback():
     want = numerical_vjp(lambda x: f(x)[0], (x,), [0], seed)[0]
     np.testing.assert_allclose(pullback(seed), want, rtol=1e-6)
     np.testing.assert_allclose(pullback(seed), want, rtol=1e-6)  # again, from a fresh sweep
+
+
+def test_early_stopping_starts_afresh_in_each_fit():
+    stop = optim.EarlyStopping(patience=1, monitor="loss")
+    data = line_data(8)
+    fit(line_loss, {"w": 0.0, "b": 0.0}, data, epochs=30, optimizer=SGD(0.3), callbacks=[stop],
+        progress=False)  # a low best loss, which the next run's losses never reach
+    params, history = fit(line_loss, {"w": 0.0, "b": 0.0}, data, epochs=3, optimizer=SGD(0.001),
+                          callbacks=[stop], progress=False)
+    assert len(history.epochs) == 3 and stop.best_epoch == 3

@@ -81,6 +81,8 @@ class EarlyStopping(Callback):
         self.waited = 0
 
     def on_epoch(self, epoch: int, params: Any, logs: Logs) -> bool:
+        if epoch == 1:  # a new run of fit: forget the last one's best
+            self.best, self.best_params, self.best_epoch, self.waited = float("inf"), None, 0, 0
         key = self.monitor or ("val_loss" if "val_loss" in logs else "loss")
         if key not in logs:
             raise ValueError(f"EarlyStopping monitors {key!r}, which fit does not record "
@@ -234,13 +236,14 @@ class _Loop:
                     break
         except KeyboardInterrupt:
             self.history.stopped = f"interrupted at step {self.step}"
-            print(f"fit: {self.history.stopped}; returning the parameters trained so far",
-                  file=sys.stderr)
         except Exception as exc:
             self._attach(exc)
             raise
         finally:
             bar.close()
+        if self.history.stopped and self.history.stopped.startswith("interrupted"):
+            print(f"fit: {self.history.stopped}; returning the parameters trained so far",
+                  file=sys.stderr)
         return self._final(), self.history
 
     def _train_step(self, state: Any, batch: list[np.ndarray], bar: Progress) -> Any:
