@@ -350,10 +350,11 @@ class _VJP(Transformed):
             out, saved = entry["fwd"](*args)
         except Exception as exc:
             raise self._raised(exc)
+        pullback = self._pullback(entry, args, saved)
         if self._aux:  # the forward sweep returned ((out, aux), saved)
-            (out, aux), pullback = out, self._pullback(entry, args, saved)
+            out, aux = out
             return out, pullback, aux
-        return out, self._pullback(entry, args, saved)
+        return out, pullback
 
     def _pullback(self, entry, args, saved):
         """The pullback of one forward sweep; it may run any number of times."""
