@@ -6,7 +6,7 @@ training step is easy to test, checkpoint or differentiate, and parameters can
 be any pytree (dicts, lists, tuples of arrays and floats).
 """
 from .clipping import clip_by_global_norm, clip_by_value, global_norm
-from .fit import Callback, EarlyStopping, History, fit
+from .training import Callback, EarlyStopping, History, fit
 from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from .schedules import (LearningRate, Schedule, constant, cosine_decay, exponential_decay,
                         learning_rate, warmup)
