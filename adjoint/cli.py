@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="adjoint", description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(prog="adjoint", description="Show or export the derivative "
+                                     "adjoint generates for a function in a file.")
     parser.add_argument("--version", action="version", version=f"adjoint {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="{show,export,cache}")
     show = verbs.add_parser("show", help="print the generated derivative of FILE:FUNC")
