@@ -3,6 +3,8 @@
 Decorate a NumPy loss with ``@adjoint.grad`` to get its gradient function; the
 generated derivative is plain Python you can read with ``.source``.
 """
+__version__ = "0.1.0"  # the one place: pyproject.toml reads it
+
 from .api import grad, jvp, source, value_and_grad, vjp
 from .transforms import hessian, hvp, jacobian
 from .testing import check_grad
@@ -13,7 +15,6 @@ from .pytree import (register_pytree, tree_add, tree_flatten, tree_leaves, tree_
 from .errors import (AdjointError, BackendWarning, InternalError, NonScalarOutputError,
                      NotDifferentiableError, SourceUnavailableError, UnsupportedSyntaxError, WrtError)
 
-__version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "check_grad", "optim",

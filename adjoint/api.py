@@ -16,15 +16,19 @@ import numbers
 import os
 import threading
 import types
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence, overload
 
 import numpy as np
 
 from . import compile as _compile
 from .errors import (AdjointError, NonScalarOutputError, SourceUnavailableError, WrtError,
-                     internal_error, located)
+                     hidden, internal_error, located, public)
 from .passes.kinds import argument_rank, call_key
 from .passes.objects import argument_classes
 from .pytree import is_record
+
+if TYPE_CHECKING:
+    from ._typing import A, Backend, Derivative, Mode, P, Pullback, R, Wrt
 
 _CACHE: dict = {}  # (code object, wrt, mode, ...) -> [_Variant], most recent first, LRU order
 _CACHE_SIZE = 256  # keys kept
@@ -269,7 +273,10 @@ class _Joint(Transformed):
         if key != last_key:  # the usual case: arguments of the same kinds as last time
             entry = self._entries.get(key)
             if entry is None:
-                entry = self._miss(key, args)
+                try:
+                    entry = self._miss(key, args)
+                except AdjointError as exc:
+                    raise hidden(exc)
             main = entry["main"]
             self._last = (key, main)
         try:
@@ -292,7 +299,18 @@ class _Grad(_Joint):
     pass
 
 
-def grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
+@overload
+def grad(fun: Callable[P, tuple[Any, A]], wrt: Wrt = 0, *, has_aux: Literal[True],
+         backend: Backend = "auto") -> Derivative[P, tuple[Any, A]]: ...
+@overload
+def grad(fun: Callable[P, Any], wrt: Wrt = 0, *, has_aux: Literal[False] = False,
+         backend: Backend = "auto") -> Derivative[P, Any]: ...
+@overload
+def grad(fun: None = None, wrt: Wrt = 0, *, has_aux: bool = False,
+         backend: Backend = "auto") -> Callable[[Callable[P, Any]], Derivative[P, Any]]: ...
+@public
+def grad(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool = False,
+         backend: Backend = "auto") -> Any:
     """The gradient of a scalar-valued ``fun`` with respect to the argument(s) ``wrt``.
 
     ``wrt`` is a position or parameter name (one gradient) or a tuple of them (a
@@ -316,7 +334,19 @@ def grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
     return _Grad(fun, wrt, "grad", has_aux, backend)
 
 
-def value_and_grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
+@overload
+def value_and_grad(fun: Callable[P, tuple[R, A]], wrt: Wrt = 0, *, has_aux: Literal[True],
+                   backend: Backend = "auto") -> Derivative[P, tuple[tuple[R, A], Any]]: ...
+@overload
+def value_and_grad(fun: Callable[P, R], wrt: Wrt = 0, *, has_aux: Literal[False] = False,
+                   backend: Backend = "auto") -> Derivative[P, tuple[R, Any]]: ...
+@overload
+def value_and_grad(fun: None = None, wrt: Wrt = 0, *, has_aux: bool = False,
+                   backend: Backend = "auto"
+                   ) -> Callable[[Callable[P, R]], Derivative[P, tuple[R, Any]]]: ...
+@public
+def value_and_grad(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool = False,
+                   backend: Backend = "auto") -> Any:
     """Like ``grad``, returning ``(value, gradient)`` from one forward sweep.
 
     With ``has_aux=True`` the result is ``((value, aux), gradient)``.
@@ -331,12 +361,23 @@ def value_and_grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
 
 class _VJP(Transformed):
     def __call__(self, *args, **kwargs):
-        args = self._args(args, kwargs)
-        entry = self._entry(args)
+        try:
+            args = self._args(args, kwargs)
+            entry = self._entry(args)
+        except AdjointError as exc:
+            raise hidden(exc)
         try:
             out, saved = entry["fwd"](*args)
         except Exception as exc:
             raise self._raised(exc)
+        pullback = self._pullback(entry, args, saved)
+        if self._aux:  # the forward sweep returned ((out, aux), saved)
+            out, aux = out
+            return out, pullback, aux
+        return out, pullback
+
+    def _pullback(self, entry, args, saved):
+        """The pullback of one forward sweep; it may run any number of times."""
         from .runtime import grad_like, writable_copy
         fwd, bwd = entry["fwd"], entry["bwd"]
         wrt_values = [args[p] for p in self._positions]
@@ -358,21 +399,33 @@ class _VJP(Transformed):
             grads = tuple(grad_like(g, x) for g, x in zip(raw, wrt_values))
             return grads[0] if single else grads
 
-        return out, pullback
+        return pullback
 
 
-def vjp(fun=None, wrt=0):
+@overload
+def vjp(fun: Callable[P, tuple[R, A]], wrt: Wrt = 0, *, has_aux: Literal[True]
+        ) -> Derivative[P, tuple[R, Pullback, A]]: ...
+@overload
+def vjp(fun: Callable[P, R], wrt: Wrt = 0, *, has_aux: Literal[False] = False
+        ) -> Derivative[P, tuple[R, Pullback]]: ...
+@overload
+def vjp(fun: None = None, wrt: Wrt = 0, *, has_aux: bool = False
+        ) -> Callable[[Callable[P, R]], Derivative[P, tuple[R, Pullback]]]: ...
+@public
+def vjp(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool = False) -> Any:
     """``vjp(fun)(*args)`` returns ``(out, pullback)``; ``pullback(seed)`` gives the input adjoints.
 
     The forward sweep runs once; ``pullback`` may be called any number of times
-    (the equivalent of ``y.backward(v)`` for a non-scalar ``y``).
+    (the equivalent of ``y.backward(v)`` for a non-scalar ``y``). With
+    ``has_aux=True``, ``fun`` returns ``(out, aux)`` and the result is
+    ``(out, pullback, aux)``: ``aux`` passes through without a derivative.
     """
     if fun is None:
-        return lambda f: vjp(f, wrt)
+        return lambda f: vjp(f, wrt, has_aux=has_aux)
     fun = _as_partial(fun)
     if isinstance(fun, functools.partial):
-        return _bound(fun, wrt, vjp)
-    return _VJP(fun, wrt, "split")
+        return _bound(fun, wrt, lambda f, w: vjp(f, w, has_aux=has_aux))
+    return _VJP(fun, wrt, "split", has_aux)
 
 
 class _JVP(Transformed):
@@ -389,6 +442,7 @@ class _JVP(Transformed):
         wrt, ranks, classes = self._last_ranks or (self._wrt, None, None)
         return _built(self._fun, wrt, "jvp", ranks=ranks, classes=classes).source
 
+    @public
     def __call__(self, primals, tangents):
         if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
             raise WrtError("jvp takes (primals, tangents): a tuple of the arguments and a tuple of "
@@ -436,7 +490,9 @@ def _check_tangent(name, value, tangent):
                        f"has shape {np.shape(value)}")
 
 
-def jvp(fun=None, wrt=None):
+@public
+def jvp(fun: Callable[..., Any] | None = None, wrt: Wrt | None = None
+        ) -> Derivative[[Sequence[Any], Sequence[Any]], tuple[Any, Any]]:
     """Forward mode: ``jvp(fun)(primals, tangents)`` returns ``(out, out_tangent)``.
 
     ``primals`` is the tuple of arguments. Without ``wrt``, ``tangents`` has one
@@ -501,7 +557,10 @@ class _BoundJVP:
         return self._inner(tuple(bound.arguments.values()), tangents)
 
 
-def source(fun, wrt=0, mode="grad", ranks=None, backend="auto") -> str:
+@public
+def source(fun: Callable[..., Any], wrt: Wrt = 0, mode: Mode = "grad",
+           ranks: Sequence[int | None] | dict[str, int] | None = None,
+           backend: Backend = "auto") -> str:
     """The generated source of ``fun``'s derivative (``mode``: grad, value_and_grad, vjp or jvp).
 
     Without ``ranks`` the code is the one valid for any arguments (complex

@@ -378,7 +378,8 @@ class _FunctionTransform:
         rebound = stored_names(gast.Module(body=self.body, type_ignores=[]))
         return {w: self.namer.exact(f"{w}_given") for w in wrt if w in rebound}
 
-    def emit_split(self, fwd_name, bwd_name, wrt, defaults=False):
+    def emit_split(self, fwd_name, bwd_name, wrt, defaults=False, aux=False):
+        aux_node = self._split_aux() if aux else None
         seed_name, saved_name = self.namer.exact("seed"), self.namer.exact("saved")
         fwd, bwd, active, tapes, primal = self.sweeps(wrt, name(seed_name))
         assigned = _assigned(bwd)
@@ -397,6 +398,8 @@ class _FunctionTransform:
         out = self._returned()
         if _mutated(bwd_body) - set(tapes) and self.output:
             out = quote_expr("snapshot(out)", out=out)  # the sweep's restores must not reach it
+        if aux_node is not None:  # has_aux: the forward sweep returns ((out, aux), saved)
+            out = gast.Tuple(elts=[out, clone(aux_node)], ctx=gast.Load())
         top_bound = set(self.params) | {t.id for s in fwd if isinstance(s, gast.Assign)
                                         for t in [s.targets[0]] if isinstance(t, gast.Name)}
         fwd = quote("\n".join(f"{r} = None" for r in reads if r not in top_bound)) + fwd
@@ -715,7 +718,7 @@ def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
         roles = {"main": fname}
     elif mode == "split":
         names = (program.unique(f"{base}_fwd"), program.unique(f"{base}_bwd"))
-        main.emit_split(*names, wrt=list(wrt))
+        main.emit_split(*names, wrt=list(wrt), aux=aux)
         roles = {"fwd": names[0], "bwd": names[1]}
     else:
         fname = program.unique(f"{base}_{mode}")

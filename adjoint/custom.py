@@ -23,6 +23,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+from typing import Any, Callable, Generic, Iterator, TypeVar
+
+from ._typing import F, P, R
 
 from .rules import inactive, register
 from .rules.registry import CUSTOM
@@ -43,17 +46,20 @@ def _rule_name(fn) -> str:
     return name
 
 
-class _Custom:
+T = TypeVar("T")
+
+
+class _Custom(Generic[P, R]):
     """A function with a user-given derivative; calling it calls the function."""
 
-    def __init__(self, fun):
+    def __init__(self, fun: Callable[P, R]) -> None:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.params = list(inspect.signature(fun).parameters)
         self.vjp_rule = None
         self.jvp_rule = None
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.fun(*args, **kwargs)
 
     def _register(self):
@@ -71,30 +77,33 @@ class _Custom:
                  name=getattr(self.fun, "__qualname__", "custom"), **grads)
 
 
-class custom_vjp(_Custom):
+class custom_vjp(_Custom[P, R]):
     """Decorate a function whose reverse-mode rule you give with ``.defvjp(rule)``."""
 
-    def defvjp(self, rule):
+    def defvjp(self, rule: F) -> F:
+        """Register ``rule(g, ans, *args)``, returning one adjoint per argument (None: none)."""
         self.vjp_rule = rule
         self._register()
         return rule
 
 
-class custom_jvp(_Custom):
+class custom_jvp(_Custom[P, R]):
     """Decorate a function whose forward-mode rule you give with ``.defjvp(rule)``."""
 
-    def defjvp(self, rule):
+    def defjvp(self, rule: F) -> F:
+        """Register ``rule(ans, *args, *tangents)``, returning the output's tangent."""
         self.jvp_rule = rule
         self._register()
         return rule
 
-    def defvjp(self, rule):
+    def defvjp(self, rule: F) -> F:
+        """Register a reverse-mode rule too, as ``custom_vjp.defvjp``."""
         self.vjp_rule = rule
         self._register()
         return rule
 
 
-def stop_gradient(x):
+def stop_gradient(x: T) -> T:
     """``x`` itself, seen by differentiation as a constant (like ``tensor.detach()``)."""
     return x
 
@@ -103,6 +112,6 @@ inactive(stop_gradient, notes="the value passes, its derivative does not")
 
 
 @contextlib.contextmanager
-def no_grad():
+def no_grad() -> Iterator[None]:
     """Statements inside ``with adjoint.no_grad():`` compute values but carry no derivative."""
     yield

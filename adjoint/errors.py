@@ -5,11 +5,15 @@ the message points at the line to change rather than at adjoint's internals.
 """
 from __future__ import annotations
 
+import functools
 import linecache
 import os
 import re
 import traceback
 import types
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "AdjointError",
@@ -88,6 +92,49 @@ class InternalError(AdjointError):
 
 class BackendWarning(UserWarning):
     """A backend could not compile a derivative; another backend runs it instead."""
+
+
+# -- names the user misspelt -------------------------------------------------------------
+def did_you_mean(wrong: str, candidates, prefix: str = "") -> str:
+    """"; did you mean np.tanh?" for ``wrong`` = "tahn" among ``candidates``, or "" when none is close.
+
+    As Python does for a misspelt name: the closest public name, if it is close enough
+    that a typo is the likely cause; of two as close, the one listed first.
+    """
+    allowed = max(1, (len(wrong) + 2) // 4)
+    order = {c: k for k, c in reversed(list(enumerate(candidates)))}  # ties: the earlier one
+    scored = sorted((_typos(wrong, c), abs(len(c) - len(wrong)), order[c], c) for c in order
+                    if isinstance(c, str) and not c.startswith("_") and c != wrong
+                    and abs(len(c) - len(wrong)) <= allowed)
+    if not scored or scored[0][0] > allowed:
+        return ""
+    return f"; did you mean {prefix}{scored[0][3]}?"
+
+
+def _typos(a: str, b: str) -> int:
+    """How many typos turn ``a`` into ``b``: letters added, dropped, changed or swapped.
+
+    A swap of neighbours counts once (``tahn`` is one typo from ``tanh``, as from ``tan``;
+    the tie goes to the name of the same length).
+    """
+    previous, current = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        before, previous, current = previous, current, [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1,
+                             previous[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+    return current[len(b)]
+
+
+def undefined_call(dotted: str, owner, owner_label: str, names) -> str:
+    """The message for a call of a name or attribute that does not exist (``np.tahn(x)``)."""
+    head, _, last = dotted.rpartition(".")
+    if head:
+        what = f"{owner_label} has no attribute '{last}'"
+        return f"'{dotted}' is not defined: {what}" + did_you_mean(last, dir(owner), head + ".")
+    return f"name '{dotted}' is not defined" + did_you_mean(dotted, names)
 
 
 # -- where generated code came from -----------------------------------------------------
@@ -204,6 +251,29 @@ def _add_note(exc, note):
         exc.add_note(note)
     elif len(exc.args) == 1 and isinstance(exc.args[0], str):
         exc.args = (f"{exc.args[0]}\n{note}",)
+
+
+def hidden(exc: BaseException) -> BaseException:
+    """``exc`` without adjoint's frames in its traceback: it ends at the user's call.
+
+    Raising it adds the raising frame back, so exactly one frame of adjoint's
+    remains: the public function that re-raises it.
+    """
+    return exc.with_traceback(_trim(exc.__traceback__))
+
+
+def public(fn: F) -> F:
+    """``fn``, raising its AdjointErrors without adjoint's frames (see ``hidden``).
+
+    An InternalError keeps the failing frames in its ``__cause__``, for the report.
+    """
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except AdjointError as exc:
+            raise hidden(exc)
+    return call  # type: ignore[return-value]
 
 
 def _trim(tb):

@@ -18,6 +18,7 @@ when the record is rebuilt. Dataclasses are rebuilt without calling
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import dataclasses
 
@@ -185,7 +186,7 @@ def _sort_key(key):
     return (type(key).__name__, key)
 
 
-def tree_flatten(tree):
+def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
     """(leaves, treedef) of ``tree``; ``tree_unflatten(treedef, leaves)`` rebuilds it."""
     leaves = []
     return leaves, _flatten(tree, leaves)
@@ -200,7 +201,8 @@ def _flatten(tree, leaves):
     return TreeDef(kind, keys, tuple(_flatten(c, leaves) for c in children))
 
 
-def tree_unflatten(treedef: TreeDef, leaves):
+def tree_unflatten(treedef: TreeDef, leaves: Any) -> Any:
+    """The pytree of structure ``treedef`` with ``leaves`` in traversal order."""
     it = iter(leaves)
     return _build(treedef, it)
 
@@ -219,15 +221,17 @@ def _build(td, it):
     return td.kind(children)
 
 
-def tree_leaves(tree) -> list:
+def tree_leaves(tree: Any) -> list[Any]:
+    """The leaves of ``tree`` in traversal order (dicts by sorted key)."""
     return tree_flatten(tree)[0]
 
 
-def tree_structure(tree) -> TreeDef:
+def tree_structure(tree: Any) -> TreeDef:
+    """The structure of ``tree`` without its leaves."""
     return tree_flatten(tree)[1]
 
 
-def tree_map(f, tree, *rest):
+def tree_map(f: Callable[..., Any], tree: Any, *rest: Any) -> Any:
     """Apply ``f`` leafwise to ``tree`` and the trees in ``rest``, which share its structure."""
     leaves, td = tree_flatten(tree)
     others = []
@@ -239,7 +243,7 @@ def tree_map(f, tree, *rest):
     return tree_unflatten(td, [f(*xs) for xs in zip(leaves, *others)])
 
 
-def tree_zeros_like(tree):
+def tree_zeros_like(tree: Any) -> Any:
     """Zeros with each leaf's shape (float dtype); 0.0 for number leaves."""
     def zero(x):
         if isinstance(x, np.ndarray):
@@ -249,15 +253,17 @@ def tree_zeros_like(tree):
     return tree_map(zero, tree)
 
 
-def tree_add(a, b):
+def tree_add(a: Any, b: Any) -> Any:
+    """Leafwise ``a + b`` of two trees of one structure."""
     return tree_map(lambda x, y: x + y, a, b)
 
 
-def tree_scale(tree, s):
+def tree_scale(tree: Any, s: Any) -> Any:
+    """Every leaf times ``s``."""
     return tree_map(lambda x: x * s, tree)
 
 
-def tree_vdot(a, b) -> float:
+def tree_vdot(a: Any, b: Any) -> float:
     """The sum over all leaves of the elementwise products of ``a`` and ``b``."""
     return float(sum(np.sum(np.asarray(x) * np.asarray(y)) for x, y in
                      zip(tree_leaves(a), _same_leaves(b, a))))
@@ -270,7 +276,7 @@ def _same_leaves(b, a):
     return b_leaves
 
 
-def tree_ravel(tree):
+def tree_ravel(tree: Any) -> tuple[np.ndarray, Callable[[Any], Any]]:
     """(1-D float array of every leaf, function mapping such an array back to the tree)."""
     leaves, td = tree_flatten(tree)
     shapes = [np.shape(x) for x in leaves]

@@ -6,9 +6,14 @@ and what users run on their custom rules (the counterpart of
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
 import numpy as np
 
 from .pytree import tree_ravel
+
+if TYPE_CHECKING:
+    from ._typing import Wrt
 
 __all__ = ["check_grad", "numerical_grad", "numerical_vjp"]
 
@@ -20,7 +25,8 @@ def _wrt_positions(fun, args, wrt):
     return [params.index(w) if isinstance(w, str) else w % len(args) for w in items]
 
 
-def numerical_vjp(fun, args, positions, seed, eps=1e-6):
+def numerical_vjp(fun: Callable[..., Any], args: Sequence[Any], positions: Sequence[int],
+                  seed: Any, eps: float = 1e-6) -> list[Any]:
     """Central differences of ``<seed, fun(*args)>`` with respect to ``args[p]`` for each p."""
     out = []
     for p in positions:
@@ -42,7 +48,8 @@ def numerical_vjp(fun, args, positions, seed, eps=1e-6):
     return out
 
 
-def numerical_grad(fun, args, positions, eps=1e-6):
+def numerical_grad(fun: Callable[..., Any], args: Sequence[Any], positions: Sequence[int],
+                   eps: float = 1e-6) -> list[Any]:
     """Central-difference gradient of a scalar ``fun`` with respect to ``args[p]`` for each p."""
     return numerical_vjp(fun, args, positions, 1.0, eps)
 
@@ -51,7 +58,8 @@ def _flat(tree):
     return tree_ravel(tree)[0].astype(np.float64)
 
 
-def check_grad(fun, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-6, seed=None):
+def check_grad(fun: Callable[..., Any], *args: Any, wrt: Wrt = 0, eps: float = 1e-6,
+               rtol: float = 1e-5, atol: float = 1e-6, seed: Any = None) -> bool:
     """Assert that adjoint's derivative of ``fun`` at ``args`` matches finite differences.
 
     For a scalar output this checks ``adjoint.grad``; otherwise ``adjoint.vjp``

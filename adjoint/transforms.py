@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import numpy as np
 
 from .api import (Transformed, _as_partial, _bound, _built, _check_differentiable, _check_tangent,
                   _wrt_names, vjp)
-from .errors import AdjointError, WrtError
+from .errors import AdjointError, WrtError, public
 from .passes.kinds import argument_rank
 from .passes.objects import argument_classes
+
+if TYPE_CHECKING:
+    from ._typing import Derivative, P, Wrt
 
 
 def _plain(value, name, what):
@@ -82,6 +86,7 @@ class _Derivative:
 
 
 class _HVP(_Derivative):
+    @public
     def __call__(self, *args):
         *args, v = args
         args = self._args(args, {})
@@ -100,6 +105,7 @@ class _HVP(_Derivative):
 class _Hessian(_Derivative):
     """Blocks ``d2f / dx_i dx_j`` of shape ``x_i.shape + x_j.shape``; column j from tangents along x_j."""
 
+    @public
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
         xs = [args[p] for p in self._positions]
@@ -144,6 +150,7 @@ class _GradOfGrad(_Derivative):
         self._last = outer
         return outer.entry["main"]
 
+    @public
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
         x = args[self._position]
@@ -182,6 +189,7 @@ class _Jacobian(_Derivative):
             raise AdjointError(f"jacobian mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
         self._mode = mode
 
+    @public
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
         x = args[self._position]
@@ -203,7 +211,8 @@ class _Jacobian(_Derivative):
         return table.reshape(np.shape(out) + np.shape(x))
 
 
-def hvp(fun, wrt=0):
+@public
+def hvp(fun: Callable[..., Any], wrt: Wrt = 0) -> Derivative[..., Any]:
     """``hvp(fun)(*args, v)``: the Hessian of scalar ``fun`` times ``v``, by forward-over-reverse.
 
     One forward-mode sweep over the generated gradient: no Hessian is formed.
@@ -213,7 +222,8 @@ def hvp(fun, wrt=0):
     return _maybe_bound(fun, wrt, _HVP)
 
 
-def hessian(fun, wrt=0):
+@public
+def hessian(fun: Callable[P, Any], wrt: Wrt = 0) -> Derivative[P, Any]:
     """``hessian(fun)(*args)``: the matrix of second derivatives, shape ``x.shape + x.shape``.
 
     Built column by column from Hessian-vector products (forward over reverse).
@@ -223,7 +233,9 @@ def hessian(fun, wrt=0):
     return _maybe_bound(fun, wrt, _Hessian)
 
 
-def jacobian(fun, wrt=0, mode="auto"):
+@public
+def jacobian(fun: Callable[P, Any], wrt: Wrt = 0,
+             mode: Literal["auto", "forward", "reverse"] = "auto") -> Derivative[P, Any]:
     """``jacobian(fun)(*args)``: ``d out / d x`` with shape ``out.shape + x.shape``.
 
     ``mode="auto"`` uses forward mode (one jvp per input entry) when the input

@@ -2,6 +2,7 @@
 import numpy as np
 
 import adjoint
+from _plot import save_plot
 
 
 def loss(w, b, X, Y):
@@ -21,19 +22,15 @@ def main():
             print(f"step {step:4d}  loss {value:.5f}  w {w:.3f}  b {b:.3f}")
     print(f"fitted: w = {w:.3f} (true 3), b = {b:.3f} (true 2)")
     assert abs(w - 3) < 0.1 and abs(b - 2) < 0.1
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
-    plt.scatter(X, Y, s=4, alpha=0.5, label="data")
-    grid = np.linspace(0, 1, 2)
-    plt.plot(grid, w * grid + b, "r", label=f"fit: {w:.2f}x + {b:.2f}")
-    plt.legend()
-    plt.savefig("fit_linear_regression.png", dpi=80)
-    print("saved fit_linear_regression.png")
-
+    def draw(plt):
+        plt.scatter(X, Y, s=4, alpha=0.5, label="data")
+        grid = np.linspace(0, 1, 2)
+        plt.plot(grid, w * grid + b, "r", label=f"fit: {w:.2f}x + {b:.2f}")
+        plt.title("least-squares line by gradient descent")
+        plt.xlabel("x")
+        plt.ylabel("y")
+        plt.legend()
+    save_plot("fit_linear_regression.png", draw)
 
 if __name__ == "__main__":
     main()

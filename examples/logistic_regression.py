@@ -28,10 +28,15 @@ def main():
     assert accuracy > 0.8 and np.allclose(w, true_w, atol=0.6)
 
     def draw(plt):
-        plt.scatter(X[:, 0], X[:, 1], c=y, s=6, cmap="coolwarm")
+        for label, color in ((0, "tab:blue"), (1, "tab:red")):
+            plt.scatter(X[y == label, 0], X[y == label, 1], s=6, color=color,
+                        label=f"class {label}")
         grid = np.linspace(-3, 3, 2)
-        plt.plot(grid, -(w[0] * grid + b) / w[1], "k")
+        plt.plot(grid, -(w[0] * grid + b) / w[1], "k", label="decision boundary")
         plt.title("logistic regression")
+        plt.xlabel("feature 1")
+        plt.ylabel("feature 2")
+        plt.legend()
     save_plot("logistic_regression.png", draw)
 
 

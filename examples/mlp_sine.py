@@ -29,6 +29,9 @@ def main():
     def draw(plt):
         plt.plot(x, y, label="sin(x)")
         plt.plot(x, predict(params, x), "--", label="MLP")
+        plt.title("a 1-16-1 tanh network fitted to sin(x)")
+        plt.xlabel("x")
+        plt.ylabel("y")
         plt.legend()
     save_plot("mlp_sine.png", draw)
 

@@ -103,3 +103,238 @@ def test_fit_plain_progress(capsys, monkeypatch):
     fit(line_loss, {"w": 0.0, "b": 0.0}, (np.ones(4), np.ones(4)), steps=3, progress=True,
         grad_fn=adjoint.value_and_grad(line_loss))
     assert "step 3/3" in capsys.readouterr().err
+
+
+# -- schedules, clipping, RMSprop and Adagrad ------------------------------------------
+
+from adjoint import optim  # noqa: E402
+
+
+def test_schedules_by_formula():
+    assert optim.constant(0.3)(0) == optim.constant(0.3)(1000) == 0.3
+    decay = optim.exponential_decay(1.0, 0.5, steps=10)
+    assert decay(0) == 1.0 and abs(decay(10) - 0.5) < 1e-12 and abs(decay(5) - 0.5 ** 0.5) < 1e-12
+    stairs = optim.exponential_decay(1.0, 0.5, steps=10, staircase=True)
+    assert stairs(9) == 1.0 and stairs(10) == 0.5
+    cosine = optim.cosine_decay(1.0, steps=100, final=0.1)
+    assert cosine(0) == 1.0 and abs(cosine(50) - 0.55) < 1e-12 and cosine(100) == cosine(500) == 0.1
+    ramp = optim.warmup(cosine, steps=10)
+    assert ramp(0) == 0.0 and abs(ramp(5) - 0.5) < 1e-12 and ramp(10) == 1.0 and ramp(60) == cosine(50)
+    assert optim.warmup(0.2, steps=4, start=0.1)(2) == pytest.approx(0.15)
+
+
+def test_optimizer_calls_a_schedule_with_the_step_count():
+    seen = []
+
+    def lr(step):
+        seen.append(step)
+        return 0.1
+
+    opt = SGD(lr)
+    p, state = np.array([1.0]), opt.init(np.array([1.0]))
+    for _ in range(3):
+        p, state = opt.update(np.array([1.0]), state, p)
+    assert seen == [0, 1, 2]
+    np.testing.assert_allclose(p, 1.0 - 0.3)
+    halving = SGD(optim.exponential_decay(1.0, 0.5, steps=1, staircase=True))
+    q, s = halving.update(1.0, halving.init(0.0), 0.0)
+    q, s = halving.update(1.0, s, q)
+    assert q == -1.5
+
+
+def test_clip_by_global_norm_scales_every_leaf_together():
+    grads = {"a": np.array([3.0, 0.0]), "b": 4.0}
+    assert optim.global_norm(grads) == 5.0
+    clipped = optim.clip_by_global_norm(grads, 1.0)
+    np.testing.assert_allclose(clipped["a"], [0.6, 0.0])
+    assert abs(clipped["b"] - 0.8) < 1e-12
+    assert optim.clip_by_global_norm(grads, 10.0) is grads
+
+
+def test_clip_by_value_and_optimizer_clipping():
+    clipped = optim.clip_by_value({"a": np.array([-3.0, 0.5]), "b": 2.0}, 1.0)
+    np.testing.assert_array_equal(clipped["a"], [-1.0, 0.5])
+    assert clipped["b"] == 1.0 and isinstance(clipped["b"], float)
+    p = np.array([0.0, 0.0])
+    by_norm = SGD(1.0, clip_norm=1.0)
+    np.testing.assert_allclose(by_norm.update(np.array([3.0, 4.0]), by_norm.init(p), p)[0],
+                               [-0.6, -0.8])
+    by_value = SGD(1.0, clip_value=0.5)
+    np.testing.assert_allclose(by_value.update(np.array([3.0, -0.1]), by_value.init(p), p)[0],
+                               [-0.5, 0.1])
+
+
+def test_rmsprop_and_adagrad_first_steps_by_hand():
+    p, g = np.array([1.0, -1.0]), np.array([0.2, -4.0])
+    rms = optim.RMSprop(0.01, alpha=0.9)
+    q, state = rms.update(g, rms.init(p), p)
+    np.testing.assert_allclose(q, p - 0.01 * g / (np.sqrt(0.1 * g * g) + 1e-8))
+    np.testing.assert_allclose(state["square"], 0.1 * g * g)
+    ada = optim.Adagrad(0.1)
+    q1, s = ada.update(g, ada.init(p), p)
+    q2, s = ada.update(g, s, q1)
+    np.testing.assert_allclose(q1, p - 0.1 * np.sign(g), rtol=1e-9)
+    np.testing.assert_allclose(q2, q1 - 0.1 * g / np.sqrt(2 * g * g), rtol=1e-9)
+
+
+@pytest.mark.parametrize("opt", [optim.RMSprop(0.01), optim.RMSprop(0.005, momentum=0.9),
+                                 optim.Adagrad(0.5), SGD(optim.cosine_decay(0.2, 3000, 0.01))])
+def test_new_optimizers_converge_on_quadratic(opt):
+    target = {"a": np.array([1.0, -2.0]), "b": 3.0}
+    params = {"a": np.zeros(2), "b": 0.0}
+    state = opt.init(params)
+    for _ in range(3000):
+        params, state = opt.update(quadratic_grad(params, target), state, params)
+    np.testing.assert_allclose(params["a"], target["a"], atol=2e-2)
+
+
+# -- fit: epochs, validation, callbacks, errors, interruptions ---------------------------
+
+def line_data(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 1, n)
+    return X, 2 + 3 * X + rng.normal(0, 0.01, n)
+
+
+def test_fit_epochs_count_batches_and_record_validation():
+    X, Y = line_data(40)
+    params, history = fit(line_loss, {"w": 0.0, "b": 0.0}, (X, Y), epochs=5, batch_size=16,
+                          validation_data=line_data(10, seed=1), optimizer=Adam(0.1),
+                          progress=False)
+    assert len(history) == 5 * 3  # 16 + 16 + 8 per epoch
+    assert [e["epoch"] for e in history.epochs] == [1, 2, 3, 4, 5]
+    assert len(history.val_loss) == 5 and history.val_loss[-1] < history.val_loss[0]
+    assert history.loss[0] == pytest.approx(np.mean(history[:3]))
+    assert history.stopped is None
+
+
+def test_fit_without_shuffle_visits_the_data_in_order():
+    seen = []
+
+    def grad_fn(params, X):
+        seen.append(X.tolist())
+        return 0.0, 0.0
+
+    fit(line_loss, 0.0, np.arange(5.0), epochs=2, batch_size=2, shuffle=False, grad_fn=grad_fn,
+        optimizer=SGD(0.1), progress=False)
+    assert seen == [[0.0, 1.0], [2.0, 3.0], [4.0]] * 2
+
+
+def test_early_stopping_stops_and_restores_the_best_epoch():
+    losses = iter([5.0, 4.0, 4.5, 4.2, 4.1, 3.0])
+    calls = []
+
+    def val_loss(params, X):
+        return next(losses) if X.shape == (3,) else 0.0
+
+    def grad_fn(params, X):
+        calls.append(params)
+        return 0.0, -1.0  # each step adds lr to the parameter
+
+    stop = optim.EarlyStopping(patience=3)
+    params, history = fit(val_loss, 0.0, np.ones(4), epochs=10, grad_fn=grad_fn, optimizer=SGD(1.0),
+                          validation_data=np.ones(3), callbacks=[stop], progress=False)
+    assert history.val_loss == [5.0, 4.0, 4.5, 4.2, 4.1]
+    assert history.stopped == "early stopping at epoch 5"
+    assert params == 2.0 and stop.best_epoch == 2  # the parameters after epoch 2
+    assert len(history) == 5
+
+
+def test_early_stopping_needs_what_it_monitors():
+    with pytest.raises(ValueError, match="validation_data") as info:
+        fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), epochs=2, progress=False,
+            callbacks=[optim.EarlyStopping(monitor="val_loss")])
+    assert info.value.params is not None  # the parameters after the first epoch
+
+
+def test_a_step_callback_stops_by_returning_true():
+    params, history = fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), steps=50, progress=False,
+                          callbacks=[lambda step, p, loss: step == 4])
+    assert len(history) == 4
+
+
+class Boom(Exception):
+    pass
+
+
+def test_an_exception_in_a_callback_keeps_the_trained_parameters():
+    def callback(step, params, loss):
+        if step == 3:
+            raise Boom("disk full")
+
+    with pytest.raises(Boom) as info:
+        fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), steps=10, optimizer=SGD(0.1),
+            progress=False, callback=callback)
+    assert info.value.params["w"] != 0.0 and len(info.value.history) == 3
+
+
+def test_ctrl_c_returns_the_parameters_trained_so_far(capsys):
+    def callback(step, params, loss):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    params, history = fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), steps=10,
+                          optimizer=SGD(0.1), progress=False, callback=callback)
+    assert len(history) == 3 and params["w"] != 0.0
+    assert history.stopped == "interrupted at step 3"
+    assert "interrupted at step 3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("data, kind, words", [
+    ((np.ones(4), np.ones(5)), ValueError, "data[0]: 4, data[1]: 5"),
+    ((np.ones(4), np.array(["a", "b", "c", "d"])), TypeError, "data[1] has dtype <U1"),
+    ((np.ones(4), [[1.0], [2.0, 3.0]]), TypeError, "data[1] is not an array of numbers"),
+    ((), ValueError, "data is empty"),
+    ((np.ones(4), 3.0), ValueError, "data[1] is a single number"),
+])
+def test_fit_data_errors_say_what_is_wrong(data, kind, words):
+    with pytest.raises(kind) as info:
+        fit(line_loss, {"w": 0.0, "b": 0.0}, data, steps=1, progress=False)
+    assert words in str(info.value)
+
+
+def test_fit_validation_data_and_argument_errors():
+    with pytest.raises(ValueError, match=r"validation_data\[0\]: 3, validation_data\[1\]: 2"):
+        fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), validation_data=(np.ones(3), np.ones(2)))
+    with pytest.raises(ValueError, match="steps or epochs"):
+        fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), steps=3, epochs=2)
+    with pytest.raises(ValueError, match="batch_size"):
+        fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), batch_size=0)
+
+
+def test_plain_progress_line_is_erased(capsys, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), steps=12, progress=True)
+    pieces = capsys.readouterr().err.split("\r")  # each write starts at the line's start
+    assert "step 12/12" in pieces[-3] and pieces[-1] == ""
+    assert set(pieces[-2]) == {" "} and len(pieces[-2]) >= max(map(len, pieces[:-2]))
+    assert not any("\n" in p for p in pieces)
+
+
+def test_vjp_has_aux_returns_aux_and_a_reusable_pullback():
+    from adjoint.testing import numerical_vjp
+
+    def f(x):
+        y = np.sin(x) * x
+        return y, np.sum(x)
+
+    x = np.array([0.3, -1.2, 2.0])
+    out, pullback, aux = adjoint.vjp(f, has_aux=True)(x)
+    np.testing.assert_allclose(out, np.sin(x) * x)
+    assert aux == pytest.approx(np.sum(x))
+    seed = np.array([1.0, -2.0, 0.5])
+    want = numerical_vjp(lambda x: f(x)[0], (x,), [0], seed)[0]
+    np.testing.assert_allclose(pullback(seed), want, rtol=1e-6)
+    np.testing.assert_allclose(pullback(seed), want, rtol=1e-6)  # again, from a fresh sweep
+
+
+def test_early_stopping_starts_afresh_in_each_fit():
+    stop = optim.EarlyStopping(patience=1, monitor="loss")
+    data = line_data(8)
+    fit(line_loss, {"w": 0.0, "b": 0.0}, data, epochs=30, optimizer=SGD(0.3), callbacks=[stop],
+        progress=False)  # a low best loss, which the next run's losses never reach
+    params, history = fit(line_loss, {"w": 0.0, "b": 0.0}, data, epochs=3, optimizer=SGD(0.001),
+                          callbacks=[stop], progress=False)
+    assert len(history.epochs) == 3 and stop.best_epoch == 3

@@ -1,8 +1,8 @@
 """The Numba backend: the same generated source, compiled with ``numba.njit``.
 
 This is the only module that imports numba, and it does so lazily. The
-generated module is written to a file in a cache directory (``ADJOINT_CACHE``,
-default ``~/.cache/adjoint``) named by the hash of its text, imported from
+generated module is written to a file in the disk cache (``adjoint.cache``:
+the user cache directory, or ``ADJOINT_CACHE``) named by the hash of its text, imported from
 there and each function wrapped in ``njit`` — from a real file, so Numba's
 on-disk cache can reuse the machine code in the next process. The runtime
 helpers the generated code calls are given Numba implementations here with
@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from .. import runtime
+from .. import cache, runtime
 from ..errors import BackendWarning
 
 _REGISTERED = False
@@ -43,23 +43,8 @@ def available() -> bool:
 
 
 def cache_dir() -> str:
-    """``$ADJOINT_CACHE`` (or ``~/.cache/adjoint``), one folder per Python environment.
-
-    Numba's disk cache holds machine code that may call into the environment's
-    libraries (``np.dot`` into SciPy's BLAS); loaded by another environment it
-    can crash the process, so environments never share a folder.
-    """
-    root = os.environ.get("ADJOINT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "adjoint")
-    path = os.path.join(root, _environment())
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
-def _environment() -> str:
-    import numpy
-    scipy = importlib.util.find_spec("scipy") is not None
-    key = f"{sys.prefix}|{sys.version}|{numpy.__version__}|{scipy}"
-    return "env-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+    """This environment's folder of the disk cache (see ``adjoint.cache``)."""
+    return cache.environment_dir()
 
 
 def _write_once(path: str, source: str) -> None:
@@ -87,7 +72,9 @@ def _module_from_file(source: str, values: dict):
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     name = f"adjoint_generated_{digest}"
     path = os.path.join(cache_dir(), name + ".py")
-    _write_once(path, source)
+    if not os.path.exists(path):
+        _write_once(path, source)
+        cache.prune(keep=name)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     module.__dict__.update(values)  # defaults in signatures read them as the module runs

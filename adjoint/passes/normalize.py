@@ -24,10 +24,14 @@ would not evaluate. Every statement keeps the ``lineno`` of the user's line.
 """
 from __future__ import annotations
 
+import builtins
+import types
+
 import numpy as np
 import gast
 
 from ..astutil import at_line, clone, const, dotted, loaded_names, name, stored_names, walk, walk_stmts, with_line
+from ..errors import UnsupportedSyntaxError, undefined_call
 from ..frontend import LOCAL, UNKNOWN, unsupported
 from . import lowering, objects
 
@@ -473,8 +477,8 @@ class Normalizer:
             return self._method(e, out)
         callee = self.resolver.resolve(func)
         if callee is UNKNOWN:
-            unsupported(f"calling '{dotted(func)}', which is not defined", at_line(e, self.line),
-                        self.filename)
+            raise UnsupportedSyntaxError(self._undefined(func), self.filename,
+                                         getattr(at_line(e, self.line), "lineno", None))
         if callee is LOCAL:
             unsupported("calling a function held in a local variable", at_line(e, self.line),
                         self.filename, "call a module-level function by its name")
@@ -487,6 +491,16 @@ class Normalizer:
         call = gast.Call(func=func, args=args, keywords=keywords)
         call.callee = callee
         return call
+
+    def _undefined(self, func):
+        """Why ``func`` names nothing, with the name the user probably meant."""
+        owner = self.resolver.resolve(func.value) if isinstance(func, gast.Attribute) else None
+        if owner is UNKNOWN or owner is LOCAL:
+            return f"'{dotted(func)}' is not defined"
+        label = f"module '{owner.__name__}'" if isinstance(owner, types.ModuleType) else \
+            f"'{dotted(func.value)}'" if owner is not None else ""
+        names = [*self.resolver.cells, *self.resolver.globals, *dir(builtins)]  # Python's order
+        return undefined_call(dotted(func), owner, label, names)
 
     def _method(self, e, out):
         receiver = self.atom(e.func.value, out)

@@ -1,0 +1,36 @@
+"""The public API's types: ``mypy --strict`` accepts a typed user script and flags wrong calls.
+
+Needs mypy (in the ``dev`` extra, which ``.ci/run`` installs); skipped without it.
+"""
+import importlib.util
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.join(ROOT, "tests", "typed")
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("mypy") is None,
+                                reason="mypy is not installed (pip install '.[dev]')")
+
+
+def mypy(script, tmp_path):
+    """mypy --strict on ``script``, reading this checkout's adjoint (its own errors not reported)."""
+    env = dict(os.environ, MYPYPATH=ROOT)
+    return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent",
+                           "--cache-dir", str(tmp_path / "cache"), os.path.join(HERE, script)],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+
+
+def test_strict_mypy_accepts_a_typed_user_script(tmp_path):
+    out = mypy("user_script.py", tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_derivative_keeps_its_function_signature(tmp_path):
+    out = mypy("wrong_call.py", tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "wrong_call.py:12: error: Argument 2" in out.stdout
+    assert "wrong_call.py:14: error: Incompatible types in assignment" in out.stdout
