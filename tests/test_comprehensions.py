@@ -154,3 +154,15 @@ def test_the_derivative_reads_like_the_loop():
 def test_the_target_does_not_leak_into_the_function():
     x = normal(3)
     np.testing.assert_allclose(adjoint.grad(c.target_does_not_leak)(x), np.full(3, 6.0))
+
+
+@pytest.mark.parametrize("fun", [c.nested_generators, c.dict_comprehension, c.sum_of_a_generator],
+                         ids=lambda f: f.__name__)
+def test_second_derivatives(fun):
+    x = normal(3, 3) if fun is c.nested_generators else normal(3)
+    H = adjoint.hessian(fun)(x)
+    g = adjoint.grad(fun)
+    want = np.array([numerical_grad(lambda y: np.ravel(g(y))[i], (x,), [0])[0]
+                     for i in range(x.size)])
+    np.testing.assert_allclose(np.reshape(H, (x.size, x.size)), np.reshape(want, (x.size, x.size)),
+                               rtol=1e-5, atol=1e-6)

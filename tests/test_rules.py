@@ -414,6 +414,11 @@ CASES = {
     "adjoint.runtime.unbroadcast": [C("rt.unbroadcast(c, a)", c=R(3, 4), a=R(4), dtypes=F64),
                                     C("rt.unbroadcast(c, a)", c=R(2, 3, 4), a=R(3, 1), dtypes=F64)],
     "adjoint.runtime.grad_like": [C("rt.grad_like(c, a)", c=R(4), a=R(3, 4), dtypes=F64)],
+    "adjoint.runtime.sum_grad": [C("np.array(rt.sum_grad(s, [s, t]))", s=S(), t=S(), dtypes=F64),
+                                 C("rt.sum_grad(c, a)", c=R(4), a=R(3, 4), dtypes=F64)],
+    "adjoint.runtime.items_of_grad": [C("rt.items_of_grad(c, a)", c=R(3), a=R(3), dtypes=F64)],
+    "adjoint.runtime.dict_from_grad": [C("np.array(rt.dict_from_grad({'p': a, 'q': b}, ['p', 'q', 'p'], "
+                                         "[a, b, a]))", a=R(3), b=R(3), dtypes=F64)],
     "adjoint.runtime.tangent_like": [C("rt.tangent_like(c, a)", c=R(4), a=R(3, 4), dtypes=F64)],
     "adjoint.runtime.writable_copy": [C("rt.writable_copy(a) + rt.snapshot(a) * a", a=Z, dtypes=F64)],
     "adjoint.runtime.unstack_like": [C("np.array(rt.unstack_like(c, [s, t, s]))", c=R(3), s=S(), t=S(),
@@ -760,8 +765,8 @@ def _shifted(src, names, values, direction, h):
     """Central difference of expression ``src`` along ``direction`` (item by item for sequences)."""
     hi = evaluate(src, names, [v + h * d for v, d in zip(values, direction)])
     lo = evaluate(src, names, [v - h * d for v, d in zip(values, direction)])
-    if isinstance(hi, dict):  # dict_from: its values, in order
-        hi, lo = tuple(hi.values()), tuple(lo.values())
+    if isinstance(hi, dict):  # dict_from
+        return {k: (np.asarray(hi[k]) - np.asarray(lo[k])) / (2 * h) for k in hi}
     if isinstance(hi, (list, tuple)):
         return tuple((np.asarray(x) - np.asarray(y)) / (2 * h) for x, y in zip(hi, lo))
     return (np.asarray(hi) - np.asarray(lo)) / (2 * h)
@@ -836,7 +841,7 @@ def test_jvp(name):
             if got is None:
                 continue
             want = _shifted(src, names, values, direction, case.eps)
-            got = tuple(got.values()) if isinstance(got, dict) else got
+            got, want = (tuple(v.values()) if isinstance(v, dict) else v for v in (got, want))
             got, want = (list(got), list(want)) if isinstance(want, tuple) else ([got], [want])
             for k, (gv, wv) in enumerate(zip(got, want)):
                 if np.issubdtype(np.asarray(wv).dtype, np.integer):

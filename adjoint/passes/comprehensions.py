@@ -38,21 +38,21 @@ import math
 import gast
 
 from .. import runtime
-from ..astutil import clone, const, name, stored_names, subst
+from ..astutil import at_line, clone, const, dotted, name, stored_names, subst
 from ..frontend import unsupported
 
 # calls that consume their first argument whole: a generator expression there is a list
 _CONSUMERS = {builtins.sum, builtins.min, builtins.max, builtins.tuple, builtins.list,
               builtins.sorted, builtins.set, builtins.frozenset, builtins.dict, math.fsum,
               math.prod}
-_HINTS = {gast.ListComp: "items", gast.SetComp: "members", gast.GeneratorExp: "items"}
+_HINTS = {gast.ListComp: "items", gast.SetComp: "members"}
 
 
 # -- comprehensions ---------------------------------------------------------------------------
 def lower(norm, e, out):
     """The value of the comprehension ``e``: an atom bound by the loops written to ``out``."""
     if isinstance(e, gast.GeneratorExp):
-        unsupported("a generator expression here (it is lazy)", _where(norm, e), norm.filename,
+        unsupported("a generator expression here (it is lazy)", at_line(e, norm.line), norm.filename,
                     "write a list comprehension [...], or pass it straight to sum(), max(), "
                     "tuple(), any(), ...")
     e = _scoped(norm, e)
@@ -85,7 +85,7 @@ def _scoped(norm, e):
     e = clone(e)
     for gen in e.generators:
         if getattr(gen, "is_async", 0):
-            unsupported("an async comprehension", _where(norm, e), norm.filename)
+            unsupported("an async comprehension", at_line(e, norm.line), norm.filename)
         _check_target(norm, gen.target, e)
     bound = set().union(*(stored_names(g.target) for g in e.generators))
     fresh = {ident: _local(norm, ident.strip("_").rstrip("0123456789") or "item")
@@ -102,7 +102,7 @@ def _check_target(norm, target, e):
         for elt in target.elts:
             _check_target(norm, elt, e)
     elif not isinstance(target, gast.Name):
-        unsupported("a comprehension target that is not a name", _where(norm, e), norm.filename,
+        unsupported("a comprehension target that is not a name", at_line(e, norm.line), norm.filename,
                     "iterate into a name and write it on a line of its own")
 
 
@@ -158,10 +158,6 @@ def _runtime_call(fn, args):
     return call
 
 
-def _where(norm, e):
-    return e if getattr(e, "lineno", None) is not None else type("_Where", (), {"lineno": norm.line})
-
-
 def _comprehension(elt, target, iterable, ifs=()):
     """``[elt for target in iterable if ...]`` as a node."""
     gen = gast.comprehension(target=target, iter=iterable, ifs=list(ifs), is_async=0)
@@ -210,13 +206,8 @@ def _args(norm, e, at_most, keywords=()):
     """``e``'s positional arguments, refused when there are more or other keywords."""
     extra = {k.arg for k in e.keywords} - set(keywords)
     if len(e.args) > at_most or extra or any(isinstance(a, gast.Starred) for a in e.args):
-        unsupported(f"this call of '{_called(e)}'", _where(norm, e), norm.filename)
+        unsupported(f"this call of '{dotted(e.func)}'", at_line(e, norm.line), norm.filename)
     return list(e.args)
-
-
-def _called(e):
-    from ..astutil import dotted
-    return dotted(e.func)
 
 
 def _keyword(e, arg):
@@ -287,12 +278,12 @@ def lower_dict(norm, e, out):
     """``dict(pairs_or_mapping, k=v)`` -> a dict comprehension (mapping: by its keys)."""
     args = _args(norm, e, 1, [k.arg for k in e.keywords if k.arg is not None])
     if any(k.arg is None for k in e.keywords):
-        unsupported("dict(**...)", _where(norm, e), norm.filename, "name the keys one by one")
+        unsupported("dict(**...)", at_line(e, norm.line), norm.filename, "name the keys one by one")
     if not args:
         return norm.op(gast.Dict(keys=[const(k.arg) for k in e.keywords],
                                  values=[k.value for k in e.keywords]), out)
     if e.keywords:
-        unsupported("dict(...) with both an argument and keywords", _where(norm, e), norm.filename,
+        unsupported("dict(...) with both an argument and keywords", at_line(e, norm.line), norm.filename,
                     "build the dict, then set the other keys")
     source = args[0]
     key, value = _local(norm, "key"), _local(norm, "value")
@@ -439,7 +430,7 @@ def lower_product(norm, e, out):
     args = _args(norm, e, len(e.args), ("repeat",))
     repeat = _keyword(e, "repeat")
     if repeat is not None and not (isinstance(repeat, gast.Constant) and type(repeat.value) is int):
-        unsupported("itertools.product with a computed repeat=", _where(norm, e), norm.filename,
+        unsupported("itertools.product with a computed repeat=", at_line(e, norm.line), norm.filename,
                     "repeat the iterables by hand")
     seqs = [norm.atom(a, out, "seq") for a in args] * (1 if repeat is None else repeat.value)
     parts = [_local(norm, "item") for _ in seqs]
