@@ -15,8 +15,8 @@ def uses_try(x):
 
 
 def uses_generator(x):
-    total = sum(v * 2.0 for v in x)  # error here
-    return total
+    lazy = (v * 2.0 for v in x)  # error here
+    return sum(lazy)
 
 
 def uses_global(x):
@@ -52,11 +52,6 @@ def writes_view(x):
     row = y[0]
     row[1] = 5.0  # error here
     return np.sum(y)
-
-
-def comprehension(x):
-    ys = [v * 2.0 for v in x]  # error here
-    return sum(ys)
 
 
 def undefined_name(x):

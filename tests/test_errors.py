@@ -27,7 +27,6 @@ CASES = [
     (bad.uses_with, adjoint.UnsupportedSyntaxError, "inside a with-block"),
     (bad.no_rule, adjoint.NotDifferentiableError, "fft"),
     (bad.writes_view, adjoint.UnsupportedSyntaxError, "view"),
-    (bad.comprehension, adjoint.UnsupportedSyntaxError, "comprehension"),
 ]
 
 

@@ -275,7 +275,7 @@ def unknown_method(x):
 
 def unknown_method_no_arguments(x):
     d = {"a": x}
-    vals = list(d.values())  # error here
+    vals = d["a"].tolist()  # error here
     return np.sum(vals[0])
 
 

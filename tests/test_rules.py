@@ -395,6 +395,15 @@ CASES = {
             C("max([s, t, 0.25])", s=S(), t=S(), dtypes=F64), C("min(a)", a=Distinct(4))],
     "sum": [C("sum([s, t, s * t])", s=S(), t=S(), dtypes=F64), C("sum(a)", a=R(3, 4)),
             C("sum([s, t], u)", s=S(), t=S(), u=S(), dtypes=F64)],
+    "tuple": [C("tuple(a)[1] * tuple([s, t])[0]", a=R(3), s=S(), t=S(), dtypes=F64),
+              C("np.stack(tuple(a))", a=R(2, 3))],
+    "math.fsum": [C("math.fsum([s, t * s])", s=S(), t=S(), dtypes=F64),
+                  C("math.fsum(a)", a=R(4), dtypes=F64)],
+    "adjoint.runtime.dict_from": [C("rt.dict_from(['p', 'q', 'p'], [a, b, s])['p'] * "
+                                    "rt.dict_from(['p', 'q', 'p'], [a, b, s])['q']",
+                                    a=R(3), b=R(3), s=S(), dtypes=F64)],
+    "adjoint.runtime.items_of": [C("np.array(rt.items_of(a))", a=R(2, 3), dtypes=F64),
+                                 C("rt.items_of([s, t])[1] * s", s=S(), t=S(), dtypes=F64)],
     "numpy.float64": [C("np.float64(s)", s=S(), dtypes=F64),
                       C("np.float32(np.sum(a))", a=R(3), dtypes=F64, rtol=1e-2, eps=1e-3),
                       C("np.float16(s)", s=S(), dtypes=F64, rtol=0.05, eps=1e-2)],
@@ -405,6 +414,11 @@ CASES = {
     "adjoint.runtime.unbroadcast": [C("rt.unbroadcast(c, a)", c=R(3, 4), a=R(4), dtypes=F64),
                                     C("rt.unbroadcast(c, a)", c=R(2, 3, 4), a=R(3, 1), dtypes=F64)],
     "adjoint.runtime.grad_like": [C("rt.grad_like(c, a)", c=R(4), a=R(3, 4), dtypes=F64)],
+    "adjoint.runtime.sum_grad": [C("np.array(rt.sum_grad(s, [s, t]))", s=S(), t=S(), dtypes=F64),
+                                 C("rt.sum_grad(c, a)", c=R(4), a=R(3, 4), dtypes=F64)],
+    "adjoint.runtime.items_of_grad": [C("rt.items_of_grad(c, a)", c=R(3), a=R(3), dtypes=F64)],
+    "adjoint.runtime.dict_from_grad": [C("np.array(rt.dict_from_grad({'p': a, 'q': b}, ['p', 'q', 'p'], "
+                                         "[a, b, a]))", a=R(3), b=R(3), dtypes=F64)],
     "adjoint.runtime.tangent_like": [C("rt.tangent_like(c, a)", c=R(4), a=R(3, 4), dtypes=F64)],
     "adjoint.runtime.writable_copy": [C("rt.writable_copy(a) + rt.snapshot(a) * a", a=Z, dtypes=F64)],
     "adjoint.runtime.unstack_like": [C("np.array(rt.unstack_like(c, [s, t, s]))", c=R(3), s=S(), t=S(),
@@ -649,6 +663,8 @@ NO_DERIVATIVE = {
     "adjoint.runtime.arange_partial": "rt.arange_partial(a, s, 4.0, 'step')",
     "adjoint.runtime.count": "rt.count(a, 1)",
     "adjoint.runtime.keys_of": "len(rt.keys_of({'p': a, 'q': s}))",
+    "adjoint.runtime.sort_order": "rt.sort_order([s, 0.5, -s])[0]",
+    "any": "any([s > 0.5, s < 0.2])", "all": "all([s > 0.5, s < 0.2])",
     "adjoint.runtime.unit_seed": "rt.unit_seed(s)",
     "adjoint.runtime.zeros_like": "rt.zeros_like(a)",
     "bool": "bool(s)", "callable": "callable(a)", "hasattr": "hasattr(a, 'shape')",
@@ -749,6 +765,8 @@ def _shifted(src, names, values, direction, h):
     """Central difference of expression ``src`` along ``direction`` (item by item for sequences)."""
     hi = evaluate(src, names, [v + h * d for v, d in zip(values, direction)])
     lo = evaluate(src, names, [v - h * d for v, d in zip(values, direction)])
+    if isinstance(hi, dict):  # dict_from
+        return {k: (np.asarray(hi[k]) - np.asarray(lo[k])) / (2 * h) for k in hi}
     if isinstance(hi, (list, tuple)):
         return tuple((np.asarray(x) - np.asarray(y)) / (2 * h) for x, y in zip(hi, lo))
     return (np.asarray(hi) - np.asarray(lo)) / (2 * h)
@@ -823,6 +841,7 @@ def test_jvp(name):
             if got is None:
                 continue
             want = _shifted(src, names, values, direction, case.eps)
+            got, want = (tuple(v.values()) if isinstance(v, dict) else v for v in (got, want))
             got, want = (list(got), list(want)) if isinstance(want, tuple) else ([got], [want])
             for k, (gv, wv) in enumerate(zip(got, want)):
                 if np.issubdtype(np.asarray(wv).dtype, np.integer):

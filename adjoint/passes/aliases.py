@@ -121,6 +121,7 @@ class _Flow:
         self.write_lines = {}  # parameter -> the line of the first write into one of its objects
         self.item_written = set()  # objects written otherwise than by += on a name
         self.alias_bindings = {}  # id(binding) -> objects it may alias
+        self.lists = set()  # objects surely lists, tuples or dicts: displays, appended to
 
     def run(self, body):
         self.block(body)
@@ -144,6 +145,7 @@ class _Flow:
         elif isinstance(s, gast.Expr) and getattr(s.value, "callee", None) is list.append:
             lst = s.value.func.value.id
             self.mutate(lst, s)
+            self.lists |= self.points(s.value.func.value)
             self.hold(self.points(s.value.func.value), self.points(s.value.args[0]))
 
     def _snapshot(self):
@@ -169,6 +171,9 @@ class _Flow:
         if isinstance(target, gast.Subscript):
             base = target.value.id
             self.mutate(base, s)
+            item = getattr(s, "augmented_item", None)
+            if item is not None and self.ranks.get(base) is None and self.ranks.get(item) != 0:
+                self._augmented_item(s, target, item)
             if self.ranks.get(base) is None and self.ranks.get(getattr(s.value, "id", None)) != 0:
                 self.hold(self.points(target.value), self.points(s.value), _key(target.slice))
             return
@@ -181,6 +186,34 @@ class _Flow:
         if aliasing and objs and self._seen_elsewhere(objs, target.id, s):
             self.alias_bindings[id(s)] = self.alias_bindings.get(id(s), frozenset()) | objs
         self.state[target.id] = objs
+
+    def _augmented_item(self, s, target, item):
+        """``lst[k] += v`` on an item that may be an array changes that array in place, which
+        the reverse pass models as replacing the item: refused where another live name may
+        hold the array, or ``lst`` may hold it twice (in two places, or appended in a loop)."""
+        containers = frozenset(o for o in self.points(target.value) if self._is_list(o))
+        if not containers:  # an array: its items are copies of what was written
+            return
+        objs = self.state.get(item, frozenset())
+        self.mutated |= objs
+        if not self.check:
+            return
+        held = [objs_at for (c, _), objs_at in self.slots.items() if c in containers]
+        appended = _union(self.contents.get(c, frozenset()) for c in containers)
+        twice = appended | _union(a & b for k, a in enumerate(held) for b in held[k + 1:])
+        live = self.live.get(id(s), ())
+        others = [o for o, theirs in self.state.items() if o in live and o not in (target.value.id, item)
+                  and _overlap(theirs | self.items(theirs), objs)]
+        if others or _overlap(twice, objs):
+            base = self.shown.get(target.value.id, target.value.id)
+            other = f"'{self.shown.get(others[0], others[0])}'" if others else "another of its items"
+            self._refuse(s, f"an augmented assignment into an item of '{base}' changes the array "
+                            f"held there in place, and {other} may refer to the same array",
+                         f"replace the item instead ({base}[k] = {base}[k] + v)")
+
+    def _is_list(self, obj):
+        """Whether ``obj`` is surely a list, tuple or dict (not an array), at any age."""
+        return obj in self.lists or obj[0] == "old" and ("site", obj[1]) in self.lists
 
     def _seen_elsewhere(self, objs, ident, s):
         """Whether a name other than ``ident`` may share ``objs`` and is read after ``s``."""
@@ -208,6 +241,7 @@ class _Flow:
             keys = [_key(k) for k in v.keys] if isinstance(v, gast.Dict) else range(len(v.elts))
             elts = v.values if isinstance(v, gast.Dict) else v.elts
             new = self.fresh(s)
+            self.lists |= new
             for k, e in zip(keys, elts):
                 self.hold(new, self.points(e), k)
             return new, True

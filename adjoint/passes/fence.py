@@ -26,10 +26,6 @@ _EXPRESSIONS = {
     gast.YieldFrom: ("yield from (a generator)", "return a value instead"),
     gast.Await: ("await", ""),
     gast.Lambda: ("lambda inside the function", "define a module-level def instead"),
-    gast.ListComp: ("a list comprehension", "write a for loop that appends to a list"),
-    gast.SetComp: ("a set comprehension", "write a for loop"),
-    gast.DictComp: ("a dict comprehension", "write a for loop"),
-    gast.GeneratorExp: ("a generator expression", "write a for loop"),
     gast.NamedExpr: ("the := operator here", "assign on a line of its own"),
     gast.Starred: ("star-unpacking (*args)", "pass the arguments one by one"),
 }

@@ -31,9 +31,10 @@ import numpy as np
 import gast
 
 from ..astutil import at_line, clone, const, dotted, loaded_names, name, stored_names, walk, walk_stmts, with_line
+from .. import runtime
 from ..errors import UnsupportedSyntaxError, undefined_call
 from ..frontend import LOCAL, UNKNOWN, unsupported
-from . import lowering, objects
+from . import comprehensions, lowering, objects
 
 # Array methods rewritten as the NumPy function of the same meaning; True marks
 # methods whose extra positional arguments form one tuple (x.reshape(2, 3)).
@@ -58,7 +59,7 @@ VIEWS = {np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.swap
          np.moveaxis, np.broadcast_to, np.asarray, np.asanyarray, np.ascontiguousarray,
          np.diagonal, np.atleast_1d, np.atleast_2d, np.atleast_3d, np.real, np.imag,
          np.flip, np.fliplr, np.flipud, np.rot90, np.split, np.array_split, np.hsplit,
-         np.vsplit}
+         np.vsplit, runtime.items_of}
 
 
 # What generated names append to a variable's: adjoints, tapes, tangents.
@@ -147,6 +148,7 @@ class Normalizer:
         current = self.atom(gast.Subscript(value=target.value, slice=index, ctx=gast.Load()), out)
         target = gast.Subscript(value=target.value, slice=index, ctx=gast.Store())
         self.assign(target, gast.BinOp(left=current, op=s.op, right=s.value), out)
+        out[-1].augmented_item = current.id  # an item of a list may be an array, changed in place
 
     def assign(self, target, value, out):
         if isinstance(target, gast.Name):
@@ -291,6 +293,7 @@ class Normalizer:
 
     def _seq(self, expr, out, body):
         """The sequence a loop iterates, evaluated once: a name the body does not rebind."""
+        expr.consumed = True  # iterated at once: zip(...), itertools.product(...) become lists
         a = self.atom(expr, out, hint="seq")
         if isinstance(a, gast.Name) and a.id not in stored_names(gast.Module(body=body, type_ignores=[])):
             return a
@@ -427,6 +430,8 @@ class Normalizer:
         return gast.Dict(keys=[self.atom(k, out) for k in e.keys],
                          values=[self.atom(v, out) for v in e.values])
 
+    op_ListComp = op_SetComp = op_DictComp = op_GeneratorExp = comprehensions.lower
+
     def op_JoinedStr(self, e, out):
         return e
 
@@ -472,6 +477,9 @@ class Normalizer:
         return None
 
     def op_Call(self, e, out):
+        lowered = comprehensions.call(self, e, out)
+        if lowered is not None:
+            return lowered
         func = e.func
         if isinstance(func, gast.Attribute) and not self._global_ref(func):
             return self._method(e, out)

@@ -231,8 +231,8 @@ class Reverse:
         """Whether ``index`` is basic (ints, slices, None): no element is selected twice."""
         parts = index.elts if isinstance(index, gast.Tuple) else [index]
         for p in parts:
-            if isinstance(p, gast.Constant) and (type(p.value) is int or p.value is None):
-                continue
+            if isinstance(p, gast.Constant) and (type(p.value) in (int, str) or p.value is None):
+                continue  # a str: one key of a dict
             if isinstance(p, gast.Name) and p.id in self.scopes.integers:
                 continue
             if isinstance(p, gast.Slice):

@@ -27,3 +27,15 @@ inactive([np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not
           np.logical_xor, np.linalg.matrix_rank, np.broadcast_shapes, np.ndarray.nonzero,
           math.isnan, math.isinf, math.isfinite, math.isclose, builtins.type,
           builtins.hasattr, builtins.callable, builtins.str, builtins.repr, builtins.id])
+
+# -- comprehensions and iteration (passes/comprehensions.py lowers to these) -----------------
+from .. import runtime as rt  # noqa: E402
+
+structural(builtins.tuple, "iterable=()", iterable="AdjointList(g)", jvp="linear",
+           notes="of a list: comprehensions lower tuple(xs) to tuple([x for x in xs])")
+structural(math.fsum, "seq", seq="sum_grad(g, seq)", jvp={"seq": "sum(t)"})
+structural(rt.dict_from, "keys, values", static="keys", values="dict_from_grad(g, keys, values)",
+           jvp="linear", notes="dict comprehensions and dict(...)")
+structural(rt.items_of, "x", x="items_of_grad(g, x)", jvp="linear",
+           notes="what list(x), tuple(x) and sorted(x) iterate")
+inactive([builtins.any, builtins.all, rt.sort_order])

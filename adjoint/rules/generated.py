@@ -70,3 +70,9 @@ structural(rt.det_grad, "cot, a, ans_",
 elementwise(rt.safe_log, "x", x="safe_div(g, conj(x))")
 elementwise(rt.safe_div, "a, b", a="safe_div(g, conj(b))", b="-safe_div(g * conj(ans), conj(b))")
 structural(rt.integer_cut, "cot, like", static="like", jvp="linear", cot="integer_cut(g, like)")
+
+# comprehensions and iteration (passes/comprehensions.py): a sum over a list, dict_from, items_of
+structural(rt.sum_grad, "cot, x", static="x", jvp="linear", cot="sum(g)")
+structural(rt.items_of_grad, "cot, x", static="x", jvp="linear", cot="items_of_grad(g, x)")
+structural(rt.dict_from_grad, "cot, keys, values", static="keys, values", jvp="linear",
+           cot="dict_from(keys, g)")

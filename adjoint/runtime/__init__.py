@@ -13,10 +13,11 @@ from .shapes import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .builders import *  # noqa: F401,F403
 from .records import *  # noqa: F401,F403
-from . import core, ufuncs, reductions, shapes, linalg, builders, records
+from .builtins import *  # noqa: F401,F403
+from . import core, ufuncs, reductions, shapes, linalg, builders, records, builtins
 
 __all__ = [*core.__all__, *ufuncs.__all__, *reductions.__all__, *shapes.__all__, *linalg.__all__, *builders.__all__,
-           *records.__all__]
+           *records.__all__, *builtins.__all__]
 
 
 def _public_home():

@@ -249,6 +249,8 @@ def broadcast_like(g, x):
 
 def scattered(t, like, index):
     """Zeros shaped like ``like`` with ``t`` added at ``index`` (repeated indices add up)."""
+    if isinstance(like, (dict, list, tuple)):  # an item of a dict or list of arrays
+        return add_at(zeros_like(like), index, t)
     out = np.zeros(np.shape(like), dtype=np.result_type(_float_dtype(np.result_type(like)), t))
     return add_at(out, index, t)
 

@@ -42,6 +42,7 @@ CONSTRUCTS = (
     "helpers",          # calls to module-level helper functions
     "pytrees",          # dict / tuple / list parameters
     "list_append",      # acc.append(v) in a loop, then np.stack(acc)
+    "comprehensions",   # list/dict comprehensions and generator expressions feeding sum, max, np.stack
     "name_hygiene",     # user names like seed, saved, x_bar, t1, cond1, x_tape, trips1 (class 6)
 )
 

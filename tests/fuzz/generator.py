@@ -414,7 +414,8 @@ class Gen:
                  ("param_writes", self.param_write, 0.5), ("aliasing", self.alias, 1),
                  ("tuple_unpack", self.unpack, 0.5), ("rebind_self", self.rebind, 0.5),
                  ("helpers", self.call_helper, 0.7), ("branches", self.branch, 1),
-                 ("loops", self.loop, 1.5), ("list_append", self.append_loop, 0.4)]
+                 ("loops", self.loop, 1.5), ("list_append", self.append_loop, 0.4),
+                 ("comprehensions", self.comprehension, 0.6)]
         nested = ("branches", "loops", "list_append")
         for family, maker, weight in table:
             if family in self.on and not (env.depth >= 2 and family in nested):
@@ -723,6 +724,77 @@ class Gen:
                  Stmt(f"{name} = np.stack({name}_list)")]
         self.bind(env, name, M, "0.0 + 1.0")
         return stmts
+
+    def comprehension(self, env):
+        """A value a comprehension builds: over a vector's items, a matrix's rows, a range, a zip,
+        nested, or a dict's values; its target may shadow an outer name (it must not leak)."""
+        self.used.add("comprehensions")
+        name = self.fresh_name(env)
+        vecs, mats = env.names(V3), env.names(M)
+        forms = [self._comp_range, self._comp_nested, self._comp_dict]
+        forms += [self._comp_items, self._comp_zip] if vecs else []
+        forms += [self._comp_rows] if mats else []
+        shape, text = self.pick(forms)(env, vecs, mats)
+        self.env = env
+        self.bind(env, name, shape, "0.0 + 1.0")
+        return Stmt(f"{name} = {text}")
+
+    def _comp_scope(self, env, binds):
+        """The comprehension's scope: ``binds`` (name -> shape, or an int bound) over ``env``."""
+        inner = env.child()
+        for n, spec in binds.items():
+            for table in (inner.shapes, inner.ints, inner.trees, inner.alone):
+                table.pop(n, None)
+            inner.lists.discard(n)
+            if isinstance(spec, int):
+                inner.ints[n] = spec
+            else:
+                inner.shapes[n], inner.alone[n] = spec, False
+        self.env = inner
+        return inner
+
+    def _comp_target(self, env):
+        return self.pick(["item", "t2", "v"] + [n for n in env.shapes if n not in env.trees][:2])
+
+    def _comp_filter(self):
+        return f" if {self.expr(S, 0)} > 0.0" if self.chance(0.4) else ""
+
+    def _comp_items(self, env, vecs, mats):
+        t = self._comp_target(env)
+        self._comp_scope(env, {t: S})
+        elt, cond = self.expr(S, 2), self._comp_filter()
+        v = self.pick(vecs)
+        return self.pick([(S, f"sum([{elt} for {t} in {v}{cond}])"), (S, f"sum({elt} for {t} in {v})"),
+                          (S, f"max({elt} for {t} in {v})"), (V3, f"np.array([{elt} for {t} in {v}])")])
+
+    def _comp_rows(self, env, vecs, mats):
+        t = self._comp_target(env)
+        self._comp_scope(env, {t: V3})
+        elt = self.expr(V3, 2)
+        a = self.pick(mats)
+        return self.pick([(M, f"np.stack([{elt} for {t} in {a}])"),
+                          (S, f"sum([np.sum({elt}) for {t} in {a}])")])
+
+    def _comp_range(self, env, vecs, mats):
+        i = self.pick(["i2", "k"])
+        self._comp_scope(env, {i: 3})
+        elt, cond = self.expr(S, 2), self._comp_filter()
+        return self.pick([(V3, f"np.array([{elt} for {i} in range(3)])"),
+                          (S, f"sum(({elt} for {i} in range(3){cond}), 0.5)")])
+
+    def _comp_zip(self, env, vecs, mats):
+        self._comp_scope(env, {"a2": S, "b2": S})
+        elt = self.expr(S, 2)
+        return S, f"sum([{elt} for a2, b2 in zip({self.pick(vecs)}, {self.pick(vecs)})])"
+
+    def _comp_nested(self, env, vecs, mats):
+        self._comp_scope(env, {"i2": 2, "j2": 3})
+        return M, f"np.array([[{self.expr(S, 1)} for j2 in range(3)] for i2 in range(2)])"
+
+    def _comp_dict(self, env, vecs, mats):
+        self._comp_scope(env, {"i2": 2})
+        elt = self.expr(V3, 1)
+        return V3, f"sum({{f'k{{i2}}': {elt} for i2 in range(2)}}.values())"
 
     def jump(self, env):
         kind = self.pick(["break", "continue"] + (["return"] * 2 if "early_return" in self.on else []))

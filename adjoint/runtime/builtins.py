@@ -1,0 +1,46 @@
+"""Helpers of the rules for Python's built-ins (``rules/builtins.py``): what comprehensions,
+``dict(...)`` and ``sorted(...)`` are lowered to (``passes/comprehensions.py``), and their adjoints.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .core import AdjointList, _float_dtype, zeros_like
+
+__all__ = ["dict_from", "dict_from_grad", "sort_order", "items_of", "items_of_grad"]
+
+
+def dict_from(keys, values):
+    """``{k: v for k, v in zip(keys, values)}``: a later key wins, in first-seen order."""
+    return dict(zip(keys, values))
+
+
+def dict_from_grad(g, keys, values):
+    """Adjoint of ``dict_from`` for ``values``: each value gets its key's adjoint, unless a
+    later value with the same key replaced it (that one's item stays zero)."""
+    last = {k: i for i, k in enumerate(keys)}
+    return AdjointList(g[k] if last[k] == i and k in g else zeros_like(v)
+                       for i, (k, v) in enumerate(zip(keys, values)))
+
+
+def sort_order(keys, reverse=False):
+    """The positions of ``keys`` in the order ``sorted(keys, reverse=reverse)`` gives (stable)."""
+    return sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse)
+
+
+def items_of(x):
+    """What iterating ``x`` gives, indexable: ``x`` itself when it is a sequence or an array,
+    else ``list(x)`` (a dict's keys, a set's members, an iterator's items)."""
+    if isinstance(x, (list, tuple, np.ndarray, range, str)):
+        return x
+    return list(x)
+
+
+def items_of_grad(g, x):
+    """Adjoint of ``items_of``: ``g`` itself for a sequence or array; zero for a dict (its keys
+    carry no derivative). Other iterables are never active: nothing differentiable makes them."""
+    if isinstance(x, dict):
+        return zeros_like(x)
+    if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
+        return np.reshape(np.array(list(g), dtype=_float_dtype(x.dtype)), x.shape)
+    return g
