@@ -28,14 +28,9 @@ from ..fuzz.checks import FAILURES, Checker
 PENDING = {
     "activation_table",  # functions as values: a lambda from a dict, called through a variable
     "closure_counter",  # closures with a nonlocal counter
-    "dataclass_params",  # dataclass parameters as pytrees, attribute reads
     "gmm_nested",  # nested defs and list comprehensions
     "kwargs_model",  # **kwargs in a signature, keyword-only parameters
-    "method_attributes",  # methods calling methods, properties
-    "namedtuple_orbit",  # NamedTuple state as a pytree, attribute reads
     "partial_kernel",  # functools.partial called on active values
-    "poly_features",  # list and generator comprehensions
-    "rnn_class",  # a bound method reading self.W
     "scipy_training_step",  # scipy.special.logsumexp and expit through rules
     "star_args",  # *args helpers
 }
