@@ -5,8 +5,10 @@ generated module is written to a file in a cache directory (``ADJOINT_CACHE``,
 default ``~/.cache/adjoint``) named by the hash of its text, imported from
 there and each function wrapped in ``njit`` — from a real file, so Numba's
 on-disk cache can reuse the machine code in the next process. The runtime
-helpers the generated code calls are given Numba implementations here with
-``numba.extending.overload``, so the source stays identical on both backends.
+helpers the generated code calls are given Numba implementations with
+``numba.extending.overload`` by this package's modules, which mirror
+``adjoint/runtime/`` (``core.py`` holds the twins of ``runtime/core.py``, and so
+on), so the source stays identical on both backends.
 
 Numba resolves globals once, at compilation; values the code reads from the
 user's module are therefore frozen, and the on-disk cache is used only when
@@ -26,10 +28,8 @@ import threading
 import types as pytypes
 import warnings
 
-import numpy as np
 
-from .. import runtime
-from ..errors import BackendWarning
+from ...errors import BackendWarning
 
 _REGISTERED = False
 _REGISTER_LOCK = threading.Lock()
@@ -123,6 +123,11 @@ class Fallback:
         self.call = jitted
         self._lock = threading.Lock()
 
+    @property
+    def compiled(self) -> bool:
+        """Whether calls still run Numba's machine code (False once it fell back)."""
+        return self.call is self.jitted
+
     def __call__(self, *args):
         try:
             return self.call(*args)
@@ -157,141 +162,16 @@ def _refusals():
 
 # -- runtime helpers inside njit ------------------------------------------------------
 def _register():
-    """Give each runtime helper generated loop code calls an implementation Numba can compile."""
+    """Give each runtime helper generated loop code calls an implementation Numba can compile.
+
+    The implementations live in the modules of this package that mirror
+    ``adjoint/runtime/`` (``core``, ``ufuncs``, ...); importing them registers them.
+    """
+    global _REGISTERED
     with _REGISTER_LOCK:
         if not _REGISTERED:
-            _register_overloads()
-
-
-def _register_overloads():
-    global _REGISTERED
-    from numba import types
-    from numba.extending import overload
-
-    def number(t):
-        return isinstance(t, (types.Float, types.Integer, types.Boolean))
-
-    def array(t):
-        return isinstance(t, types.Array)
-
-    def none(t):
-        return t is None or isinstance(t, (types.NoneType, types.Omitted))
-
-    @overload(runtime.unit_seed)
-    def _unit_seed(y):
-        if number(y):
-            return lambda y: 1.0
-
-    @overload(runtime.conj)
-    def _conj(x):
-        if number(x) or (array(x) and not isinstance(x.dtype, types.Complex)):
-            return lambda x: x
-
-    def real_array(t):
-        return array(t) and not isinstance(t.dtype, types.Complex)
-
-    @overload(runtime.safe_div)
-    def _safe_div(a, b):
-        if number(a) and number(b):
-            return lambda a, b: 0.0 if b == 0 else a / b
-        if real_array(a) and real_array(b) and a.ndim == b.ndim:
-            def impl(a, b):
-                zero = b == 0
-                return np.where(zero, 0.0, a / np.where(zero, 1.0, b))
-            return impl
-
-    @overload(runtime.zeros_like)
-    def _zeros_like(x):
-        if number(x):
-            return lambda x: 0.0
-        if array(x):
-            return lambda x: np.zeros(x.shape)
-
-    @overload(runtime.snapshot)
-    def _snapshot(v):
-        if number(v):
-            return lambda v: v
-        if array(v):
-            return lambda v: v.copy()
-
-    @overload(runtime.writable_copy)
-    def _writable_copy(x):
-        if array(x):
-            return lambda x: x.copy()
-
-    @overload(runtime.grad_like)
-    def _grad_like(x_bar, x):
-        if number(x) and number(x_bar):
-            return lambda x_bar, x: float(x_bar)
-        if array(x) and array(x_bar):
-            def impl(x_bar, x):
-                out = np.empty(x.shape, x.dtype)
-                out[...] = x_bar
-                return out
-            return impl
-        if array(x) and number(x_bar):
-            def impl(x_bar, x):
-                out = np.empty(x.shape, x.dtype)
-                out[...] = x_bar
-                return out
-            return impl
-
-    @overload(runtime.unbroadcast)
-    def _unbroadcast(g, x):
-        if number(x) and number(g):
-            return lambda g, x: g
-        if number(x) and array(g):
-            return lambda g, x: g.sum()
-        if array(x) and number(g):
-            return lambda g, x: np.full(x.shape, g)
-        if array(x) and array(g) and g.ndim == x.ndim == 1:
-            def impl(g, x):
-                if g.shape == x.shape:
-                    return g
-                return np.full(x.shape, g.sum())
-            return impl
-
-    @overload(runtime.unreduce)
-    def _unreduce(g, x, axis=None, keepdims=False):
-        if none(axis) and number(g) and array(x):
-            return lambda g, x, axis=None, keepdims=False: np.full(x.shape, g)
-        if none(axis) and number(g) and number(x):
-            return lambda g, x, axis=None, keepdims=False: g
-
-    @overload(runtime.count)
-    def _count(x, axis=None):
-        if none(axis) and array(x):
-            return lambda x, axis=None: x.size
-        if none(axis) and number(x):
-            return lambda x, axis=None: 1
-
-    @overload(runtime.extremum_grad)
-    def _extremum_grad(g, x, ans, axis=None, keepdims=False):
-        if none(axis) and number(g) and array(x):
-            def impl(g, x, ans, axis=None, keepdims=False):
-                flat = x.ravel()
-                hits = 0
-                for v in flat:
-                    if v == ans:
-                        hits += 1
-                out = np.zeros(x.shape)
-                spread = out.ravel()  # a view: ``out`` is new and contiguous
-                share = g / hits
-                for k in range(flat.size):
-                    if flat[k] == ans:
-                        spread[k] = share
-                return out
-            return impl
-
-    @overload(runtime.add_at)
-    def _add_at(x_bar, index, g):
-        if array(x_bar) and isinstance(index, types.Integer):
-            def impl(x_bar, index, g):
-                x_bar[index] += g
-                return x_bar
-            return impl
-
-    _REGISTERED = True
+            from . import core, reductions, shapes, ufuncs  # noqa: F401
+            _REGISTERED = True
 
 
 def user_values(live, names) -> tuple[dict, bool]:
