@@ -684,11 +684,11 @@ def _entry_points(program, source, chunks, header_lines, filename, roles, main, 
     """The compiled functions of each role (NumPy, or Numba with a NumPy fallback)."""
     functions = _compile(program, source, chunks, header_lines, filename)
     if backend == "numba":
-        return _numba_entry(program, source, functions, roles, main)
+        return _numba_entry(program, source, functions, roles, main, filename)
     return {r: functions[n] for r, n in roles.items()}
 
 
-def _numba_entry(program, source, functions, roles, main):
+def _numba_entry(program, source, functions, roles, main, filename):
     """Entry points compiled by Numba, each falling back to its NumPy twin if Numba refuses it."""
     from .backends import numba as nb
     names = [f.name for f in program.functions]
@@ -701,5 +701,5 @@ def _numba_entry(program, source, functions, roles, main):
         values.update(f.constants)
         cacheable = cacheable and not f.constants
     jitted = nb.compile_functions(source, names, values, cacheable)
-    return {r: nb.Fallback(jitted[n], functions[n], f"{main.parsed.qualname} ({n})")
+    return {r: nb.Fallback(jitted[n], functions[n], f"{main.parsed.qualname} ({n})", filename)
             for r, n in roles.items()}

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import linecache
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -29,7 +31,7 @@ import types as pytypes
 import warnings
 
 
-from ...errors import BackendWarning
+from ...errors import BackendWarning, _ours, generated_origin
 
 _REGISTERED = False
 _REGISTER_LOCK = threading.Lock()
@@ -113,13 +115,16 @@ class Fallback:
     """Call the compiled function; if Numba cannot compile it, warn once and use NumPy for good.
 
     Numba compiles per argument types, so a refusal can come at any call (a
-    float32 array after float64 ones), not only the first.
+    float32 array after float64 ones), not only the first. The NumPy twin runs
+    the call before anything is said: if it raises, the error is the user's
+    own (Numba only met it first), and it surfaces without a warning.
     """
 
-    def __init__(self, jitted, plain, label):
+    def __init__(self, jitted, plain, label, filename=None):
         self.jitted = jitted
         self.plain = plain
         self.label = label
+        self.filename = filename  # the generated module's name in ``linecache``
         self.call = jitted
         self._lock = threading.Lock()
 
@@ -129,22 +134,63 @@ class Fallback:
         return self.call is self.jitted
 
     def __call__(self, *args):
+        call = self.call
+        if call is self.plain:
+            return call(*args)
         try:
-            return self.call(*args)
+            return call(*args)
         except _refusals() as exc:
-            self._give_up(exc)
-        return self.plain(*args)
+            refusal = exc
+        result = self.plain(*args)  # outside the handler: a user error is not chained to Numba's
+        self._give_up(refusal)
+        return result
 
     def _give_up(self, exc):
-        """Use NumPy from now on; the first thread to get here warns."""
+        """Use NumPy from now on; the first thread to get here warns, at the user's call."""
         with self._lock:
             if self.call is self.plain:
                 return
             self.call = self.plain
-        reason = str(exc).strip().splitlines()
         warnings.warn(BackendWarning(
-            f"Numba cannot compile {self.label}; using the NumPy backend. "
-            f"Numba said: {reason[0] if reason else type(exc).__name__}"), stacklevel=4)
+            f"Numba cannot compile {self.label}{self._where(exc)}; using the NumPy backend. "
+            f"Numba said: {numba_reason(exc)}"), stacklevel=_caller_level())
+
+    def _where(self, exc):
+        """`` at file.py:line (the user's statement)`` for the line Numba's error points at."""
+        found = re.search(r'File "[^"]*adjoint_generated_\w+\.py", line (\d+)', str(exc))
+        place = found and self.filename and generated_origin(self.filename, int(found.group(1)))
+        if not place:
+            return ""
+        path, line = place
+        text = linecache.getline(path, line).strip()
+        return f" at {os.path.basename(path)}:{line}" + (f" ({text})" if text else "")
+
+
+_REASONS = ("Untyped global name", "No implementation of function")
+
+
+def numba_reason(exc) -> str:
+    """Numba's reason in one line: the first "Untyped global name ..." or "No implementation
+    of function ..." line (with the signature it could not match), else its first line that
+    is not the pipeline's "Failed in ..." banner."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # Numba may colour its messages
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for k, line in enumerate(lines):
+        if line.startswith(_REASONS):
+            line = re.sub(r" at 0x[0-9a-f]+", "", line)
+            if line.endswith("found for signature:") and k + 1 < len(lines):
+                line += " " + lines[k + 1].lstrip("> ")
+            return line
+    rest = [line for line in lines if not line.startswith("Failed in ")]
+    return rest[0] if rest else type(exc).__name__
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` naming the first frame outside adjoint's modules (the user's call)."""
+    frame, level = sys._getframe(2), 2  # the caller of the function that calls this one
+    while frame is not None and _ours(frame.f_code.co_filename):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _refusals():
