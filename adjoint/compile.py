@@ -27,8 +27,8 @@ from .astutil import all_names, clone, loaded_names, name, quote, quote_expr, st
 from .emit import Emitter
 from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
 from .frontend import parse_function
-from .passes import (activity, aliases, fence, forward, jumps, kinds, normalize, placement, reverse, scopes,
-                     simplify)
+from .passes import (activity, aliases, dead_values, fence, forward, jumps, kinds, normalize, placement, reverse,
+                     scopes, simplify)
 from .rules import carries_no_derivative, lookup
 
 RUNTIME_NAMES = set(runtime.__all__)
@@ -416,6 +416,8 @@ class _FunctionTransform:
         body = simplify.propagate_copies(body, temps - set(params))
         body = simplify.inline_temps(body, temps - set(params))
         body, _ = simplify.dce(body, set(), shares=shares)
+        if self._real_adjoints():  # values read only for their shape are not computed
+            body = dead_values.drop_shape_only(body, self.ranks, not self.typed, shares)
         body = simplify.unspread_reductions(body)
         body = simplify.double_repeats(body)
         body = simplify.accumulate_in_place(body, self._real_adjoints())

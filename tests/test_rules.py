@@ -648,6 +648,7 @@ NO_DERIVATIVE = {
     "adjoint.custom.stop_gradient": None,  # by design: the value passes, its derivative does not
     "adjoint.runtime.arange_partial": "rt.arange_partial(a, s, 4.0, 'step')",
     "adjoint.runtime.count": "rt.count(a, 1)",
+    "adjoint.runtime.elementwise_shape": "rt.elementwise_shape(a, s)",
     "adjoint.runtime.keys_of": "len(rt.keys_of({'p': a, 'q': s}))",
     "adjoint.runtime.unit_seed": "rt.unit_seed(s)",
     "adjoint.runtime.zeros_like": "rt.zeros_like(a)",
