@@ -166,6 +166,75 @@ class Fallback:
         return f" at {os.path.basename(path)}:{line}" + (f" ({text})" if text else "")
 
 
+class Tiered(Fallback):
+    """``backend="auto"``: the NumPy twin answers while Numba compiles in a background thread.
+
+    The first call runs on NumPy and then starts one thread, which imports
+    numba, compiles for the first call's argument types (or loads them from
+    the disk cache) and switches calls over; from then on this is a
+    ``Fallback``. A refusal in the thread is reported as a ``BackendWarning``
+    at the next call, in the caller's thread. Both backends run the same
+    source, so results agree to rounding whichever answers. The thread is not
+    a daemon: a process that exits meanwhile waits for it, so the disk cache
+    is written for the next process.
+    """
+
+    def __init__(self, make, plain, label, filename=None):
+        super().__init__(None, plain, label, filename)
+        self.call = plain
+        self._make = make  # () -> the Numba dispatcher; imports numba
+        self._thread = None
+        self._refused = None
+
+    @property
+    def compiled(self) -> bool:
+        return self.jitted is not None and self.call is self.jitted
+
+    def __call__(self, *args):
+        if self.call is self.jitted:
+            return super().__call__(*args)
+        result = self.plain(*args)
+        if self._thread is None:
+            self._start(args)
+        elif self._refused is not None:
+            self._report()
+        return result
+
+    def _start(self, args):
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._compile, args=(args,),
+                                            name=f"adjoint: Numba for {self.label}")
+        self._thread.start()
+
+    def _compile(self, args):
+        try:
+            import numba
+            jitted = self._make()
+            jitted.compile(tuple(numba.typeof(a) for a in args))
+        except Exception as exc:  # anything: NumPy keeps answering, and the next call says why
+            self._refused = exc
+            return
+        self.jitted = jitted
+        self.call = jitted
+
+    def _report(self):
+        with self._lock:
+            exc, self._refused = self._refused, None
+            if exc is None:
+                return
+        warnings.warn(BackendWarning(
+            f"Numba cannot compile {self.label}{self._where(exc)}; using the NumPy backend. "
+            f"Numba said: {numba_reason(exc)}"), stacklevel=_caller_level())
+
+    def wait(self, timeout=None) -> bool:
+        """Wait for the background compilation (for tests and benchmarks); whether it compiled."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.compiled
+
+
 _REASONS = ("Untyped global name", "No implementation of function")
 
 
