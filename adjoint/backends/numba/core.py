@@ -167,9 +167,9 @@ def _extremum_grad(g, x, ans, axis=None, keepdims=False):
 
     def impl(g, x, ans, axis=None, keepdims=False):
         shape, reduced = shape_of(x.shape, x.ndim), kept(x, axis)
-        hit = (flat(x) == _spread(ans_flat(ans), reduced, flat(x))) * 1.0
+        hit = (flat(x) == _spread(ans_flat(ans), reduced, x).ravel()) * 1.0
         ties = spread_add(np.zeros(np.prod(reduced)), reduced, hit, shape)
-        share = _spread(g_flat(g), reduced, flat(x)) / _spread(ties, reduced, flat(x))
+        share = _spread(g_flat(g), reduced, x).ravel() / _spread(ties, reduced, x).ravel()
         return (hit * share).reshape(x.shape)
     return impl
 
