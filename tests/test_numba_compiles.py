@@ -66,7 +66,7 @@ def grid(A):
     for i in range(A.shape[0]):
         for j in range(A.shape[1]):
             B[i, j] = A[i, j] * A[j, i]
-    return np.sum(B * B)
+    return np.sum(B * B) + np.max(B * A) + np.mean(A * A)
 
 
 def tuple_index(A, idx):
