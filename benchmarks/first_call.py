@@ -6,13 +6,15 @@ Each measurement runs in a fresh Python process (numpy and adjoint imported,
 nothing else): the time of the first ``grad`` call (transform, compile, run),
 then, for ``backend="auto"``, how long until Numba answers and what a call
 costs after that. "cold cache" uses an empty Numba disk cache; "warm cache" a
-second process on the cache the first one wrote. The target (issue 14): the
-first call with the default backend at most 1.5x the NumPy backend's.
+second process on the cache the first one wrote; each figure is the median of
+three such pairs. The target (issue 14): the first call with the default
+backend at most 1.5x the NumPy backend's.
 """
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,13 +91,27 @@ def run(backend, cache):
     return json.loads(text.strip().splitlines()[-1])
 
 
-def main():
+def measure(backend, repeats):
+    """Medians over ``repeats`` pairs of processes: one on an empty cache, one after it."""
+    cold, warm = [], []
+    for _ in range(repeats):
+        cache = tempfile.mkdtemp(prefix="adjoint-first-call-")
+        cold.append(run(backend, cache))
+        warm.append(run(backend, cache))
+    return _median(cold), _median(warm)
+
+
+def _median(results):
+    return {k: statistics.median(r[k] for r in results) for k in results[0]}
+
+
+def main(repeats=3):
     rows = []
     for backend in ("numpy", "auto", "numba"):
-        cache = tempfile.mkdtemp(prefix="adjoint-first-call-")
-        rows.append((backend, "cold cache", run(backend, cache)))
-        rows.append((backend, "warm cache", run(backend, cache)))
+        cold, warm = measure(backend, repeats)
+        rows += [(backend, "cold cache", cold), (backend, "warm cache", warm)]
     numpy_first = rows[0][2]["first"]
+    print(f"medians of {repeats} processes each")
     print(f"{'backend':8} {'cache':11} {'first call':>11} {'vs numpy':>9} {'numba ready':>12} {'later call':>11}")
     for backend, cache, r in rows:
         ready = f"{r['numba_ready'] * 1e3:9.0f} ms" if "numba_ready" in r else " " * 12
