@@ -14,6 +14,7 @@ sweep needs, and a ``_bwd`` function of that and the output's seed; used by
 from __future__ import annotations
 
 import builtins
+import functools
 import hashlib
 import linecache
 import os
@@ -27,8 +28,8 @@ from .astutil import all_names, clone, loaded_names, name, quote, quote_expr, st
 from .emit import Emitter
 from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
 from .frontend import parse_function
-from .passes import (activity, aliases, fence, forward, jumps, kinds, normalize, objects, placement, reverse,
-                     scopes, simplify, statements)
+from .passes import (activity, aliases, dead_values, fence, forward, jumps, kinds, normalize, objects,
+                     placement, reverse, scopes, simplify, statements)
 from .rules import carries_no_derivative, lookup
 
 RUNTIME_NAMES = set(runtime.__all__)
@@ -463,6 +464,8 @@ class _FunctionTransform:
         body = simplify.propagate_copies(body, temps - set(params))
         body = simplify.inline_temps(body, temps - set(params))
         body, _ = simplify.dce(body, set(), shares=shares)
+        if self._real_adjoints():  # values read only for their shape are not computed
+            body = dead_values.drop_shape_only(body, self.ranks, not self.typed, shares)
         body = simplify.unspread_reductions(body)
         body = simplify.double_repeats(body)
         body = simplify.accumulate_in_place(body, self._real_adjoints())
@@ -672,7 +675,11 @@ def _loops_over_numbers(fn, ranks) -> bool:
 
 
 def choose_backend(fn, backend, ranks, mode):
-    """'numpy' or 'numba' for ``backend`` in ('auto', 'numpy', 'numba')."""
+    """'numpy', 'numba' or 'tiered' for ``backend`` in ('auto', 'numpy', 'numba').
+
+    'tiered' is what 'auto' picks for a function Numba suits: NumPy answers the
+    first calls while Numba compiles in the background (``backends.numba.Tiered``).
+    """
     if backend not in ("auto", "numpy", "numba"):
         raise AdjointError(f"backend must be 'auto', 'numpy' or 'numba', not {backend!r}")
     if backend == "auto":
@@ -689,7 +696,7 @@ def choose_backend(fn, backend, ranks, mode):
         return "numpy"
     if backend == "numba":
         return "numba"
-    return "numba" if _loops_over_numbers(fn, ranks) else "numpy"
+    return "tiered" if _loops_over_numbers(fn, ranks) else "numpy"
 
 
 def check_tapes() -> bool:
@@ -703,11 +710,11 @@ def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
 
     ``ranks`` maps parameters to the ``ndim`` of the arguments the code is for
     (see ``passes.kinds``); None compiles code valid for any arguments.
-    ``backend`` is 'numpy' or 'numba' (see ``choose_backend``); ``classes`` maps
+    ``backend`` is 'numpy', 'numba' or 'tiered' (see ``choose_backend``); ``classes`` maps
     parameters to the classes of object arguments (their methods are resolved).
     """
     program = _Program()
-    main = _FunctionTransform(fn, program, ranks, typed=backend == "numba", classes=classes)
+    main = _FunctionTransform(fn, program, ranks, typed=backend in ("numba", "tiered"), classes=classes)
     main.check_wrt(wrt)
     base = main.parsed.node.name
     program.taken |= {base}
@@ -739,13 +746,14 @@ def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
 def _entry_points(program, source, chunks, header_lines, filename, roles, main, backend):
     """The compiled functions of each role (NumPy, or Numba with a NumPy fallback)."""
     functions = _compile(program, source, chunks, header_lines, filename)
-    if backend == "numba":
-        return _numba_entry(program, source, functions, roles, main)
+    if backend in ("numba", "tiered"):
+        return _numba_entry(program, source, functions, roles, main, filename, backend == "tiered")
     return {r: functions[n] for r, n in roles.items()}
 
 
-def _numba_entry(program, source, functions, roles, main):
-    """Entry points compiled by Numba, each falling back to its NumPy twin if Numba refuses it."""
+def _numba_entry(program, source, functions, roles, main, filename, tiered=False):
+    """Entry points compiled by Numba, each falling back to its NumPy twin if Numba refuses it;
+    ``tiered``: compiled in the background after the first call, which NumPy answers."""
     from .backends import numba as nb
     names = [f.name for f in program.functions]
     free = set()
@@ -756,6 +764,18 @@ def _numba_entry(program, source, functions, roles, main):
     for f in program.functions:
         values.update(f.constants)
         cacheable = cacheable and not f.constants
+    label = main.parsed.qualname
+    if tiered:
+        made = []  # one module for every role, made by the first thread to need it
+        lock = threading.Lock()
+
+        def make(fname):
+            with lock:
+                if not made:
+                    made.append(nb.compile_functions(source, names, values, cacheable))
+            return made[0][fname]
+        return {r: nb.Tiered(functools.partial(make, n), functions[n], f"{label} ({n})", filename)
+                for r, n in roles.items()}
     jitted = nb.compile_functions(source, names, values, cacheable)
-    return {r: nb.Fallback(jitted[n], functions[n], f"{main.parsed.qualname} ({n})")
+    return {r: nb.Fallback(jitted[n], functions[n], f"{label} ({n})", filename)
             for r, n in roles.items()}

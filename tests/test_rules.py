@@ -662,6 +662,7 @@ NO_DERIVATIVE = {
     "adjoint.custom.stop_gradient": None,  # by design: the value passes, its derivative does not
     "adjoint.runtime.arange_partial": "rt.arange_partial(a, s, 4.0, 'step')",
     "adjoint.runtime.count": "rt.count(a, 1)",
+    "adjoint.runtime.elementwise_shape": "rt.elementwise_shape(a, s)",
     "adjoint.runtime.keys_of": "len(rt.keys_of({'p': a, 'q': s}))",
     "adjoint.runtime.sort_order": "rt.sort_order([s, 0.5, -s])[0]",
     "any": "any([s > 0.5, s < 0.2])", "all": "all([s > 0.5, s < 0.2])",

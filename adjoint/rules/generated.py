@@ -13,7 +13,7 @@ into second derivatives.
 from .. import runtime as rt
 from .registry import elementwise, inactive, structural
 
-inactive([rt.unit_seed, rt.count, rt.zeros_like, rt.last_writes])
+inactive([rt.unit_seed, rt.count, rt.zeros_like, rt.last_writes, rt.elementwise_shape])
 
 structural(rt.unreduce, "cot, x, axis=None, keepdims=False", static="x", jvp="linear",
            cot="np.reshape(np.sum(g, axis=axis, keepdims=keepdims), np.shape(cot))")

@@ -12,7 +12,7 @@ __all__ = [
     "snapshot", "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b",
     "matmul_grad_a", "matmul_grad_b", "transpose_grad", "count", "unstack_like",
     "writable_copy", "AdjointList", "AdjointDict", "extremum_jvp", "tangent_like",
-    "broadcast_like", "scattered", "tangent_fit", "conj",
+    "broadcast_like", "scattered", "tangent_fit", "conj", "elementwise_shape",
 ]
 
 
@@ -430,6 +430,16 @@ def _tie_share(x, ext, axis):
     """1/k on each of the k entries equal to the extremum ``ext``, 0 elsewhere."""
     hit = x == ext
     return hit / np.sum(hit, axis=axis, keepdims=True, dtype=_float_dtype(np.result_type(x)))
+
+
+# -- dead primal values (area: Numba and speed, issue 14) -------------------------------
+def elementwise_shape(*operands):
+    """A stand-in for an elementwise result the backward sweep reads only for its shape:
+    a zero-stride view with the operands' broadcast shape and the dtype a float ufunc of
+    them gives, so the result itself is never computed (``passes/dead_values.py``)."""
+    shape = np.broadcast_shapes(*[np.shape(o) for o in operands])
+    dtype = np.result_type(*[o for o in operands if o is not None], 0.0)
+    return np.broadcast_to(np.zeros((), dtype=dtype), shape)
 
 
 # records' adjoints build on the containers above, which hand records to them

@@ -1,0 +1,282 @@
+"""Numba twins of ``adjoint/runtime/core.py``: broadcasting, accumulation, seeds, copies.
+
+Each twin is the ``overload`` of the helper of the same name: a typing function
+that returns an implementation for the Numba types it handles (real numbers and
+real arrays of any rank, unless it says otherwise) and None for the rest.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba.extending import overload
+
+from ... import runtime
+from .kinds import (Rows, array, axes_type, basic_index, flat, integer, integer_array, kept_shape, list_of,
+                    none, number, real, real_array, shape_of, spread_add)
+
+
+@numba.njit(cache=True)
+def _one_axis(axis):
+    return (axis,)
+
+
+@numba.njit(cache=True)
+def _axes(axis):
+    return axis
+
+
+@numba.njit(cache=True)
+def _entry(v):
+    """A number as a one-entry array, the flat data of an array reduced to a number's place."""
+    return np.full(1, v)
+
+
+def _axes_of(axis):
+    """The compiled function turning this ``axis`` argument into a tuple of axes."""
+    return _one_axis if integer(axis) else _axes
+
+
+def _flat_of(v):
+    """The compiled function giving ``v``'s entries as a 1-D array (a number gets one entry)."""
+    return flat if array(v) else _entry
+
+
+@numba.njit(cache=True)
+def _summed(g, x):
+    """``g`` summed over the axes along which ``x`` was broadcast (``x`` an array)."""
+    nd = max(g.ndim, x.ndim)
+    out = np.zeros(x.size, g.dtype)
+    spread_add(out, shape_of(x.shape, nd), flat(g), shape_of(g.shape, nd))
+    return out.reshape(x.shape)
+
+
+@numba.njit(cache=True)
+def _spread(g_flat, kept, x):
+    """The entries of ``g`` (its flat data, of shape ``kept``) repeated over ``x``'s shape."""
+    out = np.zeros(x.size, g_flat.dtype)
+    spread_add(out, shape_of(x.shape, x.ndim), g_flat, kept)
+    return out.reshape(x.shape)
+
+
+@overload(runtime.unit_seed)
+def _unit_seed(y):
+    if number(y):
+        return lambda y: 1.0
+
+
+@overload(runtime.conj)
+def _conj(x):
+    if real(x):
+        return lambda x: x
+    return lambda x: np.conj(x)
+
+
+@overload(runtime.zeros_like)
+def _zeros_like(x):
+    if number(x):
+        return lambda x: 0.0
+    if array(x):
+        return lambda x: np.zeros(x.shape)
+    if list_of(x) and (number(x.dtype) or array(x.dtype)):
+        return lambda x: [runtime.zeros_like(v) for v in x]
+
+
+@overload(runtime.snapshot)
+def _snapshot(v):
+    if number(v):
+        return lambda v: v
+    if array(v):
+        return lambda v: v.copy()
+
+
+@overload(runtime.writable_copy)
+def _writable_copy(x):
+    if array(x):
+        return lambda x: x.copy()
+
+
+@overload(runtime.grad_like)
+def _grad_like(x_bar, x):
+    if number(x) and number(x_bar):
+        return lambda x_bar, x: float(x_bar)
+    if array(x) and (array(x_bar) or number(x_bar)):
+        def impl(x_bar, x):
+            out = np.empty(x.shape, x.dtype)
+            out[...] = x_bar
+            return out
+        return impl
+
+
+@overload(runtime.unbroadcast)
+def _unbroadcast(g, x):
+    if not (real(g) and real(x)):
+        return None
+    if number(x):
+        return (lambda g, x: g) if number(g) else (lambda g, x: g.sum())
+    if number(g):
+        return lambda g, x: np.full(x.shape, g)
+    if g.ndim == x.ndim:
+        def impl(g, x):
+            if g.shape == x.shape:
+                return g
+            return _summed(g, x)
+        return impl
+    return lambda g, x: _summed(g, x)
+
+
+@overload(runtime.unreduce)
+def _unreduce(g, x, axis=None, keepdims=False):
+    if not (real(g) and real(x)) or not (none(axis) or axes_type(axis)):
+        return None
+    if number(x):
+        return lambda g, x, axis=None, keepdims=False: g
+    if number(g):
+        return lambda g, x, axis=None, keepdims=False: np.full(x.shape, g)
+    if none(axis):  # keepdims: g has x's rank, all ones
+        return lambda g, x, axis=None, keepdims=False: _spread(flat(g), shape_of(g.shape, x.ndim), x)
+    axes_of = _axes_of(axis)
+    return lambda g, x, axis=None, keepdims=False: _spread(flat(g), kept_shape(x.shape, axes_of(axis)), x)
+
+
+@overload(runtime.count)
+def _count(x, axis=None):
+    if none(axis):
+        return (lambda x, axis=None: x.size) if array(x) else (lambda x, axis=None: 1)
+    if array(x) and axes_type(axis):
+        axes_of = _axes_of(axis)
+
+        def impl(x, axis=None):
+            total = 1
+            for a in axes_of(axis):
+                total *= x.shape[a % x.ndim]
+            return total
+        return impl
+
+
+@overload(runtime.extremum_grad)
+def _extremum_grad(g, x, ans, axis=None, keepdims=False):
+    """Ties share ``g`` equally: each reduced slice counts the entries equal to its extremum."""
+    if not (real(g) and real_array(x) and real(ans)) or not (none(axis) or axes_type(axis)):
+        return None
+    g_flat, ans_flat = _flat_of(g), _flat_of(ans)
+    axes_of = _axes_of(axis) if not none(axis) else None
+
+    def kept(x, axis):
+        return np.ones(x.ndim, np.int64) if axes_of is None else kept_shape(x.shape, axes_of(axis))
+    kept = numba.njit(kept)
+
+    def impl(g, x, ans, axis=None, keepdims=False):
+        shape, reduced = shape_of(x.shape, x.ndim), kept(x, axis)
+        hit = (flat(x) == _spread(ans_flat(ans), reduced, x).ravel()) * 1.0
+        ties = spread_add(np.zeros(np.prod(reduced)), reduced, hit, shape)
+        share = _spread(g_flat(g), reduced, x).ravel() / _spread(ties, reduced, x).ravel()
+        return (hit * share).reshape(x.shape)
+    return impl
+
+
+@overload(runtime.add_at)
+def _add_at(x_bar, index, g):
+    if not array(x_bar):
+        return None
+    if basic_index(index):  # each element at most once: a plain in-place add
+        def impl(x_bar, index, g):
+            x_bar[index] += g
+            return x_bar
+        return impl
+    if integer_array(index) and index.ndim == 1:
+        return _add_at_rows(g, x_bar)
+
+
+def _add_at_rows(g, x_bar):
+    """``add_at`` for a 1-D integer index: rows added one by one, so repeats add up."""
+    if array(g) and g.ndim == x_bar.ndim:  # one row of g per index (or one broadcast row)
+        def impl(x_bar, index, g):
+            for k in range(index.size):
+                x_bar[index[k]] += g[k if g.shape[0] != 1 else 0]
+            return x_bar
+        return impl
+
+    def impl(x_bar, index, g):
+        for k in range(index.size):
+            x_bar[index[k]] += g
+        return x_bar
+    return impl
+
+
+@overload(runtime.last_writes)
+def _last_writes(x, index):
+    if not array(x):
+        return None
+    if basic_index(index):  # no position is written twice: every write is kept
+        return lambda x, index: True
+    if integer_array(index) and index.ndim == 1:
+        def impl(x, index):
+            winner = np.full(x.shape[0], -1)
+            for k in range(index.size):
+                winner[index[k]] = k  # NumPy keeps the last write to a position
+            out = np.empty((index.size,) + x.shape[1:], np.bool_)
+            for k in range(index.size):
+                out[k] = winner[index[k]] == k
+            return out
+        return impl
+
+
+@overload(runtime.unstack_like)
+def _unstack_like(g, x):
+    if real(x):
+        return lambda g, x: g
+    if list_of(x) and real_array(g):
+        return lambda g, x: Rows(g)
+
+
+# -- contractions (rank 0, 1 and 2 operands; the same dtype, as Numba's np.dot needs) ------
+@overload(runtime.dot_grad_a)
+def _dot_grad_a(g, a, b):
+    if not (real(g) and real(a) and real(b)):
+        return None
+    if number(a) or number(b):
+        return lambda g, a, b: runtime.unbroadcast(g * b, a)
+    return _matrix_grad_a(a.ndim, b.ndim)
+
+
+@overload(runtime.dot_grad_b)
+def _dot_grad_b(g, a, b):
+    if not (real(g) and real(a) and real(b)):
+        return None
+    if number(a) or number(b):
+        return lambda g, a, b: runtime.unbroadcast(g * a, b)
+    return _matrix_grad_b(a.ndim, b.ndim)
+
+
+@overload(runtime.matmul_grad_a)
+def _matmul_grad_a(g, a, b):
+    if real(g) and real_array(a) and real_array(b):
+        return _matrix_grad_a(a.ndim, b.ndim)
+
+
+@overload(runtime.matmul_grad_b)
+def _matmul_grad_b(g, a, b):
+    if real(g) and real_array(a) and real_array(b):
+        return _matrix_grad_b(a.ndim, b.ndim)
+
+
+def _matrix_grad_a(na, nb):
+    """The adjoint of ``a`` in ``a @ b`` (or ``np.dot``) for vectors and matrices."""
+    return {(1, 1): lambda g, a, b: g * b,
+            (2, 1): lambda g, a, b: np.outer(g, b),
+            (1, 2): lambda g, a, b: np.dot(b, g),
+            (2, 2): lambda g, a, b: np.dot(g, b.T)}.get((na, nb))
+
+
+def _matrix_grad_b(na, nb):
+    """The adjoint of ``b`` in ``a @ b`` (or ``np.dot``) for vectors and matrices."""
+    return {(1, 1): lambda g, a, b: g * a,
+            (2, 1): lambda g, a, b: np.dot(a.T, g),
+            (1, 2): lambda g, a, b: np.outer(a, g),
+            (2, 2): lambda g, a, b: np.dot(a.T, g)}.get((na, nb))
+
+
+@overload(runtime.transpose_grad)
+def _transpose_grad(g, axes=None):
+    if array(g) and none(axes):
+        return lambda g, axes=None: np.transpose(g)

@@ -1,0 +1,177 @@
+"""What the Numba twins ask of a Numba type, and the kernels several twins share.
+
+A twin's typing function returns an implementation only for the types it
+handles; for any other it returns None, Numba reports "No implementation of
+function ...", and the derivative falls back to its NumPy twin.
+"""
+from __future__ import annotations
+
+import operator
+
+import numba
+import numpy as np
+from numba import types
+from numba.experimental import structref
+from numba.extending import overload
+
+
+def number(t):
+    return isinstance(t, (types.Float, types.Integer, types.Boolean))
+
+
+def complex_number(t):
+    return isinstance(t, types.Complex)
+
+
+def array(t):
+    return isinstance(t, types.Array)
+
+
+def real_array(t):
+    return array(t) and not isinstance(t.dtype, types.Complex)
+
+
+def real(t):
+    """A real number or a real array: the values whose adjoints the twins handle."""
+    return number(t) or real_array(t)
+
+
+def none(t):
+    return t is None or isinstance(t, (types.NoneType, types.Omitted))
+
+
+def integer(t):
+    return isinstance(t, types.Integer)
+
+
+def basic_index(t):
+    """An index that picks each element at most once: numbers, slices, masks and tuples of them."""
+    if isinstance(t, (types.Integer, types.SliceType)):
+        return True
+    if array(t) and isinstance(t.dtype, types.Boolean):
+        return True
+    return isinstance(t, types.BaseTuple) and all(basic_index(i) for i in t.types)
+
+
+def integer_array(t):
+    return array(t) and isinstance(t.dtype, types.Integer)
+
+
+def axes_type(t):
+    """An ``axis`` argument naming axes: an integer or a tuple of integers."""
+    if integer(t):
+        return True
+    return isinstance(t, types.BaseTuple) and all(integer(i) for i in t.types)
+
+
+# -- kernels (compiled code, called from the twins) -----------------------------------
+@numba.njit(cache=True)
+def shape_of(shape, nd):
+    """``shape`` as an int64 array of length ``nd``, padded with leading ones as broadcasting does."""
+    out = np.ones(nd, np.int64)
+    lead = nd - len(shape)
+    for d in range(len(shape)):
+        out[lead + d] = shape[d]
+    return out
+
+
+@numba.njit(cache=True)
+def kept_shape(shape, axes):
+    """The shape of a reduction of ``shape`` over the tuple ``axes`` with the reduced axes
+    kept (length 1); axes may be negative."""
+    out = shape_of(shape, len(shape))
+    for a in axes:
+        out[a % len(shape)] = 1
+    return out
+
+
+@numba.njit(cache=True)
+def spread_add(dst, dst_shape, src, src_shape):
+    """``dst += src`` on flat C-ordered data of two broadcast-compatible shapes of one length.
+
+    Walks the broadcast of the two shapes: a length-1 axis of ``dst`` sums
+    ``src`` along it (``unbroadcast``), a length-1 axis of ``src`` repeats it
+    (``unreduce``).
+    """
+    nd = dst_shape.size
+    joint = np.where(dst_shape == 1, src_shape, dst_shape)
+    dst_step, src_step = _steps(dst_shape), _steps(src_shape)
+    index = np.zeros(nd, np.int64)
+    at_dst = at_src = 0
+    for _ in range(np.prod(joint)):
+        dst[at_dst] += src[at_src]
+        d = nd - 1
+        while d >= 0:
+            index[d] += 1
+            at_dst += dst_step[d]
+            at_src += src_step[d]
+            if index[d] < joint[d]:
+                break
+            at_dst -= dst_step[d] * joint[d]
+            at_src -= src_step[d] * joint[d]
+            index[d] = 0
+            d -= 1
+    return dst
+
+
+@numba.njit(cache=True)
+def _steps(shape):
+    """C-order strides in elements, 0 along length-1 axes (they broadcast)."""
+    out = np.zeros(shape.size, np.int64)
+    step = 1
+    for d in range(shape.size - 1, -1, -1):
+        out[d] = 0 if shape[d] == 1 else step
+        step *= shape[d]
+    return out
+
+
+@numba.njit(cache=True)
+def flat(x):
+    """The entries of array ``x`` in C order, as a 1-D array (a copy only when it must be)."""
+    return np.ascontiguousarray(x).ravel()
+
+
+# -- the adjoint of a list, split from an array ------------------------------------------
+@structref.register
+class RowsType(types.StructRef):
+    """The Numba type of ``Rows``: an array read as the list of its rows."""
+
+    def preprocess_fields(self, fields):
+        return tuple((n, types.unliteral(t)) for n, t in fields)
+
+
+class Rows(structref.StructRefProxy):
+    """An array's rows as the adjoint of a list (``unstack_like(g, lst)``).
+
+    On the NumPy backend a list's adjoint is an ``AdjointList``, whose ``+=``
+    adds item by item. Numba's lists concatenate on ``+=``, so the twins return
+    this type instead, for which ``list += rows`` adds row ``i`` to item ``i``;
+    no other list operation is changed.
+    """
+
+
+structref.define_constructor(Rows, RowsType, ["data"])
+
+
+def list_of(t):
+    return isinstance(t, types.List)
+
+
+@overload(operator.iadd)
+def _add_rows_in_place(items, rows):
+    if list_of(items) and isinstance(rows, RowsType):
+        def impl(items, rows):
+            for i in range(len(items)):
+                items[i] = items[i] + rows.data[i]
+            return items
+        return impl
+
+
+@overload(operator.add)
+def _add_rows(items, rows):
+    if list_of(items) and isinstance(rows, RowsType):
+        def impl(items, rows):
+            out = list(items)
+            out += rows
+            return out
+        return impl

@@ -1,0 +1,87 @@
+"""Numba twins of ``adjoint/runtime/ufuncs.py``: the partials of elementwise rules."""
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba.extending import overload
+
+from ... import runtime
+from .kinds import none, number, real, real_array
+
+
+@overload(runtime.safe_div)
+def _safe_div(a, b):
+    if number(a) and number(b):
+        return lambda a, b: 0.0 if b == 0 else a / b
+    if real(a) and real(b) and (real_array(a) or real_array(b)):
+        def impl(a, b):
+            zero = np.equal(b, 0)
+            return np.where(zero, 0.0, a / np.where(zero, 1.0, b))
+        return impl
+
+
+@overload(runtime.safe_log)
+def _safe_log(x):
+    if number(x):
+        return lambda x: np.log(1.0 if x == 0 else x)
+    if real_array(x):
+        return lambda x: np.log(np.where(x == 0, 1.0, x))
+
+
+@overload(runtime.log_base)
+def _log_base(base):
+    if none(base):
+        return lambda base: 1.0
+    if number(base):
+        return lambda base: math.log(base)
+
+
+@overload(runtime.pick_grad)
+def _pick_grad(g, ans, x, other=None):
+    """``max(x, other)``/``min`` of two numbers: the chosen one gets ``g``, a tie halves it."""
+    if number(g) and number(ans) and number(x) and number(other):
+        return lambda g, ans, x, other=None: g / 2 if x == other else g * (x == ans)
+
+
+@overload(runtime.clip_grad)
+def _clip_grad(g, x, lo=None, hi=None, lo_kw=None, hi_kw=None):
+    """``clip(x, lo, hi)`` with bounds that are numbers or None, given by position."""
+    if not (real(g) and real(x) and none(lo_kw) and none(hi_kw)):
+        return None
+    if not ((none(lo) or number(lo)) and (none(hi) or number(hi))):
+        return None
+    above, tie_lo = (_free, _never) if none(lo) else (_above, _tie)
+    below, tie_hi = (_free, _never) if none(hi) else (_below, _tie)
+
+    def impl(g, x, lo=None, hi=None, lo_kw=None, hi_kw=None):
+        inside = np.logical_and(above(x, lo), below(x, hi))
+        return np.where(np.logical_or(tie_lo(x, lo), tie_hi(x, hi)), g / 2, g * inside)
+    return impl
+
+
+@numba.njit(cache=True)
+def _above(x, bound):
+    return np.greater(x, bound)
+
+
+@numba.njit(cache=True)
+def _below(x, bound):
+    return np.less(x, bound)
+
+
+@numba.njit(cache=True)
+def _tie(x, bound):
+    return np.equal(x, bound)
+
+
+@numba.njit(cache=True)
+def _free(x, bound):
+    """No bound: every entry (NaN too) is inside."""
+    return np.logical_not(np.less(x, x))
+
+
+@numba.njit(cache=True)
+def _never(x, bound):
+    return np.less(x, x)

@@ -1,0 +1,66 @@
+"""The Numba fallback warning: Numba's own reason, the user's function and line, the user's call."""
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+import adjoint  # noqa: E402
+
+
+def row_maxima(A):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.max(A * (s + 1.0), axis=1))  # Numba's np.max takes no axis
+    return s
+
+
+MAX_LINE = row_maxima.__code__.co_firstlineno + 3
+
+
+def test_warning_quotes_numba_and_names_the_line_and_the_call():
+    g = adjoint.grad(row_maxima, backend="numba")
+    A = np.arange(6.0).reshape(2, 3)
+    with pytest.warns(adjoint.BackendWarning) as record:
+        got = g(A)  # the warning points here
+    call_line = test_warning_quotes_numba_and_names_the_line_and_the_call.__code__.co_firstlineno + 4
+    (w,) = record.list
+    message = str(w.message)
+    assert "row_maxima" in message
+    assert f"test_numba_warnings.py:{MAX_LINE}" in message and "np.max(A * (s + 1.0), axis=1)" in message
+    assert "Numba said: No implementation of function" in message and "max(array(float64, 2d" in message
+    assert "Failed in nopython mode pipeline" not in message and " at 0x" not in message
+    assert os.path.abspath(w.filename) == os.path.abspath(__file__) and w.lineno == call_line
+    np.testing.assert_allclose(got, adjoint.grad(row_maxima, backend="numpy")(A))
+
+
+def test_untyped_global_is_quoted():
+    from adjoint.backends.numba import numba_reason
+
+    class Refusal(Exception):
+        pass
+    text = ("Failed in nopython mode pipeline (step: nopython frontend)\n"
+            "Untyped global name 'helper': Cannot determine Numba type of <class 'function'>\n"
+            'File "x.py", line 3:')
+    assert numba_reason(Refusal(text)) == \
+        "Untyped global name 'helper': Cannot determine Numba type of <class 'function'>"
+
+
+def column_maxima(A):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.max(A * (s + 1.0), axis=1))
+    return s
+
+
+def test_no_warning_before_the_users_own_error():
+    """Numba refuses ``axis=1``, and the NumPy twin raises the user's AxisError: no warning."""
+    g = adjoint.grad(column_maxima, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adjoint.BackendWarning)
+        with pytest.raises(np.exceptions.AxisError):
+            g(np.arange(3.0))  # a vector has no axis 1
+    with pytest.warns(adjoint.BackendWarning):
+        g(np.ones((2, 2)))  # a call that works says it once
