@@ -21,11 +21,13 @@ __all__ = [*core.__all__, *ufuncs.__all__, *reductions.__all__, *shapes.__all__,
 
 
 def _public_home():
-    """Name every helper ``adjoint.runtime.<name>``, where users and rule tables find it,
-    whichever family module defines it."""
+    """Name every helper function ``adjoint.runtime.<name>``, where users and rule tables find
+    it, whichever family module defines it (classes keep their module: ``inspect`` finds a
+    class's source through it)."""
     for name in __all__:
         obj = globals()[name]
-        if getattr(obj, "__module__", "").startswith(__name__ + "."):
+        if callable(obj) and not isinstance(obj, type) and \
+                getattr(obj, "__module__", "").startswith(__name__ + "."):
             obj.__module__ = __name__
 
 
