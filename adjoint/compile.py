@@ -494,7 +494,7 @@ def _user_function(fn) -> bool:
     adjoint's runtime helpers never are: they are differentiated by their rules
     (``rules/generated.py``), or refused with a clear error.
     """
-    return callable(fn) and hasattr(fn, "__code__") and fn.__module__ != "adjoint.runtime" \
+    return callable(fn) and hasattr(fn, "__code__") and not str(fn.__module__).startswith("adjoint.runtime") \
         and not objects.is_library(fn)
 
 

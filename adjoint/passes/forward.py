@@ -296,7 +296,7 @@ class Forward:
 
 def _no_rule(fn):
     what = _fn_name(fn) if fn is not None else "this call"
-    if getattr(fn, "__module__", None) == "adjoint.runtime":
+    if str(getattr(fn, "__module__", None)).startswith("adjoint.runtime"):
         return (f"differentiating derivative code again needs a forward-mode rule for {what}, "
                 "which adjoint does not have yet; higher-order derivatives of this function are "
                 "not supported")
