@@ -17,8 +17,6 @@ _STATEMENTS = {
     gast.AsyncWith: ("async with", ""),
     gast.Try: ("try/except", "move error handling outside the differentiated function"),
     gast.Global: ("global", "pass the value as an argument or return it"),
-    gast.Nonlocal: ("nonlocal", "pass the value as an argument or return it"),
-    gast.FunctionDef: ("a nested def", "define the helper at module level; adjoint differentiates calls to it"),
     gast.ClassDef: ("a nested class", "define it at module level"),
     gast.Delete: ("del", ""),
     gast.Import: ("import", "import at module level"),
@@ -28,7 +26,6 @@ _EXPRESSIONS = {
     gast.Yield: ("yield (a generator)", "return a value instead"),
     gast.YieldFrom: ("yield from (a generator)", "return a value instead"),
     gast.Await: ("await", ""),
-    gast.Lambda: ("lambda inside the function", "define a module-level def instead"),
     gast.ListComp: ("a list comprehension", "write a for loop that appends to a list"),
     gast.SetComp: ("a set comprehension", "write a for loop"),
     gast.DictComp: ("a dict comprehension", "write a for loop"),
@@ -40,9 +37,6 @@ _EXPRESSIONS = {
 
 def check(node: gast.FunctionDef, filename: str) -> None:
     """Raise for the first construct outside the differentiable subset."""
-    args = node.args
-    if args.vararg or args.kwarg:
-        unsupported("*args/**kwargs in the signature", node, filename, "name each parameter")
     for stmt in node.body:
         _check_stmt(stmt, filename)
 
