@@ -385,6 +385,9 @@ class _FunctionTransform:
             out[i] = f"{out[i]}={self._default(out[i], d, values[k])}"
         kw_values = self.fn.__kwdefaults__ or {}
         for a, d in zip(args.kwonlyargs, args.kw_defaults):
+            if d is None and "=" in (out[-1] if out else ""):
+                out.append(f"{a.id}=None")  # keyword-only: every call passes it (Numba takes no '*')
+                continue
             out.append(a.id if d is None else f"{a.id}={self._default(a.id, d, kw_values[a.id])}")
         return out
 

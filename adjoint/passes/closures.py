@@ -52,6 +52,7 @@ def lower(parsed) -> None:
     scope = _Scope(parsed)
     scope.lift()
     scope.calls_through_values()
+    scope.expand_stars()
     scope.specialise_calls()
     scope.pass_environments()
     scope.refresh()
@@ -337,6 +338,29 @@ class _Scope:
         values = _FunctionValues(self)
         self.function_locals = set(values.candidates)
         self.node.body = values.block(self.node.body)
+
+    def expand_stars(self):
+        """``f(*t, **d)`` where ``t`` is a tuple display and ``d`` a dict display with constant keys,
+        each bound once and never changed: the items, one by one (``f(t[0], t[1], k=d["k"])``)."""
+        displays = _fixed_displays(self.node.body)
+        for call in [n for n in own_nodes(self.node.body) if isinstance(n, gast.Call)]:
+            args = []
+            for a in call.args:
+                shown = displays.get(getattr(a.value, "id", None)) if isinstance(a, gast.Starred) else None
+                if isinstance(shown, gast.Tuple):
+                    args += [gast.Subscript(value=name(a.value.id), slice=const(k), ctx=gast.Load())
+                             for k in range(len(shown.elts))]
+                else:
+                    args.append(a)
+            keywords = []
+            for kw in call.keywords:
+                shown = displays.get(getattr(kw.value, "id", None)) if kw.arg is None else None
+                if isinstance(shown, gast.Dict):
+                    keywords += [gast.keyword(arg=k.value, value=gast.Subscript(
+                        value=name(kw.value.id), slice=const(k.value), ctx=gast.Load())) for k in shown.keys]
+                else:
+                    keywords.append(kw)
+            call.args, call.keywords = args, keywords
 
     def specialise_calls(self):
         _Specialiser(self).visit(self.node)
@@ -954,6 +978,7 @@ def _make_specialised(fn, shape, scope):
             mapping[k] = _fresh_in(f"{args.kwarg.id}_{k}", taken)
         prelude.append(_assign(args.kwarg.id, gast.Dict(keys=[const(k) for k in loose],
                                                           values=[name(mapping[k]) for k in loose]), node))
+        _KeywordsRead(args.kwarg.id, set(loose)).visit(gast.Module(body=node.body, type_ignores=[]))
         args.kwonlyargs = args.kwonlyargs + [_param(mapping[k]) for k in loose]
         args.kw_defaults = args.kw_defaults + [None] * len(loose)
         args.kwarg = None
@@ -993,6 +1018,33 @@ def _passed_environment(functions, taken, parsed, scope):
             if e not in env:
                 env.append(e)
     return env
+
+
+class _KeywordsRead(gast.NodeTransformer):
+    """In a copy for known keywords: ``options.get("k", d)`` reads the item or is ``d``, and
+    ``"k" in options`` is a constant (the dict is made from the call's keywords)."""
+
+    def __init__(self, ident, keys):
+        self.ident, self.keys = ident, keys
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        f = node.func
+        if isinstance(f, gast.Attribute) and f.attr == "get" and getattr(f.value, "id", None) == self.ident \
+                and node.args and isinstance(node.args[0], gast.Constant) and len(node.args) <= 2 \
+                and not node.keywords:
+            key = node.args[0].value
+            if key in self.keys:
+                return gast.Subscript(value=name(self.ident), slice=const(key), ctx=gast.Load())
+            return node.args[1] if len(node.args) == 2 else const(None)
+        return node
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (gast.In, gast.NotIn)) \
+                and isinstance(node.left, gast.Constant) and getattr(node.comparators[0], "id", None) == self.ident:
+            return const((node.left.value in self.keys) == isinstance(node.ops[0], gast.In))
+        return node
 
 
 def raise_shape(parsed, what):
@@ -1129,6 +1181,29 @@ class _Environments:
         if isinstance(s, gast.Return):
             return [assign, _at(gast.Return(value=name(ident)), s)]
         return [assign]
+
+
+def _fixed_displays(body):
+    """Names bound once, at the top of ``body``, to a tuple display or a dict display with string
+    keys, and never written into: name -> the display."""
+    stores, written = {}, set()
+    for n in own_nodes(body):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            stores[n.id] = stores.get(n.id, 0) + 1
+        elif isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name):
+            written.add(n.value.id)
+        elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name):
+            written.add(n.func.value.id)  # a method may change it (dict.update, ...)
+    out = {}
+    for s in body:
+        if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name) \
+                and stores.get(s.targets[0].id) == 1 and s.targets[0].id not in written:
+            v = s.value
+            if isinstance(v, gast.Tuple) and not any(isinstance(e, gast.Starred) for e in v.elts) or \
+                    isinstance(v, gast.Dict) and all(isinstance(k, gast.Constant) and isinstance(k.value, str)
+                                                     for k in v.keys):
+                out[s.targets[0].id] = v
+    return out
 
 
 def _positional_params(fn):
