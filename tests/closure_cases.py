@@ -234,3 +234,32 @@ def several_in_expression(w, x, kind):
 
 def function_parameter(w, act):
     return act(w)
+
+
+def function_local_as_argument(w, x):
+    act = np.tanh
+    h = apply(act, x * w)
+    for f in (np.sin, relu):
+        h = apply(f, h) + 1.0
+    return np.sum(h)
+
+
+def constant_function_in_closure(w, x):
+    act = np.tanh
+
+    def layer(v):
+        return act(v * w)
+    return np.sum(layer(layer(x)))
+
+
+def mutual_recursion(w, n):
+    def even(k):
+        if k == 0:
+            return w
+        return odd(k - 1) * w
+
+    def odd(k):
+        if k == 0:
+            return 1.0
+        return even(k - 1) + w
+    return even(n)

@@ -34,6 +34,7 @@ import ast
 import functools
 import itertools
 import linecache
+import os
 import types
 import weakref
 
@@ -48,6 +49,10 @@ _SPECIALISED = weakref.WeakKeyDictionary()  # code object -> {call shape: specia
 
 def lower(parsed) -> None:
     """Lower the function values of ``parsed`` (see the module docstring), in place."""
+    own = [s for s in own_nodes(parsed.node.body) if isinstance(s, gast.Nonlocal)]
+    if own:
+        unsupported("nonlocal in the differentiated function itself", own[0], parsed.filename,
+                    "return the new value instead")
     _variadic_signature(parsed.node.args)
     scope = _Scope(parsed)
     scope.lift()
@@ -160,6 +165,8 @@ class _Scope:
             {n.name for n in walk(self.node) if isinstance(n, gast.FunctionDef)}
         self.counter = itertools.count(1)
         self.function_locals = set()
+        self.constants = {}
+        self.partial_names = set()
         self.refresh()
 
     def refresh(self):
@@ -199,6 +206,7 @@ class _Scope:
         for ident, fnode, _ in defs:
             self.resolver.cells[ident] = types.CellType(None)
             lifted[ident] = fnode
+        self.constants = self._constant_functions(set(lifted))
         env, writes = self._environments(lifted)
         for ident, fnode, holder in defs:
             fn = self._lift_one(ident, fnode, env[ident], writes[ident])
@@ -237,10 +245,33 @@ class _Scope:
                 self.refuse(f"binding the name '{ident}' of a nested def or lambda more than once", fnode,
                             "give each function its own name")
 
+    def _constant_functions(self, lifted):
+        """Locals bound once, at the top of the body, to a known function (``act = np.tanh``):
+        a lifted function reads them as cells, so calls through them stay calls of that function."""
+        stores = {}
+        for n in own_nodes(self.node.body):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                stores[n.id] = stores.get(n.id, 0) + 1
+        out = {}
+        for s in self.node.body:
+            if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name) \
+                    and stores.get(s.targets[0].id) == 1 and s.targets[0].id not in lifted \
+                    and s.targets[0].id not in _params(self.node.args):
+                fn = self.known(s.value)
+                if fn is not None and not isinstance(fn, functools.partial):
+                    out[s.targets[0].id] = types.CellType(fn)
+        return out
+
     def _environments(self, lifted):
         """Each lifted function's environment and nonlocal writes, through the ones it calls."""
         locals_ = bound_names(self.node.body, self.node.args) - set(lifted)
         free = {k: free_names(f) for k, f in lifted.items()}
+        for k, f in lifted.items():
+            outer = sorted(nonlocal_writes(f) - locals_)
+            if outer:
+                self.refuse(f"rebinding '{outer[0]}' (nonlocal) of a function around the "
+                            "differentiated one", f, "return the new value instead")
+        locals_ -= set(self.constants)
         env = {k: free[k] & locals_ for k in lifted}
         writes = {k: nonlocal_writes(f) & locals_ for k, f in lifted.items()}
         changed = True
@@ -283,6 +314,7 @@ class _Scope:
         node.lineno = line
         cells = {k: self.resolver.cells[k] for k in free_names(fnode) - env
                  if k in self.resolver.cells}
+        cells.update({k: c for k, c in self.constants.items() if k in free_names(fnode)})
         qualname = f"{getattr(self.parsed.fn, '__qualname__', self.node.name)}.<locals>.{ident}"
         fn = synthesize(node, self.resolver.globals, self.filename, cells, qualname)
         fn._adjoint_env = tuple(sorted(env))
@@ -513,7 +545,7 @@ class _FunctionValues:
         for _ in range(3):  # aliases of aliases and tables of them settle quickly
             for n, kinds in stores.items():
                 facts[n] = self._holds(kinds, facts) if kinds else None
-        escaped = self._escaping_tables(facts)
+        escaped = self._escaping_tables(facts) | set(_params(self.scope.node.args))
         return {n: v for n, v in facts.items() if v is not None and n not in escaped}
 
     def _holds(self, kinds, facts):
@@ -616,23 +648,42 @@ class _FunctionValues:
         several = []
         for call in self._calls(s):
             target = self._target(call.func)
-            if target is None:
-                continue
-            if len(target) == 1:
+            if target is not None and len(target) == 1:
                 call.func = clone(target[0][1])
-            else:
-                several.append((call, target))
+            elif target is not None:
+                several.append((call, None, target))
+            several += self._function_arguments(call)
         self._check_escapes(s)
         out = []
-        for k, (call, target) in enumerate(several):
+        for k, (call, slot, target) in enumerate(several):
             if k == len(several) - 1 and _whole_value(s, call):
-                return out + self._dispatch(s, call, target)
+                return out + self._dispatch(s, call, slot, target)
             ident = self.scope.fresh("result")
             hoisted = _assign(ident, call, s)
             hoist(self.scope, s, call, name(ident), "a call through a variable that may hold one of "
                   "several functions")
-            out += self._dispatch(hoisted, call, target)
+            out += self._dispatch(hoisted, call, slot, target)
         return out + [s]
+
+    def _function_arguments(self, call):
+        """A local holding known functions passed to a user function: the function itself (a copy
+        of the callee is specialised to it), or [(call, the argument, candidates)] to branch on."""
+        if not isinstance(self.scope.known(call.func), types.FunctionType):
+            return []
+        out = []
+        for k, a in enumerate(call.args):
+            target = self._target(a) if isinstance(a, gast.Name) else None
+            if target is not None and len(target) == 1:
+                call.args[k] = clone(target[0][1])
+            elif target is not None:
+                out.append((call, a, target))
+        for kw in call.keywords:
+            target = self._target(kw.value) if isinstance(kw.value, gast.Name) else None
+            if target is not None and len(target) == 1:
+                kw.value = clone(target[0][1])
+            elif target is not None:
+                out.append((call, kw.value, target))
+        return out
 
     def _calls(self, s):
         nodes = own_nodes([s]) if not isinstance(s, (gast.If, gast.For, gast.While)) else \
@@ -668,22 +719,29 @@ class _FunctionValues:
                 return self._value(display.elts[key.value], self.candidates)[0]
         return items
 
-    def _dispatch(self, s, call, target):
-        """``if f is g: <s calling g> elif ...``: the function held at run time is the one called."""
-        held = call.func
+    def _dispatch(self, s, call, slot, target):
+        """``if f is g: <s calling g> elif ...``: the function held at run time is the one called.
+
+        ``slot`` is the argument holding the function (None: the callee)."""
+        held = call.func if slot is None else slot
         out = []
         if not isinstance(held, gast.Name):
             ident = self.scope.fresh("function")
             out.append(_at(gast.Assign(targets=[name(ident, store=True)], value=held, type_comment=None), s))
             held = name(ident)
-        where = f"{self.scope.filename}:{s.lineno}"
+        where = f"{os.path.basename(self.scope.filename)}:{s.lineno}"
         orelse = [_at(gast.Raise(exc=gast.Call(
             func=name("TypeError"), args=[const(f"adjoint: the function called at {where} is none "
                                                 "of those its transform saw")], keywords=[]),
             cause=None), s)]
         for fn, expr in reversed(target):
-            call.func = clone(expr)
-            branch = clone(s)
+            if slot is None:
+                call.func = clone(expr)
+                branch = clone(s)
+            else:
+                slot.slot = True
+                branch = _replace_slot(clone(s), expr)
+                del slot.slot
             test = gast.Compare(left=clone(held), ops=[gast.Is()], comparators=[clone(expr)])
             orelse = [_at(gast.If(test=test, body=[branch], orelse=orelse), s)]
         return out + orelse
@@ -714,6 +772,7 @@ class _FunctionValues:
             stmts.append(_at(gast.Assign(targets=[name(held, store=True)], value=kw.value, type_comment=None), s))
             keywords.append(gast.keyword(arg=kw.arg, value=name(held)))
         self.partials[ident] = (func, args, keywords)
+        self.scope.partial_names.add(ident)
         _PartialCalls(ident, func, args, keywords).visit(self.scope.node)
         return stmts or [_at(gast.Pass(), s)]
 
@@ -732,6 +791,18 @@ class _PartialCalls(gast.NodeTransformer):
             return gast.Call(func=clone(self.func), args=clone(self.args) + node.args,
                              keywords=kept + node.keywords)
         return node
+
+
+def _replace_slot(stmt, expr):
+    """``stmt`` with the node marked ``slot`` replaced by ``expr``."""
+    for n in own_nodes([stmt]):
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if getattr(value, "slot", False):
+                setattr(n, field, clone(expr))
+            elif isinstance(value, list):
+                setattr(n, field, [clone(expr) if getattr(v, "slot", False) else v for v in value])
+    return stmt
 
 
 def _children_all(node):
@@ -1133,6 +1204,10 @@ class _Environments:
 
     def _pass(self, call, fn):
         given = {k.arg for k in call.keywords}
+        partial = sorted(set(fn._adjoint_env) & self.scope.partial_names)
+        if partial:
+            self.scope.refuse(f"the nested function '{fn.__name__}' reads the partial '{partial[0]}'",
+                              call, "make the partial inside the nested function")
         for e in fn._adjoint_env:
             call.keywords.append(gast.keyword(arg=e, value=name(e)))
         positional = _positional_params(fn)
