@@ -263,3 +263,58 @@ def mutual_recursion(w, n):
             return 1.0
         return even(k - 1) + w
     return even(n)
+
+
+def nonlocal_under_condition(w, c):
+    n = 0
+
+    def f(v):
+        nonlocal n
+        n += 1
+        return v * w
+    y = w if c else f(w)
+    return y * n
+
+
+def make_counting_loss():
+    count = 0
+
+    def loss(w):
+        nonlocal count
+        count += 1
+        return w * w
+    return loss
+
+
+counting_loss = make_counting_loss()
+
+
+def decorated_nested(w):
+    @functools.lru_cache
+    def f(v):
+        return v * w
+    return f(w)
+
+
+def partial_read_by_closure(w, x):
+    p = functools.partial(weighted, w=w)
+
+    def f(v):
+        return p(v)
+    return f(x)
+
+
+def passes_writing_closure(w):
+    n = 0
+
+    def f(v):
+        nonlocal n
+        n += 1
+        return v * w
+    return apply(f, w) * n
+
+
+def several_under_condition(w, x, kind):
+    acts = {"tanh": np.tanh, "relu": relu}
+    y = acts[kind](x) if w > 0 else x
+    return np.sum(y * w)

@@ -16,7 +16,7 @@ def kwargs_helper(x, **options):
 
 
 def mixed_helper(x, *rest, power=2.0, **options):
-    return np.sum(x ** power) * rest[0] + options.get("bias", 0.0)
+    return np.sum((1.0 + x * x) ** power) * rest[0] + options.get("bias", 0.0)
 
 
 def forwards_star(x, *args, **kwargs):
@@ -65,3 +65,30 @@ def helper_keyword_only(x, *, w=1.0):
 
 def calls_keyword_only(w, x):
     return helper_keyword_only(x, w=w) + helper_keyword_only(x)
+
+
+def defaults_then_star(x, s=OFFSET, *rest, fn=np.tanh, k=3.0):
+    total = np.sum(fn(x * s))
+    for r in rest:
+        total = total + r * k
+    return total
+
+
+def calls_defaults_then_star(w, x):
+    return defaults_then_star(x, x, w, w) + defaults_then_star(x) + defaults_then_star(x, fn=np.sin)
+
+
+def layer(x, w, act=np.tanh):
+    return act(x * w)
+
+
+def calls_function_default(w, x):
+    return np.sum(layer(x, w)) + np.sum(layer(x, w, act=np.sin))
+
+
+def star_then_keyword_only(x, *args, scale):
+    return np.sum(x * args[0]) * scale
+
+
+def too_few_for_star(x, *args):
+    return x * args[3]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import inspect
 import itertools
 import linecache
 import os
@@ -413,12 +414,13 @@ class _Scope:
 
 
 # -- making a function object of a tree ------------------------------------------------------------
-def synthesize(node: gast.FunctionDef, globals_, filename, cells: dict, qualname=None):
+def synthesize(node: gast.FunctionDef, globals_, filename, cells: dict, qualname=None, defaults=None):
     """A Python function whose tree, for adjoint, is ``node`` (the user's lines kept).
 
     Compiled from the tree's text, so generated code can call it as is; its
     free names are ``cells`` (shared with the scope it came from), the rest
-    are the user's globals.
+    are the user's globals. ``defaults``: the values of the signature's defaults
+    (positional, keyword-only) when they are not literals.
     """
     from ..frontend import _PARSED
     names = sorted(cells)
@@ -433,11 +435,13 @@ def synthesize(node: gast.FunctionDef, globals_, filename, cells: dict, qualname
     body = next(c for c in factory.co_consts if isinstance(c, types.CodeType) and c.co_name == node.name)
     # code objects compare by value; every made function is its own (adjoint keys transforms by code)
     body = body.replace(co_consts=body.co_consts + (_Made(qualname or node.name),))
-    defaults = tuple(ast.literal_eval(_source(d)) for d in node.args.defaults) or None
-    kwdefaults = {a.id: ast.literal_eval(_source(d)) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults)
-                  if d is not None} or None
-    fn = types.FunctionType(body, globals_, node.name, defaults, tuple(cells[n] for n in body.co_freevars))
-    fn.__kwdefaults__ = kwdefaults
+    if defaults is None:
+        defaults = (tuple(ast.literal_eval(_source(d)) for d in node.args.defaults),
+                    {a.id: ast.literal_eval(_source(d)) for a, d in zip(node.args.kwonlyargs,
+                                                                        node.args.kw_defaults) if d is not None})
+    fn = types.FunctionType(body, globals_, node.name, defaults[0] or None,
+                            tuple(cells[n] for n in body.co_freevars))
+    fn.__kwdefaults__ = defaults[1] or None
     fn.__qualname__ = qualname or node.name
     _PARSED[fn.__code__] = (clone(node), filename)
     return fn
@@ -965,24 +969,29 @@ def _forwards(wrapper, inner):
 
 def _call_shape(scope, fn, call):
     """What a specialised copy of ``fn`` depends on at ``call``, or None when the call needs none:
-    (positional count, keyword names, {parameter: function passed})."""
+    (positional count, keyword names, {parameter: the function it holds}); a parameter holds a
+    function the call passes, or its default when the call passes none."""
     code = fn.__code__
-    flags = code.co_flags
-    variadic = bool(flags & (inspect_VARARGS | inspect_VARKEYWORDS))
+    variadic = bool(code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS))
     params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
-    functions = {}
-    for k, a in enumerate(call.args):
-        if k < code.co_argcount and scope.known(a) is not None and _passes_function(scope, a):
-            functions[params[k]] = scope.known(a)
-    for kw in call.keywords:
-        if kw.arg in params and scope.known(kw.value) is not None and _passes_function(scope, kw.value):
-            functions[kw.arg] = scope.known(kw.value)
+    given = dict(zip(params[:code.co_argcount], call.args))
+    given.update({kw.arg: kw.value for kw in call.keywords if kw.arg in params})
+    functions = {p: scope.known(v) for p, v in given.items() if _passes_function(scope, v)}
+    for p, value in _defaults_of(fn).items():
+        if p not in given and callable(value) and not isinstance(value, (type, functools.partial)):
+            functions[p] = value
     if not variadic and not functions:
         return None
     return (len(call.args), tuple(k.arg for k in call.keywords), functions)
 
 
-inspect_VARARGS, inspect_VARKEYWORDS = 0x04, 0x08
+def _defaults_of(fn):
+    code = fn.__code__
+    positional = code.co_varnames[:code.co_argcount]
+    values = fn.__defaults__ or ()
+    out = dict(zip(positional[len(positional) - len(values):], values))
+    out.update(fn.__kwdefaults__ or {})
+    return out
 
 
 def _passes_function(scope, expr):
@@ -1029,6 +1038,7 @@ def _make_specialised(fn, shape, scope):
     node = parsed.node
     args = node.args
     taken = {n.id for n in walk(node) if isinstance(n, gast.Name)}
+    defaults = _default_table(fn, args)
     prelude = []
     positional = args.posonlyargs + args.args
     dropped = [k < len(positional) and positional[k].id in functions for k in range(npos)]
@@ -1039,9 +1049,6 @@ def _make_specialised(fn, shape, scope):
         prelude.append(_assign(args.vararg.id, gast.Tuple(elts=[name(f) for f in fresh], ctx=gast.Load()), node))
         args.args = args.args + [_param(f) for f in fresh]
         args.vararg = None
-        defaults_tail = len(args.defaults)
-        if fresh and defaults_tail:
-            raise_shape(parsed, "*args after parameters with defaults")
     if args.kwarg is not None:
         named = {a.id for a in positional + args.kwonlyargs}
         loose = [k for k in keywords if k not in named]
@@ -1062,9 +1069,8 @@ def _make_specialised(fn, shape, scope):
         args.kwonlyargs.append(_param(e))
         args.kw_defaults.append(None)
     node.body = prelude + node.body
-    spec = synthesize(node, fn.__globals__, parsed.filename, cells, fn.__qualname__)
-    spec.__defaults__ = _kept_defaults(fn, args)
-    spec.__kwdefaults__ = fn.__kwdefaults__
+    values = _set_defaults(args, defaults)
+    spec = synthesize(node, fn.__globals__, parsed.filename, cells, fn.__qualname__, values)
     spec._adjoint_dropped_positions = dropped
     spec._adjoint_keywords = mapping
     spec._adjoint_env = tuple(env) + getattr(fn, "_adjoint_env", ())
@@ -1118,32 +1124,37 @@ class _KeywordsRead(gast.NodeTransformer):
         return node
 
 
-def raise_shape(parsed, what):
-    unsupported(what, parsed.node, parsed.filename)
-
-
-def _kept_defaults(fn, args):
+def _default_table(fn, args):
+    """{parameter: (its default's tree, the value Python bound)} of a function's signature."""
+    positional = args.posonlyargs + args.args
     values = fn.__defaults__ or ()
-    return tuple(values[len(values) - len(args.defaults):]) or None
+    table = {a.id: (d, v) for a, d, v in zip(positional[len(positional) - len(args.defaults):],
+                                             args.defaults, values)}
+    kw_values = fn.__kwdefaults__ or {}
+    table.update({a.id: (d, kw_values[a.id]) for a, d in zip(args.kwonlyargs, args.kw_defaults)
+                  if d is not None})
+    return table
+
+
+def _set_defaults(args, table):
+    """The signature's defaults from ``table`` after parameters were added or dropped; a
+    positional parameter added after one with a default gets ``None``, never read (every call
+    passes it). Returns (positional defaults, keyword-only defaults) as values."""
+    positional = args.posonlyargs + args.args
+    first = next((k for k, a in enumerate(positional) if a.id in table), len(positional))
+    args.defaults = [table[a.id][0] if a.id in table else const(None) for a in positional[first:]]
+    values = tuple(table[a.id][1] if a.id in table else None for a in positional[first:])
+    args.kw_defaults = [table[a.id][0] if a.id in table else None for a in args.kwonlyargs]
+    kw_values = {a.id: table[a.id][1] for a in args.kwonlyargs if a.id in table}
+    return values, kw_values
 
 
 def _drop_param(args, param):
-    positional = args.posonlyargs + args.args
-    for k, a in enumerate(positional):
-        if a.id == param:
-            first_default = len(positional) - len(args.defaults)
-            if k >= first_default:
-                del args.defaults[k - first_default]
-            if a in args.posonlyargs:
-                args.posonlyargs.remove(a)
-            else:
-                args.args.remove(a)
-            return
-    for k, a in enumerate(args.kwonlyargs):
-        if a.id == param:
-            del args.kwonlyargs[k]
-            del args.kw_defaults[k]
-            return
+    """Remove a parameter (its default goes with it: ``_set_defaults`` rebuilds them)."""
+    args.posonlyargs = [a for a in args.posonlyargs if a.id != param]
+    args.args = [a for a in args.args if a.id != param]
+    kept = [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if a.id != param]
+    args.kwonlyargs, args.kw_defaults = [a for a, _ in kept], [d for _, d in kept]
 
 
 def _fresh_in(base, taken):
@@ -1191,22 +1202,27 @@ class _Environments:
                 if getattr(fn, "_adjoint_env", None) is not None:
                     self._pass(node, fn)
                     if fn._adjoint_writes:
-                        if writing is not None or not _whole_value(s, node):
-                            self.scope.refuse(f"a call of '{fn.__name__}', which rebinds "
-                                              f"'{fn._adjoint_writes[0]}' (nonlocal), inside a larger "
-                                              "expression", s, "call it on a line of its own")
-                        writing = fn
+                        if writing is not None:
+                            self.scope.refuse(f"two calls of functions rebinding enclosing names "
+                                              "(nonlocal) in one statement", s, "call them on lines of their own")
+                        writing = (fn, node)
             elif isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
                 self._check_value(node, s)
         if writing is None:
             return [s]
-        return self._rebind(s, writing)
+        fn, call = writing
+        if _whole_value(s, call):
+            return self._rebind(s, fn)
+        ident = self.scope.fresh("result")
+        hoist(self.scope, s, call, name(ident), f"a call of '{fn.__name__}', which rebinds "
+              f"'{fn._adjoint_writes[0]}' (nonlocal)")
+        return self._rebind(_assign(ident, call, s), fn) + [s]
 
     def _pass(self, call, fn):
         given = {k.arg for k in call.keywords}
         partial = sorted(set(fn._adjoint_env) & self.scope.partial_names)
         if partial:
-            self.scope.refuse(f"the nested function '{fn.__name__}' reads the partial '{partial[0]}'",
+            self.scope.refuse(f"a nested function ('{fn.__name__}') reading the partial '{partial[0]}'",
                               call, "make the partial inside the nested function")
         for e in fn._adjoint_env:
             call.keywords.append(gast.keyword(arg=e, value=name(e)))
