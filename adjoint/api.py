@@ -326,7 +326,10 @@ def grad(fun=None, wrt=0, *, has_aux=False, backend="auto"):
     """The gradient of a scalar-valued ``fun`` with respect to the argument(s) ``wrt``.
 
     ``wrt`` is a position or parameter name (one gradient) or a tuple of them (a
-    tuple of gradients). Usable as ``@grad`` or ``@grad(wrt="w")``. With
+    tuple of gradients). A position counts the positional arguments as passed,
+    so with ``def f(x, *args)`` ``wrt=1`` is ``args[0]``; a name may be a
+    keyword-only parameter, ``"args"``/``"kwargs"`` (the whole tuple or dict) or
+    an item of ``**kwargs``. Usable as ``@grad`` or ``@grad(wrt="w")``. With
     ``has_aux=True``, ``fun`` returns ``(loss, aux)`` and the result is
     ``(gradient, aux)``. ``backend``: "numpy", "numba" (compile the derivative
     with numba.njit) or "auto" (Numba when it is installed and the function
