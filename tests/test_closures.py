@@ -133,3 +133,15 @@ def test_jitted_helpers_are_differentiated_through_their_python_source():
             np.testing.assert_allclose(got, numerical_grad(j.calls_jitted_inactive, (W, 4), [0])[0],
                                        rtol=1e-6)
     assert "k = jit_count(n)" in adjoint.source(j.calls_jitted_inactive, ranks=(0, 0), backend="numba")
+
+
+def test_second_derivatives_through_lifted_functions():
+    grad_x = adjoint.grad(c.nested_def_reads_active, wrt=1)
+    H = adjoint.hessian(c.nested_def_reads_active, wrt=1)(W, X)
+    eps = 1e-6
+    fd = np.array([(grad_x(W, X + eps * e) - grad_x(W, X - eps * e)) / (2 * eps) for e in np.eye(3)])
+    np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-7)
+    assert adjoint.hessian(c.nonlocal_active)(W) == pytest.approx(2 * (1 + 2 * W) ** 2 + 4 * (W + W * W))
+    grad_w = adjoint.grad(c.activation_table)
+    hv = adjoint.hvp(c.activation_table, wrt=0)(W, X, "sin", 1.0)
+    assert hv == pytest.approx((grad_w(W + eps, X, "sin") - grad_w(W - eps, X, "sin")) / (2 * eps), rel=1e-5)

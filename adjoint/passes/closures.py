@@ -36,6 +36,7 @@ import inspect
 import itertools
 import linecache
 import os
+import sysconfig
 import types
 import weakref
 
@@ -43,6 +44,7 @@ import gast
 
 from ..astutil import clone, const, dotted, name, walk
 from ..frontend import LOCAL, UNKNOWN, unsupported
+from ..rules import lookup
 
 _FUNCTIONS = (gast.FunctionDef, gast.Lambda)
 _SPECIALISED = weakref.WeakKeyDictionary()  # code object -> {call shape: specialised function}
@@ -50,6 +52,8 @@ _SPECIALISED = weakref.WeakKeyDictionary()  # code object -> {call shape: specia
 
 def lower(parsed) -> None:
     """Lower the function values of ``parsed`` (see the module docstring), in place."""
+    if parsed.filename.startswith("<adjoint:"):
+        return  # generated code (a higher derivative): lowered already, its calls pass what they read
     own = [s for s in own_nodes(parsed.node.body) if isinstance(s, gast.Nonlocal)]
     if own:
         unsupported("nonlocal in the differentiated function itself", own[0], parsed.filename,
@@ -910,6 +914,7 @@ class _Specialiser(gast.NodeTransformer):
         if fn is not None and fn is not self.scope.known(node.func):
             node.func = self.scope.cell_for(fn, fn.__name__)
         if not isinstance(fn, types.FunctionType) or fn.__module__ == "adjoint.runtime" \
+                or lookup(fn) is not None or _library(fn) \
                 or any(isinstance(a, gast.Starred) for a in node.args) \
                 or any(k.arg is None for k in node.keywords):
             return node
@@ -934,11 +939,19 @@ class _Specialiser(gast.NodeTransformer):
                          keywords=keywords + call.keywords)
 
 
+def _library(fn) -> bool:
+    """Code of an installed package or the standard library: never specialised from its source."""
+    path = fn.__code__.co_filename
+    stdlib = sysconfig.get_paths()["stdlib"]
+    return "site-packages" in path or "dist-packages" in path or path.startswith(stdlib)
+
+
 def _unwrapped(fn):
     """The function a ``functools.wraps`` wrapper only forwards to, else ``fn``."""
     inner = getattr(fn, "__wrapped__", None)
-    if inner is None or not isinstance(fn, types.FunctionType) or not _forwards(fn, inner):
-        return fn
+    if inner is None or not isinstance(fn, types.FunctionType) or lookup(fn) is not None \
+            or not _forwards(fn, inner):
+        return fn  # a function with a rule (custom_vjp) is called as itself
     return _unwrapped(inner)
 
 
