@@ -318,3 +318,15 @@ def several_under_condition(w, x, kind):
     acts = {"tanh": np.tanh, "relu": relu}
     y = acts[kind](x) if w > 0 else x
     return np.sum(y * w)
+
+
+def lambda_in_comprehension(w, x):
+    return np.sum(np.array([(lambda v: v * k * w)(x) for k in range(3)]))
+
+
+def called_in_shadowing_comprehension(w, x):
+    k = 2.0
+
+    def f(v):
+        return v * k * w
+    return np.sum(np.array([f(x) for k in range(3)]))

@@ -56,6 +56,8 @@ REFUSED = [  # (function, arguments, the line's text, fragment of the message)
     (c.several_under_condition, (W, X, "tanh"), "y = acts[kind](x) if w > 0 else x",
      "may hold one of several functions, inside a condition"),
     (c.function_parameter, (W, np.tanh), "return act(w)", "calling a function held in a local variable"),
+    (c.called_in_shadowing_comprehension, (W, X), "[f(x) for k in range(3)]",
+     "whose variable 'k' hides the 'k' it reads"),
 ]
 
 
@@ -145,3 +147,17 @@ def test_second_derivatives_through_lifted_functions():
     grad_w = adjoint.grad(c.activation_table)
     hv = adjoint.hvp(c.activation_table, wrt=0)(W, X, "sin", 1.0)
     assert hv == pytest.approx((grad_w(W + eps, X, "sin") - grad_w(W - eps, X, "sin")) / (2 * eps), rel=1e-5)
+
+
+def test_a_lambda_made_in_a_comprehension_reads_its_variable():
+    """Lowered before the comprehension is: the call passes the comprehension's own variable."""
+    import ast
+
+    import gast
+
+    from adjoint.frontend import parse_function
+    from adjoint.passes import closures
+    parsed = parse_function(c.lambda_in_comprehension)
+    closures.lower(parsed)
+    text = ast.unparse(gast.gast_to_ast(parsed.node))
+    assert "(x, k=k, w=w) for k in range(3)]" in text

@@ -231,9 +231,11 @@ class _Scope:
                     and isinstance(s.targets[0], gast.Name):
                 s.value.named = s.targets[0].id
                 out.append((s.targets[0].id, s.value, s))
+        homes = _comprehensions_around(self.node.body)
         for n in own_nodes(self.node.body):
             if isinstance(n, gast.Lambda) and not hasattr(n, "named"):
                 n.named = self.fresh(f"lambda_{getattr(n, 'lineno', None) or self.node.lineno}")
+                n.homes = homes.get(id(n), ())
                 out.append((n.named, n, None))
         return out
 
@@ -325,6 +327,7 @@ class _Scope:
         fn._adjoint_env = tuple(sorted(env))
         fn._adjoint_writes = tuple(sorted(writes))
         fn._adjoint_captured = captured
+        fn._adjoint_homes = getattr(fnode, "homes", ())  # the comprehensions a lambda is made in
         return fn
 
     def _defaults(self, ident, args, fnode):
@@ -1208,11 +1211,13 @@ class _Environments:
 
     def stmt(self, s):
         writing = None
+        homes = _comprehensions_around([s])
         for node in own_nodes([s] if not isinstance(s, (gast.If, gast.For, gast.While)) else
                               [s.test if not isinstance(s, gast.For) else s.iter]):
             if isinstance(node, gast.Call):
                 fn = self.scope.known(node.func)
                 if getattr(fn, "_adjoint_env", None) is not None:
+                    self._check_shadowed(node, fn, homes.get(id(node), ()))
                     self._pass(node, fn)
                     if fn._adjoint_writes:
                         if writing is not None:
@@ -1230,6 +1235,18 @@ class _Environments:
         hoist(self.scope, s, call, name(ident), f"a call of '{fn.__name__}', which rebinds "
               f"'{fn._adjoint_writes[0]}' (nonlocal)")
         return self._rebind(_assign(ident, call, s), fn) + [s]
+
+    def _check_shadowed(self, call, fn, around):
+        """A call inside a comprehension whose variable hides a name the function reads from here."""
+        for comp in around:
+            if comp in fn._adjoint_homes:
+                continue  # a lambda made in this comprehension reads its variable, as passed
+            hidden = sorted(set(fn._adjoint_env) & {n.id for g in comp.generators for n in walk(g.target)
+                                                     if isinstance(n, gast.Name)})
+            if hidden:
+                self.scope.refuse(f"calling '{fn.__name__}' inside a comprehension whose variable "
+                                  f"'{hidden[0]}' hides the '{hidden[0]}' it reads", call,
+                                  "rename the comprehension's variable")
 
     def _pass(self, call, fn):
         given = {k.arg for k in call.keywords}
@@ -1307,6 +1324,24 @@ def _fixed_displays(body):
                     isinstance(v, gast.Dict) and all(isinstance(k, gast.Constant) and isinstance(k.value, str)
                                                      for k in v.keys):
                 out[s.targets[0].id] = v
+    return out
+
+
+_COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+
+
+def _comprehensions_around(stmts):
+    """id of each node -> the comprehensions (innermost last) it is inside, in this scope."""
+    out = {}
+    stack = [(s, ()) for s in stmts]
+    while stack:
+        n, around = stack.pop()
+        out[id(n)] = around
+        if isinstance(n, _COMPREHENSIONS):
+            around = around + (n,)
+        if isinstance(n, gast.FunctionDef):
+            continue
+        stack.extend((c, around) for c in _children_all(n))
     return out
 
 
