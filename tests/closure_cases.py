@@ -330,3 +330,16 @@ def called_in_shadowing_comprehension(w, x):
     def f(v):
         return v * k * w
     return np.sum(np.array([f(x) for k in range(3)]))
+
+
+def reserved_names_in_closure(w, x):
+    count = 0
+    np_ = 2.0
+
+    def f(v):
+        nonlocal count
+        count += 1
+        return np.sin(v * w) * np_
+    y = f(x)
+    y = f(y)
+    return np.sum(y) * count

@@ -26,6 +26,7 @@ CASES = [
     (c.mutual_recursion, (W, 5), 0),
     (c.nonlocal_counter, (W, X), (0, 1)),
     (c.nonlocal_active, (W,), 0),
+    (c.reserved_names_in_closure, (W, X), (0, 1)),
     (c.nonlocal_in_expression, (W,), 0),
     (c.default_names_enclosing, (W, X), (0, 1)),
     (c.lambda_default_captures_loop, (W,), 0),

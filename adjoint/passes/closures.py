@@ -309,13 +309,13 @@ class _Scope:
         body = clone(_body(fnode)) if isinstance(fnode, gast.FunctionDef) else \
             [_at(gast.Return(value=clone(fnode.body)), fnode.body)]
         captured = self._defaults(ident, args, fnode)
-        for e in sorted(env):
-            args.kwonlyargs.append(gast.Name(id=e, ctx=gast.Param(), annotation=None, type_comment=None))
-            args.kw_defaults.append(None)
+        pairs = _environment_parameters(sorted(env), args, {n.id for n in walk(fnode) if isinstance(n, gast.Name)})
         body = _drop_nonlocal(body)
         if writes:
             body = _return_writes(body, sorted(writes), fnode)
         line = getattr(fnode, "lineno", None) or getattr(fnode.body, "lineno", None) or self.node.lineno
+        body = [_at(gast.Assign(targets=[name(e, store=True)], value=name(p), type_comment=None), fnode)
+                for p, e in pairs if p != e] + body
         node = gast.FunctionDef(name=ident, args=args, body=body, decorator_list=[], returns=None,
                                 type_comment=None, type_params=[])
         node.lineno = line
@@ -324,7 +324,7 @@ class _Scope:
         cells.update({k: c for k, c in self.constants.items() if k in free_names(fnode)})
         qualname = f"{getattr(self.parsed.fn, '__qualname__', self.node.name)}.<locals>.{ident}"
         fn = synthesize(node, self.resolver.globals, self.filename, cells, qualname)
-        fn._adjoint_env = tuple(sorted(env))
+        fn._adjoint_env = pairs
         fn._adjoint_writes = tuple(sorted(writes))
         fn._adjoint_captured = captured
         fn._adjoint_homes = getattr(fnode, "homes", ())  # the comprehensions a lambda is made in
@@ -1081,8 +1081,9 @@ def _make_specialised(fn, shape, scope):
         _drop_param(args, param)
         cells[param] = types.CellType(value)
     env = _passed_environment(functions, taken, parsed, scope)
-    for e in env:
-        args.kwonlyargs.append(_param(e))
+    prelude += [_assign(e, name(p), node) for p, e in env if p != e]
+    for p, _ in env:
+        args.kwonlyargs.append(_param(p))
         args.kw_defaults.append(None)
     node.body = prelude + node.body
     values = _set_defaults(args, defaults)
@@ -1103,14 +1104,32 @@ def _passed_environment(functions, taken, parsed, scope):
             scope.refuse(f"passing '{value.__name__}', which rebinds enclosing names or has "
                          "defaults naming variables, to another function", scope.at,
                          "call it where it is defined")
-        for e in getattr(value, "_adjoint_env", ()):
-            if e in taken:
+        for p, e in getattr(value, "_adjoint_env", ()):
+            if e in taken or p in taken:
                 scope.refuse(f"passing '{value.__name__}' (which reads '{e}') to "
                              f"'{parsed.node.name}', which has a name '{e}' of its own", scope.at,
                              "rename one of them")
-            if e not in env:
-                env.append(e)
+            if (p, e) not in env:
+                env.append((p, e))
     return env
+
+
+def _environment_parameters(env, args, taken):
+    """Keyword-only parameters for the enclosing names ``env`` a function reads: (parameter, name)
+    pairs. A name generated code reserves (``count``, ``np``, ``x_bar``) gets a parameter of its own,
+    bound to the name first thing in the body, so no later pass renames the keyword calls pass."""
+    from .. import runtime
+    from .normalize import SUFFIXES
+    reserved = set(runtime.__all__) | {"np"}
+    pairs = []
+    for e in env:
+        p = e
+        if e in reserved or e.endswith(SUFFIXES):
+            p = _fresh_in(f"{e}_arg", taken)
+        args.kwonlyargs.append(_param(p))
+        args.kw_defaults.append(None)
+        pairs.append((p, e))
+    return tuple(pairs)
 
 
 class _KeywordsRead(gast.NodeTransformer):
@@ -1241,7 +1260,7 @@ class _Environments:
         for comp in around:
             if comp in fn._adjoint_homes:
                 continue  # a lambda made in this comprehension reads its variable, as passed
-            hidden = sorted(set(fn._adjoint_env) & {n.id for g in comp.generators for n in walk(g.target)
+            hidden = sorted({e for _, e in fn._adjoint_env} & {n.id for g in comp.generators for n in walk(g.target)
                                                      if isinstance(n, gast.Name)})
             if hidden:
                 self.scope.refuse(f"calling '{fn.__name__}' inside a comprehension whose variable "
@@ -1250,12 +1269,12 @@ class _Environments:
 
     def _pass(self, call, fn):
         given = {k.arg for k in call.keywords}
-        partial = sorted(set(fn._adjoint_env) & self.scope.partial_names)
+        partial = sorted({e for _, e in fn._adjoint_env} & self.scope.partial_names)
         if partial:
             self.scope.refuse(f"a nested function ('{fn.__name__}') reading the partial '{partial[0]}'",
                               call, "make the partial inside the nested function")
-        for e in fn._adjoint_env:
-            call.keywords.append(gast.keyword(arg=e, value=name(e)))
+        for p, e in fn._adjoint_env:
+            call.keywords.append(gast.keyword(arg=p, value=name(e)))
         positional = _positional_params(fn)
         for param, holder in fn._adjoint_captured.items():
             if param not in given and param not in positional[:len(call.args)]:
@@ -1272,7 +1291,7 @@ class _Environments:
                 return
             if _is_dispatch_test(s, node) or self._held(s):
                 return
-            reads = (fn._adjoint_env + fn._adjoint_writes + tuple(fn._adjoint_captured))[0]
+            reads = (tuple(e for _, e in fn._adjoint_env) + fn._adjoint_writes + tuple(fn._adjoint_captured))[0]
             self.scope.refuse(f"passing the nested function '{fn.__name__}' (which reads the "
                               f"enclosing '{reads}') where adjoint cannot follow its calls", s,
                               "call it here, or pass what it reads as arguments")
