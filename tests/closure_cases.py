@@ -343,3 +343,13 @@ def reserved_names_in_closure(w, x):
     y = f(x)
     y = f(y)
     return np.sum(y) * count
+
+
+def closure_rebinds_the_function(w, x):
+    act = np.tanh
+
+    def switch():
+        nonlocal act
+        act = np.sin
+    switch()
+    return np.sum(act(x * w))

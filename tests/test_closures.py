@@ -57,6 +57,8 @@ REFUSED = [  # (function, arguments, the line's text, fragment of the message)
     (c.several_under_condition, (W, X, "tanh"), "y = acts[kind](x) if w > 0 else x",
      "may hold one of several functions, inside a condition"),
     (c.function_parameter, (W, np.tanh), "return act(w)", "calling a function held in a local variable"),
+    (c.closure_rebinds_the_function, (W, X), "return np.sum(act(x * w))",
+     "calling a function held in a local variable"),
     (c.called_in_shadowing_comprehension, (W, X), "[f(x) for k in range(3)]",
      "whose variable 'k' hides the 'k' it reads"),
 ]

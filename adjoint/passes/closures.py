@@ -172,6 +172,7 @@ class _Scope:
         self.function_locals = set()
         self.constants = {}
         self.partial_names = set()
+        self.lifted_reads, self.lifted_writes = set(), set()  # enclosing names lifted functions use
         self.refresh()
 
     def refresh(self):
@@ -213,6 +214,8 @@ class _Scope:
             lifted[ident] = fnode
         self.constants = self._constant_functions(set(lifted))
         env, writes = self._environments(lifted)
+        self.lifted_reads = set().union(*env.values())
+        self.lifted_writes = set().union(*writes.values())
         for ident, fnode, holder in defs:
             fn = self._lift_one(ident, fnode, env[ident], writes[ident])
             self.resolver.cells[ident].cell_contents = fn
@@ -259,10 +262,12 @@ class _Scope:
         for n in own_nodes(self.node.body):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 stores[n.id] = stores.get(n.id, 0) + 1
+        rebound = {n for s in walk(self.node) if isinstance(s, gast.Nonlocal) for n in s.names}
         out = {}
         for s in self.node.body:
             if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name) \
                     and stores.get(s.targets[0].id) == 1 and s.targets[0].id not in lifted \
+                    and s.targets[0].id not in rebound \
                     and s.targets[0].id not in _params(self.node.args):
                 fn = self.known(s.value)
                 if fn is not None and not isinstance(fn, functools.partial):
@@ -556,7 +561,9 @@ class _FunctionValues:
         for _ in range(3):  # aliases of aliases and tables of them settle quickly
             for n, kinds in stores.items():
                 facts[n] = self._holds(kinds, facts) if kinds else None
-        escaped = self._escaping_tables(facts) | set(_params(self.scope.node.args))
+        escaped = self._escaping_tables(facts) | set(_params(self.scope.node.args)) \
+            | self.scope.lifted_writes  # a nested function may rebind it
+        escaped |= {n for n, v in facts.items() if v and v[1] and n in self.scope.lifted_reads}
         return {n: v for n, v in facts.items() if v is not None and n not in escaped}
 
     def _holds(self, kinds, facts):
@@ -902,10 +909,6 @@ class _Specialiser(gast.NodeTransformer):
 
     def __init__(self, scope: _Scope):
         self.scope = scope
-
-    def visit_FunctionDef(self, node):
-        self.generic_visit(node)
-        return node
 
     def visit_Call(self, node):
         self.generic_visit(node)
@@ -1279,12 +1282,11 @@ class _Environments:
         for param, holder in fn._adjoint_captured.items():
             if param not in given and param not in positional[:len(call.args)]:
                 call.keywords.append(gast.keyword(arg=param, value=name(holder)))
-        call.func.passed = True
 
     def _check_value(self, node, s):
         """A lifted function used as a value: fine when it reads and rebinds nothing of ours."""
         fn = self.scope.known(node)
-        if getattr(fn, "_adjoint_env", None) is None or getattr(node, "passed", False):
+        if getattr(fn, "_adjoint_env", None) is None:
             return
         if fn._adjoint_env or fn._adjoint_writes or fn._adjoint_captured:
             if any(isinstance(c, gast.Call) and c.func is node for c in own_nodes([s])):
@@ -1298,7 +1300,7 @@ class _Environments:
 
     def _held(self, s):
         """Whether ``s`` binds only locals that hold known functions (whose calls pass what they read)."""
-        held = getattr(self.scope, "function_locals", set())
+        held = self.scope.function_locals
         if isinstance(s, gast.Assign):
             targets = [n for t in s.targets for n, _ in _target_paths(t, ())]
         elif isinstance(s, gast.For):
