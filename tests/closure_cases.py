@@ -3,6 +3,8 @@ import functools
 
 import numpy as np
 
+import adjoint
+
 
 def relu(x):
     return np.maximum(x, 0.0)
@@ -353,3 +355,20 @@ def closure_rebinds_the_function(w, x):
         act = np.sin
     switch()
     return np.sum(act(x * w))
+
+
+def closure_in_a_with_block(w, x):
+    k = 3.0
+
+    def f(v):
+        return v * w
+
+    def g(v):
+        return v * k
+    with adjoint.no_grad():
+        c = g(0.5)
+    if np.sum(f(x)) > -10.0:
+        y = f(x) * c
+    else:
+        y = x
+    return np.sum(y)

@@ -27,6 +27,7 @@ CASES = [
     (c.nonlocal_counter, (W, X), (0, 1)),
     (c.nonlocal_active, (W,), 0),
     (c.reserved_names_in_closure, (W, X), (0, 1)),
+    (c.closure_in_a_with_block, (W, X), (0, 1)),
     (c.nonlocal_in_expression, (W,), 0),
     (c.default_names_enclosing, (W, X), (0, 1)),
     (c.lambda_default_captures_loop, (W,), 0),
@@ -110,7 +111,7 @@ def test_lifted_code_reads_like_the_users():
     text = adjoint.source(c.nested_def_reads_active, wrt=(0, 1))
     assert "def f_fwd(v, scale):" in text  # the closure's environment is a parameter
     assert "f_fwd(x, scale=scale)" in text  # passed by the call, read when the call runs
-    assert "# closure_cases.py:15: return np.tanh(v * scale)" in text
+    assert "# closure_cases.py:17: return np.tanh(v * scale)" in text
     assert text == adjoint.source(c.nested_def_reads_active, wrt=(0, 1))
 
 

@@ -499,14 +499,32 @@ def _replace_stmts(stmts, replaced):
         if id(s) in replaced:
             out += replaced[id(s)]
             continue
-        for field in ("body", "orelse", "finalbody"):
-            block = getattr(s, field, None)
-            if isinstance(block, list) and block and isinstance(block[0], gast.stmt) \
-                    and not isinstance(s, gast.FunctionDef):
-                setattr(s, field, _replace_stmts(block, replaced) or [_at(gast.Pass(), s)])
-        for handler in getattr(s, "handlers", []) or []:
-            handler.body = _replace_stmts(handler.body, replaced) or [_at(gast.Pass(), s)]
+        for holder, field in _blocks(s) if not isinstance(s, gast.FunctionDef) else ():
+            setattr(holder, field, _replace_stmts(getattr(holder, field), replaced) or [_at(gast.Pass(), s)])
         out.append(s)
+    return out
+
+
+def _blocks(s):
+    """(node, field) of each statement list nested in ``s``: bodies, else-blocks, handlers, cases."""
+    out = []
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(s, field, None)
+        if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+            out.append((s, field))
+    for part in (getattr(s, "handlers", None) or []) + (getattr(s, "cases", None) or []):
+        out.append((part, "body"))
+    return out
+
+
+def header(s):
+    """The expressions statement ``s`` evaluates itself: a compound statement's blocks left out."""
+    if not _blocks(s):
+        return [s]
+    nested = {field for holder, field in _blocks(s) if holder is s} | {"handlers", "cases"}
+    out = [v for f in s._fields if f not in nested and f != "ctx" for v in _children(getattr(s, f, None))]
+    for part in (getattr(s, "handlers", None) or []) + (getattr(s, "cases", None) or []):
+        out += [v for v in (getattr(part, "type", None), getattr(part, "guard", None)) if v is not None]
     return out
 
 
@@ -652,12 +670,8 @@ class _FunctionValues:
             if id(s) in {id(p) for p in self.partials.values()}:
                 out += self._bind_partial(s)
                 continue
-            for field in ("body", "orelse", "finalbody"):
-                inner = getattr(s, field, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
-                    setattr(s, field, self.block(inner))
-            for handler in getattr(s, "handlers", []) or []:
-                handler.body = self.block(handler.body)
+            for holder, field in _blocks(s):
+                setattr(holder, field, self.block(getattr(holder, field)))
             out += self.stmt(s)
         return out
 
@@ -704,9 +718,7 @@ class _FunctionValues:
         return out
 
     def _calls(self, s):
-        nodes = own_nodes([s]) if not isinstance(s, (gast.If, gast.For, gast.While)) else \
-            own_nodes([s.test if not isinstance(s, gast.For) else s.iter])
-        return [n for n in nodes if isinstance(n, gast.Call)]
+        return [n for n in own_nodes(header(s)) if isinstance(n, gast.Call)]
 
     def _target(self, func):
         """[(function, expression)] a call's callee may be, when it is a value held in a local."""
@@ -766,9 +778,9 @@ class _FunctionValues:
 
     def _check_escapes(self, s):
         """A lifted function or a partial passed where adjoint cannot follow it is refused."""
-        for node in own_nodes([s]):
+        for node in own_nodes(header(s)):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in self.partials:
-                if not any(isinstance(c, gast.Call) and c.func is node for c in own_nodes([s])):
+                if not any(isinstance(c, gast.Call) and c.func is node for c in own_nodes(header(s))):
                     self.scope.refuse(f"using the partial '{node.id}' other than by calling it", s,
                                       "call it, or bind the values in a def")
 
@@ -878,7 +890,7 @@ def hoist(scope, s, call, replacement, what):
         scope.refuse(f"{what}, inside a condition or a loop test", s, hint)
     inside = {id(n) for n in own_nodes([call])}
     ancestors = {id(p) for p in chain}
-    for other in own_nodes([s]):
+    for other in own_nodes(header(s)):
         if isinstance(other, gast.Call) and id(other) not in inside and id(other) not in ancestors \
                 and _may_have_effects(scope, other):
             scope.refuse(f"{what}, in an expression with another call", s, hint)
@@ -1222,20 +1234,15 @@ class _Environments:
     def block(self, stmts):
         out = []
         for s in stmts:
-            for field in ("body", "orelse", "finalbody"):
-                inner = getattr(s, field, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
-                    setattr(s, field, self.block(inner))
-            for handler in getattr(s, "handlers", []) or []:
-                handler.body = self.block(handler.body)
+            for holder, field in _blocks(s):
+                setattr(holder, field, self.block(getattr(holder, field)))
             out += self.stmt(s)
         return out
 
     def stmt(self, s):
         writing = None
         homes = _comprehensions_around([s])
-        for node in own_nodes([s] if not isinstance(s, (gast.If, gast.For, gast.While)) else
-                              [s.test if not isinstance(s, gast.For) else s.iter]):
+        for node in own_nodes(header(s)):
             if isinstance(node, gast.Call):
                 fn = self.scope.known(node.func)
                 if getattr(fn, "_adjoint_env", None) is not None:
@@ -1289,7 +1296,7 @@ class _Environments:
         if getattr(fn, "_adjoint_env", None) is None:
             return
         if fn._adjoint_env or fn._adjoint_writes or fn._adjoint_captured:
-            if any(isinstance(c, gast.Call) and c.func is node for c in own_nodes([s])):
+            if any(isinstance(c, gast.Call) and c.func is node for c in own_nodes(header(s))):
                 return
             if _is_dispatch_test(s, node) or self._held(s):
                 return
