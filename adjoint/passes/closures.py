@@ -1066,49 +1066,62 @@ def _make_specialised(fn, shape, scope):
     from ..frontend import parse_function
     npos, keywords, functions = shape
     parsed = parse_function(fn)
-    node = parsed.node
-    args = node.args
+    node, args = parsed.node, parsed.node.args
     taken = {n.id for n in walk(node) if isinstance(n, gast.Name)}
     defaults = _default_table(fn, args)
-    prelude = []
     positional = args.posonlyargs + args.args
     dropped = [k < len(positional) and positional[k].id in functions for k in range(npos)]
-    mapping = {}
-    if args.vararg is not None:
-        extra = max(0, npos - len(positional))
-        fresh = [_fresh_in(f"{args.vararg.id}_{k}", taken) for k in range(extra)]
-        prelude.append(_assign(args.vararg.id, gast.Tuple(elts=[name(f) for f in fresh], ctx=gast.Load()), node))
-        args.args = args.args + [_param(f) for f in fresh]
-        args.vararg = None
-    if args.kwarg is not None:
-        named = {a.id for a in positional + args.kwonlyargs}
-        loose = [k for k in keywords if k not in named]
-        for k in loose:
-            mapping[k] = _fresh_in(f"{args.kwarg.id}_{k}", taken)
-        prelude.append(_assign(args.kwarg.id, gast.Dict(keys=[const(k) for k in loose],
-                                                          values=[name(mapping[k]) for k in loose]), node))
-        _KeywordsRead(args.kwarg.id, set(loose)).visit(gast.Module(body=node.body, type_ignores=[]))
-        args.kwonlyargs = args.kwonlyargs + [_param(mapping[k]) for k in loose]
-        args.kw_defaults = args.kw_defaults + [None] * len(loose)
-        args.kwarg = None
+    prelude = _spread_varargs(args, npos, taken, node)
+    more, mapping = _spread_kwargs(args, keywords, taken, node)
     cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
     for param, value in functions.items():
         _drop_param(args, param)
         cells[param] = types.CellType(value)
     env = _passed_environment(functions, taken, parsed, scope)
-    prelude += [_assign(e, name(p), node) for p, e in env if p != e]
+    prelude += more + [_assign(e, name(p), node) for p, e in env if p != e]
     for p, _ in env:
         args.kwonlyargs.append(_param(p))
         args.kw_defaults.append(None)
     node.body = prelude + node.body
-    values = _set_defaults(args, defaults)
-    spec = synthesize(node, fn.__globals__, parsed.filename, cells, fn.__qualname__, values)
+    spec = synthesize(node, fn.__globals__, parsed.filename, cells, fn.__qualname__,
+                      _set_defaults(args, defaults))
     spec._adjoint_dropped_positions = dropped
     spec._adjoint_keywords = mapping
     spec._adjoint_env = tuple(env) + getattr(fn, "_adjoint_env", ())
     spec._adjoint_writes = getattr(fn, "_adjoint_writes", ())
     spec._adjoint_captured = getattr(fn, "_adjoint_captured", {})
     return spec
+
+
+def _spread_varargs(args, npos, taken, where):
+    """``*rest`` for ``npos`` positional arguments: parameters ``rest_0, ...`` and the statement
+    rebuilding the tuple (empty when the signature has no ``*``)."""
+    if args.vararg is None:
+        return []
+    extra = max(0, npos - len(args.posonlyargs + args.args))
+    fresh = [_fresh_in(f"{args.vararg.id}_{k}", taken) for k in range(extra)]
+    rebuilt = _assign(args.vararg.id, gast.Tuple(elts=[name(f) for f in fresh], ctx=gast.Load()), where)
+    args.args = args.args + [_param(f) for f in fresh]
+    args.vararg = None
+    return [rebuilt]
+
+
+def _spread_kwargs(args, keywords, taken, where):
+    """``**options`` for a call with ``keywords``: a keyword-only parameter per keyword no other
+    parameter takes, the statement rebuilding the dict, and keyword -> parameter. ``where`` is
+    the function, whose reads of the dict by a constant key are resolved."""
+    if args.kwarg is None:
+        return [], {}
+    named = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
+    loose = [k for k in keywords if k not in named]
+    mapping = {k: _fresh_in(f"{args.kwarg.id}_{k}", taken) for k in loose}
+    rebuilt = _assign(args.kwarg.id, gast.Dict(keys=[const(k) for k in loose],
+                                               values=[name(mapping[k]) for k in loose]), where)
+    _KeywordsRead(args.kwarg.id, set(loose)).visit(gast.Module(body=where.body, type_ignores=[]))
+    args.kwonlyargs = args.kwonlyargs + [_param(mapping[k]) for k in loose]
+    args.kw_defaults = args.kw_defaults + [None] * len(loose)
+    args.kwarg = None
+    return [rebuilt], mapping
 
 
 def _passed_environment(functions, taken, parsed, scope):
