@@ -372,3 +372,12 @@ def closure_in_a_with_block(w, x):
     else:
         y = x
     return np.sum(y)
+
+
+def zipped_layers(w, x):
+    weights = (w, 2.0 * w, 0.5)
+    acts = [np.tanh, relu, lambda v: v * w]
+    h = x
+    for k, (act, scale) in enumerate(zip(acts, weights)):
+        h = act(h * scale) + k
+    return np.sum(h)

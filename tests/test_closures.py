@@ -38,6 +38,7 @@ CASES = [
     (c.several_in_expression, (W, X, "tanh"), (0, 1)),
     (c.loop_over_functions, (W, X), (0, 1)),
     (c.layer_list, (W, X), (0, 1)),
+    (c.zipped_layers, (W, X), (0, 1)),
     (c.function_argument, (W, X), (0, 1)),
     (c.closure_argument, (W, X), (0, 1)),
     (c.lambda_argument, (W, X), (0, 1)),

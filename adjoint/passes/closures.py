@@ -626,7 +626,9 @@ class _FunctionValues:
         return None
 
     def _loop(self, it, path, facts):
-        """A loop target over a display or table of functions (``.values()``/``.items()`` too)."""
+        """A loop target over a display or table of functions (``.values()``/``.items()``, an
+        argument of ``zip`` or ``enumerate``, too)."""
+        it, path = self._unzipped(it, path)
         if path not in ((), (1,)):
             return None
         if isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and not it.args \
@@ -638,6 +640,17 @@ class _FunctionValues:
         if got is None or not got[1]:
             return None
         return got[0], False
+
+    def _unzipped(self, it, path):
+        """``zip(a, b)`` at path (k, ...): ``a`` or ``b``; ``enumerate(a)`` at (1, ...): ``a``."""
+        if not (isinstance(it, gast.Call) and path and not it.keywords):
+            return it, path
+        fn = self.scope.resolver.resolve(it.func)
+        if fn is zip and path[0] < len(it.args) and not any(isinstance(a, gast.Starred) for a in it.args):
+            return self._unzipped(it.args[path[0]], path[1:])
+        if fn is enumerate and path[0] == 1 and len(it.args) == 1:
+            return self._unzipped(it.args[0], path[1:])
+        return it, path
 
     def _escaping_tables(self, facts):
         """Tables used other than by reading an item or looping: what they hold is not proven."""
@@ -840,15 +853,17 @@ def _children_all(node):
 
 
 def _reads_table(parent, child):
-    """Whether ``child`` (a table's name) is read as ``T[k]``, looped over, or ``T.items()``."""
+    """Whether ``child`` (a table's name) is read as ``T[k]``, looped over (``T.items()``,
+    ``zip(T, ...)`` too), or measured."""
     if isinstance(parent, gast.Subscript) and parent.value is child:
         return isinstance(parent.ctx, gast.Load)
     if isinstance(parent, gast.For) and parent.iter is child:
         return True
     if isinstance(parent, gast.Attribute) and parent.value is child:
         return parent.attr in ("items", "values", "keys")
-    if isinstance(parent, gast.Call) and child in parent.args and dotted(parent.func) == "len":
-        return True
+    if isinstance(parent, gast.Call) and child in parent.args \
+            and dotted(parent.func) in ("len", "zip", "enumerate"):
+        return True  # none of them changes the table
     return isinstance(child.ctx, gast.Store)
 
 
