@@ -133,23 +133,52 @@ def _python_function(fun):
 
 def _wrt_names(fun, wrt):
     """``wrt`` as a tuple of parameter names, and whether one gradient (not a tuple) is wanted."""
-    params = list(inspect.signature(fun).parameters)
+    names, single, picks = _wrt_plan(fun, wrt)
+    if picks is not None:
+        raise WrtError(f"wrt={wrt!r} reaches into *args or **kwargs of {_label(fun)}: grad, "
+                       "value_and_grad and vjp take that; here, name the whole parameter")
+    return names, single
+
+
+def _wrt_plan(fun, wrt):
+    """``_wrt_names`` and, where ``wrt`` reaches into ``*args`` or ``**kwargs``, what to pick.
+
+    An integer counts the positional arguments as passed: with ``def f(x, *args)``,
+    ``wrt=1`` is ``args[0]``; a name that is no parameter is an item of ``**kwargs``.
+    The derivative is taken along the whole tuple or dict and the items picked from it:
+    picks is None, or one ``(index in names, item or None)`` per ``wrt`` entry.
+    """
+    signature = inspect.signature(fun).parameters
+    params = list(signature)
+    kinds = [p.kind for p in signature.values()]
+    positional = [n for n, k in zip(params, kinds) if k in (inspect.Parameter.POSITIONAL_ONLY,
+                                                             inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    star = next((n for n, k in zip(params, kinds) if k is inspect.Parameter.VAR_POSITIONAL), None)
+    stars = next((n for n, k in zip(params, kinds) if k is inspect.Parameter.VAR_KEYWORD), None)
     single = not isinstance(wrt, (tuple, list))
     items = [wrt] if single else list(wrt)
-    names = []
+    wanted = []
     for w in items:
         if isinstance(w, bool) or not isinstance(w, (int, str)):
             raise WrtError(f"wrt must be a parameter's position or name, not {w!r}")
-        if isinstance(w, int):
+        if isinstance(w, int) and star is not None and w >= len(positional):
+            wanted.append((star, w - len(positional)))
+        elif isinstance(w, int):
             if not -len(params) <= w < len(params):
                 raise WrtError(f"wrt={w} is out of range: {_label(fun)} has {len(params)} "
                                f"parameters {params}")
-            w = params[w]
-        elif w not in params:
+            wanted.append((params[w], None))
+        elif w in params:
+            wanted.append((w, None))
+        elif stars is not None:
+            wanted.append((stars, w))
+        else:
             raise WrtError(f"wrt={w!r} names no parameter of {_label(fun)}; its parameters "
                            f"are {params}")
-        names.append(w)
-    return tuple(names), single
+    if all(item is None for _, item in wanted):
+        return tuple(n for n, _ in wanted), single, None
+    names = tuple(dict.fromkeys(n for n, _ in wanted))
+    return names, single, [(names.index(n), item) for n, item in wanted]
 
 
 def _label(fun) -> str:
@@ -196,14 +225,16 @@ class Transformed:
         self._backend = backend
         self.__wrapped__ = fun
         self._fun = fun
-        self._wrt, self._single = _wrt_names(fun, wrt)
+        self._wrt, self._single, self._picks = _wrt_plan(fun, wrt)
         self._mode = mode
         self._aux = has_aux
         self._signature = inspect.signature(fun)
         self._nparams = len(self._signature.parameters)
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in self._signature.parameters.values()):
+            self._nparams = -1  # every call binds: the generated code takes the tuple and the dict
         params = list(self._signature.parameters)
         self._positions = [params.index(w) for w in self._wrt]
-        self._one_tuple = not self._single and len(self._wrt) == 1
+        self._one_tuple = not self._single and len(self._wrt) == 1 and self._picks is None
         self._entries = {}  # call key -> compiled entry points
         self._ranks = {}  # call key -> (the argument ranks, classes) its code is compiled for
         # (call key, its "main" entry point) of the latest call: one attribute, so that a
@@ -285,7 +316,26 @@ class _Joint(Transformed):
             raise self._raised(exc)
         if self._one_tuple:
             return _wrap_one(result, self._mode == "value_and_grad", self._aux)
+        if self._picks is not None:
+            return self._picked_result(result)
         return result
+
+    def _picked_result(self, result):
+        """The items of ``*args``/``**kwargs`` that ``wrt`` asked for, from their whole gradients."""
+        with_value = self._mode == "value_and_grad"
+        first, grads = result if with_value or self._aux else (None, result)
+        if self._aux and not with_value:
+            grads, first = result
+        grads = _picks((grads,) if len(self._wrt) == 1 else grads, self._picks, self._single)
+        if with_value:
+            return first, grads
+        return (grads, first) if self._aux else grads
+
+
+def _picks(whole, picks, single):
+    """The gradients ``picks`` names (see ``_wrt_plan``) from those of the whole parameters."""
+    out = tuple(whole[k] if item is None else whole[k][item] for k, item in picks)
+    return out[0] if single else out
 
 
 def _wrap_one(result, with_value, aux):
@@ -314,7 +364,10 @@ def grad(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool =
     """The gradient of a scalar-valued ``fun`` with respect to the argument(s) ``wrt``.
 
     ``wrt`` is a position or parameter name (one gradient) or a tuple of them (a
-    tuple of gradients). Usable as ``@grad`` or ``@grad(wrt="w")``. With
+    tuple of gradients). A position counts the positional arguments as passed,
+    so with ``def f(x, *args)`` ``wrt=1`` is ``args[0]``; a name may be a
+    keyword-only parameter, ``"args"``/``"kwargs"`` (the whole tuple or dict) or
+    an item of ``**kwargs``. Usable as ``@grad`` or ``@grad(wrt="w")``. With
     ``has_aux=True``, ``fun`` returns ``(loss, aux)`` and the result is
     ``(gradient, aux)``. ``backend``: "numpy", "numba" (compile the derivative
     with numba.njit) or "auto" (Numba when it is installed and the function
@@ -381,7 +434,7 @@ class _VJP(Transformed):
         from .runtime import grad_like, writable_copy
         fwd, bwd = entry["fwd"], entry["bwd"]
         wrt_values = [args[p] for p in self._positions]
-        single = self._single
+        single, picks = self._single, self._picks
         # The backward sweep restores what the forward sweep overwrote, in place, as in grad:
         # the first pullback uses the forward sweep's state, each later one a fresh forward sweep
         # (copying that state instead would break the memory its arrays and views share).
@@ -397,6 +450,8 @@ class _VJP(Transformed):
             except Exception as exc:
                 raise located(exc)
             grads = tuple(grad_like(g, x) for g, x in zip(raw, wrt_values))
+            if picks is not None:
+                return _picks(grads, picks, single)
             return grads[0] if single else grads
 
         return pullback
@@ -434,6 +489,9 @@ class _JVP(Transformed):
     def __init__(self, fun, wrt):
         self._all = wrt is None
         super().__init__(fun, 0 if wrt is None else wrt, "jvp")
+        if self._picks is not None:
+            raise WrtError(f"jvp takes a tangent per whole parameter: wrt={wrt!r} reaches into "
+                           "*args or **kwargs; name the whole parameter ('args', 'kwargs')")
         self._entries = {}  # (wrt names, argument ranks) -> compiled entry points
         self._last_ranks = None
 

@@ -28,8 +28,8 @@ from .astutil import all_names, clone, loaded_names, name, quote, quote_expr, st
 from .emit import Emitter
 from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
 from .frontend import parse_function
-from .passes import (activity, aliases, dead_values, fence, forward, jumps, kinds, normalize, objects,
-                     placement, reverse, scopes, simplify, statements)
+from .passes import (activity, aliases, closures, dead_values, fence, forward, jumps, kinds, normalize,
+                     objects, placement, reverse, scopes, simplify, statements)
 from .rules import carries_no_derivative, lookup
 
 RUNTIME_NAMES = set(runtime.__all__)
@@ -88,12 +88,14 @@ class _FunctionTransform:
 
     def __init__(self, fn, program: _Program, ranks=None, typed=False, refuse=True, classes=None):
         self.refuse = refuse  # False: only what the alias model finds, for a helper run as is
+        fn = closures.python_function(fn)
         self.fn = fn
         self.typed = typed
         self.program = program
         self.constants = {}  # generated names of non-literal defaults -> their values
         self.parsed = parse_function(fn)
         node = self.parsed.node
+        closures.lower(self.parsed)  # nested defs, lambdas, nonlocal -> functions of their own
         statements.lower(self.parsed)  # try, with, match, :=, global, del -> the core subset
         fence.check(node, self.parsed.filename)
         self.renamed = _rename_reserved(node, self.parsed.resolver, self.parsed.filename)
@@ -431,6 +433,9 @@ class _FunctionTransform:
             out[i] = f"{out[i]}={self._default(out[i], d, values[k])}"
         kw_values = self.fn.__kwdefaults__ or {}
         for a, d in zip(args.kwonlyargs, args.kw_defaults):
+            if d is None and "=" in (out[-1] if out else ""):
+                out.append(f"{a.id}=None")  # keyword-only: every call passes it (Numba takes no '*')
+                continue
             out.append(a.id if d is None else f"{a.id}={self._default(a.id, d, kw_values[a.id])}")
         return out
 
@@ -646,22 +651,29 @@ def _compile(program, source, chunks, header_lines, filename):
     base.update({n: getattr(runtime, n) for n in RUNTIME_NAMES})
     base.update(RULE_FUNCTIONS)
     for f, _ in chunks:
-        key = id(f.user_globals)
+        key = _namespace_key(f)
         if key not in namespaces:
             ns = dict(base)
             ns["__builtins__"] = f.live
             ns["__name__"] = "adjoint.generated"
             namespaces[key] = ns
-        namespaces[key].update(f.constants)
+    for f, _ in chunks:  # every namespace runs the whole module text: each signature's defaults
+        for ns in namespaces.values():
+            ns.update(f.constants)
     for ns in namespaces.values():
         exec(code, ns)
     # Each function runs in the namespace of the module it came from.
     for f, _ in chunks:
-        fn = namespaces[id(f.user_globals)][f.name]
+        fn = namespaces[_namespace_key(f)][f.name]
         functions[f.name] = fn
     for ns in namespaces.values():
         ns.update(functions)
     return functions
+
+
+def _namespace_key(f):
+    """Functions share a namespace when they read the same globals and closure cells."""
+    return id(f.user_globals), id(getattr(f.live, "_cells", None))
 
 
 def _loops_over_numbers(fn, ranks) -> bool:
@@ -761,6 +773,10 @@ def _numba_entry(program, source, functions, roles, main, filename, tiered=False
         free |= loaded_names(gast.Module(body=f.body, type_ignores=[]))
     free -= RUNTIME_NAMES | set(names) | {"np"}
     values, cacheable = nb.user_values(main.parsed.resolver.live_names(), sorted(free))
+    for f in program.functions:  # names only a helper's closure cells hold (a lifted function's)
+        more, ok = nb.user_values(f.live, sorted(free - set(values)))
+        values.update(more)
+        cacheable = cacheable and ok
     for f in program.functions:
         values.update(f.constants)
         cacheable = cacheable and not f.constants

@@ -28,6 +28,7 @@ def uses_global(x):
 def nested_def(x):
     def inner(y):  # error here
         return y * 2.0
+    inner = abs  # which function a call reaches would depend on the path taken
     return inner(x)
 
 

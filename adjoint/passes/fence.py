@@ -15,8 +15,6 @@ _STATEMENTS = {
     gast.AsyncFunctionDef: ("async def", ""),
     gast.AsyncFor: ("async for", ""),
     gast.AsyncWith: ("async with", ""),
-    gast.Nonlocal: ("nonlocal", "pass the value as an argument or return it"),
-    gast.FunctionDef: ("a nested def", "define the helper at module level; adjoint differentiates calls to it"),
     gast.ClassDef: ("a nested class", "define it at module level"),
     gast.Import: ("import", "import at module level"),
     gast.ImportFrom: ("import", "import at module level"),
@@ -25,7 +23,6 @@ _EXPRESSIONS = {
     gast.Yield: ("yield (a generator)", "return a value instead"),
     gast.YieldFrom: ("yield from (a generator)", "return a value instead"),
     gast.Await: ("await", ""),
-    gast.Lambda: ("lambda inside the function", "define a module-level def instead"),
     gast.NamedExpr: ("the := operator here", "assign on a line of its own"),
     gast.Starred: ("star-unpacking (*args)", "pass the arguments one by one"),
 }
@@ -33,9 +30,6 @@ _EXPRESSIONS = {
 
 def check(node: gast.FunctionDef, filename: str) -> None:
     """Raise for the first construct outside the differentiable subset."""
-    args = node.args
-    if args.vararg or args.kwarg:
-        unsupported("*args/**kwargs in the signature", node, filename, "name each parameter")
     for stmt in node.body:
         _check_stmt(stmt, filename)
 

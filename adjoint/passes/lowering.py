@@ -13,6 +13,7 @@ statements computing its operands, like the normaliser's own methods.
 """
 from __future__ import annotations
 
+import types
 import warnings
 
 import numpy as np
@@ -194,9 +195,15 @@ def writes_out(callee, call) -> bool:
     output, or the positional ``out`` of a function with a rule, ``np.clip(a, lo, hi, y)``)."""
     if isinstance(callee, np.ufunc) and len(call.args) > callee.nin:
         return True
-    if any(k.arg == "out" and not _is_none(k.value) for k in call.keywords):
+    if any(k.arg == "out" and not _is_none(k.value) for k in call.keywords) \
+            and not _users_function(callee):  # a parameter of the user's called 'out' is a parameter
         return True
     return _out_position(callee, call) is not None
+
+
+def _users_function(callee) -> bool:
+    return isinstance(callee, types.FunctionType) and lookup(callee) is None \
+        and not (callee.__module__ or "").startswith("numpy")
 
 
 def _out_position(callee, call):

@@ -40,6 +40,7 @@ CONSTRUCTS = (
     "rebind_self",      # x = x[0], x = x[:, 1], x = x, swaps of different shapes (class 5)
     "shape_rebind",     # a name bound again (after its block) to a value of another shape
     "helpers",          # calls to module-level helper functions
+    "closures",         # nested defs and lambdas reading the enclosing locals, called at once
     "pytrees",          # dict / tuple / list parameters
     "list_append",      # acc.append(v) in a loop, then np.stack(acc)
     "comprehensions",   # list/dict comprehensions and generator expressions feeding sum, max, np.stack

@@ -413,7 +413,8 @@ class Gen:
                  ("index_writes", self.owned_write, 0.5), ("repeated_indices", self.owned_write, 0.5),
                  ("param_writes", self.param_write, 0.5), ("aliasing", self.alias, 1),
                  ("tuple_unpack", self.unpack, 0.5), ("rebind_self", self.rebind, 0.5),
-                 ("helpers", self.call_helper, 0.7), ("branches", self.branch, 1),
+                 ("helpers", self.call_helper, 0.7), ("closures", self.closure, 0.5),
+                 ("branches", self.branch, 1),
                  ("loops", self.loop, 1.5), ("list_append", self.append_loop, 0.4),
                  ("comprehensions", self.comprehension, 0.6)]
         nested = ("branches", "loops", "list_append")
@@ -811,6 +812,23 @@ class Gen:
         name = self.fresh_name(env)
         self.bind(env, name, h.returns, "0.0 + 1.0")
         return Stmt(f"{name} = {h.name}({args})")
+
+    def closure(self, env):
+        """A nested def or lambda whose body reads the enclosing locals, and a call of it."""
+        self.used.add("closures")
+        self.counter += 1
+        fname, shape, returns = f"inner{self.counter}", self.pick(SHAPES), self.pick(SHAPES)
+        inner = env.child()
+        inner.shapes["arg"], inner.alone["arg"] = shape, False
+        saved, self.env = self.env, inner
+        value = self.expr(returns, 2)
+        self.env = saved
+        made = Stmt(f"{fname} = lambda arg: {value}") if self.chance(0.5) else \
+            Block(f"def {fname}(arg):", [Stmt(f"return {value}")])
+        argument = self.expr(shape, 1)
+        name = self.fresh_name(env)
+        self.bind(env, name, returns, "0.0 + 1.0")
+        return [made, Stmt(f"{name} = {fname}({argument})")]
 
     def make_helper(self):
         saved_env, saved_on, saved_ever = self.env, self.on, self.ever

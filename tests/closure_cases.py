@@ -1,0 +1,383 @@
+"""Functions as values inside differentiated code (tests/test_closures.py)."""
+import functools
+
+import numpy as np
+
+import adjoint
+
+
+def relu(x):
+    return np.maximum(x, 0.0)
+
+
+def nested_def_reads_active(w, x):
+    scale = 2.0 * w
+
+    def f(v):
+        return np.tanh(v * scale)
+    return np.sum(f(x))
+
+
+def lambda_late_binding(w):
+    a = 1.0
+    g = lambda z: z * a  # noqa: E731
+    a = w * 3.0
+    return g(w)
+
+
+def lambda_inline(w, x):
+    return np.sum((lambda v: v * w)(x)) + np.sum(np.sin(x))
+
+
+def nested_def_in_loop(w, x):
+    total = 0.0
+    for k in range(3):
+        def term(v):
+            return np.sum(v * w ** k)
+        total = total + term(x)
+    return total
+
+
+def nested_calls_sibling(w, x):
+    b = w * 0.5
+
+    def inner(v):
+        return np.tanh(v + b)
+
+    def outer(v):
+        return inner(v) * w
+    return np.sum(outer(x))
+
+
+def nested_in_nested(w, x):
+    def outer(v):
+        c = v * 2.0
+
+        def inner(u):
+            return u * c * w
+        return inner(v)
+    return np.sum(outer(x))
+
+
+def recursive_closure(w, n):
+    def power(k):
+        if k == 0:
+            return 1.0
+        return w * power(k - 1)
+    return power(n)
+
+
+def nonlocal_counter(w, x):
+    calls = 0
+
+    def f(v):
+        nonlocal calls
+        calls += 1
+        return np.sin(v * w)
+    y = f(x)
+    y = f(y)
+    return np.sum(y) * calls
+
+
+def nonlocal_active(w):
+    acc = 0.0
+
+    def add(v):
+        nonlocal acc
+        acc = acc + v * w
+    add(1.0)
+    add(w)
+    return acc * acc
+
+
+def default_names_enclosing(w, x):
+    scale = w * 2.0
+
+    def f(v, s=scale):
+        return v * s
+    scale = 100.0  # the default was evaluated when the def ran
+    return np.sum(f(x)) + np.sum(f(x, 3.0))
+
+
+def lambda_default_captures_loop(w):
+    fs = []
+    total = 0.0
+    for k in range(3):
+        f = lambda v, k=k: v * k  # noqa: E731
+        total = total + f(w)
+    return total
+
+
+def alias_then_call(w, x):
+    h = np.tanh
+    g = h
+    return np.sum(g(x * w))
+
+
+def activation_table(w, x, kind):
+    acts = {"tanh": np.tanh, "relu": relu, "sin": lambda v: np.sin(v) * w}
+    return np.sum(acts[kind](x * w))
+
+
+def activation_table_constant_key(w, x):
+    acts = {"tanh": np.tanh, "relu": relu}
+    return np.sum(acts["tanh"](x * w)) + np.sum(acts["relu"](x))
+
+
+def loop_over_functions(w, x):
+    h = x
+    for act in (np.tanh, relu, np.sin):
+        h = act(h * w)
+    return np.sum(h)
+
+
+def layer_list(w, x):
+    layers = [lambda v: v * w, np.tanh, relu]
+    h = x
+    for k in range(len(layers)):
+        h = layers[k](h)
+    return np.sum(h)
+
+
+def apply(fn, v):
+    return fn(v) * 2.0
+
+
+def apply_twice(fn, v):
+    return apply(fn, apply(fn, v))
+
+
+def function_argument(w, x):
+    return np.sum(apply(np.tanh, x * w)) + np.sum(apply(relu, x))
+
+
+def closure_argument(w, x):
+    def scaled(v):
+        return v * w
+    return np.sum(apply_twice(scaled, x))
+
+
+def lambda_argument(w, x):
+    return np.sum(apply(lambda v: np.sin(v * w), x))
+
+
+def weighted(x, w, power=2.0):
+    return np.sum(w * x ** power)
+
+
+partial_global = functools.partial(weighted, power=3.0)
+
+
+def partial_of_global(w, x):
+    return partial_global(x, w)
+
+
+def partial_local(w, x):
+    p = functools.partial(weighted, w=w)
+    q = functools.partial(np.multiply, w)
+    return p(x) + np.sum(q(x))
+
+
+def logged(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def counted(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        return out
+    return wrapper
+
+
+@logged
+def smooth(v, w):
+    return np.sum(np.tanh(v * w))
+
+
+@counted
+def rough(v, w):
+    return np.sum(np.sin(v) * w)
+
+
+def decorated_helpers(w, x):
+    return smooth(x, w) + rough(x, w=w)
+
+
+def returns_function(kind):
+    if kind == "tanh":
+        return np.tanh
+    return relu
+
+
+def escaping_closure(w, x):
+    def f(v):
+        return v * w
+    return np.sum(np.apply_along_axis(f, 0, x))
+
+
+def nonlocal_in_expression(w):
+    n = 0
+
+    def f(v):
+        nonlocal n
+        n += 1
+        return v * w
+    return f(w) + 1.0
+
+
+def several_in_expression(w, x, kind):
+    acts = {"tanh": np.tanh, "relu": relu}
+    return np.sum(acts[kind](x) * w) + 1.0
+
+
+def function_parameter(w, act):
+    return act(w)
+
+
+def function_local_as_argument(w, x):
+    act = np.tanh
+    h = apply(act, x * w)
+    for f in (np.sin, relu):
+        h = apply(f, h) + 1.0
+    return np.sum(h)
+
+
+def constant_function_in_closure(w, x):
+    act = np.tanh
+
+    def layer(v):
+        return act(v * w)
+    return np.sum(layer(layer(x)))
+
+
+def mutual_recursion(w, n):
+    def even(k):
+        if k == 0:
+            return w
+        return odd(k - 1) * w
+
+    def odd(k):
+        if k == 0:
+            return 1.0
+        return even(k - 1) + w
+    return even(n)
+
+
+def nonlocal_under_condition(w, c):
+    n = 0
+
+    def f(v):
+        nonlocal n
+        n += 1
+        return v * w
+    y = w if c else f(w)
+    return y * n
+
+
+def make_counting_loss():
+    count = 0
+
+    def loss(w):
+        nonlocal count
+        count += 1
+        return w * w
+    return loss
+
+
+counting_loss = make_counting_loss()
+
+
+def decorated_nested(w):
+    @functools.lru_cache
+    def f(v):
+        return v * w
+    return f(w)
+
+
+def partial_read_by_closure(w, x):
+    p = functools.partial(weighted, w=w)
+
+    def f(v):
+        return p(v)
+    return f(x)
+
+
+def passes_writing_closure(w):
+    n = 0
+
+    def f(v):
+        nonlocal n
+        n += 1
+        return v * w
+    return apply(f, w) * n
+
+
+def several_under_condition(w, x, kind):
+    acts = {"tanh": np.tanh, "relu": relu}
+    y = acts[kind](x) if w > 0 else x
+    return np.sum(y * w)
+
+
+def lambda_in_comprehension(w, x):
+    return np.sum(np.array([(lambda v: v * k * w)(x) for k in range(3)]))
+
+
+def called_in_shadowing_comprehension(w, x):
+    k = 2.0
+
+    def f(v):
+        return v * k * w
+    return np.sum(np.array([f(x) for k in range(3)]))
+
+
+def reserved_names_in_closure(w, x):
+    count = 0
+    np_ = 2.0
+
+    def f(v):
+        nonlocal count
+        count += 1
+        return np.sin(v * w) * np_
+    y = f(x)
+    y = f(y)
+    return np.sum(y) * count
+
+
+def closure_rebinds_the_function(w, x):
+    act = np.tanh
+
+    def switch():
+        nonlocal act
+        act = np.sin
+    switch()
+    return np.sum(act(x * w))
+
+
+def closure_in_a_with_block(w, x):
+    k = 3.0
+
+    def f(v):
+        return v * w
+
+    def g(v):
+        return v * k
+    with adjoint.no_grad():
+        c = g(0.5)
+    if np.sum(f(x)) > -10.0:
+        y = f(x) * c
+    else:
+        y = x
+    return np.sum(y)
+
+
+def zipped_layers(w, x):
+    weights = (w, 2.0 * w, 0.5)
+    acts = [np.tanh, relu, lambda v: v * w]
+    h = x
+    for k, (act, scale) in enumerate(zip(acts, weights)):
+        h = act(h * scale) + k
+    return np.sum(h)
