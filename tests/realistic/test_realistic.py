@@ -28,11 +28,8 @@ from ..fuzz.checks import FAILURES, Checker
 PENDING = {
     "activation_table",  # functions as values: a lambda from a dict, called through a variable
     "closure_counter",  # closures with a nonlocal counter
-    "gmm_nested",  # nested defs and list comprehensions
     "kwargs_model",  # **kwargs in a signature, keyword-only parameters
-    "partial_kernel",  # functools.partial called on active values
     "scipy_training_step",  # scipy.special.logsumexp and expit through rules
-    "star_args",  # *args helpers
 }
 CHECKS = ("no_mutation", "value_and_grad", "vjp_twice", "forward_mode")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
