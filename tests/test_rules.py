@@ -31,6 +31,8 @@ from adjoint.passes.normalize import ATTRIBUTES, METHODS
 from adjoint.rules import all_rules
 from adjoint.rules.registry import display_name
 
+from .scipy_cases import IMPORTS as SCIPY_IMPORTS, NAMES as SCIPY_NAMES
+
 
 # -- argument generators --------------------------------------------------------------------------
 def R(*shape, lo=-1.0, hi=1.0):
@@ -451,12 +453,16 @@ CASES = {
     "adjoint.runtime.safe_log": [C("rt.safe_log(a)", a=P(3, 4), dtypes=F64)],
     "adjoint.runtime.safe_div": [C("rt.safe_div(a, b)", a=R(3, 4), b=P(4), dtypes=F64)],
 }
+from .scipy_cases import no_derivative as scipy_no_derivative, scipy_cases  # noqa: E402
+
+CASES.update(scipy_cases())
+NAMESPACE = {"np": np, "math": math, "rt": runtime, **SCIPY_NAMES}
 
 
 # -- machinery -----------------------------------------------------------------------------------
 MODULE = """import math
 import numpy as np
-from adjoint import runtime as rt
+""" + SCIPY_IMPORTS + """from adjoint import runtime as rt
 
 w = None
 
@@ -490,7 +496,7 @@ def inputs(case, dtype, seed):
 
 
 def evaluate(expr, names, values):
-    return eval(expr, {"np": np, "math": math, "rt": runtime, **dict(zip(names, values))})
+    return eval(expr, {**NAMESPACE, **dict(zip(names, values))})
 
 
 def numeric_grad(fun, args, k, eps):
@@ -599,14 +605,14 @@ def called(expr, names):
             out.append((OPS[type(node.op)], node, [node.operand], []))
         elif isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Attribute) and _root(func) not in ("np", "math", "rt"):
+            if isinstance(func, ast.Attribute) and _root(func) not in NAMESPACE:
                 fn, packs = (runtime.astype, False) if func.attr == "astype" else \
                     (float, False) if func.attr == "item" else METHODS.get(func.attr, (None, False))
                 args = [ast.Tuple(elts=node.args, ctx=ast.Load())] if packs and len(node.args) > 1 \
                     else node.args
                 out.append((fn, node, [func.value] + args, node.keywords))
             else:
-                out.append((eval(ast.unparse(func), {"np": np, "math": math, "rt": runtime}), node, node.args,
+                out.append((eval(ast.unparse(func), NAMESPACE), node, node.args,
                             node.keywords))
         elif isinstance(node, ast.Attribute) and node.attr in ATTRIBUTES:
             out.append((ATTRIBUTES[node.attr], node, [node.value], []))
@@ -698,6 +704,7 @@ NO_DERIVATIVE = {
     "numpy.round": "np.round(a * 3.0)", "numpy.sign": "np.sign(a)", "numpy.trunc": "np.trunc(a * 3.0)",
     "operator.floordiv": "a // 0.3", "round": "round(s * 3.0)",
 }
+NO_DERIVATIVE.update(scipy_no_derivative())
 
 
 def no_derivative_functions():
@@ -770,7 +777,7 @@ def rule_tangent(rule, fn, arg_nodes, kw_nodes, names, values, direction, h):
         for p, i in where.arguments.items():
             if {n.id for n in ast.walk(nodes[i]) if isinstance(n, ast.Name)} & set(env):
                 tangents[f"{p}_dot"] = _shifted(ast.unparse(nodes[i]), names, values, direction, h)
-        ns = {**vars(runtime), "np": np, **params.arguments, "ans": ans, **tangents}
+        ns = {**vars(runtime), **NAMESPACE, **params.arguments, "ans": ans, **tangents}
         return eval(rule.jvp["*"], ns)
     parts = []
     for param, index in where.arguments.items():
@@ -778,7 +785,7 @@ def rule_tangent(rule, fn, arg_nodes, kw_nodes, names, values, direction, h):
         if not used & set(env) or param not in rule.grads:
             continue
         t = _shifted(ast.unparse(nodes[index]), names, values, direction, h)
-        ns = {**vars(runtime), "np": np, **params.arguments, "ans": ans, "t": t, "g": t}
+        ns = {**vars(runtime), **NAMESPACE, **params.arguments, "ans": ans, "t": t, "g": t}
         if rule.kind == "elementwise" and not (isinstance(rule.jvp, dict) and param in rule.jvp):
             parts.append(eval(rule.grads[param], ns))
         elif rule.jvp == "linear":

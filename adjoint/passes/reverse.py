@@ -34,7 +34,7 @@ from ..errors import NotDifferentiableError
 from ..rules import lookup
 from .simplify import strip_conj
 
-NEUTRAL = {"np", "math"}  # names in templates that are modules, never values
+NEUTRAL = {"np", "math", "scipy"}  # names in templates that are modules, never values
 
 BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
           gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,

@@ -1,0 +1,118 @@
+"""The SciPy rules' cases for the registry-driven tests (``tests/test_rules.py`` CASES).
+
+SciPy is optional: without it ``SCIPY`` is empty, no case is added and the
+tests see only NumPy's rules (the rules for SciPy are then never registered).
+Cases name SciPy's functions by their full names (``scipy.special.gammaln``),
+as the generated code does.
+"""
+from __future__ import annotations
+
+try:
+    import scipy
+    import scipy.integrate
+    import scipy.linalg
+    import scipy.signal
+    import scipy.special
+    import scipy.stats
+except ImportError:  # pragma: no cover - exercised by the test that hides SciPy
+    scipy = None
+
+NAMES = {"scipy": scipy} if scipy is not None else {}
+IMPORTS = "import scipy.special\nimport scipy.stats\nimport scipy.linalg\nimport scipy.signal\n" \
+    if scipy is not None else ""
+
+
+def scipy_cases() -> dict:
+    """Rule name -> cases, as in ``CASES``; empty without SciPy."""
+    if scipy is None:
+        return {}
+    return {**special_cases(), **stats_cases(), **linalg_cases()}
+
+
+def no_derivative() -> dict:
+    """The SciPy entries of ``NO_DERIVATIVE``: one expression per zero or inactive function."""
+    if scipy is None:
+        return {}
+    return {"scipy.special.gammasgn": "scipy.special.gammasgn(a + 0.5)",
+            "adjoint.runtime.lse_sign": "rt.lse_sign(scipy.special.logsumexp(a, b=a, return_sign=True), True)"}
+
+
+def special_cases():
+    from .test_rules import CPLX, F64, C, P, R, S
+    sp = "scipy.special."
+    return {
+        f"{sp}gammaln": [C(f"{sp}gammaln(a)", a=P(3, 4)), C(f"{sp}gammaln(a)", a=R(2, 3, lo=-2.7, hi=-2.2))],
+        f"{sp}gamma": [C(f"{sp}gamma(a)", a=P(3, 4)), C(f"{sp}gamma(a)", a=R(3, lo=-1.8, hi=-1.2))],
+        f"{sp}rgamma": [C(f"{sp}rgamma(a)", a=P(3, 4))],
+        f"{sp}gammasgn": [C(f"{sp}gammasgn(a) * a", a=R(3, 4, lo=-0.9, hi=0.9))],
+        f"{sp}psi": [C(f"{sp}digamma(a) + {sp}psi(a)", a=P(3, 4), dtypes=F64)],
+        f"{sp}polygamma": [C(f"{sp}polygamma(1, a)", a=P(3, 4), dtypes=F64),
+                           C(f"{sp}polygamma(2, a) * s", a=P(2), s=S(), dtypes=F64)],
+        f"{sp}multigammaln": [C(f"{sp}multigammaln(a, 3)", a=R(3, 2, lo=2.0, hi=3.0), dtypes=F64),
+                              C(f"{sp}multigammaln(s, 2)", s=S(1.5, 2.5), dtypes=F64)],
+        f"{sp}beta": [C(f"{sp}beta(a, b)", a=P(3, 4), b=P(4))],
+        f"{sp}betaln": [C(f"{sp}betaln(a, b)", a=P(3, 1), b=P(4))],
+        f"{sp}betainc": [C(f"{sp}betainc(2.5, 1.5, a)", a=R(3, 4, lo=0.1, hi=0.9), dtypes=F64),
+                         C(f"{sp}betainc(np.array([1.5, 3.0]), 2.0, a)", a=R(3, 2, lo=0.1, hi=0.9),
+                           dtypes=F64)],
+        f"{sp}gammainc": [C(f"{sp}gammainc(2.5, a)", a=P(3, 4), dtypes=F64),
+                          C(f"{sp}gammainc(np.array([0.5, 3.0]), a)", a=P(3, 2), dtypes=F64)],
+        f"{sp}gammaincc": [C(f"{sp}gammaincc(1.5, a)", a=P(3, 4), dtypes=F64)],
+        f"{sp}erf": [C(f"{sp}erf(a)", a=R(3, 4)), C(f"{sp}erf(a)", a=R(3), dtypes=CPLX)],
+        f"{sp}erfc": [C(f"{sp}erfc(a)", a=R(3, 4)), C(f"{sp}erfc(a)", a=R(3), dtypes=CPLX)],
+        f"{sp}erfinv": [C(f"{sp}erfinv(a)", a=R(3, 4, lo=-0.8, hi=0.8))],
+        f"{sp}erfcinv": [C(f"{sp}erfcinv(a)", a=R(3, 4, lo=0.2, hi=1.8))],
+        f"{sp}erfcx": [C(f"{sp}erfcx(a)", a=R(3, 4, lo=-1.0, hi=3.0)), C(f"{sp}erfcx(a)", a=R(3), dtypes=CPLX)],
+        f"{sp}ndtr": [C(f"{sp}ndtr(a)", a=R(3, 4, lo=-2, hi=2)), C(f"{sp}ndtr(a)", a=R(3), dtypes=CPLX)],
+        f"{sp}log_ndtr": [C(f"{sp}log_ndtr(a)", a=R(3, 4, lo=-6, hi=3))],
+        f"{sp}ndtri": [C(f"{sp}ndtri(a)", a=R(3, 4, lo=0.05, hi=0.95))],
+        f"{sp}expit": [C(f"{sp}expit(a)", a=R(3, 4, lo=-3, hi=3))],
+        f"{sp}logit": [C(f"{sp}logit(a)", a=R(3, 4, lo=0.1, hi=0.9))],
+        f"{sp}log_expit": [C(f"{sp}log_expit(a)", a=R(3, 4, lo=-5, hi=5))],
+        f"{sp}xlogy": [C(f"{sp}xlogy(a, b)", a=R(3, 4), b=P(4)), C(f"{sp}xlogy(a, b)", a=R(3), b=P(3), dtypes=CPLX)],
+        f"{sp}xlog1py": [C(f"{sp}xlog1py(a, b)", a=R(3, 1), b=P(4)),
+                         C(f"{sp}xlog1py(a, b)", a=R(3), b=P(3), dtypes=CPLX)],
+        f"{sp}entr": [C(f"{sp}entr(a)", a=P(3, 4))],
+        f"{sp}rel_entr": [C(f"{sp}rel_entr(a, b)", a=P(3, 4), b=P(4))],
+        f"{sp}kl_div": [C(f"{sp}kl_div(a, b)", a=P(3, 4), b=P(3, 1))],
+        f"{sp}logsumexp": [
+            C(f"{sp}logsumexp(a)", a=R(3, 4)), C(f"{sp}logsumexp(a, axis=1)", a=R(2, 3, 4)),
+            C(f"{sp}logsumexp(a, axis=(0, 2), keepdims=True)", a=R(2, 3, 4)),
+            C(f"{sp}logsumexp(a, axis=0, b=b)", a=R(3, 4), b=P(3, 4)),
+            C(f"{sp}logsumexp(a, b=b, axis=-1)", a=R(3, 4), b=P(4)),
+            C(f"{sp}logsumexp(a, b=b, return_sign=True)[0]", a=R(4), b=R(4, lo=-1.0, hi=0.3), dtypes=F64),
+            C(f"{sp}logsumexp(a, axis=1, b=b, return_sign=True)[0] * {sp}logsumexp(a, axis=1, b=b,"
+              " return_sign=True)[1]", a=R(2, 3), b=R(2, 3, lo=-1.0, hi=0.4), dtypes=F64)],
+        f"{sp}softmax": [C(f"{sp}softmax(a)", a=R(3, 4)), C(f"{sp}softmax(a, axis=1)", a=R(2, 3, 4)),
+                         C(f"{sp}softmax(a, axis=(0, 2))", a=R(2, 3, 4))],
+        f"{sp}log_softmax": [C(f"{sp}log_softmax(a)", a=R(3, 4)), C(f"{sp}log_softmax(a, axis=0)", a=R(3, 4))],
+        f"{sp}j0": [C(f"{sp}j0(a)", a=R(3, 4, lo=-3, hi=3))],
+        f"{sp}j1": [C(f"{sp}j1(a)", a=R(3, 4, lo=-3, hi=3))],
+        f"{sp}jv": [C(f"{sp}jv(1.5, a)", a=P(3, 4)), C(f"{sp}jv(np.array([0.0, 2.0]), a)", a=R(3, 2, lo=-3, hi=3),
+                                                       dtypes=F64),
+                    C(f"{sp}jv(2.5, a)", a=P(3), dtypes=CPLX)],
+        f"{sp}y0": [C(f"{sp}y0(a)", a=R(3, 4, lo=0.5, hi=4))],
+        f"{sp}y1": [C(f"{sp}y1(a)", a=R(3, 4, lo=0.5, hi=4))],
+        f"{sp}yn": [C(f"{sp}yn(2, a)", a=R(3, 4, lo=0.5, hi=4), dtypes=F64)],
+        f"{sp}yv": [C(f"{sp}yv(0.5, a)", a=R(3, 4, lo=0.5, hi=4)), C(f"{sp}yv(1.5, a)", a=P(3) , dtypes=CPLX)],
+        f"{sp}i0": [C(f"{sp}i0(a)", a=R(3, 4, lo=-3, hi=3))],
+        f"{sp}i1": [C(f"{sp}i1(a)", a=R(3, 4, lo=-3, hi=3))],
+        f"{sp}iv": [C(f"{sp}iv(2.0, a)", a=R(3, 4, lo=-3, hi=3)), C(f"{sp}iv(0.5, a)", a=P(3), dtypes=CPLX)],
+        f"{sp}i0e": [C(f"{sp}i0e(a)", a=R(3, 4, lo=-3, hi=3))],
+        f"{sp}i1e": [C(f"{sp}i1e(a)", a=R(3, 4, lo=-3, hi=3))],
+        f"{sp}ive": [C(f"{sp}ive(1.5, a)", a=R(3, 4, lo=0.2, hi=3)), C(f"{sp}ive(2, a)", a=R(3, 4, lo=-3, hi=3))],
+        "adjoint.runtime.none_to_one": [C("rt.none_to_one(a) * a", a=R(3), dtypes=F64)],
+        "adjoint.runtime.lse_value": [C("rt.lse_value([a, b], True) + rt.lse_value(a, False)", a=R(3), b=R(3),
+                                        dtypes=F64)],
+        "adjoint.runtime.lse_pack": [C("rt.lse_pack(a, [a, b], True)[0] + rt.lse_pack(a, b, False)", a=R(3),
+                                       b=R(3), dtypes=F64)],
+        "adjoint.runtime.lse_sign": [C("rt.lse_sign((a, b), True) * a", a=R(3), b=R(3), dtypes=F64)],
+    }
+
+
+def stats_cases():
+    return {}
+
+
+def linalg_cases():
+    return {}
