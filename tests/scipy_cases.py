@@ -111,7 +111,31 @@ def special_cases():
 
 
 def stats_cases():
-    return {}
+    """Each method of each family, in x, loc and scale (and the shapes for logpdf/pdf)."""
+    from .test_rules import F64, C, P, R
+    wide = (R(3, 4, lo=-2, hi=2), R(4), P(3, 1))
+    positive = (R(3, 4, lo=0.5, hi=1.5), R(4, lo=-0.5, hi=0.0), P(3, 1))
+    unit = (R(3, 4, lo=0.3, hi=0.6), R(4, lo=-0.1, hi=0.0), R(3, 1, lo=1.0, hi=1.2))
+    families = {"norm": ({}, wide), "cauchy": ({}, wide), "laplace": ({}, wide),
+                "logistic": ({}, wide), "expon": ({}, positive), "t": ({"df": R(4, lo=2, hi=5)}, wide),
+                "gamma": ({"a": R(3, 1, lo=1.5, hi=3)}, positive), "chi2": ({"df": R(4, lo=3, hi=5)}, positive),
+                "beta": ({"a": R(4, lo=1.5, hi=3), "b": R(3, 1, lo=1.5, hi=3)}, unit)}
+    out = {}
+    for dist, (shapes, (x, loc, scale)) in families.items():
+        fixed = "".join(f"{2.5 + k}, " for k in range(len(shapes)))
+        for method in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+            name = f"scipy.stats.{dist}.{method}"
+            moving = method in ("logpdf", "pdf") and shapes
+            params = "".join(f"{p}, " for p in shapes) if moving else fixed
+            args = {"x": x, **(shapes if moving else {}), "m": loc, "s": scale}
+            out[name] = [C(f"{name}(x, {params}m, s)", dtypes=F64, **args),
+                         C(f"{name}(x, {fixed}scale=s)", x=x, s=scale, dtypes=F64)]
+    k = "np.array([0.0, 1.0, 3.0, 4.0])"
+    for method in ("logpmf", "pmf", "cdf", "logcdf", "sf", "logsf"):
+        name = f"scipy.stats.poisson.{method}"
+        out[name] = [C(f"{name}({k}, mu)", mu=R(3, 4, lo=1.0, hi=4.0), dtypes=F64),
+                     C(f"{name}(2.0, mu, 1)", mu=R(3, lo=1.0, hi=4.0), dtypes=F64)]
+    return out
 
 
 def linalg_cases():
