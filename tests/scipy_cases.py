@@ -130,11 +130,32 @@ def stats_cases():
             args = {"x": x, **(shapes if moving else {}), "m": loc, "s": scale}
             out[name] = [C(f"{name}(x, {params}m, s)", dtypes=F64, **args),
                          C(f"{name}(x, {fixed}scale=s)", x=x, s=scale, dtypes=F64)]
+    out.update(multivariate_cases())
     k = "np.array([0.0, 1.0, 3.0, 4.0])"
     for method in ("logpmf", "pmf", "cdf", "logcdf", "sf", "logsf"):
         name = f"scipy.stats.poisson.{method}"
         out[name] = [C(f"{name}({k}, mu)", mu=R(3, 4, lo=1.0, hi=4.0), dtypes=F64),
                      C(f"{name}(2.0, mu, 1)", mu=R(3, lo=1.0, hi=4.0), dtypes=F64)]
+    return out
+
+
+def multivariate_cases():
+    from .test_rules import F64, C, P, R, Spd
+    mvn, dirichlet = "scipy.stats.multivariate_normal", "scipy.stats.dirichlet"
+    out = {}
+    for method in ("logpdf", "pdf"):
+        out[f"{mvn}.{method}"] = [
+            C(f"{mvn}.{method}(x, m, c)", x=R(4, 3), m=R(3), c=Spd(3, 3), dtypes=F64),
+            C(f"{mvn}.{method}(x, m, c)", x=R(2), m=R(2), c=Spd(2, 2), dtypes=F64),
+            C(f"{mvn}.{method}(x, cov=c)", x=R(2, 3), c=Spd(3, 3), dtypes=F64)]
+        out[f"{dirichlet}.{method}"] = [
+            C(f"{dirichlet}.{method}(x / np.sum(x), al)", x=P(3), al=R(3, lo=1.5, hi=3), dtypes=F64),
+            C(f"{dirichlet}.{method}(x / np.sum(x, axis=0), al)", x=P(3, 4), al=R(3, lo=1.5, hi=3),
+              dtypes=F64)]
+    out["adjoint.runtime.lower_part"] = [C("rt.lower_part(a)", a=R(3, 3), dtypes=F64),
+                                         C("rt.lower_part(a)", a=R(2, 3, 3), dtypes=F64)]
+    out["adjoint.runtime.from_lower"] = [C("rt.from_lower(a)", a=R(3, 3), dtypes=F64)]
+    out["adjoint.runtime.none_to_zero"] = [C("rt.none_to_zero(a) * a", a=R(3), dtypes=F64)]
     return out
 
 

@@ -16,6 +16,7 @@ parameters (``t``'s ``df``, ``gamma``'s ``a``) have partials for ``logpdf`` and
 """
 import scipy.stats as st
 
+from .. import runtime as rt
 from .registry import elementwise, structural
 
 Z = "((x - loc) / scale)"
@@ -81,3 +82,50 @@ elementwise(st.poisson.cdf, "k, mu, loc=0", mu=f"-g * {PMF_FLOOR}", notes="in mu
 elementwise(st.poisson.sf, "k, mu, loc=0", mu=f"g * {PMF_FLOOR}", notes="in mu")
 elementwise(st.poisson.logcdf, "k, mu, loc=0", mu=f"-g * {PMF_FLOOR} / np.exp(ans)", notes="in mu")
 elementwise(st.poisson.logsf, "k, mu, loc=0", mu=f"g * {PMF_FLOOR} / np.exp(ans)", notes="in mu")
+
+# -- multivariate normal: with r = cov^-1 (x - mean) per sample,
+#    d logpdf = -r . dx + r . dmean - tr(cov^-1 dcov) / 2 + r . dcov r / 2;
+#    cov is read on its lower triangle (SciPy factors it with eigh), as NumPy's eigh ---------
+R = "np.transpose(np.linalg.solve(cov, np.transpose(x - none_to_zero(mean))))"
+
+
+def _mvn(method, gain, factor):
+    """The rule of ``multivariate_normal.logpdf`` (``gain`` g, ``factor`` "") or ``.pdf``
+    (``gain`` g * ans, ``factor`` "ans * ")."""
+    ge = f"np.expand_dims({gain}, -1)"
+    sym = "from_lower(t)"
+    structural(getattr(st.multivariate_normal, method), "x, mean=None, cov=1, allow_singular=False",
+               x=f"-{ge} * {R}", mean=f"unbroadcast({ge} * {R}, mean)",
+               cov=f"lower_part(-0.5 * (np.sum({gain}) * np.linalg.inv(cov)"
+                   f" - np.transpose(np.atleast_2d({ge} * {R})) @ np.atleast_2d({R})))",
+               jvp={"x": f"-{factor}np.sum({R} * t, axis=-1)", "mean": f"{factor}np.sum({R} * t, axis=-1)",
+                    "cov": f"{factor}(0.5 * np.einsum('...i,ij,...j->...', {R}, {sym}, {R})"
+                           f" - 0.5 * np.trace(np.linalg.solve(cov, {sym})))"},
+               notes="x of shape (d,) or (n, d), a mean vector, a covariance matrix")
+
+
+_mvn("logpdf", "g", "")
+_mvn("pdf", "(g * ans)", "ans * ")
+
+# -- Dirichlet: log pdf = sum((alpha - 1) log x) - sum(gammaln(alpha)) + gammaln(sum(alpha));
+#    x holds the components on its first axis ------------------------------------------------
+XT = "np.transpose(x)"
+DIR_ALPHA = f"np.log({XT}) - scipy.special.digamma(alpha) + scipy.special.digamma(np.sum(alpha))"
+
+
+def _dirichlet(method, gain, factor):
+    ge = f"np.expand_dims({gain}, -1)"
+    structural(getattr(st.dirichlet, method), "x, alpha",
+               x=f"np.transpose({ge} * (alpha - 1) / {XT})", alpha=f"unbroadcast({ge} * ({DIR_ALPHA}), alpha)",
+               jvp={"x": f"{factor}np.sum((alpha - 1) / {XT} * np.transpose(t), axis=-1)",
+                    "alpha": f"{factor}np.sum(({DIR_ALPHA}) * t, axis=-1)"},
+               notes="x of shape (k,) or (k, n) on the simplex")
+
+
+_dirichlet("logpdf", "g", "")
+_dirichlet("pdf", "(g * ans)", "ans * ")
+
+# -- helpers: a symmetric matrix given by its lower triangle, and the adjoint on that triangle -----
+structural(rt.lower_part, "full", jvp="linear", full="from_lower(g)")
+structural(rt.from_lower, "t", jvp="linear", t="lower_part(g)")
+structural(rt.none_to_zero, "v", jvp="linear", v="g")
