@@ -448,6 +448,7 @@ class Normalizer:
                     "adjoint differentiates arrays, numbers, and dicts/lists/tuples of them")
 
     def op_Call(self, e, out):
+        e = lowering.unfreeze(self, e)
         func = e.func
         if isinstance(func, gast.Attribute) and not self._global_ref(func):
             return self._method(e, out)

@@ -140,6 +140,8 @@ def _scipy_name(fn, module, name) -> str:
     """``scipy.linalg.expm`` for a function of a private module, ``scipy.stats.norm.logpdf``
     for a method of a distribution (its class is ``norm_gen``)."""
     public = ".".join(module.split(".")[:2])
+    if not hasattr(fn, "__name__"):  # a distribution itself, called to freeze it
+        return f"{public}.{type(fn).__name__.removesuffix('_gen')}"
     owner = getattr(fn, "__self__", None)
     if owner is not None and not isinstance(owner, type(sys)):
         return f"{public}.{type(owner).__name__.removesuffix('_gen')}.{name}"
