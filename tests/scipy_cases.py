@@ -34,7 +34,8 @@ def no_derivative() -> dict:
     if scipy is None:
         return {}
     return {"scipy.special.gammasgn": "scipy.special.gammasgn(a + 0.5)",
-            "adjoint.runtime.lse_sign": "rt.lse_sign(scipy.special.logsumexp(a, b=a, return_sign=True), True)"}
+            "adjoint.runtime.lse_sign": "rt.lse_sign(scipy.special.logsumexp(a, b=a, return_sign=True), True)",
+            "adjoint.runtime.adjoint_trans": "rt.adjoint_trans(0, a)"}
 
 
 def special_cases():
@@ -160,4 +161,33 @@ def multivariate_cases():
 
 
 def linalg_cases():
-    return {}
+    from .test_rules import CPLX, F64, C, R, Spd, Well
+    sl = "scipy.linalg."
+    tri = {"a": Well(3, 3), "b": R(3, 2)}
+    return {
+        f"{sl}inv": [C(f"{sl}inv(a)", a=Well(3, 3), dtypes=F64), C(f"{sl}inv(a)", a=Well(2, 2), dtypes=CPLX)],
+        f"{sl}det": [C(f"{sl}det(a)", a=Well(3, 3), dtypes=F64)],
+        f"{sl}solve_triangular": [
+            C(f"{sl}solve_triangular(a, b)", dtypes=F64, **tri),
+            C(f"{sl}solve_triangular(a, b, lower=True)", a=Well(3, 3), b=R(3), dtypes=F64),
+            C(f"{sl}solve_triangular(a, b, trans=1, lower=True, unit_diagonal=True)", dtypes=F64, **tri),
+            C(f"{sl}solve_triangular(a, b, trans='C')", dtypes=F64, **tri),
+            C(f"{sl}solve_triangular(a, b, lower=True)", a=Well(3, 3), b=R(3, 2), dtypes=CPLX)],
+        f"{sl}cholesky": [C(f"{sl}cholesky(a)", a=Spd(3, 3), dtypes=F64),
+                          C(f"{sl}cholesky(a, lower=True)", a=Spd(3, 3), dtypes=F64)],
+        f"{sl}cho_factor": [C(f"{sl}cho_factor(a)[0]", a=Spd(3, 3), dtypes=F64),
+                            C(f"{sl}cho_factor(a, lower=True)[0]", a=Spd(3, 3), dtypes=F64)],
+        f"{sl}cho_solve": [C(f"{sl}cho_solve({sl}cho_factor(a), b)", a=Spd(3, 3), b=R(3, 2), dtypes=F64),
+                           C(f"{sl}cho_solve({sl}cho_factor(a, lower=True), b)", a=Spd(3, 3), b=R(3),
+                             dtypes=F64)],
+        f"{sl}lu_factor": [C(f"{sl}lu_factor(a)[0]", a=R(4, 4), dtypes=F64)],
+        f"{sl}lu_solve": [C(f"{sl}lu_solve({sl}lu_factor(a), b)", a=Well(3, 3), b=R(3, 2), dtypes=F64),
+                          C(f"{sl}lu_solve({sl}lu_factor(a), b, trans=1)", a=R(3, 3), b=R(3), dtypes=F64)],
+        f"{sl}eigh": [C(f"{sl}eigh(a)[1] ** 2", a=R(3, 3), dtypes=F64),
+                      C(f"{sl}eigh(a, lower=False)[1] ** 2", a=R(3, 3), dtypes=F64),
+                      C(f"{sl}eigh(a, eigvals_only=True)", a=R(3, 3), dtypes=F64)],
+        f"{sl}expm": [C(f"{sl}expm(a)", a=R(3, 3), dtypes=F64)],
+        f"{sl}sqrtm": [C(f"{sl}sqrtm(a)", a=Spd(3, 3), dtypes=F64)],
+        f"{sl}solve_sylvester": [C(f"{sl}solve_sylvester(a, b, q)", a=Well(3, 3), b=Well(2, 2), q=R(3, 2),
+                                   dtypes=F64)],
+    }

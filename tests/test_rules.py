@@ -757,8 +757,14 @@ def _shifted(src, names, values, direction, h):
     hi = evaluate(src, names, [v + h * d for v, d in zip(values, direction)])
     lo = evaluate(src, names, [v - h * d for v, d in zip(values, direction)])
     if isinstance(hi, (list, tuple)):
-        return tuple((np.asarray(x) - np.asarray(y)) / (2 * h) for x, y in zip(hi, lo))
-    return (np.asarray(hi) - np.asarray(lo)) / (2 * h)
+        return tuple(_difference(x, y, h) for x, y in zip(hi, lo))
+    return _difference(hi, lo, h)
+
+
+def _difference(hi, lo, h):
+    """``(hi - lo) / 2h``; zero for a flag (``cho_factor``'s ``lower``)."""
+    hi, lo = np.asarray(hi), np.asarray(lo)
+    return np.zeros(hi.shape) if hi.dtype == bool else (hi - lo) / (2 * h)
 
 
 def rule_tangent(rule, fn, arg_nodes, kw_nodes, names, values, direction, h):
