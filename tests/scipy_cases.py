@@ -26,7 +26,7 @@ def scipy_cases() -> dict:
     """Rule name -> cases, as in ``CASES``; empty without SciPy."""
     if scipy is None:
         return {}
-    return {**special_cases(), **stats_cases(), **linalg_cases()}
+    return {**special_cases(), **stats_cases(), **linalg_cases(), **signal_cases()}
 
 
 def no_derivative() -> dict:
@@ -191,3 +191,21 @@ def linalg_cases():
         f"{sl}solve_sylvester": [C(f"{sl}solve_sylvester(a, b, q)", a=Well(3, 3), b=Well(2, 2), q=R(3, 2),
                                    dtypes=F64)],
     }
+
+
+def signal_cases():
+    from .test_rules import CPLX, F64, C, R
+    out = {}
+    for fn in ("convolve", "correlate"):
+        name = f"scipy.signal.{fn}"
+        out[name] = [C(f"{name}(a, b)", a=R(5), b=R(3), dtypes=F64),
+                     C(f"{name}(a, b, mode='same')", a=R(4), b=R(3), dtypes=F64),
+                     C(f"{name}(a, b, 'valid')", a=R(6), b=R(3), dtypes=F64),
+                     C(f"{name}(a, b, mode='same')", a=R(3, 4), b=R(2, 3), dtypes=F64),
+                     C(f"{name}(a, b, mode='valid')", a=R(4, 3, 3), b=R(2, 2, 3), dtypes=F64),
+                     C(f"{name}(a, b)", a=R(4), b=R(2), dtypes=CPLX)]
+    out["adjoint.runtime.embed_full"] = [C("rt.embed_full(c, a, b, 'same')", c=R(4), a=R(4), b=R(3), dtypes=F64),
+                                         C("rt.embed_full(c, a, b, 'valid')", c=R(2, 2), a=R(3, 4), b=R(2, 3),
+                                           dtypes=F64)]
+    out["adjoint.runtime.crop_mode"] = [C("rt.crop_mode(c, a, b, 'same')", c=R(6), a=R(4), b=R(3), dtypes=F64)]
+    return out
