@@ -1,11 +1,13 @@
 """The SciPy rules' cases for the registry-driven tests (``tests/test_rules.py`` CASES).
 
-SciPy is optional: without it ``SCIPY`` is empty, no case is added and the
+SciPy is optional: without it ``NAMES`` is empty, no case is added and the
 tests see only NumPy's rules (the rules for SciPy are then never registered).
 Cases name SciPy's functions by their full names (``scipy.special.gammaln``),
 as the generated code does.
 """
 from __future__ import annotations
+
+import numpy as np
 
 try:
     import scipy
@@ -17,16 +19,23 @@ try:
 except ImportError:  # pragma: no cover - exercised by the test that hides SciPy
     scipy = None
 
-NAMES = {"scipy": scipy} if scipy is not None else {}
 IMPORTS = "import scipy.special\nimport scipy.stats\nimport scipy.linalg\nimport scipy.signal\n" \
-    if scipy is not None else ""
+    "import scipy.integrate\nfrom tests.scipy_cases import ode_rhs\n" if scipy is not None else ""
+
+
+def ode_rhs(y, t, k):
+    """A non-autonomous, coupled right-hand side for the ``odeint`` cases."""
+    return -k * y + np.sin(t) * y[::-1]
+
+
+NAMES = {"scipy": scipy, "ode_rhs": ode_rhs} if scipy is not None else {}
 
 
 def scipy_cases() -> dict:
     """Rule name -> cases, as in ``CASES``; empty without SciPy."""
     if scipy is None:
         return {}
-    return {**special_cases(), **stats_cases(), **linalg_cases(), **signal_cases()}
+    return {**special_cases(), **stats_cases(), **linalg_cases(), **signal_cases(), **integrate_cases()}
 
 
 def no_derivative() -> dict:
@@ -209,3 +218,14 @@ def signal_cases():
                                            dtypes=F64)]
     out["adjoint.runtime.crop_mode"] = [C("rt.crop_mode(c, a, b, 'same')", c=R(6), a=R(4), b=R(3), dtypes=F64)]
     return out
+
+
+def integrate_cases():
+    from .test_rules import F64, C, R, S
+
+    def times(n):
+        return lambda rng, dtype: np.sort(rng.uniform(0.0, 1.5, n)).astype(dtype)
+    odeint = "scipy.integrate.odeint(ode_rhs, y, ts, args=(k,), rtol=1e-12, atol=1e-12)"
+    return {"scipy.integrate.odeint": [C(odeint, y=R(2), ts=times(4), k=S(0.5, 1.0), dtypes=F64, rtol=1e-4),
+                                       C(odeint.replace("ode_rhs, y", "ode_rhs, y * 2.0"), y=R(2), ts=times(3),
+                                         k=S(0.5, 1.0), dtypes=F64, rtol=1e-4)]}

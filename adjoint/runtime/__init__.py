@@ -16,10 +16,13 @@ from .special import *  # noqa: F401,F403
 from .stats import *  # noqa: F401,F403
 from .scipy_linalg import *  # noqa: F401,F403
 from .signal import *  # noqa: F401,F403
-from . import core, ufuncs, reductions, shapes, linalg, builders, special, stats, scipy_linalg, signal
+from .integrate import *  # noqa: F401,F403
+from . import (core, ufuncs, reductions, shapes, linalg, builders, special, stats, scipy_linalg, signal,
+               integrate)
 
 __all__ = [*core.__all__, *ufuncs.__all__, *reductions.__all__, *shapes.__all__, *linalg.__all__,
-           *builders.__all__, *special.__all__, *stats.__all__, *scipy_linalg.__all__, *signal.__all__]
+           *builders.__all__, *special.__all__, *stats.__all__, *scipy_linalg.__all__, *signal.__all__,
+           *integrate.__all__]
 
 
 def _public_home():
