@@ -191,7 +191,7 @@ def inactive(fns, notes="returns no differentiable value"):
 # function of such a library reaches adjoint only after the user imported its module, so a
 # lookup that misses loads the rules of every one of them the process has imported: importing
 # adjoint never imports SciPy, and without SciPy nothing changes.
-OPTIONAL = {"scipy.special": "special", "scipy.stats": "stats", "scipy.linalg": "scipy_linalg",
+OPTIONAL = {"scipy.special": "special", "scipy.stats": "stats", "scipy.linalg": "matrices",
             "scipy.signal": "signal", "scipy.integrate": "integrate"}
 _LOADED: set = set()
 

@@ -1,4 +1,5 @@
-"""Helpers of the ``scipy.linalg`` rules (``rules/scipy_linalg.py``).
+"""Helpers of the ``scipy.linalg`` rules (``rules/matrices.py``: matrix solves, factorisations
+and functions).
 
 SciPy is imported by the helpers that call it, when they run: importing adjoint
 never imports it. Matrices are 2-D (SciPy's factorisations do not batch).
