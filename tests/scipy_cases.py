@@ -195,6 +195,10 @@ def linalg_cases():
         f"{sl}eigh": [C(f"{sl}eigh(a)[1] ** 2", a=R(3, 3), dtypes=F64),
                       C(f"{sl}eigh(a, lower=False)[1] ** 2", a=R(3, 3), dtypes=F64),
                       C(f"{sl}eigh(a, eigvals_only=True)", a=R(3, 3), dtypes=F64)],
+        "adjoint.runtime.triangle_grad": [
+            C("rt.triangle_grad(c, x, 0, True)", c=R(3, 2), x=R(3, 2), dtypes=F64),
+            C("rt.triangle_grad(c, x, 1, False, True)", c=R(3), x=R(3), dtypes=F64),
+            C("rt.triangle_grad(c, x, 'C', True)", c=R(3, 2), x=R(3, 2), dtypes=F64)],
         f"{sl}expm": [C(f"{sl}expm(a)", a=R(3, 3), dtypes=F64)],
         f"{sl}sqrtm": [C(f"{sl}sqrtm(a)", a=Spd(3, 3), dtypes=F64)],
         f"{sl}solve_sylvester": [C(f"{sl}solve_sylvester(a, b, q)", a=Well(3, 3), b=Well(2, 2), q=R(3, 2),

@@ -429,6 +429,7 @@ CASES = {
     "adjoint.runtime.transpose_grad": [C("rt.transpose_grad(a, (1, 2, 0))", a=R(2, 3, 4), dtypes=F64),
                                        C("rt.transpose_grad(a)", a=Z, dtypes=F64)],
     "adjoint.runtime.mT": [C("rt.mT(a)", a=R(2, 3, 4), dtypes=F64)],
+    "adjoint.runtime.mH": [C("rt.mH(a)", a=R(2, 3, 4), dtypes=F64)],
     "adjoint.runtime.extremum_grad": [
         C("rt.extremum_grad(c, x, np.max(x, axis=1), 1, False)", c=R(3), x=Distinct(3, 4), dtypes=F64),
         C("rt.extremum_grad(c, x, np.min(x), None, False)", c=S(), x=Distinct(3, 4), dtypes=F64)],

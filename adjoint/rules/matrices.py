@@ -28,6 +28,10 @@ structural(sl.solve_triangular,
                      " unit_diagonal)"},
            notes="on the triangle read")
 inactive(rt.adjoint_trans)
+# -(op of the triangle of G) is the adjoint of the outer product -gb x^T (real values)
+structural(rt.triangle_grad, "gb, x, trans=0, lower=False, unit_diagonal=False", jvp="linear",
+           gb="-triangle_op(g, trans, lower, unit_diagonal) @ x",
+           x="-mT(triangle_op(g, trans, lower, unit_diagonal)) @ gb")
 
 # -- factorisations -------------------------------------------------------------------------------
 structural(sl.cholesky, "a, lower=False, overwrite_a=False, check_finite=True",
