@@ -58,9 +58,12 @@ structural(sl.eigh, "a, *, lower=True, eigvals_only=False",
            notes="standard problem (no b); eigenvectors need distinct eigenvalues")
 
 # -- matrix functions and Sylvester equations ------------------------------------------------------
-structural(sl.expm, "A", A="expm_grad(g, A)",
-           jvp={"A": "scipy.linalg.expm_frechet(A, t, compute_expm=False)"},
+structural(sl.expm, "A", A="frechet_expm(mH(A), g)", jvp={"A": "frechet_expm(A, t)"},
            notes="the Frechet derivative")
+# L(A, E) is linear in E, with adjoint L(A^T, .); in A its derivative D2(A)[E, t] is symmetric in
+# E and t, so that its adjoint is D2(A^T)[G, E^T] (real values)
+structural(rt.frechet_expm, "a, e", jvp={"e": "frechet_expm(a, t)", "a": "frechet_expm2(a, e, t)"},
+           e="frechet_expm(mT(a), g)", a="frechet_expm2(mT(a), g, mT(e))")
 structural(sl.sqrtm, "A", A="scipy.linalg.solve_sylvester(mH(ans), mH(ans), g)",
            jvp={"A": "scipy.linalg.solve_sylvester(ans, ans, t)"}, notes="X dX + dX X = dA")
 SYL_BACK = "scipy.linalg.solve_sylvester(mH(a), mH(b), g)"

@@ -14,7 +14,7 @@ from .ufuncs import mH
 
 __all__ = ["adjoint_trans", "triangle_grad", "triangle_op", "cho_factor_grad", "cho_factor_jvp",
            "cho_solve_grad", "cho_solve_jvp", "lu_factor_grad", "lu_factor_jvp", "lu_solve_grad",
-           "lu_solve_jvp", "expm_grad"]
+           "lu_solve_jvp", "frechet_expm", "frechet_expm2"]
 
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
 
@@ -157,6 +157,18 @@ def lu_solve_jvp(t, lu_and_piv, ans, trans=0):
     return -_linalg().lu_solve(lu_and_piv, _op(da, trans) @ ans, trans)
 
 
-def expm_grad(g, a):
-    """Adjoint of ``expm``: the Frechet derivative at ``A^H`` applied to ``g``."""
-    return _linalg().expm_frechet(mH(a), g, compute_expm=False)
+def frechet_expm(a, e):
+    """The Frechet derivative of ``expm`` at ``a`` along ``e``: the tangent of ``expm``, and at
+    ``a^H`` applied to ``g`` its adjoint."""
+    return _linalg().expm_frechet(a, e, compute_expm=False)
+
+
+def frechet_expm2(a, e, t):
+    """The derivative of ``frechet_expm(a, e)`` in ``a`` along ``t``: since f([[X, Y], [0, X]])
+    holds the derivative of f at X along Y top right, with X = [[a, e], [0, a]] and Y = t on
+    the block diagonal the top-right block of that derivative is it."""
+    n = np.shape(a)[-1]
+    zero = np.zeros_like(a)
+    block = np.block([[a, e], [zero, a]])
+    along = np.block([[t, zero], [zero, t]])
+    return frechet_expm(block, along)[:n, n:]
