@@ -5,9 +5,9 @@ Calls that change an array in place (``np.add.at``, a ufunc's ``out=``, ``np.cop
 ``a[...] = t``: an in-place write, which reverse mode differentiates and tapes like any
 other. ``np.r_``/``np.c_`` become ``np.concatenate``, loops over a dict's ``items()``,
 ``values()`` or ``keys()`` loop over its keys, and a method of a frozen SciPy distribution,
-``norm(loc, scale).logpdf(x)``, becomes the distribution's ``norm.logpdf(x, loc, scale)``. What cannot be lowered is refused at the
-user's line: a call whose effect on a value adjoint cannot see would give a wrong
-derivative with no error.
+``norm(loc, scale).logpdf(x)``, becomes the distribution's ``norm.logpdf(x, loc, scale)``.
+What cannot be lowered is refused at the user's line: a call whose effect on a value
+adjoint cannot see would give a wrong derivative with no error.
 
 Each function takes the ``Normalizer`` (``norm``) and the list ``out`` that receives the
 statements computing its operands, like the normaliser's own methods.

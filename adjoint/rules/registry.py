@@ -202,7 +202,7 @@ def lookup(fn):
         rule = _RULES.get(fn)
     except TypeError:  # unhashable callable
         return None
-    if rule is None and _load_optional(lambda library: library in sys.modules):
+    if rule is None and _load_optional(lambda library: sys.modules.get(library) is not None):
         rule = _RULES.get(fn)
     return rule
 

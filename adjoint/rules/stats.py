@@ -116,7 +116,8 @@ DIR_ALPHA = f"np.log({XT}) - scipy.special.digamma(alpha) + scipy.special.digamm
 def _dirichlet(method, gain, factor):
     ge = f"np.expand_dims({gain}, -1)"
     structural(getattr(st.dirichlet, method), "x, alpha",
-               x=f"np.transpose({ge} * (alpha - 1) / {XT})", alpha=f"unbroadcast({ge} * ({DIR_ALPHA}), alpha)",
+               x=f"np.transpose({ge} * (alpha - 1) / {XT})",
+               alpha=f"unbroadcast({ge} * ({DIR_ALPHA}), alpha)",
                jvp={"x": f"{factor}np.sum((alpha - 1) / {XT} * np.transpose(t), axis=-1)",
                     "alpha": f"{factor}np.sum(({DIR_ALPHA}) * t, axis=-1)"},
                notes="x of shape (k,) or (k, n) on the simplex")
