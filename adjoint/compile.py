@@ -639,7 +639,22 @@ def _loops_over_numbers(fn, ranks) -> bool:
     """
     if not ranks or any(r is None for r in ranks.values()):
         return False
-    return any(isinstance(n, (gast.For, gast.While)) for n in walk(parse_function(fn).node))
+    parsed = parse_function(fn)
+    return any(isinstance(n, (gast.For, gast.While)) for n in walk(parsed.node)) \
+        and not _calls_scipy(parsed)
+
+
+def _calls_scipy(parsed) -> bool:
+    """Whether the function calls SciPy, which Numba does not compile (it would fall back)."""
+    return any(isinstance(n, gast.Call) and isinstance(n.func, (gast.Name, gast.Attribute))
+               and _from_scipy(parsed.resolver.resolve(n.func)) for n in walk(parsed.node))
+
+
+def _from_scipy(obj) -> bool:
+    from .rules.registry import display_name
+    module = str(getattr(obj, "__module__", None) or type(obj).__module__)
+    return module.startswith("scipy") or type(obj).__name__ == "ufunc" and \
+        display_name(obj).startswith("scipy.")
 
 
 def choose_backend(fn, backend, ranks, mode):

@@ -116,3 +116,14 @@ def lambda_free_gammaln(x):
 
 def scalar_gammaln(s):
     return p.gammaln(s) * 1.0
+
+
+def test_auto_backend_keeps_numpy_for_scipy_calls(monkeypatch):
+    """Numba does not compile SciPy's functions: 'auto' picks NumPy rather than warn and fall back."""
+    pytest.importorskip("numba")
+    monkeypatch.setenv("ADJOINT_BACKEND", "auto")  # the suite's default is numpy
+    x = rng.uniform(0.5, 2.0, size=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adjoint.BackendWarning)
+        got = adjoint.grad(p.special_loop, backend="auto")(x)
+    np.testing.assert_allclose(got, numerical_grad(p.special_loop, (x,), [0])[0], rtol=1e-6)
