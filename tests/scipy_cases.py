@@ -89,6 +89,7 @@ def special_cases():
             C(f"{sp}logsumexp(a)", a=R(3, 4)), C(f"{sp}logsumexp(a, axis=1)", a=R(2, 3, 4)),
             C(f"{sp}logsumexp(a, axis=(0, 2), keepdims=True)", a=R(2, 3, 4)),
             C(f"{sp}logsumexp(a, axis=0, b=b)", a=R(3, 4), b=P(3, 4)),
+            C(f"{sp}logsumexp(a, axis=-1)", a=R(2, 3), dtypes=CPLX),
             C(f"{sp}logsumexp(a, b=b, axis=-1)", a=R(3, 4), b=P(4)),
             C(f"{sp}logsumexp(a, b=b, return_sign=True)[0]", a=R(4), b=R(4, lo=-1.0, hi=0.3), dtypes=F64),
             C(f"{sp}logsumexp(a, axis=1, b=b, return_sign=True)[0] * {sp}logsumexp(a, axis=1, b=b,"

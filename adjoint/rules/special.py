@@ -69,7 +69,7 @@ LSE_E = ("np.exp(a - unreduce(lse_value(ans, return_sign), a, axis, keepdims))"
 LSE_W = f"none_to_one(b) * {LSE_E}"
 LSE_G = "unreduce(lse_value(g, return_sign), a, axis, keepdims)"
 structural(sp.logsumexp, "a, axis=None, b=None, keepdims=False, return_sign=False",
-           a=f"unbroadcast({LSE_G} * {LSE_W}, a)", b=f"unbroadcast({LSE_G} * {LSE_E}, b)",
+           a=f"unbroadcast({LSE_G} * conj({LSE_W}), a)", b=f"unbroadcast({LSE_G} * conj({LSE_E}), b)",
            jvp={"a": f"lse_pack(np.sum({LSE_W} * t, axis=axis, keepdims=keepdims), ans, return_sign)",
                 "b": f"lse_pack(np.sum({LSE_E} * t, axis=axis, keepdims=keepdims), ans, return_sign)"},
            notes="axis, b, keepdims, return_sign (the sign is constant)")
