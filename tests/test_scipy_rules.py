@@ -65,6 +65,7 @@ FROZEN = [
     (p.special_loop, (rng.uniform(0.5, 2.0, size=3),), 0),
     (p.shadows_scipy, (rng.normal(size=3),), 0),
     (p.softplus_sum, (rng.normal(size=4),), 0),
+    (p.frozen_poisson, (2.5,), 0),
 ]
 
 
@@ -87,6 +88,7 @@ REFUSED = [
     (p.polygamma_order, (1.0, np.array([0.5, 0.7])), 0, "'n'"),
     (p.generalized_eigh, (np.eye(2) * 2.0, np.eye(2)), 0, "eigh"),
     (p.frozen_in_a_local, (np.array([0.5]), 0.1), 1, "scipy.stats.norm"),
+    (p.t_cdf_in_df, (np.array([0.5]), 3.0), 1, "'df'"),
 ]
 
 
