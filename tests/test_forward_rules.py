@@ -28,11 +28,12 @@ import pytest
 
 import adjoint
 
+from .scipy_cases import IMPORTS as SCIPY_IMPORTS
 from .test_rules import CASES, RULE_NAMES, inputs
 
 MODULE = """import math
 import numpy as np
-from adjoint import runtime as rt
+""" + SCIPY_IMPORTS + """from adjoint import runtime as rt
 
 w = None
 

@@ -3,10 +3,11 @@
 Calls that change an array in place (``np.add.at``, a ufunc's ``out=``, ``np.copyto``,
 ``np.put``, ``a.fill``, ``a.sort()``) become a pure call and a whole-array write
 ``a[...] = t``: an in-place write, which reverse mode differentiates and tapes like any
-other. ``np.r_``/``np.c_`` become ``np.concatenate``, and loops over a dict's ``items()``,
-``values()`` or ``keys()`` loop over its keys. What cannot be lowered is refused at the
-user's line: a call whose effect on a value adjoint cannot see would give a wrong
-derivative with no error.
+other. ``np.r_``/``np.c_`` become ``np.concatenate``, loops over a dict's ``items()``,
+``values()`` or ``keys()`` loop over its keys, and a method of a frozen SciPy distribution,
+``norm(loc, scale).logpdf(x)``, becomes the distribution's ``norm.logpdf(x, loc, scale)``.
+What cannot be lowered is refused at the user's line: a call whose effect on a value
+adjoint cannot see would give a wrong derivative with no error.
 
 Each function takes the ``Normalizer`` (``norm``) and the list ``out`` that receives the
 statements computing its operands, like the normaliser's own methods.
@@ -330,3 +331,25 @@ def lower_dict_loop(norm, s, out):
     body += norm.block(s.body)
     return [gast.For(target=name(index, store=True), iter=norm._range_call([n]), body=body,
                      orelse=[], type_comment=None)]
+
+
+# -- frozen SciPy distributions ------------------------------------------------------------
+_FROZEN_METHODS = {"logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf"}
+
+
+def unfreeze(norm, call):
+    """``dist(*a, **k).method(x)`` as ``dist.method(x, *a, **k)``, which is what the frozen
+    distribution computes, when ``dist`` is a SciPy distribution with a rule for ``method``;
+    any other call unchanged."""
+    func = call.func
+    if not (isinstance(func, gast.Attribute) and func.attr in _FROZEN_METHODS
+            and isinstance(func.value, gast.Call) and norm._global_ref(func.value.func)
+            and len(call.args) == 1 and not call.keywords):
+        return call
+    dist = norm.resolver.resolve(func.value.func)
+    if not type(dist).__module__.startswith("scipy.stats") or \
+            lookup(getattr(dist, func.attr, None)) is None:
+        return call
+    frozen = func.value
+    method = gast.Attribute(value=frozen.func, attr=func.attr, ctx=gast.Load())
+    return gast.Call(func=method, args=call.args + frozen.args, keywords=frozen.keywords)

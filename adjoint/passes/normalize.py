@@ -477,6 +477,7 @@ class Normalizer:
         return None
 
     def op_Call(self, e, out):
+        e = lowering.unfreeze(self, e)
         lowered = comprehensions.call(self, e, out)
         if lowered is not None:
             return lowered

@@ -35,7 +35,7 @@ from ..rules import lookup
 from .objects import as_subscript, bound_fields, constructor_fields, is_field_read, is_replace
 from .simplify import strip_conj
 
-NEUTRAL = {"np", "math"}  # names in templates that are modules, never values
+NEUTRAL = {"np", "math", "scipy"}  # names in templates that are modules, never values
 
 BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
           gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,

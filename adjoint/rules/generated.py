@@ -35,6 +35,7 @@ structural(rt.reconcatenate, "parts, cot, arrays, axis=0, promote=None",
            parts="unconcatenate(g, arrays, axis, promote)")
 structural(rt.transpose_grad, "cot, axes=None", jvp="linear", cot="np.transpose(g, axes)")
 structural(rt.mT, "x", jvp="linear", x="mT(g)")
+structural(rt.mH, "x", jvp="linear", x="mH(g)")
 
 structural(rt.extremum_grad, "cot, x, ans_, axis=None, keepdims=False", static="x, ans_",
            jvp="linear", cot="extremum_jvp(g, x, ans_, axis, keepdims)",

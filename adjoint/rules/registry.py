@@ -36,7 +36,10 @@ Kinds:
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import inspect
+import sys
 
 import gast
 
@@ -113,6 +116,10 @@ def _as_nodes(bound):
 def display_name(fn) -> str:
     module = getattr(fn, "__module__", None) or ""
     name = getattr(fn, "__name__", repr(fn))
+    if _scipy_ufunc(fn, name):
+        return f"scipy.special.{name}"
+    if module.startswith("scipy."):
+        return _scipy_name(fn, module, name)
     if type(fn).__name__ == "ufunc" or module.startswith("numpy"):
         public = module.split(".")[:2]
         module = ".".join(public) if public[-1] in ("fft", "linalg", "random") else "numpy"
@@ -121,6 +128,24 @@ def display_name(fn) -> str:
     if module in ("builtins", "_operator", "operator"):
         module = "operator" if module != "builtins" else ""
     return f"{module}.{name}" if module else name
+
+
+def _scipy_ufunc(fn, name) -> bool:
+    """Whether ``fn`` is a ufunc of ``scipy.special`` (its ufuncs name no module)."""
+    special = sys.modules.get("scipy.special")
+    return special is not None and type(fn).__name__ == "ufunc" and getattr(special, name, None) is fn
+
+
+def _scipy_name(fn, module, name) -> str:
+    """``scipy.linalg.expm`` for a function of a private module, ``scipy.stats.norm.logpdf``
+    for a method of a distribution (its class is ``norm_gen``)."""
+    public = ".".join(module.split(".")[:2])
+    if not hasattr(fn, "__name__"):  # a distribution itself, called to freeze it
+        return f"{public}.{type(fn).__name__.removesuffix('_gen')}"
+    owner = getattr(fn, "__self__", None)
+    if owner is not None and not isinstance(owner, type(sys)):
+        return f"{public}.{type(owner).__name__.removesuffix('_gen')}.{name}"
+    return f"{public}.{name}"
 
 
 @functools.lru_cache(maxsize=None)
@@ -162,16 +187,45 @@ def inactive(fns, notes="returns no differentiable value"):
         register(fn, "*args, **kwargs", "inactive", notes)
 
 
+# Rules for optional libraries: the library module -> the rule module that covers it. A
+# function of such a library reaches adjoint only after the user imported its module, so a
+# lookup that misses loads the rules of every one of them the process has imported: importing
+# adjoint never imports SciPy, and without SciPy nothing changes.
+OPTIONAL = {"scipy.special": "special", "scipy.stats": "stats", "scipy.linalg": "matrices",
+            "scipy.signal": "signal", "scipy.integrate": "integrate"}
+_LOADED: set = set()
+
+
 def lookup(fn):
     """The rule for ``fn``, or None."""
     try:
-        return _RULES.get(fn)
+        rule = _RULES.get(fn)
     except TypeError:  # unhashable callable
         return None
+    if rule is None and _load_optional(lambda library: sys.modules.get(library) is not None):
+        rule = _RULES.get(fn)
+    return rule
+
+
+def _load_optional(wanted) -> bool:
+    """Import the rule modules of the optional libraries ``wanted`` accepts and not yet
+    loaded; whether there was any."""
+    new = [module for library, module in OPTIONAL.items()
+           if module not in _LOADED and wanted(library)]
+    for module in new:
+        _LOADED.add(module)
+        importlib.import_module(f"{__package__}.{module}")
+    return bool(new)
+
+
+def _installed(library) -> bool:
+    return importlib.util.find_spec(library.split(".")[0]) is not None
 
 
 def all_rules() -> list:
-    """Every distinct rule adjoint ships, in registration order (users' custom rules excluded)."""
+    """Every distinct rule adjoint ships, in registration order (users' custom rules excluded),
+    those of the optional libraries installed included."""
+    _load_optional(_installed)
     seen, out = set(), []
     for rule in _RULES.values():
         if id(rule) not in seen and rule.notes != CUSTOM:
