@@ -70,4 +70,4 @@ def pair_weights(x, n, axis):
         w[-1] = 1.0
     shape = [1] * np.ndim(x)
     shape[axis] = w.size
-    return np.reshape(w, shape).astype(np.finfo(np.result_type(x, np.float32)).dtype)
+    return np.reshape(w, shape).astype(np.finfo(np.result_type(np.asarray(x), np.float32)).dtype)
