@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .test_rules import CPLX, F64, REAL, C, Distinct, P, R, S, Well  # noqa: F401
 
+# (a q given as a list or float64 array makes NumPy's quantiles float64)
 CASES = {
     # numpy.fft: n= pads and cuts, every normalisation, axes, real and complex input
     "numpy.fft.fft": [C("np.fft.fft(a)", a=R(5)), C("np.fft.fft(a, 7, norm='ortho')", a=R(2, 5)),
@@ -90,6 +91,41 @@ CASES = {
                                         dtypes=F64)],
     "adjoint.runtime.sort_grad": [C("rt.sort_grad(c, a, 0)", c=R(3, 2), a=Distinct(3, 2), dtypes=F64)],
     "adjoint.runtime.sort_jvp": [C("rt.sort_jvp(c, a, None)", c=R(2, 3), a=Distinct(2, 3), dtypes=F64)],
+    # reductions
+    "numpy.nanmean": [C("np.nanmean(np.where(a > 0.5, np.nan, a))", a=R(3, 4)),
+                      C("np.nanmean(np.where(a > 0.5, np.nan, a), axis=1, keepdims=True)", a=R(3, 4)),
+                      C("np.nanmean(a, axis=0)", a=R(3, 2), dtypes=CPLX)],
+    "numpy.nanmax": [C("np.nanmax(np.where(a > 1.0, np.nan, a), axis=0)", a=Distinct(3, 4)),
+                     C("np.nanmin(np.where(a < -1.0, np.nan, a))", a=Distinct(3, 4)),
+                     C("np.nanmax(a, axis=1, keepdims=True)", a=Distinct(2, 3))],
+    "numpy.nanvar": [C("np.nanvar(np.where(a > 0.5, np.nan, a))", a=R(3, 4)),
+                     C("np.nanvar(np.where(a > 0.6, np.nan, a), axis=1, ddof=1, keepdims=True)", a=R(3, 4)),
+                     C("np.nanvar(a)", a=R(4), dtypes=CPLX)],
+    "numpy.nanstd": [C("np.nanstd(np.where(a > 0.5, np.nan, a), axis=0)", a=R(4, 3)),
+                     C("np.nanstd(a, ddof=1)", a=R(5))],
+    "numpy.nanprod": [C("np.nanprod(np.where(a > 1.3, np.nan, a))", a=P(3, 2)),
+                      C("np.nanprod(np.where(a > 0.5, np.nan, a), axis=1)", a=R(3, 4))],
+    "numpy.ptp": [C("np.ptp(a)", a=Distinct(3, 4)), C("np.ptp(a, axis=1, keepdims=True)", a=Distinct(3, 4))],
+    "numpy.quantile": [C("np.quantile(a, 0.3)", a=Distinct(7)),
+                       C("np.quantile(a, [0.2, 0.9], axis=1)", a=Distinct(3, 5), dtypes=F64),
+                       C("np.quantile(a, 0.4, axis=(0, 2), keepdims=True)", a=Distinct(2, 3, 2)),
+                       C("np.quantile(a, np.array([[0.1], [0.5]]), axis=0, method='midpoint')", a=Distinct(4, 3), dtypes=F64),
+                       C("np.quantile(a, 0.35, method='lower') + np.quantile(a, 0.35, method='higher')"
+                         " + np.quantile(a, 0.35, method='nearest')", a=Distinct(6))],
+    "numpy.percentile": [C("np.percentile(a, 30)", a=Distinct(3, 4)),
+                         C("np.percentile(a, [10, 50], axis=0, keepdims=True)", a=Distinct(4, 3), dtypes=F64)],
+    "numpy.median": [C("np.median(a)", a=Distinct(5)), C("np.median(a)", a=Distinct(2, 3)),
+                     C("np.median(a, axis=1, keepdims=True)", a=Distinct(3, 4))],
+    "numpy.trapezoid": [C("np.trapezoid(a)", a=R(5)), C("np.trapezoid(a, dx=0.5, axis=0)", a=R(4, 3)),
+                        C("np.trapezoid(a, np.array([0.0, 0.5, 1.5, 2.0]))", a=R(2, 4), dtypes=F64),
+                        C("np.trapezoid(a, np.array([[0.0, 1.0], [0.5, 3.0]]), axis=0)", a=R(2, 2), dtypes=F64),
+                        C("np.trapezoid(a)", a=R(4), dtypes=CPLX)],
+    "numpy.cumulative_sum": [C("np.cumulative_sum(a)", a=R(4)), C("np.cumulative_sum(a, axis=1, include_initial=True)", a=R(3, 4)),
+                             C("np.cumulative_sum(a, axis=0)", a=R(3, 2), dtypes=CPLX)],
+    "numpy.cumulative_prod": [C("np.cumulative_prod(a)", a=P(4)),
+                              C("np.cumulative_prod(a, axis=0, include_initial=True)", a=R(3, 4))],
+    "adjoint.runtime.quantile_grad": [C("rt.quantile_grad(c, a, [0.3, 0.6], 0)", c=R(2, 3), a=Distinct(4, 3), dtypes=F64)],
+    "adjoint.runtime.quantile_jvp": [C("rt.quantile_jvp(c, a, 0.3, None, True)", c=R(4, 3), a=Distinct(4, 3), dtypes=F64)],
 }
 
 NO_DERIVATIVE = {
@@ -107,4 +143,8 @@ NO_DERIVATIVE = {
     "adjoint.runtime.interp_inside": "rt.interp_inside(a, np.array([0.0, 0.2, 0.5]))",
     "adjoint.runtime.interp_slopes": "rt.interp_slopes(a, np.array([0.0, 0.2, 0.5]))",
     "adjoint.runtime.zeros_or_none": "rt.zeros_or_none(a)",
+    "adjoint.runtime.trapezoid_weights": "rt.trapezoid_weights(a, None, 0.5, 0)",
+    "adjoint.runtime.initial_part": "len(rt.initial_part(a, 1, True))",
+    "adjoint.runtime.nan_count": "rt.nan_count(np.where(a > 0, np.nan, a), 1)",
+    "adjoint.runtime.initial_width": "np.array(rt.initial_width(a, 0, True))",
 }

@@ -20,7 +20,9 @@ from . import numpy_cases_programs as programs
 from .test_forward_rules import _dtypes, _random_like, close, load
 from .test_rules import NUMPY_CASES as CASES, inputs
 
-SECOND_ORDER = sorted(CASES)
+# Their adjoints call prod_grad/cumprod_grad, which have no forward-mode rule yet (like np.prod's).
+FIRST_ORDER_ONLY = {"numpy.nanprod", "numpy.cumulative_prod"}
+SECOND_ORDER = sorted(set(CASES) - FIRST_ORDER_ONLY)
 
 
 @pytest.fixture(scope="module")
