@@ -2,7 +2,26 @@
 the core set (joined into ``CASES`` and ``NO_DERIVATIVE`` there)."""
 from __future__ import annotations
 
+import numpy as np
+
 from .test_rules import CPLX, F64, REAL, C, Distinct, P, R, S, Well  # noqa: F401
+
+
+def Spread(*shape):
+    """Matrices with real eigenvalues far apart (1.5, 3, 4.5, ...), complex for complex dtypes."""
+    def make(rng, dtype):
+        n = shape[-1]
+        q = R(*shape)(rng, dtype) + 2 * np.eye(n)
+        return (q @ (1.5 * np.arange(1, n + 1) * np.eye(n)) @ np.linalg.inv(q)).astype(dtype)
+    return make
+
+
+
+def WellTensor(*shape):
+    """Random plus 3 times the identity, seen as a tensor (well-conditioned for tensorsolve/inv)."""
+    n = shape[-1]
+    return lambda rng, dtype: (R(*shape)(rng, dtype) + 3 * np.eye(n).reshape(shape)).astype(dtype)
+
 
 # (a q given as a list or float64 array makes NumPy's quantiles float64)
 CASES = {
@@ -126,6 +145,39 @@ CASES = {
                               C("np.cumulative_prod(a, axis=0, include_initial=True)", a=R(3, 4))],
     "adjoint.runtime.quantile_grad": [C("rt.quantile_grad(c, a, [0.3, 0.6], 0)", c=R(2, 3), a=Distinct(4, 3), dtypes=F64)],
     "adjoint.runtime.quantile_jvp": [C("rt.quantile_jvp(c, a, 0.3, None, True)", c=R(4, 3), a=Distinct(4, 3), dtypes=F64)],
+    # products and numpy.linalg
+    "numpy.linalg.eig": [C("np.linalg.eig(a)[0]", a=Spread(3, 3)), C("np.linalg.eig(a)[1] ** 2", a=Spread(3, 3)),
+                         C("np.linalg.eig(a)[0] * np.sum(np.linalg.eig(a)[1], axis=-2)", a=Spread(2, 3, 3)),
+                         C("np.abs(np.linalg.eig(a)[1]) ** 2 + np.linalg.eig(a)[0]", a=Spread(3, 3), dtypes=CPLX)],
+    "numpy.linalg.eigvals": [C("np.linalg.eigvals(a)", a=R(3, 3)), C("np.linalg.eigvals(a)", a=Spread(2, 3, 3)),
+                             C("np.linalg.eigvals(a)", a=R(3, 3), dtypes=CPLX)],
+    "numpy.linalg.multi_dot": [C("np.linalg.multi_dot([a, b, c])", a=R(2, 3), b=R(3, 4), c=R(4, 2)),
+                               C("np.linalg.multi_dot([a, b, c, d])", a=R(3), b=R(3, 2), c=R(2, 4), d=R(4)),
+                               C("np.linalg.multi_dot([a, b])", a=R(2, 3), b=R(3), dtypes=CPLX)],
+    "numpy.linalg.tensorsolve": [C("np.linalg.tensorsolve(a, b)", a=WellTensor(2, 3, 6), b=R(2, 3)),
+                                 C("np.linalg.tensorsolve(a, b)", a=Well(3, 3), b=R(3), dtypes=CPLX)],
+    "numpy.linalg.tensorinv": [C("np.linalg.tensorinv(a)", a=WellTensor(2, 2, 4)),
+                               C("np.linalg.tensorinv(a, 1)", a=Well(3, 3), dtypes=CPLX)],
+    "numpy.linalg.outer": [C("np.linalg.outer(a, b)", a=R(3), b=R(2)), C("np.linalg.outer(a, b)", a=R(2), b=R(3), dtypes=CPLX)],
+    "numpy.linalg.vecdot": [C("np.linalg.vecdot(a, b)", a=R(2, 3), b=R(3)), C("np.vecdot(a, b, axis=0)", a=R(3, 2), b=R(3, 1)),
+                            C("np.linalg.vecdot(a, b)", a=R(2, 3), b=R(2, 3), dtypes=CPLX)],
+    "numpy.cross": [C("np.cross(a, b)", a=R(3), b=R(2, 3)), C("np.cross(a, b, axisa=0, axisb=1, axisc=0)", a=R(3, 2), b=R(2, 3)),
+                    C("np.cross(a, b, axis=0)", a=R(3, 2), b=R(3, 2), dtypes=CPLX)],
+    "numpy.linalg.cross": [C("np.linalg.cross(a, b)", a=R(2, 3), b=R(3)), C("np.linalg.cross(a, b, axis=0)", a=R(3, 2), b=R(3, 2), dtypes=CPLX)],
+    "numpy.convolve": [C("np.convolve(a, v)", a=R(5), v=R(3)), C("np.convolve(a, v, 'same')", a=R(3), v=R(6)),
+                       C("np.convolve(a, v, 'same')", a=R(6), v=R(4)), C("np.convolve(a, v, mode='valid')", a=R(2), v=R(5)),
+                       C("np.convolve(a, v, 'same')", a=R(4), v=R(3), dtypes=CPLX)],
+    "numpy.correlate": [C("np.correlate(a, v)", a=R(5), v=R(3)), C("np.correlate(a, v, 'full')", a=R(3), v=R(4)),
+                        C("np.correlate(a, v, 'same')", a=R(4), v=R(7)), C("np.correlate(a, v, 'same')", a=R(5), v=R(2)),
+                        C("np.correlate(a, v, 'full')", a=R(4), v=R(3), dtypes=CPLX),
+                        C("np.correlate(a, v, 'same')", a=R(2), v=R(5), dtypes=CPLX)],
+    "numpy.polyval": [C("np.polyval(p, x)", p=R(4), x=R(3, 2)), C("np.polyval(p, s)", p=R(3), s=S(), dtypes=F64),
+                      C("np.polyval(p, x)", p=R(1), x=R(3)), C("np.polyval(p, x)", p=R(3), x=R(2), dtypes=CPLX)],
+    "numpy.einsum": [C("np.einsum(a, [0, 1], b, [1, 2], [0, 2])", a=R(2, 3), b=R(3, 4)),
+                     C("np.einsum(a, [Ellipsis, 0], b, [0])", a=R(2, 3), b=R(3), dtypes=CPLX),
+                     C("np.einsum(a, [0, 1], b, [1], c, [0])", a=R(2, 3), b=R(3), c=R(2))],
+    "operator.matmul": [C("a @ b", a=R(2, 3, 4), b=R(2, 4, 5)), C("a @ b", a=R(3), b=R(2, 3, 4)),
+                        C("a @ b", a=R(2, 3, 2, 4), b=R(4)), C("a @ b", a=R(2, 1, 2, 3), b=R(1, 4, 3, 2), dtypes=CPLX)],
 }
 
 NO_DERIVATIVE = {
@@ -145,6 +197,9 @@ NO_DERIVATIVE = {
     "adjoint.runtime.zeros_or_none": "rt.zeros_or_none(a)",
     "adjoint.runtime.trapezoid_weights": "rt.trapezoid_weights(a, None, 0.5, 0)",
     "adjoint.runtime.initial_part": "len(rt.initial_part(a, 1, True))",
+    "adjoint.runtime.tensor_matrix_shape": "rt.tensor_matrix_shape(a, 1)[1]",
+    "adjoint.runtime.conv_margins": "rt.conv_margins(a, a[0], 'same')[0]",
+    "adjoint.runtime.poly_exponents": "rt.poly_exponents(a, s)",
     "adjoint.runtime.nan_count": "rt.nan_count(np.where(a > 0, np.nan, a), 1)",
     "adjoint.runtime.initial_width": "np.array(rt.initial_width(a, 0, True))",
 }

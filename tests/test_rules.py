@@ -703,7 +703,8 @@ NO_DERIVATIVE = {
 # numpy.fft and the NumPy functions beyond the core set have their table in a module of their own
 from .numpy_rule_cases import CASES as NUMPY_CASES, NO_DERIVATIVE as NUMPY_NO_DERIVATIVE  # noqa: E402
 
-CASES.update(NUMPY_CASES)
+for _name, _cases in NUMPY_CASES.items():
+    CASES[_name] = CASES.get(_name, []) + _cases
 NO_DERIVATIVE.update(NUMPY_NO_DERIVATIVE)
 
 
