@@ -81,3 +81,16 @@ def test_refused_with_the_users_line(fun, arg, line):
         adjoint.grad(fun)(arg)
     message = str(info.value)
     assert "numpy_cases_programs.py" in message and line in message, message
+
+
+@pytest.mark.parametrize("fun,args", programs.CASES, ids=[f.__name__ for f, _ in programs.CASES])
+def test_programs_second_order(fun, args):
+    """``hvp`` of each program against central differences of its gradient."""
+    wrt = tuple(range(len(args)))
+    v = tuple(np.random.default_rng(4).normal(size=np.shape(a)) for a in args)
+    got = adjoint.hvp(fun, wrt)(*args, v)
+    grad, eps = adjoint.grad(fun, wrt), 1e-6
+    hi = grad(*[a + eps * t for a, t in zip(args, v)])
+    lo = grad(*[a - eps * t for a, t in zip(args, v)])
+    for g, h, l in zip(got, hi, lo):
+        np.testing.assert_allclose(g, (h - l) / (2 * eps), rtol=1e-5, atol=1e-6)

@@ -753,12 +753,19 @@ def _tangent_sum(parts):
     return total
 
 
-def _shifted(src, names, values, direction, h):
-    """Central difference of expression ``src`` along ``direction`` (item by item for sequences)."""
+def _shifted(src, names, values, direction, h, keep=False):
+    """Central difference of expression ``src`` along ``direction`` (item by item for sequences:
+    a tuple of them, or with ``keep`` (an argument) nested lists and tuples as they are)."""
     hi = evaluate(src, names, [v + h * d for v, d in zip(values, direction)])
     lo = evaluate(src, names, [v - h * d for v, d in zip(values, direction)])
+    return _difference(hi, lo, h, keep)
+
+
+def _difference(hi, lo, h, keep):
     if isinstance(hi, (list, tuple)):
-        return tuple((np.asarray(x) - np.asarray(y)) / (2 * h) for x, y in zip(hi, lo))
+        items = [_difference(x, y, h, keep) if keep else (np.asarray(x) - np.asarray(y)) / (2 * h)
+                 for x, y in zip(hi, lo)]
+        return type(hi)(items) if keep else tuple(items)
     return (np.asarray(hi) - np.asarray(lo)) / (2 * h)
 
 
@@ -777,7 +784,7 @@ def rule_tangent(rule, fn, arg_nodes, kw_nodes, names, values, direction, h):
         tangents = {f"{p}_dot": 0.0 for p in rule.signature.parameters}
         for p, i in where.arguments.items():
             if {n.id for n in ast.walk(nodes[i]) if isinstance(n, ast.Name)} & set(env):
-                tangents[f"{p}_dot"] = _shifted(ast.unparse(nodes[i]), names, values, direction, h)
+                tangents[f"{p}_dot"] = _shifted(ast.unparse(nodes[i]), names, values, direction, h, True)
         ns = {**vars(runtime), "np": np, **params.arguments, "ans": ans, **tangents}
         return eval(rule.jvp["*"], ns)
     parts = []
@@ -785,7 +792,7 @@ def rule_tangent(rule, fn, arg_nodes, kw_nodes, names, values, direction, h):
         used = {n.id for n in ast.walk(nodes[index]) if isinstance(n, ast.Name)}
         if not used & set(env) or param not in rule.grads:
             continue
-        t = _shifted(ast.unparse(nodes[index]), names, values, direction, h)
+        t = _shifted(ast.unparse(nodes[index]), names, values, direction, h, True)
         ns = {**vars(runtime), "np": np, **params.arguments, "ans": ans, "t": t, "g": t}
         if rule.kind == "elementwise" and not (isinstance(rule.jvp, dict) and param in rule.jvp):
             parts.append(eval(rule.grads[param], ns))

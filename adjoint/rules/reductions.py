@@ -82,16 +82,15 @@ structural(np.ptp, "a, axis=None, out=None, keepdims=False",
                      " - extremum_jvp(t, a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims)"},
            notes="ties share g equally")
 
-# Quantiles read one or two sorted entries, weighted by where q falls between them.
-structural(np.quantile, "a, q, axis=None, out=None, overwrite_input=False, method='linear',"
-           " keepdims=False", a="quantile_grad(g, a, q, axis, keepdims, method)",
+# Quantiles read one or two sorted entries, weighted by where q falls between them. Their
+# overwrite_input=True sorts the argument in place: it is not in the signatures, so it is refused.
+structural(np.quantile, "a, q, axis=None, out=None, *, method='linear', keepdims=False", a="quantile_grad(g, a, q, axis, keepdims, method)",
            jvp={"a": "quantile_jvp(t, a, q, axis, keepdims, method)"},
            notes="in a (q constant); methods linear, lower, higher, nearest, midpoint")
-structural(np.percentile, "a, q, axis=None, out=None, overwrite_input=False, method='linear',"
-           " keepdims=False", a="quantile_grad(g, a, np.divide(q, 100), axis, keepdims, method)",
+structural(np.percentile, "a, q, axis=None, out=None, *, method='linear', keepdims=False", a="quantile_grad(g, a, np.divide(q, 100), axis, keepdims, method)",
            jvp={"a": "quantile_jvp(t, a, np.divide(q, 100), axis, keepdims, method)"},
            notes="in a (q constant); methods linear, lower, higher, nearest, midpoint")
-structural(np.median, "a, axis=None, out=None, overwrite_input=False, keepdims=False",
+structural(np.median, "a, axis=None, out=None, *, keepdims=False",
            a="quantile_grad(g, a, 0.5, axis, keepdims)", jvp={"a": "quantile_jvp(t, a, 0.5, axis, keepdims)"},
            notes="the middle entry, or the two middle ones equally")
 

@@ -179,3 +179,16 @@ structural(rt.interp_matrix, "x, xp, left=None, right=None", static="xp, left, r
 structural(rt.sort_jvp, "tan, a, axis=-1", static="a", tan="sort_grad(g, a, axis)", jvp="linear")
 inactive([rt.rollaxis_target, rt.entry_ids, rt.diff_matrix, rt.gradient_matrix, rt.ediff1d_core,
           rt.zeros_or_none, rt.select_none, rt.interp_segment, rt.interp_inside, rt.interp_slopes])
+structural(np.meshgrid, "x1, x2=None, x3=None, *, copy=True, sparse=False, indexing='xy'",
+           x1="np.reshape(np.sum(np.broadcast_to(g[0], np.shape(ans[0])), axis=grid_others(ans, 0, indexing),"
+              " keepdims=True), np.shape(x1))",
+           x2="np.reshape(np.sum(np.broadcast_to(g[1], np.shape(ans[1])), axis=grid_others(ans, 1, indexing),"
+              " keepdims=True), np.shape(x2))",
+           x3="np.reshape(np.sum(np.broadcast_to(g[2], np.shape(ans[2])), axis=grid_others(ans, 2, indexing),"
+              " keepdims=True), np.shape(x3))",
+           jvp={"x1": "grid_tangent(t, 0, ans, indexing)", "x2": "grid_tangent(t, 1, ans, indexing)",
+                "x3": "grid_tangent(t, 2, ans, indexing)"},
+           notes="up to 3 inputs")
+structural(np.block, "arrays", arrays="unblock(g, arrays)", jvp="linear")
+structural(rt.unblock, "cot, arrays", static="arrays", cot="np.block(g)", jvp="linear")
+inactive([rt.grid_axis, rt.grid_others])

@@ -306,3 +306,54 @@ def interp_slopes(x, xp):
     seg, inside = interp_segment(x, xp), interp_inside(x, xp)
     steps = np.diff(np.eye(len(xp)), axis=1) / np.diff(xp)  # [j, i]: hat j's slope on segment i
     return np.moveaxis(steps[:, seg] * inside, 0, -1).astype(_real(x))
+
+
+__all__ += ["grid_axis", "grid_others", "grid_tangent", "unblock"]
+
+
+def grid_axis(ans, k, indexing="xy"):
+    """The axis of ``np.meshgrid``'s grids along which its ``k``-th input varies."""
+    return {0: 1, 1: 0}.get(k, k) if indexing == "xy" and len(ans) > 1 else k
+
+
+def grid_others(ans, k, indexing="xy"):
+    """The axes of the ``k``-th grid that its input does not vary along."""
+    axis = grid_axis(ans, k, indexing)
+    return tuple(i for i in range(np.ndim(ans[k])) if i != axis)
+
+
+def grid_tangent(t, k, ans, indexing="xy"):
+    """The tangents of ``np.meshgrid``'s grids along a tangent ``t`` of its ``k``-th input:
+    ``t`` spread like that input, zero for the other grids."""
+    axis = grid_axis(ans, k, indexing)
+    shape = [1] * np.ndim(ans[k])
+    shape[axis] = np.size(t)
+    out = [0.0] * len(ans)
+    out[k] = np.broadcast_to(np.reshape(t, shape), np.shape(ans[k]))
+    return AdjointList(out)
+
+
+def _leaves(arrays, base=0):
+    """``np.block``'s nested lists with each leaf replaced by its ``entry_ids`` (numbered on
+    from ``base``), and the leaves with their bases."""
+    if not isinstance(arrays, list):
+        return entry_ids(arrays, base), [(arrays, base)]
+    ids, leaves = [], []
+    for item in arrays:
+        sub, found = _leaves(item, base + sum(np.size(x) for x, _ in leaves))
+        ids.append(sub)
+        leaves += found
+    return ids, leaves
+
+
+def _nest(arrays, flat):
+    if not isinstance(arrays, list):
+        return flat.pop(0)
+    return AdjointList(_nest(item, flat) for item in arrays)
+
+
+def unblock(g, arrays):
+    """Adjoint of ``np.block(arrays)``: each leaf's entries' adjoints, nested like ``arrays``."""
+    ids, leaves = _leaves(arrays)
+    ids = np.block(ids)
+    return _nest(arrays, [routed(g, ids, x, base) for x, base in leaves])
