@@ -156,8 +156,8 @@ structural(np.interp, "x, xp, fp, left=None, right=None",
            jvp={"x": "t * np.take(np.diff(fp) / np.diff(xp), interp_segment(x, xp))"
                      " * interp_inside(x, xp)",
                 "fp": "interp_matrix(x, xp, left, right) @ t"},
-           notes="in x and fp (xp, left and right constant; no period); at a knot, the slope on"
-                 " its right")
+           notes="in x and fp (xp, left and right constant; no period); at a knot, the slope of"
+                 " the segment on its right (on its left at the last)")
 
 # the helpers' own rules, for second derivatives
 structural(rt.routed, "cot, ids, x, base=0", static="ids, x", cot="unrouted(g, ids, x, base)",
