@@ -81,6 +81,10 @@ def median_in_place(x):
     return np.median(x, overwrite_input=True)
 
 
+def eigenvector_phase(a):
+    return np.sum(np.real(np.linalg.eig(a)[1]))
+
+
 REFUSED += [
     (writes_through_rollaxis, rng.normal(size=(2, 3)), "y[0] = 0.0"),
     (writes_through_real_if_close, rng.normal(size=3), "y[0] = 0.0"),

@@ -94,3 +94,21 @@ def test_programs_second_order(fun, args):
     lo = grad(*[a - eps * t for a, t in zip(args, v)])
     for g, h, l in zip(got, hi, lo):
         np.testing.assert_allclose(g, (h - l) / (2 * eps), rtol=1e-5, atol=1e-6)
+
+
+def test_eigenvector_phases_are_refused():
+    """A loss that depends on the phases NumPy picks for complex eigenvectors has no gradient."""
+    a = np.array([[0.0, -1.0, 0.3], [1.0, 0.2, 0.0], [0.1, 0.0, 2.0]])  # a complex pair
+    with pytest.raises(ValueError, match="phases of np.linalg.eig's eigenvectors") as info:
+        adjoint.grad(programs.eigenvector_phase)(a)
+    assert "numpy_cases_programs.py" in "".join(getattr(info.value, "__notes__", [])), info.value
+
+
+def sorted_cubes(x):
+    return np.sum(np.sort(x) ** 3) + np.sum(np.partition(x, 1)[:2] ** 2)
+
+
+def test_hessian_through_sort():
+    x = np.array([0.3, 0.1, 0.2])
+    smallest = np.isin(x, np.sort(x)[:2])
+    np.testing.assert_allclose(adjoint.hessian(sorted_cubes)(x), np.diag(6 * x + 2 * smallest))

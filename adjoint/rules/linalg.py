@@ -78,7 +78,7 @@ structural(np.linalg.svdvals, "x", x="svd_grad(g, x, ans)", jvp={"x": "svd_jvp(t
 W, V = "ans[0]", "ans[1]"
 VH = f"conj(mT({V}))"
 EYE = f"np.eye(np.shape({W})[-1], dtype=bool)"
-VHGV = f"({VH} @ np.broadcast_to(g[1], np.shape({V})))"
+VHGV = f"phase_free({VH} @ np.broadcast_to(g[1], np.shape({V})))"
 NORMED = f"({VHGV} - {VH} @ ({V} * np.expand_dims(np.real(np.diagonal({VHGV}, 0, -2, -1)), -2)))"
 GAPS = f"conj(np.expand_dims({W}, -2) - np.expand_dims({W}, -1))"
 MID = (f"({EYE} * np.expand_dims(np.broadcast_to(g[0], np.shape({W})), -2)"
@@ -136,4 +136,5 @@ structural(np.polyval, "p, x",
 from .. import runtime as rt  # noqa: E402
 from .registry import inactive  # noqa: E402
 
+structural(rt.phase_free, "m", m="g", jvp={"m": "t"}, notes="checks that eig's loss is phase-free")
 inactive([rt.tensor_matrix_shape, rt.conv_margins, rt.poly_exponents])

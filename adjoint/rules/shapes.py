@@ -151,13 +151,20 @@ structural(np.select, "condlist, choicelist, default=0", static="condlist",
            jvp={"choicelist": "np.select(condlist, t, 0)",
                 "default": "np.where(select_none(condlist), t, 0)"})
 structural(np.interp, "x, xp, fp, left=None, right=None",
-           x="g * np.take(np.diff(fp) / np.diff(xp), interp_segment(x, xp)) * interp_inside(x, xp)",
+           x="g * conj(np.take(np.diff(fp) / np.diff(xp), interp_segment(x, xp))) * interp_inside(x, xp)",
            fp="np.tensordot(g, interp_matrix(x, xp, left, right), np.ndim(g))",
            jvp={"x": "t * np.take(np.diff(fp) / np.diff(xp), interp_segment(x, xp))"
                      " * interp_inside(x, xp)",
                 "fp": "interp_matrix(x, xp, left, right) @ t"},
            notes="in x and fp (xp, left and right constant; no period); at a knot, the slope of"
                  " the segment on its right (on its left at the last)")
+
+GRID = ("np.reshape(np.sum(np.broadcast_to(g[{k}], np.shape(ans[{k}])), axis=grid_others(ans, {k}, indexing),"
+        " keepdims=True), np.shape(x{n}))")
+structural(np.meshgrid, "x1, x2=None, x3=None, *, copy=True, sparse=False, indexing='xy'",
+           jvp={f"x{k + 1}": f"grid_tangent(t, {k}, ans, indexing)" for k in range(3)},
+           notes="up to 3 inputs", **{f"x{k + 1}": GRID.format(k=k, n=k + 1) for k in range(3)})
+structural(np.block, "arrays", arrays="unblock(g, arrays)", jvp="linear")
 
 # the helpers' own rules, for second derivatives
 structural(rt.routed, "cot, ids, x, base=0", static="ids, x", cot="unrouted(g, ids, x, base)",
@@ -171,24 +178,13 @@ structural(rt.gradient_grad, "cot, f, spacing=1.0, axis=None, edge_order=1", sta
 structural(rt.finite_parts, "cot, x", static="x", cot="finite_parts(g, x)", jvp="linear")
 structural(rt.select_grad, "cot, condlist, choicelist", static="condlist, choicelist",
            cot="np.select(condlist, g, 0)", jvp="linear")
-structural(rt.sort_grad, "cot, a, axis=-1", static="a", cot="sort_jvp(g, a, axis)", jvp="linear")
 structural(rt.interp_matrix, "x, xp, left=None, right=None", static="xp, left, right",
            x="np.sum(g * interp_slopes(x, xp), axis=-1)",
            jvp={"x": "np.expand_dims(t, -1) * interp_slopes(x, xp)"},
            notes="W is piecewise linear in x: its slopes are piecewise constant")
+structural(rt.sort_grad, "cot, a, axis=-1", static="a", cot="sort_jvp(g, a, axis)", jvp="linear")
 structural(rt.sort_jvp, "tan, a, axis=-1", static="a", tan="sort_grad(g, a, axis)", jvp="linear")
-inactive([rt.rollaxis_target, rt.entry_ids, rt.diff_matrix, rt.gradient_matrix, rt.ediff1d_core,
-          rt.zeros_or_none, rt.select_none, rt.interp_segment, rt.interp_inside, rt.interp_slopes])
-structural(np.meshgrid, "x1, x2=None, x3=None, *, copy=True, sparse=False, indexing='xy'",
-           x1="np.reshape(np.sum(np.broadcast_to(g[0], np.shape(ans[0])), axis=grid_others(ans, 0, indexing),"
-              " keepdims=True), np.shape(x1))",
-           x2="np.reshape(np.sum(np.broadcast_to(g[1], np.shape(ans[1])), axis=grid_others(ans, 1, indexing),"
-              " keepdims=True), np.shape(x2))",
-           x3="np.reshape(np.sum(np.broadcast_to(g[2], np.shape(ans[2])), axis=grid_others(ans, 2, indexing),"
-              " keepdims=True), np.shape(x3))",
-           jvp={"x1": "grid_tangent(t, 0, ans, indexing)", "x2": "grid_tangent(t, 1, ans, indexing)",
-                "x3": "grid_tangent(t, 2, ans, indexing)"},
-           notes="up to 3 inputs")
-structural(np.block, "arrays", arrays="unblock(g, arrays)", jvp="linear")
 structural(rt.unblock, "cot, arrays", static="arrays", cot="np.block(g)", jvp="linear")
-inactive([rt.grid_axis, rt.grid_others])
+inactive([rt.rollaxis_target, rt.entry_ids, rt.diff_matrix, rt.gradient_matrix, rt.ediff1d_core,
+          rt.zeros_or_none, rt.select_none, rt.interp_segment, rt.interp_inside, rt.interp_slopes,
+          rt.grid_axis, rt.grid_others])

@@ -517,3 +517,18 @@ def poly_exponents(p, x):
     """The exponents ``len(p) - 1, ..., 1, 0`` of ``np.polyval(p, x)``, in ``x``'s real dtype."""
     dtype = np.finfo(np.result_type(np.asarray(x), np.float32)).dtype
     return np.arange(np.size(p) - 1, -1, -1, dtype=dtype)
+
+
+__all__ += ["phase_free"]
+
+
+def phase_free(m):
+    """``m = V^H V_bar`` of ``np.linalg.eig``'s adjoint, once checked that the loss does not
+    depend on the eigenvectors' phases (each column of ``V`` may turn by any ``e^{i phi}``;
+    NumPy's choice is arbitrary): then ``diag(m)`` is real."""
+    d = np.diagonal(m, 0, -2, -1)
+    if np.iscomplexobj(d) and np.any(np.abs(np.imag(d)) > 1e-6 * max(1.0, np.max(np.abs(m)))):
+        raise ValueError("adjoint: the loss depends on the phases of np.linalg.eig's eigenvectors, "
+                         "which NumPy chooses arbitrarily: its gradient does not exist (use, e.g., "
+                         "their absolute values)")
+    return m
