@@ -160,6 +160,9 @@ CASES = {
     "numpy.linalg.eig": [C("np.linalg.eig(a)[0]", a=Spread(3, 3)), C("np.linalg.eig(a)[1] ** 2", a=Spread(3, 3)),
                          C("np.linalg.eig(a)[0] * np.sum(np.linalg.eig(a)[1], axis=-2)", a=Spread(2, 3, 3)),
                          C("np.abs(np.linalg.eig(a)[1]) ** 2 + np.linalg.eig(a)[0]", a=Spread(3, 3), dtypes=CPLX)],
+    "adjoint.runtime.multi_dot_grad": [
+        C("rt.multi_dot_grad(c, [np.ones(3), np.eye(3) + 0.5, np.ones((3, 2))])[1]", c=R(2), dtypes=F64),
+        C("rt.multi_dot_grad(c, [np.ones((2, 3)), np.ones(3)])[0]", c=R(2), dtypes=F64)],
     "adjoint.runtime.phase_free": [C("rt.phase_free(a)", a=R(2, 2), dtypes=F64)],
     "numpy.linalg.eigvals": [C("np.linalg.eigvals(a)", a=R(3, 3)), C("np.linalg.eigvals(a)", a=Spread(2, 3, 3)),
                              C("np.linalg.eigvals(a)", a=R(3, 3), dtypes=CPLX)],

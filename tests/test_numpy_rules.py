@@ -21,8 +21,8 @@ from .test_forward_rules import _dtypes, _random_like, close, load
 from .test_rules import NUMPY_CASES as CASES, inputs
 
 # Their adjoints call helpers with no forward-mode rule yet, as those of np.prod, np.cumprod and
-# np.einsum do: prod_grad, cumprod_grad, einsum_grad, multi_dot_grad.
-FIRST_ORDER_ONLY = {"numpy.nanprod", "numpy.cumulative_prod", "numpy.einsum", "numpy.linalg.multi_dot"}
+# np.einsum do: prod_grad, cumprod_grad, einsum_grad.
+FIRST_ORDER_ONLY = {"numpy.nanprod", "numpy.cumulative_prod", "numpy.einsum"}
 SECOND_ORDER = sorted(set(CASES) - FIRST_ORDER_ONLY)
 
 

@@ -136,5 +136,8 @@ structural(np.polyval, "p, x",
 from .. import runtime as rt  # noqa: E402
 from .registry import inactive  # noqa: E402
 
+structural(rt.multi_dot_grad, "cot, arrays", cot="multi_dot_jvp(g, arrays)",
+           jvp={"*": "multi_dot_grad_jvp(cot_dot, arrays_dot, cot, arrays)"},
+           notes="linear in cot and in each operand apart")
 structural(rt.phase_free, "m", m="g", jvp={"m": "t"}, notes="checks that eig's loss is phase-free")
 inactive([rt.tensor_matrix_shape, rt.conv_margins, rt.poly_exponents])

@@ -436,7 +436,7 @@ def matrix_power_jvp(t, a, n):
 
 
 # -- numpy functions beyond the core set (issue 12) -----------------------------------------
-__all__ += ["eig_jvp", "multi_dot_grad", "multi_dot_jvp", "tensor_matrix_shape", "conv_margins",
+__all__ += ["eig_jvp", "multi_dot_grad", "multi_dot_jvp", "multi_dot_grad_jvp", "tensor_matrix_shape", "conv_margins",
             "poly_exponents"]
 
 
@@ -488,13 +488,30 @@ def multi_dot_grad(g, arrays):
 
 def multi_dot_jvp(t, arrays):
     """Tangent of ``np.linalg.multi_dot``: the product with each operand in turn replaced by
-    its tangent, summed."""
+    its tangent, summed (an operand whose tangent is the number 0 adds nothing)."""
     total = 0
     for k in range(len(arrays)):
+        if np.ndim(t[k]) == 0 and t[k] == 0:
+            continue
         moved = list(arrays)
-        moved[k] = t[k]
+        moved[k] = np.broadcast_to(t[k], np.shape(arrays[k]))
         total = total + np.linalg.multi_dot(moved)
     return total
+
+
+def multi_dot_grad_jvp(cot_dot, arrays_dot, cot, arrays):
+    """Tangent of ``multi_dot_grad(cot, arrays)``: linear in ``cot``, and for operand ``k`` the
+    product rule through every other operand of ``L^H cot R^H``."""
+    out = multi_dot_grad(cot_dot, arrays) if np.ndim(cot_dot) or cot_dot != 0 else None
+    for j in range(len(arrays) if isinstance(arrays_dot, (list, tuple)) else 0):
+        if np.ndim(arrays_dot[j]) == 0 and arrays_dot[j] == 0:
+            continue
+        moved = list(arrays)
+        moved[j] = np.broadcast_to(arrays_dot[j], np.shape(arrays[j]))
+        part = multi_dot_grad(cot, moved)
+        part[j] = np.zeros_like(part[j])  # operand j's adjoint does not read operand j
+        out = part if out is None else out + part
+    return out if out is not None else multi_dot_grad(0 * cot, arrays)
 
 
 def tensor_matrix_shape(a, ind=2):
