@@ -95,15 +95,19 @@ structural(np.linalg.eigvals, "a",
 structural(np.linalg.multi_dot, "arrays", arrays="multi_dot_grad(g, arrays)",
            jvp={"arrays": "multi_dot_jvp(t, arrays)"}, notes="a 1-D first or last operand is a vector")
 # tensorsolve: x = A^-1 b with A = a as a (b.size, x.size) matrix (axes=None)
-TENSOR_B = "np.reshape(np.linalg.solve(conj(mT(np.reshape(a, (np.size(b), -1)))), np.ravel(g)), np.shape(b))"
+TENSOR_B = ("np.reshape(np.linalg.solve(conj(mT(np.reshape(a, (np.size(b), -1)))), np.ravel(g)),"
+            " np.shape(b))")
 structural(np.linalg.tensorsolve, "a, b", b=TENSOR_B,
            a=f"-np.reshape(np.outer(np.ravel({TENSOR_B}), conj(np.ravel(ans))), np.shape(a))",
            jvp={"a": "-np.linalg.tensorsolve(a, np.tensordot(t, ans, np.ndim(ans)))",
                 "b": "np.linalg.tensorsolve(a, t)"}, notes="axes=None")
+# tensorinv: the inverse X of a as a matrix; A_bar = -X^H G X^H, dX = -X dA X
 INV = "np.reshape(ans, tensor_matrix_shape(a, ind)[::-1])"
+INV_H = f"conj(mT({INV}))"
 structural(np.linalg.tensorinv, "a, ind=2",
-           a=f"-np.reshape(conj(mT({INV})) @ np.reshape(g, np.shape({INV})) @ conj(mT({INV})), np.shape(a))",
-           jvp={"a": f"-np.reshape({INV} @ np.reshape(t, tensor_matrix_shape(a, ind)) @ {INV}, np.shape(ans))"})
+           a=f"-np.reshape({INV_H} @ np.reshape(g, np.shape({INV})) @ {INV_H}, np.shape(a))",
+           jvp={"a": f"-np.reshape({INV} @ np.reshape(t, tensor_matrix_shape(a, ind)) @ {INV},"
+                     " np.shape(ans))"})
 structural(np.linalg.outer, "x1, x2", x1="np.reshape(g @ conj(np.ravel(x2)), np.shape(x1))",
            x2="np.reshape(conj(np.ravel(x1)) @ g, np.shape(x2))", jvp="linear")
 # vecdot conjugates its first argument: sum(conj(x1) * x2, axis)
@@ -127,9 +131,10 @@ structural(np.convolve, "a, v, mode='full'", a=f"unbroadcast(np.correlate({FULL}
 FULL_C = "np.pad(g, conv_margins(a, v, mode, True))"
 structural(np.correlate, "a, v, mode='valid'", a=f"unbroadcast(np.convolve({FULL_C}, v, 'valid'), a)",
            v=f"unbroadcast(np.flip(conj(np.correlate({FULL_C}, a, 'valid'))), v)", jvp="linear")
+# polyval: sum_i p[i] x^(n-1-i); the powers of x, one per coefficient, along a first axis
+POWERS = "np.moveaxis(np.expand_dims(x, -1) ** poly_exponents(p, x), -1, 0)"
 structural(np.polyval, "p, x",
-           p="unstack_like(np.tensordot(conj(np.moveaxis(np.expand_dims(x, -1) ** poly_exponents(p, x), -1, 0)),"
-             " g, np.ndim(g)), p)",
+           p=f"unstack_like(np.tensordot(conj({POWERS}), g, np.ndim(g)), p)",
            x="g * conj(np.polyval(p[:-1] * poly_exponents(p, x)[:-1], x))",
            jvp={"p": "np.polyval(t, x)", "x": "t * np.polyval(p[:-1] * poly_exponents(p, x)[:-1], x)"})
 

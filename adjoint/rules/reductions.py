@@ -74,7 +74,8 @@ structural(np.nanstd, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=Fals
            notes="0 where it is 0")
 structural(np.nanprod, "a, axis=None, dtype=None, out=None, keepdims=False",
            a="np.where(np.isnan(a), 0, prod_grad(g, np.where(np.isnan(a), 1, a), axis, keepdims))",
-           jvp={"a": "prod_jvp(np.where(np.isnan(a), 0, t), np.where(np.isnan(a), 1, a), axis, keepdims)"})
+           jvp={"a": "prod_jvp(np.where(np.isnan(a), 0, t), np.where(np.isnan(a), 1, a), axis,"
+                     " keepdims)"})
 structural(np.ptp, "a, axis=None, out=None, keepdims=False",
            a="extremum_grad(g, a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims)"
              " - extremum_grad(g, a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims)",
@@ -84,14 +85,16 @@ structural(np.ptp, "a, axis=None, out=None, keepdims=False",
 
 # Quantiles read one or two sorted entries, weighted by where q falls between them. Their
 # overwrite_input=True sorts the argument in place: it is not in the signatures, so it is refused.
-structural(np.quantile, "a, q, axis=None, out=None, *, method='linear', keepdims=False", a="quantile_grad(g, a, q, axis, keepdims, method)",
+QUANTILE = "a, q, axis=None, out=None, *, method='linear', keepdims=False"
+structural(np.quantile, QUANTILE, a="quantile_grad(g, a, q, axis, keepdims, method)",
            jvp={"a": "quantile_jvp(t, a, q, axis, keepdims, method)"},
            notes="in a (q constant); methods linear, lower, higher, nearest, midpoint")
-structural(np.percentile, "a, q, axis=None, out=None, *, method='linear', keepdims=False", a="quantile_grad(g, a, np.divide(q, 100), axis, keepdims, method)",
+structural(np.percentile, QUANTILE, a="quantile_grad(g, a, np.divide(q, 100), axis, keepdims, method)",
            jvp={"a": "quantile_jvp(t, a, np.divide(q, 100), axis, keepdims, method)"},
            notes="in a (q constant); methods linear, lower, higher, nearest, midpoint")
 structural(np.median, "a, axis=None, out=None, *, keepdims=False",
-           a="quantile_grad(g, a, 0.5, axis, keepdims)", jvp={"a": "quantile_jvp(t, a, 0.5, axis, keepdims)"},
+           a="quantile_grad(g, a, 0.5, axis, keepdims)",
+           jvp={"a": "quantile_jvp(t, a, 0.5, axis, keepdims)"},
            notes="the middle entry, or the two middle ones equally")
 
 structural(np.trapezoid, "y, x=None, dx=1.0, axis=-1",

@@ -151,7 +151,8 @@ structural(np.select, "condlist, choicelist, default=0", static="condlist",
            jvp={"choicelist": "np.select(condlist, t, 0)",
                 "default": "np.where(select_none(condlist), t, 0)"})
 structural(np.interp, "x, xp, fp, left=None, right=None",
-           x="g * conj(np.take(np.diff(fp) / np.diff(xp), interp_segment(x, xp))) * interp_inside(x, xp)",
+           x="g * conj(np.take(np.diff(fp) / np.diff(xp), interp_segment(x, xp)))"
+             " * interp_inside(x, xp)",
            fp="np.tensordot(g, interp_matrix(x, xp, left, right), np.ndim(g))",
            jvp={"x": "t * np.take(np.diff(fp) / np.diff(xp), interp_segment(x, xp))"
                      " * interp_inside(x, xp)",
@@ -159,8 +160,8 @@ structural(np.interp, "x, xp, fp, left=None, right=None",
            notes="in x and fp (xp, left and right constant; no period); at a knot, the slope of"
                  " the segment on its right (on its left at the last)")
 
-GRID = ("np.reshape(np.sum(np.broadcast_to(g[{k}], np.shape(ans[{k}])), axis=grid_others(ans, {k}, indexing),"
-        " keepdims=True), np.shape(x{n}))")
+GRID = ("np.reshape(np.sum(np.broadcast_to(g[{k}], np.shape(ans[{k}])),"
+        " axis=grid_others(ans, {k}, indexing), keepdims=True), np.shape(x{n}))")
 structural(np.meshgrid, "x1, x2=None, x3=None, *, copy=True, sparse=False, indexing='xy'",
            jvp={f"x{k + 1}": f"grid_tangent(t, {k}, ans, indexing)" for k in range(3)},
            notes="up to 3 inputs", **{f"x{k + 1}": GRID.format(k=k, n=k + 1) for k in range(3)})

@@ -15,8 +15,8 @@ from .builders import *  # noqa: F401,F403
 from .fft import *  # noqa: F401,F403
 from . import core, ufuncs, reductions, shapes, linalg, builders, fft
 
-__all__ = [*core.__all__, *ufuncs.__all__, *reductions.__all__, *shapes.__all__, *linalg.__all__, *builders.__all__,
-           *fft.__all__]
+__all__ = [*core.__all__, *ufuncs.__all__, *reductions.__all__, *shapes.__all__, *linalg.__all__,
+           *builders.__all__, *fft.__all__]
 
 
 def _public_home():

@@ -436,8 +436,8 @@ def matrix_power_jvp(t, a, n):
 
 
 # -- numpy functions beyond the core set (issue 12) -----------------------------------------
-__all__ += ["eig_jvp", "multi_dot_grad", "multi_dot_jvp", "multi_dot_grad_jvp", "tensor_matrix_shape", "conv_margins",
-            "poly_exponents"]
+__all__ += ["eig_jvp", "multi_dot_grad", "multi_dot_jvp", "multi_dot_grad_jvp",
+            "tensor_matrix_shape", "conv_margins", "poly_exponents"]
 
 
 def eig_jvp(t, a, ans):
