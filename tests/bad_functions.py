@@ -40,7 +40,7 @@ def uses_with(x):
 
 
 def no_rule(x):
-    y = np.fft.fft(x)  # error here
+    y = np.unwrap(x)  # error here
     return np.sum(np.abs(y))
 
 

@@ -140,10 +140,10 @@ def test_jacobian(mode):
 
 
 def test_unsupported_second_order_is_a_clear_error():
-    def sorted_sum(x):
-        return np.sum(np.sort(x) ** 3)
+    def product(x):
+        return np.prod(x) ** 3
     with pytest.raises(adjoint.NotDifferentiableError, match="higher-order"):
-        adjoint.hessian(sorted_sum)(np.array([0.3, 0.1, 0.2]))
+        adjoint.hessian(product)(np.array([0.3, 0.1, 0.2]))
 
 
 def test_pytree_hessian_asks_for_ravel():

@@ -59,7 +59,7 @@ VIEWS = {np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.swap
          np.moveaxis, np.broadcast_to, np.asarray, np.asanyarray, np.ascontiguousarray,
          np.diagonal, np.atleast_1d, np.atleast_2d, np.atleast_3d, np.real, np.imag,
          np.flip, np.fliplr, np.flipud, np.rot90, np.split, np.array_split, np.hsplit,
-         np.vsplit, runtime.items_of}
+         np.vsplit, np.rollaxis, np.real_if_close, np.block, np.meshgrid, runtime.items_of}
 
 
 # What generated names append to a variable's: adjoints, tapes, tangents.

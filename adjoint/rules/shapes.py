@@ -109,3 +109,83 @@ structural(rt.put_into, "a, ind, v, mode='raise'", static="ind",
 structural(rt.as_column, "x", x="np.reshape(g, np.shape(x))", jvp="linear",
            notes="an operand of np.c_")
 inactive([rt.keys_of, rt.arange_partial])
+
+# -- numpy functions beyond the core set (issue 12) -----------------------------------------------
+# Linear maps of one axis are written as a matrix (``apply_along``), whose adjoint is its
+# transpose; functions that copy entries run entry numbers through themselves (``entry_ids``)
+# and send each output's adjoint back to the entry it copies (``routed``).
+structural(np.column_stack, "tup", tup="unconcatenate(g, tup, 1, as_column)", jvp="linear")
+structural(np.rot90, "m, k=1, axes=(0, 1)", m="np.rot90(g, -k, axes)", jvp="linear")
+structural(np.rollaxis, "a, axis, start=0",
+           a="np.moveaxis(g, rollaxis_target(a, axis, start), axis)", jvp="linear")
+INSERTED = "np.insert(entry_ids(arr, 0), obj, entry_ids(values, np.size(arr)), axis)"
+structural(np.insert, "arr, obj, values, axis=None", static="obj",
+           arr=f"routed(g, {INSERTED}, arr, 0)", values=f"routed(g, {INSERTED}, values, np.size(arr))",
+           jvp={"arr": "np.insert(t, obj, np.zeros_like(values), axis)",
+                "values": "np.insert(np.zeros_like(arr), obj, t, axis)"})
+structural(np.delete, "arr, obj, axis=None", static="obj",
+           arr="routed(g, np.delete(entry_ids(arr), obj, axis), arr)", jvp="linear")
+structural(np.partition, "a, kth, axis=-1, kind='introselect', order=None", static="kth",
+           a="sort_grad(sort_jvp(g, ans, axis), a, axis)",
+           jvp={"a": "sort_grad(sort_jvp(t, a, axis), ans, axis)"},
+           notes="the entries in sorted order are a's; ties in a stable order")
+structural(np.diff, "a, n=1, axis=-1, prepend=None, append=None",
+           a="apply_along(np.transpose(diff_matrix(a, n, axis, prepend, append)), g, axis)",
+           jvp={"a": "apply_along(diff_matrix(a, n, axis, prepend, append), t, axis)"},
+           notes="in a; prepend and append constant")
+structural(np.ediff1d, "ary, to_end=None, to_begin=None",
+           ary="np.reshape(apply_along(np.transpose(diff_matrix(np.ravel(ary))),"
+               " g[ediff1d_core(g, to_begin, to_end)]), np.shape(ary))",
+           jvp={"ary": "np.ediff1d(t, zeros_or_none(to_end), zeros_or_none(to_begin))"},
+           notes="in ary; to_end and to_begin constant")
+structural(np.gradient, "f, spacing=1.0, *, axis=None, edge_order=1",
+           f="gradient_grad(g, f, spacing, axis, edge_order)", jvp="linear",
+           notes="in f; one spacing (a step or the coordinates), constant")
+structural(np.nan_to_num, "x, *, nan=0.0, posinf=None, neginf=None", x="finite_parts(g, x)",
+           jvp={"x": "finite_parts(t, x)"}, notes="in x; copy=False is refused (it writes into x)")
+structural(np.real_if_close, "a, tol=100", a="unbroadcast(g, ans)",
+           jvp={"a": "unbroadcast(t, ans)"}, notes="the real part when the result is real")
+structural(np.select, "condlist, choicelist, default=0", static="condlist",
+           choicelist="select_grad(g, condlist, choicelist)",
+           default="unbroadcast(np.where(select_none(condlist), g, 0), default)",
+           jvp={"choicelist": "np.select(condlist, t, 0)",
+                "default": "np.where(select_none(condlist), t, 0)"})
+structural(np.interp, "x, xp, fp, left=None, right=None",
+           x="g * conj(np.take(np.diff(fp) / np.diff(xp), interp_segment(x, xp)))"
+             " * interp_inside(x, xp)",
+           fp="np.tensordot(g, interp_matrix(x, xp, left, right), np.ndim(g))",
+           jvp={"x": "t * np.take(np.diff(fp) / np.diff(xp), interp_segment(x, xp))"
+                     " * interp_inside(x, xp)",
+                "fp": "interp_matrix(x, xp, left, right) @ t"},
+           notes="in x and fp (xp, left and right constant; no period); at a knot, the slope of"
+                 " the segment on its right (on its left at the last)")
+
+GRID = ("np.reshape(np.sum(np.broadcast_to(g[{k}], np.shape(ans[{k}])),"
+        " axis=grid_others(ans, {k}, indexing), keepdims=True), np.shape(x{n}))")
+structural(np.meshgrid, "x1, x2=None, x3=None, *, copy=True, sparse=False, indexing='xy'",
+           jvp={f"x{k + 1}": f"grid_tangent(t, {k}, ans, indexing)" for k in range(3)},
+           notes="up to 3 inputs", **{f"x{k + 1}": GRID.format(k=k, n=k + 1) for k in range(3)})
+structural(np.block, "arrays", arrays="unblock(g, arrays)", jvp="linear")
+
+# the helpers' own rules, for second derivatives
+structural(rt.routed, "cot, ids, x, base=0", static="ids, x", cot="unrouted(g, ids, x, base)",
+           jvp="linear")
+structural(rt.unrouted, "cot, ids, x, base=0", static="ids, x", cot="routed(g, ids, x, base)",
+           jvp="linear")
+structural(rt.apply_along, "m, x, axis=-1", static="m", x="apply_along(np.transpose(m), g, axis)",
+           jvp="linear")
+structural(rt.gradient_grad, "cot, f, spacing=1.0, axis=None, edge_order=1", static="f",
+           cot="np.gradient(g, spacing, axis=axis, edge_order=edge_order)", jvp="linear")
+structural(rt.finite_parts, "cot, x", static="x", cot="finite_parts(g, x)", jvp="linear")
+structural(rt.select_grad, "cot, condlist, choicelist", static="condlist, choicelist",
+           cot="np.select(condlist, g, 0)", jvp="linear")
+structural(rt.interp_matrix, "x, xp, left=None, right=None", static="xp, left, right",
+           x="np.sum(g * interp_slopes(x, xp), axis=-1)",
+           jvp={"x": "np.expand_dims(t, -1) * interp_slopes(x, xp)"},
+           notes="W is piecewise linear in x: its slopes are piecewise constant")
+structural(rt.sort_grad, "cot, a, axis=-1", static="a", cot="sort_jvp(g, a, axis)", jvp="linear")
+structural(rt.sort_jvp, "tan, a, axis=-1", static="a", tan="sort_grad(g, a, axis)", jvp="linear")
+structural(rt.unblock, "cot, arrays", static="arrays", cot="np.block(g)", jvp="linear")
+inactive([rt.rollaxis_target, rt.entry_ids, rt.diff_matrix, rt.gradient_matrix, rt.ediff1d_core,
+          rt.zeros_or_none, rt.select_none, rt.interp_segment, rt.interp_inside, rt.interp_slopes,
+          rt.grid_axis, rt.grid_others])

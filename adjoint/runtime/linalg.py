@@ -42,6 +42,19 @@ def _einsum_spec(subscripts, shapes):
     return full, out
 
 
+def _interleaved(args):
+    """``np.einsum(x, [0, 1], y, [1, 2], [0, 2])`` as ``['ab,bc->ac', x, y]``."""
+    args = list(args)
+    while args and args[-1] is None:
+        args.pop()
+    def letters(sub):
+        return "".join("..." if i is Ellipsis else _string.ascii_letters[i] for i in sub)
+    spec = ",".join(letters(sub) for sub in args[1::2][:len(args) // 2])
+    if len(args) % 2:
+        spec += "->" + letters(args[-1])
+    return [spec, *args[0::2][:(len(args) + 1) // 2 - len(args) % 2]]
+
+
 def einsum_grad(g, k, subscripts, *operands):
     """Adjoint of ``np.einsum(subscripts, *operands)`` for operand ``k``.
 
@@ -49,7 +62,10 @@ def einsum_grad(g, k, subscripts, *operands):
     spreads it over letters only operand k had, sums broadcast axes, and puts
     repeated letters (``'ii->i'``) back on their diagonal.
     """
-    ops = [o for o in operands if o is not None]
+    if isinstance(subscripts, str):
+        ops = [o for o in operands if o is not None]
+    else:  # the interleaved form: k + 1 is the argument's position
+        (subscripts, *ops), k = _interleaved([subscripts, *operands]), (k + 1) // 2
     ins, out = _einsum_spec(subscripts, [np.shape(o) for o in ops])
     x, sub = ops[k], ins[k]
     sizes = {}
@@ -417,3 +433,119 @@ def matrix_power_jvp(t, a, n):
     for k in range(n):
         out = out + np.linalg.matrix_power(a, k) @ t @ np.linalg.matrix_power(a, n - 1 - k)
     return out
+
+
+# -- numpy functions beyond the core set (issue 12) -----------------------------------------
+__all__ += ["eig_jvp", "multi_dot_grad", "multi_dot_jvp", "multi_dot_grad_jvp",
+            "tensor_matrix_shape", "conv_margins", "poly_exponents"]
+
+
+def eig_jvp(t, a, ans):
+    """Tangent of ``np.linalg.eig`` (or ``eigvals`` when ``ans`` is the eigenvalues).
+
+    With ``P = V^-1 dA V``: ``dw = diag(P)``, ``dV = V (F o P)`` (``F`` the inverse
+    eigenvalue gaps, Giles 2008 sec. 3.1), less ``V Re(diag(V^H dV))`` so that the
+    columns keep NumPy's unit norm.
+    """
+    w, v = np.linalg.eig(a) if isinstance(ans, np.ndarray) else ans
+    p = np.linalg.solve(v, t @ v)
+    dw = np.diagonal(p, 0, -2, -1)
+    if isinstance(ans, np.ndarray):
+        return dw if np.iscomplexobj(w) else np.real(dw)
+    dv = v @ (_eig_gaps(w) * p)
+    dv = dv - v * np.real(np.diagonal(mH(v) @ dv, 0, -2, -1))[..., None, :]
+    return (dw, dv) if np.iscomplexobj(w) else (np.real(dw), np.real(dv))
+
+
+def _as_matrices(arrays):
+    """``multi_dot``'s operands as matrices: a 1-D first one a row, a 1-D last one a column."""
+    mats = [np.asarray(x) for x in arrays]
+    mats[0] = mats[0][None, :] if mats[0].ndim == 1 else mats[0]
+    mats[-1] = mats[-1][:, None] if mats[-1].ndim == 1 else mats[-1]
+    return mats
+
+
+def _chain(mats, size, dtype):
+    out = np.eye(size, dtype=dtype)
+    for m in mats:
+        out = out @ m
+    return out
+
+
+def multi_dot_grad(g, arrays):
+    """Adjoint of ``np.linalg.multi_dot(arrays)``: operand ``k`` gets ``L^H g R^H`` with ``L``
+    and ``R`` the products of the operands before and after it."""
+    mats = _as_matrices(arrays)
+    g = np.reshape(g, (mats[0].shape[0], mats[-1].shape[1]))
+    dtype = np.result_type(g, *mats)
+    out = []
+    for k, x in enumerate(arrays):
+        left = _chain(mats[:k], mats[0].shape[0], dtype)
+        right = _chain(mats[k + 1:], mats[k].shape[1], dtype)
+        out.append(np.reshape(mH(left) @ g @ mH(right), np.shape(x)))
+    return AdjointList(out)
+
+
+def multi_dot_jvp(t, arrays):
+    """Tangent of ``np.linalg.multi_dot``: the product with each operand in turn replaced by
+    its tangent, summed (an operand whose tangent is the number 0 adds nothing)."""
+    total = 0
+    for k in range(len(arrays)):
+        if np.ndim(t[k]) == 0 and t[k] == 0:
+            continue
+        moved = list(arrays)
+        moved[k] = np.broadcast_to(t[k], np.shape(arrays[k]))
+        total = total + np.linalg.multi_dot(moved)
+    return total
+
+
+def multi_dot_grad_jvp(cot_dot, arrays_dot, cot, arrays):
+    """Tangent of ``multi_dot_grad(cot, arrays)``: linear in ``cot``, and for operand ``k`` the
+    product rule through every other operand of ``L^H cot R^H``."""
+    out = multi_dot_grad(cot_dot, arrays) if np.ndim(cot_dot) or cot_dot != 0 else None
+    for j in range(len(arrays) if isinstance(arrays_dot, (list, tuple)) else 0):
+        if np.ndim(arrays_dot[j]) == 0 and arrays_dot[j] == 0:
+            continue
+        moved = list(arrays)
+        moved[j] = np.broadcast_to(arrays_dot[j], np.shape(arrays[j]))
+        part = multi_dot_grad(cot, moved)
+        part[j] = np.zeros_like(part[j])  # operand j's adjoint does not read operand j
+        out = part if out is None else out + part
+    return out if out is not None else multi_dot_grad(0 * cot, arrays)
+
+
+def tensor_matrix_shape(a, ind=2):
+    """The matrix ``np.linalg.tensorinv(a, ind)`` inverts: rows the first ``ind`` axes."""
+    shape = np.shape(a)
+    return int(np.prod(shape[:ind])), int(np.prod(shape[ind:]))
+
+
+def conv_margins(a, v, mode="full", correlate=False):
+    """``np.pad`` widths that put the output of ``np.convolve``/``np.correlate(a, v, mode)``
+    back where it sits in the ``'full'`` one."""
+    n, m = np.size(a), np.size(v)
+    size = {"full": n + m - 1, "same": max(n, m), "valid": max(n, m) - min(n, m) + 1}[mode]
+    start = {"full": 0, "same": (n // 2 if correlate and n < m else (min(n, m) - 1) // 2),
+             "valid": min(n, m) - 1}[mode]
+    return start, n + m - 1 - start - size
+
+
+def poly_exponents(p, x):
+    """The exponents ``len(p) - 1, ..., 1, 0`` of ``np.polyval(p, x)``, in ``x``'s real dtype."""
+    dtype = np.finfo(np.result_type(np.asarray(x), np.float32)).dtype
+    return np.arange(np.size(p) - 1, -1, -1, dtype=dtype)
+
+
+__all__ += ["phase_free"]
+
+
+def phase_free(m):
+    """``m = V^H V_bar`` of ``np.linalg.eig``'s adjoint, once checked that the loss does not
+    depend on the eigenvectors' phases (each column of ``V`` may turn by any ``e^{i phi}``;
+    NumPy's choice is arbitrary): then ``diag(m)`` is real."""
+    d = np.diagonal(m, 0, -2, -1)
+    if np.iscomplexobj(d) and np.any(np.abs(np.imag(d)) > 1e-6 * max(1.0, np.max(np.abs(m)))):
+        raise ValueError("adjoint: the loss depends on the phases of np.linalg.eig's eigenvectors, "
+                         "which NumPy chooses arbitrarily: its gradient does not exist (use, e.g., "
+                         "their absolute values)")
+    return m

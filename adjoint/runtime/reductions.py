@@ -198,3 +198,91 @@ def norm_jvp(t, x, ans, ord=None, axis=None, keepdims=False, vector=False):
     """Tangent of ``np.linalg.norm`` along ``t``."""
     partial = norm_grad(np.ones(np.shape(ans)), x, ans, ord, axis, keepdims, vector)
     return np.sum(np.real(conj(partial) * t), axis=_axes(x, axis), keepdims=keepdims)
+
+
+# -- numpy functions beyond the core set (issue 12) -----------------------------------------
+__all__ += ["nan_count", "trapezoid_weights", "initial_part", "initial_width", "quantile_grad",
+            "quantile_jvp"]
+
+
+def nan_count(a, axis=None, keepdims=False):
+    """How many entries of ``a`` along ``axis`` are numbers (not NaN), in ``a``'s real dtype."""
+    dtype = np.finfo(np.result_type(np.asarray(a), np.float32)).dtype
+    return np.sum(np.logical_not(np.isnan(a)), axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+def trapezoid_weights(y, x=None, dx=1.0, axis=-1):
+    """The weight of each ``y`` along ``axis`` in ``np.trapezoid(y, x, dx, axis)``: half the
+    width of the intervals on either side, so that the integral is ``sum(w * y)``."""
+    nd, axis = np.ndim(y), axis % np.ndim(y)
+    n = np.shape(y)[axis]
+    if x is None:
+        steps = np.full(n - 1, dx, dtype=np.result_type(np.asarray(y), np.float32))
+        steps = np.reshape(steps, [n - 1 if i == axis else 1 for i in range(nd)])
+    else:
+        x = np.asarray(x)
+        steps = np.diff(x, axis=axis) if x.ndim > 1 else \
+            np.reshape(np.diff(x), [n - 1 if i == axis else 1 for i in range(nd)])
+    pad = [(0, 0)] * np.ndim(steps)
+    before, after = list(pad), list(pad)
+    before[axis], after[axis] = (1, 0), (0, 1)
+    return (np.pad(steps, before) + np.pad(steps, after)) / 2
+
+
+def initial_part(g, axis=None, include_initial=False):
+    """The index of ``cumulative_sum``'s (or ``_prod``'s) output past its initial entry."""
+    if not include_initial:
+        return ...
+    axis = 0 if axis is None else axis % np.ndim(g)
+    return (slice(None),) * axis + (slice(1, None),)
+
+
+def initial_width(g, axis=None, include_initial=False):
+    """``np.pad`` widths that put an initial entry back along ``axis`` (none without it)."""
+    axis = 0 if axis is None else axis % np.ndim(g)
+    return [(int(include_initial and i == axis), 0) for i in range(np.ndim(g))]
+
+
+_PICKS = {  # method -> (lower index, upper index, weight of the upper) at virtual index h
+    "linear": lambda h, n: (np.floor(h), np.minimum(np.floor(h) + 1, n - 1), h - np.floor(h)),
+    "lower": lambda h, n: (np.floor(h), np.floor(h), 0 * h),
+    "higher": lambda h, n: (np.ceil(h), np.ceil(h), 0 * h),
+    "nearest": lambda h, n: (np.around(h), np.around(h), 0 * h),
+    "midpoint": lambda h, n: (np.floor(h), np.ceil(h), 0.5 + 0 * h),
+}
+
+
+def _quantile_weights(a, q, axis, method):
+    """``a``'s reduced axes merged last, the sorting order along it, and the weight each
+    sorted entry has in each quantile (shape ``q.shape + (1,) * rest + (n,)``)."""
+    if method not in _PICKS:
+        raise ValueError(f"adjoint: no derivative for quantiles with method={method!r}")
+    flat, undo = _to_last(a, _axes(a, axis))
+    n = flat.shape[-1]
+    q = np.asarray(q, dtype=np.finfo(np.result_type(flat, np.float32)).dtype)
+    lo, hi, up = _PICKS[method]((n - 1) * q, n)
+    lo, hi, up = (np.reshape(v, q.shape + (1,) * (flat.ndim - 1) + (1,)) for v in (lo, hi, up))
+    k = np.arange(n)
+    weights = (k == lo) * (1 - up) + (k == hi) * up
+    return flat, undo, np.argsort(flat, axis=-1, kind="stable"), weights, q.ndim
+
+
+def quantile_grad(g, a, q, axis=None, keepdims=False, method="linear"):
+    """Adjoint of ``np.quantile(a, q, axis)`` in ``a``: ``g`` shared between the one or two
+    sorted entries each quantile reads, as their weights in it."""
+    flat, undo, order, weights, nq = _quantile_weights(a, q, axis, method)
+    g = np.reshape(g, np.shape(weights)[:nq] + flat.shape[:-1] + (1,))
+    on_sorted = np.sum(g * weights, axis=tuple(range(nq)))
+    out = np.zeros(flat.shape, dtype=np.result_type(g, weights))
+    np.put_along_axis(out, order, on_sorted, axis=-1)
+    return undo(out)
+
+
+def quantile_jvp(t, a, q, axis=None, keepdims=False, method="linear"):
+    """Tangent of ``np.quantile(a, q, axis)`` along a tangent ``t`` of ``a``."""
+    flat, _, order, weights, nq = _quantile_weights(a, q, axis, method)
+    t, _ = _to_last(np.broadcast_to(t, np.shape(a)), _axes(a, axis))
+    out = np.sum(np.take_along_axis(t, order, axis=-1) * weights, axis=-1)
+    axes = _axes(a, axis)
+    kept = [1 if i in axes else n for i, n in enumerate(np.shape(a)) if keepdims or i not in axes]
+    return np.reshape(out, np.shape(q) + tuple(kept))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import AdjointList
+from .core import AdjointList, unbroadcast
 from .reductions import _along, diagonal_grad
 
 __all__ = [
@@ -151,3 +151,209 @@ def sort_jvp(t, a, axis=-1):
     x, ax = _along(a, axis)
     t, _ = _along(np.broadcast_to(t, np.shape(a)), axis)
     return np.take_along_axis(t, np.argsort(x, axis=ax, kind="stable"), axis=ax)
+
+
+# -- numpy functions beyond the core set (issue 12) -----------------------------------------
+__all__ += [
+    "rollaxis_target", "entry_ids", "routed", "unrouted", "apply_along", "diff_matrix",
+    "gradient_matrix", "gradient_grad", "ediff1d_core", "finite_parts", "select_grad",
+    "select_none", "zeros_or_none", "interp_segment", "interp_inside", "interp_matrix",
+    "interp_slopes",
+]
+
+
+def rollaxis_target(a, axis, start=0):
+    """Where ``np.rollaxis(a, axis, start)`` puts ``axis``: the ``moveaxis`` destination."""
+    nd = np.ndim(a)
+    axis, start = axis % nd, start + nd if start < 0 else start
+    return start - 1 if start > axis else start
+
+
+def entry_ids(x, base=0):
+    """``base`` plus each entry's flat index, shaped like ``x``: run through a function that
+    copies entries, these say where each output entry came from (``routed``)."""
+    return base + np.arange(np.size(x)).reshape(np.shape(x))
+
+
+def routed(g, ids, x, base=0):
+    """The adjoint of a copy that put entry ``j`` of ``x`` wherever ``ids == base + j``:
+    ``g`` summed back into ``x``'s shape (entries copied twice add up)."""
+    own = (ids >= base) & (ids < base + np.size(x))
+    out = np.zeros(np.size(x), dtype=np.result_type(g))
+    np.add.at(out, np.asarray(ids)[own] - base, np.broadcast_to(g, np.shape(ids))[own])
+    return out.reshape(np.shape(x))
+
+
+def unrouted(g, ids, x, base=0):
+    """The adjoint of ``routed``: each position of ``ids`` that names an entry of ``x``
+    reads that entry of ``g`` (zero elsewhere)."""
+    own = (ids >= base) & (ids < base + np.size(x))
+    out = np.zeros(np.shape(ids), dtype=np.result_type(g))
+    out[own] = np.ravel(g)[np.asarray(ids)[own] - base]
+    return out
+
+
+def apply_along(m, x, axis=-1):
+    """The matrix ``m`` applied to every vector of ``x`` along ``axis``: a linear map of one
+    axis, written as a matrix (``diff``, ``gradient``); its adjoint applies ``m``'s transpose."""
+    return np.moveaxis(np.tensordot(x, m, axes=([axis], [1])), -1, axis)
+
+
+def diff_matrix(a, n=1, axis=-1, prepend=None, append=None):
+    """The matrix of ``np.diff(., n, axis, prepend, append)`` on ``a``'s entries along ``axis``
+    (the entries ``prepend``/``append`` add are constants: their columns are dropped)."""
+    before, after = (0 if x is None else np.shape(x)[axis] if np.ndim(x) else 1
+                     for x in (prepend, append))
+    size = np.shape(a)[axis]
+    full = np.diff(np.eye(before + size + after, dtype=_real(a)), n, axis=0)
+    return full[:, before:before + size]
+
+
+def _real(x):
+    """The real floating dtype of ``x``'s derivatives."""
+    return np.finfo(np.result_type(np.asarray(x), np.float32)).dtype
+
+
+def gradient_matrix(n, spacing=1.0, edge_order=1, dtype=np.float64):
+    """The matrix of ``np.gradient`` along one axis of length ``n`` (uniform or given spacing)."""
+    return np.gradient(np.eye(n, dtype=dtype), spacing, axis=0, edge_order=edge_order)
+
+
+def _gradient_axes(f, axis):
+    nd = np.ndim(f)
+    axes = range(nd) if axis is None else [axis] if np.ndim(axis) == 0 else axis
+    return [a % nd for a in axes]
+
+
+def gradient_grad(g, f, spacing=1.0, axis=None, edge_order=1):
+    """Adjoint of ``np.gradient(f, spacing, axis=axis)``: each derivative's adjoint through
+    the transpose of that axis's matrix, summed (one adjoint per output, 0.0 if unused)."""
+    axes = _gradient_axes(f, axis)
+    parts = [g] if len(axes) == 1 and not isinstance(g, (list, tuple)) else g
+    out = np.zeros(np.shape(f), dtype=np.result_type(_real(f), *parts))
+    for ax, part in zip(axes, parts):
+        m = gradient_matrix(np.shape(f)[ax], spacing, edge_order, _real(f))
+        out = out + apply_along(m.T, np.broadcast_to(part, np.shape(f)), ax)
+    return out
+
+
+def ediff1d_core(g, to_begin=None, to_end=None):
+    """The slice of ``np.ediff1d``'s output that holds the differences."""
+    return slice(np.size(to_begin) if to_begin is not None else 0,
+                 np.size(g) - (np.size(to_end) if to_end is not None else 0))
+
+
+def zeros_or_none(x):
+    """None for None, else zeros of ``x``'s shape: the tangent of a constant argument."""
+    return None if x is None else np.zeros(np.shape(x))
+
+
+def finite_parts(g, x):
+    """``g`` where ``x`` is finite, zero elsewhere, for the real and imaginary parts apart:
+    the derivative of ``np.nan_to_num`` (its own adjoint)."""
+    if not np.iscomplexobj(x):
+        return np.where(np.isfinite(x), g, 0)
+    g = np.asarray(g)
+    return np.where(np.isfinite(np.real(x)), np.real(g), 0) + \
+        1j * np.where(np.isfinite(np.imag(x)), np.imag(g), 0)
+
+
+def _first_true(condlist):
+    conds = np.broadcast_arrays(*[np.asarray(c, dtype=bool) for c in condlist])
+    taken = np.zeros(conds[0].shape, dtype=bool)
+    out = []
+    for c in conds:
+        out.append(c & ~taken)
+        taken = taken | c
+    return out, ~taken
+
+
+def select_grad(g, condlist, choicelist):
+    """Adjoint of ``np.select`` for its choices: each gets ``g`` where its condition is the
+    first that holds."""
+    firsts, _ = _first_true(condlist)
+    return AdjointList(unbroadcast(np.where(m, g, 0), c) for m, c in zip(firsts, choicelist))
+
+
+def select_none(condlist):
+    """Where no condition of ``np.select`` holds (its default is taken)."""
+    return _first_true(condlist)[1]
+
+
+def interp_segment(x, xp):
+    """The segment ``[xp[i], xp[i + 1]]`` of each ``x`` (the first or last outside ``xp``)."""
+    return np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+
+
+def interp_inside(x, xp):
+    """Whether each ``x`` lies within ``xp``, where ``np.interp`` has a slope."""
+    return (np.asarray(x) >= xp[0]) & (np.asarray(x) <= xp[-1])
+
+
+def interp_matrix(x, xp, left=None, right=None):
+    """``W`` with ``np.interp(x, xp, fp) == W @ fp`` (shape ``x.shape + (len(xp),)``) where
+    the values outside ``xp`` are ``fp``'s ends (``left``/``right`` replace them by constants)."""
+    n = len(xp)
+    eye = np.eye(n)
+    cols = [np.interp(x, xp, eye[j], left=0.0 if left is not None else None,
+                      right=0.0 if right is not None else None) for j in range(n)]
+    return np.stack(cols, axis=-1).astype(_real(x))
+
+
+def interp_slopes(x, xp):
+    """The derivative in ``x`` of ``interp_matrix(x, xp)``: within ``xp``, the slope of each
+    hat function on the segment of ``x``; zero outside."""
+    seg, inside = interp_segment(x, xp), interp_inside(x, xp)
+    steps = np.diff(np.eye(len(xp)), axis=1) / np.diff(xp)  # [j, i]: hat j's slope on segment i
+    return np.moveaxis(steps[:, seg] * inside, 0, -1).astype(_real(x))
+
+
+__all__ += ["grid_axis", "grid_others", "grid_tangent", "unblock"]
+
+
+def grid_axis(ans, k, indexing="xy"):
+    """The axis of ``np.meshgrid``'s grids along which its ``k``-th input varies."""
+    return {0: 1, 1: 0}.get(k, k) if indexing == "xy" and len(ans) > 1 else k
+
+
+def grid_others(ans, k, indexing="xy"):
+    """The axes of the ``k``-th grid that its input does not vary along."""
+    axis = grid_axis(ans, k, indexing)
+    return tuple(i for i in range(np.ndim(ans[k])) if i != axis)
+
+
+def grid_tangent(t, k, ans, indexing="xy"):
+    """The tangents of ``np.meshgrid``'s grids along a tangent ``t`` of its ``k``-th input:
+    ``t`` spread like that input, zero for the other grids."""
+    axis = grid_axis(ans, k, indexing)
+    shape = [1] * np.ndim(ans[k])
+    shape[axis] = np.size(t)
+    out = [0.0] * len(ans)
+    out[k] = np.broadcast_to(np.reshape(t, shape), np.shape(ans[k]))
+    return AdjointList(out)
+
+
+def _leaves(arrays, base=0):
+    """``np.block``'s nested lists with each leaf replaced by its ``entry_ids`` (numbered on
+    from ``base``), and the leaves with their bases."""
+    if not isinstance(arrays, list):
+        return entry_ids(arrays, base), [(arrays, base)]
+    ids, leaves = [], []
+    for item in arrays:
+        sub, found = _leaves(item, base + sum(np.size(x) for x, _ in leaves))
+        ids.append(sub)
+        leaves += found
+    return ids, leaves
+
+
+def _nest(arrays, flat):
+    if not isinstance(arrays, list):
+        return flat.pop(0)
+    return AdjointList(_nest(item, flat) for item in arrays)
+
+
+def unblock(g, arrays):
+    """Adjoint of ``np.block(arrays)``: each leaf's entries' adjoints, nested like ``arrays``."""
+    ids, leaves = _leaves(arrays)
+    ids = np.block(ids)
+    return _nest(arrays, [routed(g, ids, x, base) for x, base in leaves])
