@@ -70,3 +70,74 @@ structural(rt.det_grad, "cot, a, ans_",
 elementwise(rt.safe_log, "x", x="safe_div(g, conj(x))")
 elementwise(rt.safe_div, "a, b", a="safe_div(g, conj(b))", b="-safe_div(g * conj(ans), conj(b))")
 structural(rt.integer_cut, "cot, like", static="like", jvp="linear", cot="integer_cut(g, like)")
+
+# -- linear in the cotangent, the other arguments give shapes, masks or indices ------------
+# The transpose of each (its reverse rule, run only when reverse mode differentiates
+# derivative code again) is built exactly, column by column, by linear_transpose.
+_LINEAR = {
+    rt.unsplit: "cot, ans_, axis=0",
+    rt.linspace_grad: "cot, start, stop, num=50, endpoint=True, retstep=False, dtype=None, "
+                      "axis=0, wrt=0",
+    rt.pick_grad: "cot, ans_, x, other=None",
+    rt.clip_grad: "cot, x, lo=None, hi=None, lo_kw=None, hi_kw=None",
+    rt.pad_grad: "cot, array, pad_width, mode='constant'",
+    rt.diag_grad: "cot, v, k=0",
+    rt.put_grad: "cot, a, ind, v, mode='raise', wrt='a'",
+    rt.diagonal_grad: "cot, a, offset=0, axis1=0, axis2=1",
+    rt.repeat_grad: "cot, a, repeats, axis=None",
+    rt.sort_grad: "cot, a, axis=-1",
+    rt.sum_grad: "cot, x",
+    rt.broadcast_like: "cot, x",
+    rt.imag_grad: "cot, x",
+    rt.take_along_axis_grad: "cot, arr, indices, axis=-1",
+    rt.tile_grad: "cot, a, reps",
+    rt.take_grad: "cot, a, indices, axis=None, mode='raise'",
+    rt.trace_grad: "cot, a, offset=0, axis1=0, axis2=1",
+}
+
+
+def _names(params):
+    return [p.split("=")[0].strip() for p in params.split(",")]
+
+
+def _transposed(fn, params, k=0):
+    """``linear_transpose(fn, g, k, <params>)``: the reverse template of a helper linear in
+    its parameter ``k``."""
+    return f"linear_transpose({fn.__name__}, g, {k}, {', '.join(_names(params))})"
+
+
+for _fn, _params in _LINEAR.items():
+    structural(_fn, _params, static=" ".join(_names(_params)[1:]), jvp="linear",
+               cot=_transposed(_fn, _params))
+structural(rt.mH, "x", jvp="linear", x="mH(g)")
+
+# -- adjoints of products: linear in the cotangent and in every operand but operand k, whose
+# value gives only a shape (its term is multiplied by k != i, zero for operand k itself).
+def _bilinear(fn, params, operands):
+    names = _names(params)
+    jvp = {"cot": f"{fn.__name__}({', '.join('t' if n == 'cot' else n for n in names)})"}
+    grads = {"cot": _transposed(fn, params)}
+    for i, op in enumerate(operands):
+        call = ", ".join("t" if n == op else n for n in names)
+        jvp[op] = f"{fn.__name__}({call}) * (k != {i})"
+        grads[op] = f"{_transposed(fn, params, names.index(op))} * (k != {i})"
+    structural(fn, params, static="k", jvp=jvp, **grads)
+
+
+_bilinear(rt.einsum_grad, "cot, k, subscripts, a=None, b=None, c=None, d=None, e=None",
+          "abcde")
+_bilinear(rt.tensordot_grad, "cot, k, a, b, axes=2", "ab")
+_bilinear(rt.inner_grad, "cot, k, a, b", "ab")
+_bilinear(rt.kron_grad, "cot, k, a, b", "ab")
+
+# -- norms: linear in the cotangent; x and the norm itself enter through its partial
+_NORM = "cot, x, ans_, ord=None, axis=None, keepdims=False, vector=False"
+_NORM_ARGS = "cot, x, ans_, ord, axis, keepdims, vector"
+structural(rt.norm_grad, _NORM,
+           jvp={"cot": f"norm_grad(t, {_NORM_ARGS[5:]})",
+                "x": f"norm_grad_dot({_NORM_ARGS}, t, 0.0)",
+                "ans_": f"norm_grad_dot({_NORM_ARGS}, 0.0, t)"},
+           cot=_transposed(rt.norm_grad, _NORM),
+           x=f"linear_transpose(norm_grad_dot, g, 7, {_NORM_ARGS}, x, 0.0)",
+           ans_=f"linear_transpose(norm_grad_dot, g, 8, {_NORM_ARGS}, 0.0, ans_)",
+           notes="the spectral and nuclear matrix norms have no second derivative here")

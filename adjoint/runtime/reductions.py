@@ -9,7 +9,7 @@ from .ufuncs import safe_div
 
 __all__ = [
     "prod_grad", "prod_jvp", "cumsum_grad", "cumprod_grad", "cumprod_jvp", "average_grad",
-    "average_jvp", "diagonal_grad", "trace_grad", "norm_grad", "norm_jvp",
+    "average_jvp", "diagonal_grad", "trace_grad", "norm_grad", "norm_jvp", "norm_grad_dot",
 ]
 
 
@@ -198,3 +198,30 @@ def norm_jvp(t, x, ans, ord=None, axis=None, keepdims=False, vector=False):
     """Tangent of ``np.linalg.norm`` along ``t``."""
     partial = norm_grad(np.ones(np.shape(ans)), x, ans, ord, axis, keepdims, vector)
     return np.sum(np.real(conj(partial) * t), axis=_axes(x, axis), keepdims=keepdims)
+
+
+# -- second order -------------------------------------------------------------------------
+def norm_grad_dot(g, x, ans, ord=None, axis=None, keepdims=False, vector=False, x_dot=0.0,
+                  ans_dot=0.0):
+    """The tangent of ``norm_grad(g, x, ans, ...)`` along ``x_dot`` and ``ans_dot``.
+
+    ``norm_grad`` is ``g`` times the norm's partial ``N(x, ans)``; this is ``g`` times
+    ``dN``. Norms whose partial is piecewise constant (ord 1, inf, -inf, 0 and the matrix
+    1/inf norms) have ``dN = 0``; the spectral and nuclear matrix norms are refused.
+    """
+    nd = np.ndim(x)
+    axes = tuple(range(nd)) if axis is None else \
+        tuple(a % nd for a in ((axis,) if np.ndim(axis) == 0 else axis))
+    matrix = len(axes) == 2 and not vector
+    nrm = unreduce(ans, x, axis, keepdims)
+    t_nrm = unreduce(np.broadcast_to(ans_dot, np.shape(ans)), x, axis, keepdims)
+    x_dot = np.broadcast_to(x_dot, np.shape(x))
+    p = 2 if ord is None or ord == "fro" or (ord == 2 and not matrix) else ord
+    if matrix and p != 2 and ord not in (1, -1, np.inf, -np.inf):
+        raise ValueError(f"adjoint: no second derivative for the matrix norm ord={ord!r}")
+    if (matrix and p != 2) or p in (0, 1, np.inf, -np.inf):
+        return np.zeros(np.shape(x), dtype=np.result_type(x, g, float))
+    mag = np.abs(x)
+    d = (p - 1) * (safe_div(mag ** (p - 2) * x_dot, nrm ** (p - 1))
+                   - safe_div(np.sign(x) * mag ** (p - 1) * t_nrm, nrm ** p))
+    return unreduce(g, x, axis, keepdims) * d
