@@ -130,14 +130,32 @@ _bilinear(rt.tensordot_grad, "cot, k, a, b, axes=2", "ab")
 _bilinear(rt.inner_grad, "cot, k, a, b", "ab")
 _bilinear(rt.kron_grad, "cot, k, a, b", "ab")
 
-# -- norms: linear in the cotangent; x and the norm itself enter through its partial
-_NORM = "cot, x, ans_, ord=None, axis=None, keepdims=False, vector=False"
-_NORM_ARGS = "cot, x, ans_, ord, axis, keepdims, vector"
-structural(rt.norm_grad, _NORM,
-           jvp={"cot": f"norm_grad(t, {_NORM_ARGS[5:]})",
-                "x": f"norm_grad_dot({_NORM_ARGS}, t, 0.0)",
-                "ans_": f"norm_grad_dot({_NORM_ARGS}, 0.0, t)"},
-           cot=_transposed(rt.norm_grad, _NORM),
-           x=f"linear_transpose(norm_grad_dot, g, 7, {_NORM_ARGS}, x, 0.0)",
-           ans_=f"linear_transpose(norm_grad_dot, g, 8, {_NORM_ARGS}, 0.0, ans_)",
-           notes="the spectral and nuclear matrix norms have no second derivative here")
+# -- adjoints that depend on the values (not only the shapes) of their other arguments: the
+# tangent along those is the helper's ``*_dot`` twin (one tangent per moving parameter, 0.0
+# for the others), and the reverse rule is that twin's transpose.
+def _second(fn, params, moving, notes=""):
+    names = _names(params)
+    args, dot = ", ".join(names), f"{fn.__name__}_dot"
+    jvp = {"cot": f"{fn.__name__}({', '.join('t' if n == 'cot' else n for n in names)})"}
+    grads = {"cot": _transposed(fn, params)}
+    for i, p in enumerate(moving):
+        zeros = ["0.0"] * len(moving)
+        jvp[p] = f"{dot}({args}, {', '.join(zeros[:i] + ['t'] + zeros[i + 1:])})"
+        grads[p] = (f"linear_transpose({dot}, g, {len(names) + i}, {args}, "
+                    f"{', '.join(zeros[:i] + [p] + zeros[i + 1:])})")
+    static = " ".join(n for n in names[1:] if n not in moving)
+    structural(fn, params, static=static, jvp=jvp, notes=notes, **grads)
+
+
+_second(rt.solve_grad, "cot, a, b, ans_, wrt='b'", ["a", "ans_"])
+_second(rt.matrix_power_grad, "cot, a, n", ["a"])
+_second(rt.cholesky_grad, "cot, ans_, upper=False", ["ans_"])
+_second(rt.eigh_grad, "cot, a, ans_, UPLO='L'", ["a", "ans_"], notes="distinct eigenvalues")
+_second(rt.pinv_grad, "cot, a, ans_", ["a", "ans_"])
+_second(rt.prod_grad, "cot, a, axis=None, keepdims=False", ["a"])
+_second(rt.cumprod_grad, "cot, a, ans_, axis=None", ["a", "ans_"],
+        notes="no second derivative where the input has zeros")
+_second(rt.average_grad, "cot, a, axis=None, weights=None, keepdims=False, wrt='a', ans_=None",
+        ["a", "weights", "ans_"])
+_second(rt.norm_grad, "cot, x, ans_, ord=None, axis=None, keepdims=False, vector=False",
+        ["x", "ans_"], notes="spectral and nuclear norms: distinct singular values")

@@ -10,6 +10,7 @@ from .core import AdjointList, conj, unbroadcast
 from .ufuncs import mH, mT
 
 __all__ = [
+    "solve_grad_dot", "matrix_power_grad_dot", "cholesky_grad_dot", "eigh_grad_dot", "pinv_grad_dot",
     "einsum_grad", "tensordot_grad", "inner_grad", "kron_grad", "solve_grad", "det_grad",
     "cholesky_grad", "cholesky_jvp", "eigh_grad", "eigh_jvp", "qr_grad", "qr_jvp", "svd_grad",
     "svd_jvp", "pinv_grad", "pinv_jvp", "lstsq_grad", "lstsq_jvp", "matrix_power_grad",
@@ -417,3 +418,102 @@ def matrix_power_jvp(t, a, n):
     for k in range(n):
         out = out + np.linalg.matrix_power(a, k) @ t @ np.linalg.matrix_power(a, n - 1 - k)
     return out
+
+
+# -- second order: tangents of the adjoints above -----------------------------------------
+# Each ``*_grad_dot`` is the tangent of its ``*_grad`` along the tangents of its arguments
+# other than the cotangent (in which every adjoint is linear), for real input; the rules in
+# rules/generated.py add the cotangent's term.
+def _tangent(t, like):
+    """A tangent as an array shaped like ``like`` (``0.0`` stands for zeros)."""
+    return np.broadcast_to(t, np.shape(like))
+
+
+def solve_grad_dot(g, a, b, ans, wrt="b", a_dot=0.0, ans_dot=0.0):
+    """Tangent of ``solve_grad``: ``gb = solve(a^H, g)`` moves by ``-solve(a^H, da^H gb)``."""
+    a_dot, ans_dot = _tangent(a_dot, a), _tangent(ans_dot, ans)
+    gb = np.linalg.solve(mH(a), g)
+    dgb = -np.linalg.solve(mH(a), mH(a_dot) @ gb)
+    if wrt == "b":
+        return unbroadcast(dgb, b)
+    if np.ndim(b) == 1:
+        return unbroadcast(-_column(dgb) * conj(ans)[..., None, :]
+                           - _column(gb) * conj(ans_dot)[..., None, :], a)
+    return unbroadcast(-dgb @ mH(ans) - gb @ mH(ans_dot), a)
+
+
+def matrix_power_grad_dot(g, a, n, a_dot=0.0):
+    """Tangent of ``matrix_power_grad``: the product rule over the powers of ``a^H``."""
+    a_dot = _tangent(a_dot, a)
+    if n < 0:
+        inv = np.linalg.inv(a)
+        d_inv = -inv @ a_dot @ inv
+        m = matrix_power_grad(g, inv, -n)
+        dm = matrix_power_grad_dot(g, inv, -n, d_inv)
+        return -(mH(d_inv) @ m @ mH(inv) + mH(inv) @ dm @ mH(inv) + mH(inv) @ m @ mH(d_inv))
+    eye = np.broadcast_to(np.eye(np.shape(a)[-1], dtype=np.result_type(a)), np.shape(a))
+    powers, d_powers = [eye], [np.zeros_like(eye)]
+    for _ in range(n - 1):
+        d_powers.append(d_powers[-1] @ mH(a) + powers[-1] @ mH(a_dot))
+        powers.append(powers[-1] @ mH(a))
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    for k in range(n):
+        out = out + d_powers[k] @ g @ powers[n - 1 - k] + powers[k] @ g @ d_powers[n - 1 - k]
+    return out
+
+
+def cholesky_grad_dot(g, ans, upper=False, ans_dot=0.0):
+    """Tangent of ``cholesky_grad`` along the factor's tangent (``d L^-1 = -L^-1 dL L^-1``)."""
+    ans_dot = _tangent(ans_dot, ans)
+    L, dL, gL = (mH(ans), mH(ans_dot), mH(g)) if upper else (ans, ans_dot, g)
+    inv_l = np.linalg.inv(L)
+    d_inv = -inv_l @ dL @ inv_l
+    mid = _phi(mH(L) @ gL)
+    ds = mH(d_inv) @ mid @ inv_l + mH(inv_l) @ _phi(mH(dL) @ gL) @ inv_l + mH(inv_l) @ mid @ d_inv
+    return _lower_read((ds + mH(ds)) / 2, "U" if upper else "L")
+
+
+def _eigh_tangents(a, a_dot, UPLO):
+    """``eigh(a)`` and the tangents of its eigenvalues and eigenvectors along ``a_dot``
+    (the Hermitian matrix NumPy reads from one triangle)."""
+    w, v = np.linalg.eigh(a, UPLO)
+    da = _copyltu(a_dot if UPLO == "L" else mH(a_dot))
+    p = mH(v) @ da @ v
+    return (w, v), (np.real(np.diagonal(p, 0, -2, -1)), v @ (_eig_gaps(w) * p))
+
+
+def eigh_grad_dot(g, a, ans, UPLO="L", a_dot=0.0, ans_dot=0.0):
+    """Tangent of ``eigh_grad`` along the eigenpairs' tangents (``eigh``) or, for
+    ``eigvalsh``, along ``a``'s (through the eigenvectors it uses)."""
+    if isinstance(ans, np.ndarray):  # eigvalsh
+        (w, v), (dw, dv) = _eigh_tangents(a, _tangent(a_dot, a), UPLO)
+        gw, gv = g, 0.0
+    else:
+        (w, v), (gw, gv) = ans, g
+        dw, dv = [_tangent(d, x) for d, x in zip(_pair(ans_dot), ans)]
+    gw = np.broadcast_to(np.real(gw), w.shape)
+    mid = np.eye(w.shape[-1], dtype=bool) * np.expand_dims(gw, -2)
+    d_mid = np.zeros_like(mid, dtype=np.result_type(v, float))
+    if np.any(gv):
+        f = _eig_gaps(w)
+        mid = mid + f * (mH(v) @ gv)
+        d_f = -f * f * (dw[..., None, :] - dw[..., :, None])
+        d_mid = d_f * (mH(v) @ gv) + f * (mH(dv) @ gv)
+    return _lower_read(dv @ mid @ mH(v) + v @ d_mid @ mH(v) + v @ mid @ mH(dv), UPLO)
+
+
+def _pair(t):
+    """The tangents of a pair of outputs (``0.0`` for both when the pair has none)."""
+    return t if isinstance(t, (list, tuple)) else (t, t)
+
+
+def pinv_grad_dot(g, a, ans, a_dot=0.0, ans_dot=0.0):
+    """Tangent of ``pinv_grad``: the product rule over its three terms."""
+    x, dx, da = ans, _tangent(ans_dot, ans), _tangent(a_dot, a)
+    eye_m = np.eye(np.shape(a)[-2], dtype=x.dtype)
+    eye_n = np.eye(np.shape(a)[-1], dtype=x.dtype)
+    gh = mH(g)
+    first = -(mH(dx) @ g @ mH(x) + mH(x) @ g @ mH(dx))
+    second = -(da @ x + a @ dx) @ gh @ x @ mH(x) + (eye_m - a @ x) @ gh @ (dx @ mH(x) + x @ mH(dx))
+    third = (mH(dx) @ x + mH(x) @ dx) @ gh @ (eye_n - x @ a) - mH(x) @ x @ gh @ (dx @ a + x @ da)
+    return first + second + third
