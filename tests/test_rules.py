@@ -492,6 +492,15 @@ CASES = {
     "adjoint.runtime.trace_grad": [C("rt.trace_grad(c, a, 1)", c=S(), a=R(3, 4), dtypes=F64),
                                    C("rt.trace_grad(c, a, 0, 1, 2)", c=R(2), a=R(2, 3, 3), dtypes=F64)],
     "adjoint.runtime.mH": [C("rt.mH(a)", a=R(2, 3, 4), dtypes=F64)],
+    "adjoint.runtime.svd_grad": [
+        C("rt.svd_grad(c, a, np.linalg.svdvals(a))", c=R(3), a=R(4, 3), dtypes=F64),
+        C("rt.svd_grad([c, d, e], a, (u, s, v), False)", c=R(4, 3), d=R(3), e=R(3, 3), a=R(4, 3),
+          u=R(4, 3), s=Distinct(3), v=R(3, 3), dtypes=F64),
+        C("rt.svd_grad([c, d, e], a, (u, s, v), False)", c=R(2, 2), d=R(2), e=R(2, 3), a=R(2, 3),
+          u=R(2, 2), s=Distinct(2), v=R(2, 3), dtypes=F64)],
+    "adjoint.runtime.angle_grad": [C("rt.angle_grad(c, z)", c=R(3), z=R(3), dtypes=F64),
+                                   C("np.real(rt.angle_grad(c, z * (1 + 2j), True))", c=R(3), z=P(3),
+                                     dtypes=F64)],
     "adjoint.runtime.solve_grad": [
         C("rt.solve_grad(c, a, b, x, 'a')", c=R(3, 2), a=Well(3, 3), b=R(3, 2), x=R(3, 2), dtypes=F64),
         C("rt.solve_grad(c, a, b, x, 'a')", c=R(3), a=Well(3, 3), b=R(3), x=R(3), dtypes=F64),

@@ -159,3 +159,6 @@ _second(rt.average_grad, "cot, a, axis=None, weights=None, keepdims=False, wrt='
         ["a", "weights", "ans_"])
 _second(rt.norm_grad, "cot, x, ans_, ord=None, axis=None, keepdims=False, vector=False",
         ["x", "ans_"], notes="spectral and nuclear norms: distinct singular values")
+_second(rt.svd_grad, "cot, a, ans_, full_matrices=True, compute_uv=True", ["a", "ans_"],
+        notes="distinct nonzero singular values")
+_second(rt.angle_grad, "cot, z, deg=False", ["z"], notes="0 at z == 0")

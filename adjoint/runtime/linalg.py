@@ -11,6 +11,7 @@ from .ufuncs import mH, mT
 
 __all__ = [
     "solve_grad_dot", "matrix_power_grad_dot", "cholesky_grad_dot", "eigh_grad_dot", "pinv_grad_dot",
+    "svd_grad_dot",
     "einsum_grad", "tensordot_grad", "inner_grad", "kron_grad", "solve_grad", "det_grad",
     "cholesky_grad", "cholesky_jvp", "eigh_grad", "eigh_jvp", "qr_grad", "qr_jvp", "svd_grad",
     "svd_jvp", "pinv_grad", "pinv_jvp", "lstsq_grad", "lstsq_jvp", "matrix_power_grad",
@@ -517,3 +518,56 @@ def pinv_grad_dot(g, a, ans, a_dot=0.0, ans_dot=0.0):
     second = -(da @ x + a @ dx) @ gh @ x @ mH(x) + (eye_m - a @ x) @ gh @ (dx @ mH(x) + x @ mH(dx))
     third = (mH(dx) @ x + mH(x) @ dx) @ gh @ (eye_n - x @ a) - mH(x) @ x @ gh @ (dx @ a + x @ da)
     return first + second + third
+
+
+def svd_grad_dot(g, a, ans, full_matrices=True, compute_uv=True, a_dot=0.0, ans_dot=0.0):
+    """Tangent of ``svd_grad`` along the factors' tangents (``svd``) or, for the singular
+    values alone, along ``a``'s (through the vectors it computes); real input."""
+    m, n = np.shape(a)[-2:]
+    if not compute_uv or isinstance(ans, np.ndarray):
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        du, ds, dvh = svd_jvp(_tangent(a_dot, a), a, (u, s, vh), full_matrices=False)
+        gu, gs, gvh = 0.0, g, 0.0
+    else:
+        (u, s, vh), (gu, gs, gvh) = ans, g
+        du, ds, dvh = [_tangent(d, x) for d, x in zip(_triple(ans_dot), ans)]
+    k = s.shape[-1]
+    u, du, vh, dvh = u[..., :, :k], du[..., :, :k], vh[..., :k, :], dvh[..., :k, :]
+    gs = np.broadcast_to(np.real(gs), s.shape)[..., None, :]
+    out = (du * gs) @ vh + (u * gs) @ dvh
+    if not (np.any(gu) or np.any(gvh)):
+        return out
+    if np.iscomplexobj(a):
+        raise ValueError("adjoint: singular vectors of a complex matrix are not differentiated")
+    return out + _svd_vectors_dot(u, s, vh, du, ds, dvh, _entry(gu, u)[..., :, :k],
+                                  mT(_entry(gvh, vh)[..., :k, :]), m, n)
+
+
+def _triple(t):
+    return t if isinstance(t, (list, tuple)) else (t, t, t)
+
+
+def _svd_vectors_dot(u, s, vh, du, ds, dvh, gu, gv, m, n):
+    """Tangent of the singular-vector terms of ``svd_grad`` (Townsend's formula)."""
+    k = s.shape[-1]
+    v, dv = mT(vh), mT(dvh)
+    f = _eig_gaps(s ** 2)
+    d_f = -f * f * (2 * (s * ds)[..., None, :] - 2 * (s * ds)[..., :, None])
+    utgu, vtgv = mT(u) @ gu, mT(v) @ gv
+    d_utgu, d_vtgv = mT(du) @ gu, mT(dv) @ gv
+    skew_u, skew_v = utgu - mT(utgu), vtgv - mT(vtgv)
+    d_skew_u, d_skew_v = d_utgu - mT(d_utgu), d_vtgv - mT(d_vtgv)
+    row, col, d_row, d_col = s[..., None, :], s[..., :, None], ds[..., None, :], ds[..., :, None]
+    mid = (f * skew_u) * row + col * (f * skew_v)
+    d_mid = ((d_f * skew_u + f * d_skew_u) * row + (f * skew_u) * d_row
+             + d_col * (f * skew_v) + col * (d_f * skew_v + f * d_skew_v))
+    out = du @ mid @ vh + u @ d_mid @ vh + u @ mid @ dvh
+    if m > k:
+        left = gu - u @ utgu
+        d_left = -du @ utgu - u @ d_utgu
+        out = out + (d_left / row - left * d_row / row ** 2) @ vh + (left / row) @ dvh
+    if n > k:
+        right = mT(gv) - mT(gv) @ v @ vh
+        d_right = -mT(gv) @ dv @ vh - mT(gv) @ v @ dvh
+        out = out + du @ (right / col) + u @ (d_right / col - right * d_col / col ** 2)
+    return out
