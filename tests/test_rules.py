@@ -492,6 +492,18 @@ CASES = {
     "adjoint.runtime.trace_grad": [C("rt.trace_grad(c, a, 1)", c=S(), a=R(3, 4), dtypes=F64),
                                    C("rt.trace_grad(c, a, 0, 1, 2)", c=R(2), a=R(2, 3, 3), dtypes=F64)],
     "adjoint.runtime.mH": [C("rt.mH(a)", a=R(2, 3, 4), dtypes=F64)],
+    "adjoint.runtime.qr_grad": [
+        C("rt.qr_grad([c, d], a, (q, r))", c=R(4, 3), d=R(3, 3), a=R(4, 3), q=R(4, 3), r=Well(3, 3),
+          dtypes=F64),
+        C("rt.qr_grad([c, d], a, (q, r + 3 * np.eye(2, 3)))", c=R(2, 2), d=R(2, 3), a=R(2, 3), q=R(2, 2),
+          r=R(2, 3),
+          dtypes=F64),
+        C("rt.qr_grad(c, a, np.linalg.qr(a, 'r'), 'r')", c=R(3, 3), a=Well(3, 3), dtypes=F64)],
+    "adjoint.runtime.lstsq_grad": [
+        C("rt.lstsq_grad([c, d, 0, e], a, b, np.linalg.lstsq(a, b), 'a')", c=R(3), d=R(1), e=R(3),
+          a=R(5, 3), b=R(5), dtypes=F64),
+        C("rt.lstsq_grad([c, d, 0, e], a, b, np.linalg.lstsq(a, b), 'b')", c=R(3, 2), d=R(2), e=R(3),
+          a=R(5, 3), b=R(5, 2), dtypes=F64)],
     "adjoint.runtime.svd_grad": [
         C("rt.svd_grad(c, a, np.linalg.svdvals(a))", c=R(3), a=R(4, 3), dtypes=F64),
         C("rt.svd_grad([c, d, e], a, (u, s, v), False)", c=R(4, 3), d=R(3), e=R(3, 3), a=R(4, 3),

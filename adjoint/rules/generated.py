@@ -162,3 +162,6 @@ _second(rt.norm_grad, "cot, x, ans_, ord=None, axis=None, keepdims=False, vector
 _second(rt.svd_grad, "cot, a, ans_, full_matrices=True, compute_uv=True", ["a", "ans_"],
         notes="distinct nonzero singular values")
 _second(rt.angle_grad, "cot, z, deg=False", ["z"], notes="0 at z == 0")
+_second(rt.qr_grad, "cot, a, ans_, mode='reduced'", ["a", "ans_"], notes="full-rank leading block")
+_second(rt.lstsq_grad, "cot, a, b, ans_, wrt='a'", ["a", "b", "ans_"],
+        notes="real input, constant rank")

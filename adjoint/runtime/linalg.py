@@ -11,7 +11,7 @@ from .ufuncs import mH, mT
 
 __all__ = [
     "solve_grad_dot", "matrix_power_grad_dot", "cholesky_grad_dot", "eigh_grad_dot", "pinv_grad_dot",
-    "svd_grad_dot",
+    "svd_grad_dot", "qr_grad_dot", "lstsq_grad_dot",
     "einsum_grad", "tensordot_grad", "inner_grad", "kron_grad", "solve_grad", "det_grad",
     "cholesky_grad", "cholesky_jvp", "eigh_grad", "eigh_jvp", "qr_grad", "qr_jvp", "svd_grad",
     "svd_jvp", "pinv_grad", "pinv_jvp", "lstsq_grad", "lstsq_jvp", "matrix_power_grad",
@@ -570,4 +570,62 @@ def _svd_vectors_dot(u, s, vh, du, ds, dvh, gu, gv, m, n):
         right = mT(gv) - mT(gv) @ v @ vh
         d_right = -mT(gv) @ dv @ vh - mT(gv) @ v @ dvh
         out = out + du @ (right / col) + u @ (d_right / col - right * d_col / col ** 2)
+    return out
+
+
+def qr_grad_dot(g, a, ans, mode="reduced", a_dot=0.0, ans_dot=0.0):
+    """Tangent of ``qr_grad`` along the factors' tangents (or, for ``mode='r'``, along
+    ``a``'s through the ``Q`` it computes)."""
+    a_dot = _tangent(a_dot, a)
+    if mode == "r":
+        q, r = np.linalg.qr(a)
+        (dq, dr), (gq, gr) = qr_jvp(a_dot, a, (q, r)), (0.0, g)
+    elif mode == "reduced" or (mode == "complete" and a.shape[-2] <= a.shape[-1]):
+        (q, r), (gq, gr) = ans, g
+        dq, dr = [_tangent(d, x) for d, x in zip(_pair(ans_dot), ans)]
+    else:
+        raise ValueError(f"adjoint: no derivative for np.linalg.qr with mode={mode!r}")
+    gq, gr = _entry(gq, q), _entry(gr, r)
+    m, n = a.shape[-2:]
+    if m >= n:
+        return _qr_tall_grad_dot(q, r, gq, gr, dq, dr, 0.0)
+    y, u, gu, gv = a[..., m:], r[..., :m], gr[..., :m], gr[..., m:]
+    d_gq = a_dot[..., m:] @ mH(gv)
+    d_gx = _qr_tall_grad_dot(q, u, gq + y @ mH(gv), gu, dq, dr[..., :m], d_gq)
+    return np.concatenate([d_gx, dq @ gv], axis=-1)
+
+
+def _qr_tall_grad_dot(q, r, gq, gr, dq, dr, d_gq):
+    """Tangent of ``_qr_tall_grad`` along ``dq``, ``dr`` and a tangent ``d_gq`` of ``gq``."""
+    d_gq = _tangent(d_gq, gq)
+    m = r @ mH(gr) - mH(gq) @ q
+    d_m = dr @ mH(gr) - mH(d_gq) @ q - mH(gq) @ dq
+    rhs = gq + q @ _copyltu(m)
+    d_rhs = d_gq + dq @ _copyltu(m) + q @ _copyltu(d_m)
+    out = mH(np.linalg.solve(r, mH(rhs)))
+    return mH(np.linalg.solve(r, mH(d_rhs - out @ mH(dr))))
+
+
+def lstsq_grad_dot(g, a, b, ans, wrt="a", a_dot=0.0, b_dot=0.0, ans_dot=0.0):
+    """Tangent of ``lstsq_grad`` along ``a``, ``b`` and the solution's tangent (real input)."""
+    x, res, _, s = ans
+    gx, gres, gs = _entry(g[0], x), g[1], g[3]
+    da, db = _tangent(a_dot, a), _tangent(b_dot, b)
+    dx = _tangent(ans_dot[0] if isinstance(ans_dot, (list, tuple)) else ans_dot, x)
+    r = b - a @ x
+    dr = db - da @ x - a @ dx
+    p = np.linalg.pinv(a)
+    dp = pinv_jvp(da, a, p)
+    if wrt == "b":
+        out = mH(dp) @ gx
+        return out + 2 * dr * gres if np.any(gres) else out
+    vector = np.ndim(b) == 1
+    gp = _column(gx) * conj(b)[None, :] if vector else gx @ mH(b)
+    d_gp = _column(gx) * conj(db)[None, :] if vector else gx @ mH(db)
+    out = pinv_grad(d_gp, a, p) + pinv_grad_dot(gp, a, p, da, dp)
+    if np.any(gres):
+        out = out - 2 * (_column(dr * gres) * x[None, :] + _column(r * gres) * dx[None, :]
+                         if vector else (dr * gres) @ mT(x) + (r * gres) @ mT(dx))
+    if np.any(gs):
+        out = out + svd_grad_dot(gs, a, s, a_dot=da)
     return out
