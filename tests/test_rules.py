@@ -492,6 +492,7 @@ CASES = {
     "adjoint.runtime.trace_grad": [C("rt.trace_grad(c, a, 1)", c=S(), a=R(3, 4), dtypes=F64),
                                    C("rt.trace_grad(c, a, 0, 1, 2)", c=R(2), a=R(2, 3, 3), dtypes=F64)],
     "adjoint.runtime.mH": [C("rt.mH(a)", a=R(2, 3, 4), dtypes=F64)],
+    "adjoint.runtime.log_base": [C("rt.log_base(s)", s=S(0.5, 2), dtypes=F64)],
     "adjoint.runtime.qr_grad": [
         C("rt.qr_grad([c, d], a, (q, r))", c=R(4, 3), d=R(3, 3), a=R(4, 3), q=R(4, 3), r=Well(3, 3),
           dtypes=F64),

@@ -10,8 +10,13 @@ pairs with the helper it undoes (the adjoint of ``unreduce`` is a sum).
 Real values only: the conjugate convention for complex values is not carried
 into second derivatives.
 """
+import ast
+import builtins
+
+import numpy as np
+
 from .. import runtime as rt
-from .registry import elementwise, inactive, structural
+from .registry import all_rules, elementwise, inactive, lookup, structural
 
 inactive([rt.unit_seed, rt.count, rt.zeros_like, rt.last_writes])
 
@@ -67,6 +72,7 @@ structural(rt.det_grad, "cot, a, ans_",
                      " * mH(np.linalg.solve(a, t) @ np.linalg.inv(a))"},
            notes="invertible a")
 
+elementwise(rt.log_base, "base", base="g / conj(base)")
 elementwise(rt.safe_log, "x", x="safe_div(g, conj(x))")
 elementwise(rt.safe_div, "a, b", a="safe_div(g, conj(b))", b="-safe_div(g * conj(ans), conj(b))")
 structural(rt.integer_cut, "cot, like", static="like", jvp="linear", cot="integer_cut(g, like)")
@@ -165,3 +171,33 @@ _second(rt.angle_grad, "cot, z, deg=False", ["z"], notes="0 at z == 0")
 _second(rt.qr_grad, "cot, a, ans_, mode='reduced'", ["a", "ans_"], notes="full-rank leading block")
 _second(rt.lstsq_grad, "cot, a, b, ans_, wrt='a'", ["a", "b", "ans_"],
         notes="real input, constant rank")
+
+
+# -- which rules second derivatives pass through ------------------------------------------
+def second_order(rule) -> bool:
+    """Whether ``hvp``, ``hessian`` and ``grad(grad(f))`` work through ``rule``: forward mode
+    runs over the gradient, so the rule needs a tangent (elementwise partials or ``jvp``)
+    and every function its reverse templates call needs a rule with one too."""
+    if not rule.carries_derivative:
+        return True
+    if rule.kind == "structural" and not rule.jvp:
+        return False
+    return all(_has_tangent(fn) for template in rule.grads.values() for fn in _called(template))
+
+
+def _has_tangent(fn) -> bool:
+    rule = lookup(fn)
+    return rule is not None and (not rule.carries_derivative or rule.kind == "elementwise"
+                                 or bool(rule.jvp))
+
+
+def _called(template):
+    """The functions a template calls: runtime helpers and builtins by name, NumPy as ``np.``."""
+    for node in ast.walk(ast.parse(template, mode="eval")):
+        if isinstance(node, ast.Call):
+            head, *rest = ast.unparse(node.func).split(".")
+            fn = np if head == "np" else getattr(rt, head, None) if head in rt.__all__ \
+                else getattr(builtins, head, None)
+            for part in rest:
+                fn = getattr(fn, part, None)
+            yield fn
