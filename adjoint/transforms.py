@@ -16,6 +16,7 @@ import numpy as np
 from .api import Transformed, _built, _check_differentiable, _check_tangent, _wrt_names, vjp
 from .errors import AdjointError, WrtError
 from .passes.kinds import argument_rank
+from .pytree import tree_flatten, tree_leaves, tree_unflatten
 
 
 def _plain(value, name, what):
@@ -96,33 +97,54 @@ class _HVP(_Derivative):
 
 
 class _Hessian(_Derivative):
-    """Blocks ``d2f / dx_i dx_j`` of shape ``x_i.shape + x_j.shape``; column j from tangents along x_j."""
+    """Blocks ``d2f / dx_i dx_j`` of shape ``x_i.shape + x_j.shape``; column j from tangents
+    along x_j. Pytree arguments give nested blocks as ``jax.hessian`` does: the structure of
+    ``x_i`` holding, at each leaf, the structure of ``x_j``."""
 
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
         xs = [args[p] for p in self._positions]
-        for n, x in zip(self._names, xs):
-            _plain(x, n, "hessian")
         tangent = self._tangent_fn("grad", args)
-        blocks = [[None] * len(xs) for _ in xs]
-        for j, xj in enumerate(xs):
-            columns = [_per_argument(tangent(*args, *_along(xs, j, e))[1], xs)
-                       for e in _basis(xj)]
-            for i, xi in enumerate(xs):
-                rows = [np.asarray(c[i]) for c in columns]
-                blocks[i][j] = _stack(rows, np.shape(xi), np.shape(xj), xi)
-        return blocks[0][0] if self._single else tuple(tuple(row) for row in blocks)
+        leaves = [tree_flatten(x) for x in xs]
+        blocks = {}
+        for j, (xj, _) in enumerate(leaves):
+            for l, leaf in enumerate(xj):
+                columns = [[tree_leaves(h) for h in _per_argument(
+                    tangent(*args, *_unit_tangents(xs, j, l, e))[1], xs)] for e in _basis(leaf)]
+                for i, (xi, _) in enumerate(leaves):
+                    for m, row_leaf in enumerate(xi):
+                        rows = [np.asarray(c[i][m]) for c in columns]
+                        blocks[i, m, j, l] = _stack(rows, np.shape(row_leaf), np.shape(leaf),
+                                                    row_leaf)
+        nested = [[_nest(blocks, leaves, i, j) for j in range(len(xs))] for i in range(len(xs))]
+        return nested[0][0] if self._single else tuple(tuple(row) for row in nested)
+
+
+def _nest(blocks, leaves, i, j):
+    """Block (i, j) as the structure of argument i holding the structure of argument j."""
+    (xi, td_i), (xj, td_j) = leaves[i], leaves[j]
+    return tree_unflatten(td_i, [tree_unflatten(td_j, [blocks[i, m, j, l] for l in range(len(xj))])
+                                 for m in range(len(xi))])
+
+
+def _unit_tangents(xs, j, l, e):
+    """Tangents for every argument: ``e`` at leaf ``l`` of argument ``j``, zeros elsewhere."""
+    return [_unit_tree(*tree_flatten(x), l if k == j else None, e) for k, x in enumerate(xs)]
+
+
+def _unit_tree(leaves, td, l, e):
+    """Zeros shaped like the tree's leaves, with ``e`` at leaf ``l`` (none when ``l`` is None)."""
+    return tree_unflatten(td, [e if k == l else _zero(v) for k, v in enumerate(leaves)])
+
+
+def _zero(x):
+    return np.zeros_like(x, dtype=np.result_type(x, np.float64)) if isinstance(x, np.ndarray) \
+        else 0.0
 
 
 def _per_argument(value, xs):
     """A generated gradient's result as one entry per argument (it is bare for one)."""
     return [value] if len(xs) == 1 else list(value)
-
-
-def _along(xs, j, e):
-    """Tangents for every argument: ``e`` for argument ``j``, zeros for the others."""
-    return [e if k == j else np.zeros_like(x, dtype=np.result_type(x, np.float64))
-            if isinstance(x, np.ndarray) else 0.0 for k, x in enumerate(xs)]
 
 
 class _GradOfGrad(_Derivative):
@@ -173,32 +195,65 @@ def _stack(rows, out_shape, in_shape, x):
 
 
 class _Jacobian(_Derivative):
+    """``d out / d x``: for arrays, shape ``out.shape + x.shape``; for pytrees (and a tuple
+    ``wrt``), nested as ``jax.jacobian`` nests them: the output's structure holding, at each
+    leaf, the argument's structure (a tuple of them for a tuple ``wrt``)."""
+
     def __init__(self, fun, wrt, mode):
         super().__init__(fun, wrt)
-        self._one_argument("jacobian")
         if mode not in ("auto", "forward", "reverse"):
             raise AdjointError(f"jacobian mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
         self._mode = mode
 
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
-        x = args[self._position]
-        _plain(x, self._name, "jacobian")
+        xs = [args[p] for p in self._positions]
         out = self._fun(*args)
-        _plain(out, "the output", "jacobian")
-        n_in, n_out = int(np.size(x)), int(np.size(out))
-        forward = self._mode == "forward" or (self._mode == "auto" and n_in <= n_out)
-        if forward:
-            from .api import jvp
-            tangent = jvp(self._fun, self._name)
-            rows = [tangent(args, (e,))[1] for e in _basis(x)]
-            self._last = _built(self._fun, (self._name,), "jvp",
-                                ranks=tuple(map(argument_rank, args)))
-            return _stack(rows, np.shape(out), np.shape(x), x)
-        _, pullback = vjp(self._fun, self._name)(*args)
-        self._last = _built(self._fun, (self._name,), "split", ranks=tuple(map(argument_rank, args)))
-        table = np.array([np.asarray(pullback(e)) for e in _basis(out)], dtype=float)
-        return table.reshape(np.shape(out) + np.shape(x))
+        in_leaves = [tree_flatten(x) for x in xs]
+        out_leaves, out_td = tree_flatten(out)
+        n_in = sum(int(np.size(v)) for x, _ in in_leaves for v in x)
+        n_out = sum(int(np.size(v)) for v in out_leaves)
+        ranks = tuple(map(argument_rank, args))
+        if self._mode == "forward" or (self._mode == "auto" and n_in <= n_out):
+            blocks = self._forward(args, xs, in_leaves, out_leaves)
+            self._last = _built(self._fun, self._names, "jvp", ranks=ranks)
+        else:
+            blocks = self._reverse(args, xs, in_leaves, out_leaves, out_td)
+            self._last = _built(self._fun, self._names, "split", ranks=ranks)
+        per_out = []
+        for o in range(len(out_leaves)):
+            parts = [tree_unflatten(td, [blocks[o, i, l] for l in range(len(x))])
+                     for i, (x, td) in enumerate(in_leaves)]
+            per_out.append(parts[0] if self._single else tuple(parts))
+        return tree_unflatten(out_td, per_out)
+
+    def _forward(self, args, xs, in_leaves, out_leaves):
+        """One jvp per input entry: column ``l`` of each block."""
+        from .api import jvp
+        tangent = jvp(self._fun, self._names if not self._single else self._name)
+        blocks = {}
+        for i, (x, _) in enumerate(in_leaves):
+            for l, leaf in enumerate(x):
+                columns = [tree_leaves(tangent(args, tuple(_unit_tangents(xs, i, l, e)))[1])
+                           for e in _basis(leaf)]
+                for o, out in enumerate(out_leaves):
+                    rows = [np.asarray(c[o]) for c in columns]
+                    blocks[o, i, l] = _stack(rows, np.shape(out), np.shape(leaf), leaf)
+        return blocks
+
+    def _reverse(self, args, xs, in_leaves, out_leaves, out_td):
+        """One forward sweep and a pullback per output entry: row ``o`` of each block."""
+        _, pullback = vjp(self._fun, self._names if not self._single else self._name)(*args)
+        blocks = {}
+        for o, out in enumerate(out_leaves):
+            rows = [[tree_leaves(g) for g in _per_argument(
+                pullback(_unit_tree(out_leaves, out_td, o, e)), xs)]
+                for e in _basis(out)]
+            for i, (x, _) in enumerate(in_leaves):
+                for l, leaf in enumerate(x):
+                    table = np.array([np.asarray(r[i][l]) for r in rows], dtype=float)
+                    blocks[o, i, l] = table.reshape(np.shape(out) + np.shape(leaf))
+        return blocks
 
 
 def hvp(fun, wrt=0):
