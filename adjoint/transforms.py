@@ -148,19 +148,26 @@ def _per_argument(value, xs):
 
 
 class _GradOfGrad(_Derivative):
-    """``grad`` of a gradient function: forward mode over its generated source, one sweep per entry."""
+    """``grad`` of a gradient function: forward mode over its generated source, one sweep per
+    entry. Applied again (third order and beyond), forward mode runs over that forward code
+    in turn, for scalar arguments: each level adds one tangent parameter and nests the result
+    as ``(value, tangent)``."""
 
     def __init__(self, inner, wrt):
         super().__init__(inner._fun, wrt)
         self._one_argument("grad of a gradient")
+        functools.update_wrapper(self, inner, updated=())  # not inner's __dict__: its state
         self._inner = inner
-        functools.update_wrapper(self, inner)
+        self._order = inner._order + 1 if isinstance(inner, _GradOfGrad) else 2
 
     def _tangent_fn(self, mode, args):
         ranks = tuple(map(argument_rank, args))
-        inner = _built(self._inner._fun, self._inner._wrt, self._inner._mode, self._inner._aux,
-                       ranks)
-        outer = _built(inner.entry["main"], (self._name,), "jvp", ranks=ranks)
+        if isinstance(self._inner, _GradOfGrad):
+            base = self._inner._tangent_fn(None, args)
+        else:
+            base = _built(self._inner._fun, self._inner._wrt, self._inner._mode,
+                          self._inner._aux, ranks).entry["main"]
+        outer = _built(base, (self._name,), "jvp", ranks=ranks + (0,) * (self._order - 2))
         self._last = outer
         return outer.entry["main"]
 
@@ -168,17 +175,43 @@ class _GradOfGrad(_Derivative):
         args = self._args(args, kwargs)
         x = args[self._position]
         _plain(x, self._name, "grad of a gradient")
+        if self._order > 2:
+            return self._higher(args)
         tangent = self._tangent_fn(None, args)
         out = None
         parts = []
         for e in _basis(x):
             out, out_dot = tangent(*args, e)
-            if np.ndim(out) != 0:
-                raise AdjointError(
-                    f"grad(grad({self._fun.__name__})) needs a gradient that is a scalar, but it "
-                    f"has shape {np.shape(out)}; use adjoint.hessian or adjoint.hvp")
+            self._check_scalar(out)
             parts.append(out_dot)
         return _like(np.reshape(np.array(parts, dtype=float), np.shape(x)), x)
+
+    def _higher(self, args):
+        """A third or higher derivative: one sweep with unit tangents, for scalar arguments."""
+        for level in self._levels():
+            value = args[level._position]
+            if np.ndim(value) != 0 or np.iscomplexobj(value):
+                raise AdjointError(f"derivatives beyond the second are for real scalar "
+                                   f"arguments; '{level._name}' has shape {np.shape(value)}: "
+                                   "use adjoint.hvp or adjoint.hessian")
+        value = result = self._tangent_fn(None, args)(*args, *([1.0] * (self._order - 1)))
+        for _ in range(self._order - 1):
+            result, value = result[0], value[1]
+        self._check_scalar(result)  # the gradient itself, innermost
+        return float(value)
+
+    def _levels(self):
+        """This grad of a gradient and the ones inside it."""
+        level = self
+        while isinstance(level, _GradOfGrad):
+            yield level
+            level = level._inner
+
+    def _check_scalar(self, out):
+        if np.ndim(out) != 0:
+            raise AdjointError(
+                f"grad(grad({self._fun.__name__})) needs a gradient that is a scalar, but it "
+                f"has shape {np.shape(out)}; use adjoint.hessian or adjoint.hvp")
 
 
 def _like(value, x):
@@ -288,8 +321,10 @@ def jacobian(fun, wrt=0, mode="auto"):
 
 def grad_of_grad(inner: Transformed, wrt):
     """``grad`` applied to a gradient function (see ``adjoint.grad``)."""
+    if isinstance(inner, _GradOfGrad):
+        return _GradOfGrad(inner, wrt)
     if not isinstance(inner, Transformed) or inner._mode != "grad" or inner._aux:
         raise AdjointError("grad can be applied to a gradient made by adjoint.grad (without "
-                           "has_aux), once; for other derivatives use jvp, hvp, hessian or "
-                           "jacobian")
+                           "has_aux) or to such a grad of a gradient; for other derivatives use "
+                           "jvp, hvp, hessian or jacobian")
     return _GradOfGrad(inner, wrt)

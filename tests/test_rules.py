@@ -492,6 +492,10 @@ CASES = {
     "adjoint.runtime.trace_grad": [C("rt.trace_grad(c, a, 1)", c=S(), a=R(3, 4), dtypes=F64),
                                    C("rt.trace_grad(c, a, 0, 1, 2)", c=R(2), a=R(2, 3, 3), dtypes=F64)],
     "adjoint.runtime.mH": [C("rt.mH(a)", a=R(2, 3, 4), dtypes=F64)],
+    "adjoint.runtime.tangent_fit": [C("rt.tangent_fit(c, a)", c=R(4), a=R(3, 4), dtypes=F64),
+                                    C("rt.tangent_fit(c, a)", c=R(3, 4), a=R(3, 4), dtypes=F64)],
+    "adjoint.runtime.scattered": [C("rt.scattered(c, a, [0, 2, 0])", c=R(3, 4), a=R(3, 4), dtypes=F64),
+                                  C("rt.scattered(s, a, 1)", s=S(), a=R(3), dtypes=F64)],
     "adjoint.runtime.log_base": [C("rt.log_base(s)", s=S(0.5, 2), dtypes=F64)],
     "adjoint.runtime.qr_grad": [
         C("rt.qr_grad([c, d], a, (q, r))", c=R(4, 3), d=R(3, 3), a=R(4, 3), q=R(4, 3), r=Well(3, 3),

@@ -2,6 +2,8 @@
 jax.hessian nest them, against central differences."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,56 @@ def test_hessian_of_a_pytree_and_an_array():
     cols = central_columns(adjoint.grad(loss, wrt=1), (p, x), 1)
     np.testing.assert_allclose(H[1][1], block_from_columns(cols[0], 0, (3,), (3,)), rtol=1e-5,
                                atol=1e-7)
+
+
+# -- third order and beyond: grad of grad of grad, on scalar functions --------------------------
+def sin_cubed(x):
+    return np.sin(x) * x ** 3
+
+
+def exp_twice(x):
+    return np.exp(2.0 * x)
+
+
+def fifth(x):
+    return x ** 5
+
+
+def log_of(x):
+    return math.log(x) + np.tanh(0.0 * x)
+
+
+def mixed(x, y):
+    return np.exp(x * y) + x ** 2 * y ** 3
+
+
+THIRD = [
+    (sin_cubed, lambda x: -np.cos(x) * x ** 3 - 9 * np.sin(x) * x ** 2 + 18 * np.cos(x) * x
+     + 6 * np.sin(x)),
+    (exp_twice, lambda x: 8 * np.exp(2 * x)),
+    (fifth, lambda x: 60 * x ** 2),
+    (log_of, lambda x: 2 / x ** 3),
+]
+
+
+@pytest.mark.parametrize("fun, closed", THIRD, ids=[f.__name__ for f, _ in THIRD])
+def test_third_derivative_of_a_scalar_function(fun, closed):
+    d3 = adjoint.grad(adjoint.grad(adjoint.grad(fun)))
+    for x in (0.4, 1.3):
+        assert d3(x) == pytest.approx(closed(x), rel=1e-10)
+
+
+def test_fourth_derivative_and_mixed_third_partials():
+    assert adjoint.grad(adjoint.grad(adjoint.grad(adjoint.grad(fifth))))(0.7) == \
+        pytest.approx(120 * 0.7, rel=1e-12)
+    x, y = 0.3, 0.5
+    dxyy = adjoint.grad(adjoint.grad(adjoint.grad(mixed, 0), 1), 1)(x, y)
+    e = np.exp(x * y)
+    assert dxyy == pytest.approx(2 * x * e + x * x * y * e + 12 * x * y, rel=1e-10)
+
+
+def test_third_derivative_needs_scalar_arguments():
+    def cubic_sum(x):
+        return np.sum(x ** 3)
+    with pytest.raises(adjoint.AdjointError, match="beyond the second"):
+        adjoint.grad(adjoint.grad(adjoint.grad(cubic_sum)))(np.ones(2))

@@ -25,6 +25,9 @@ structural(rt.unreduce, "cot, x, axis=None, keepdims=False", static="x", jvp="li
 structural(rt.unbroadcast, "cot, x", static="x", jvp="linear", cot="broadcast_like(g, cot)")
 structural(rt.grad_like, "cot, x", static="x", jvp="linear", cot="unbroadcast(g, cot)")
 structural(rt.tangent_like, "tan, x", static="x", jvp="linear", tan="unbroadcast(g, tan)")
+structural(rt.tangent_fit, "tan, y", static="y", jvp="linear", tan="unbroadcast(g, tan)")
+structural(rt.scattered, "tan, like, index", static="like, index", jvp="linear",
+           tan="unbroadcast(g[index], tan)")
 structural([rt.writable_copy, rt.snapshot], "x", jvp="linear", x="g")
 structural(rt.unstack_like, "cot, x", static="x", jvp="linear",
            cot="np.reshape(np.asarray(g), np.shape(cot))")
