@@ -4,11 +4,13 @@ With these, adjoint can transform its own output again: the forward mode run
 over a generated gradient gives Hessian-vector products, ``hessian`` and
 ``grad(grad(f))``. Each helper is linear in its cotangent (``cot``) or
 tangent (``tan``) argument; the other arguments only supply shapes, masks or
-indices (``static``) or enter bilinearly (the ``dot``/``matmul`` adjoints).
-The adjoint of a linear map is its transpose, which is how each entry below
-pairs with the helper it undoes (the adjoint of ``unreduce`` is a sum).
-Real values only: the conjugate convention for complex values is not carried
-into second derivatives.
+indices (``static``), enter bilinearly (the ``dot``/``matmul``/``einsum``
+adjoints), or enter through values, where the tangent is the helper's
+``*_dot`` twin in the runtime module beside it. The adjoint of a linear map is
+its transpose, which is how each entry below pairs with the helper it undoes
+(the adjoint of ``unreduce`` is a sum); where no closed form is at hand,
+``linear_transpose`` builds it exactly. Real values only: the conjugate
+convention for complex values is not carried into second derivatives.
 """
 import ast
 import builtins
@@ -16,7 +18,7 @@ import builtins
 import numpy as np
 
 from .. import runtime as rt
-from .registry import all_rules, elementwise, inactive, lookup, structural
+from .registry import elementwise, inactive, lookup, structural
 
 inactive([rt.unit_seed, rt.count, rt.zeros_like, rt.last_writes])
 
@@ -106,6 +108,7 @@ _LINEAR = {
 
 
 def _names(params):
+    """The parameter names of a rule's signature text."""
     return [p.split("=")[0].strip() for p in params.split(",")]
 
 
@@ -120,9 +123,12 @@ for _fn, _params in _LINEAR.items():
                cot=_transposed(_fn, _params))
 structural(rt.mH, "x", jvp="linear", x="mH(g)")
 
+
 # -- adjoints of products: linear in the cotangent and in every operand but operand k, whose
 # value gives only a shape (its term is multiplied by k != i, zero for operand k itself).
 def _bilinear(fn, params, operands):
+    """Register the adjoint ``fn`` of a product of ``operands``: operand k (the one it is the
+    adjoint for) contributes no tangent, each other one a copy of ``fn`` along its tangent."""
     names = _names(params)
     jvp = {"cot": f"{fn.__name__}({', '.join('t' if n == 'cot' else n for n in names)})"}
     grads = {"cot": _transposed(fn, params)}
@@ -139,10 +145,13 @@ _bilinear(rt.tensordot_grad, "cot, k, a, b, axes=2", "ab")
 _bilinear(rt.inner_grad, "cot, k, a, b", "ab")
 _bilinear(rt.kron_grad, "cot, k, a, b", "ab")
 
+
 # -- adjoints that depend on the values (not only the shapes) of their other arguments: the
 # tangent along those is the helper's ``*_dot`` twin (one tangent per moving parameter, 0.0
 # for the others), and the reverse rule is that twin's transpose.
 def _second(fn, params, moving, notes=""):
+    """Register ``fn`` with its ``*_dot`` twin as the tangent along each of ``moving``;
+    ``fn``'s other parameters give only shapes and flags."""
     names = _names(params)
     args, dot = ", ".join(names), f"{fn.__name__}_dot"
     jvp = {"cot": f"{fn.__name__}({', '.join('t' if n == 'cot' else n for n in names)})"}
