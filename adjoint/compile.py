@@ -550,13 +550,14 @@ def _rename_reserved(node, resolver, filename):
     taken = all_names(node)
     params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     derived = {n for n in resolver.locals if n.endswith(normalize.SUFFIXES)}
+    generated = filename.startswith("<adjoint:")  # its tangents' parameters (x_dot) are renamed
     for p in sorted(derived & params):
         base = next(p[:-len(s)] for s in normalize.SUFFIXES if p.endswith(s))
-        if base in taken:
+        if base in taken and not generated:
             raise UnsupportedSyntaxError(
                 f"the parameter '{p}' has the name adjoint gives the derivative of '{base}'; "
                 "rename one of them", filename, node.lineno)
-    clashes = sorted((resolver.locals & reserved) | (derived - params))
+    clashes = sorted((resolver.locals & reserved) | (derived if generated else derived - params))
     mapping = {}
     for ident in clashes:
         new = ident + "_"

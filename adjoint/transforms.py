@@ -22,6 +22,7 @@ from .passes.objects import argument_classes
 
 if TYPE_CHECKING:
     from ._typing import Derivative, P, Wrt
+from .pytree import tree_flatten, tree_leaves, tree_unflatten
 
 
 def _plain(value, name, what):
@@ -103,23 +104,50 @@ class _HVP(_Derivative):
 
 
 class _Hessian(_Derivative):
-    """Blocks ``d2f / dx_i dx_j`` of shape ``x_i.shape + x_j.shape``; column j from tangents along x_j."""
+    """Blocks ``d2f / dx_i dx_j`` of shape ``x_i.shape + x_j.shape``; column j from tangents
+    along x_j. Pytree arguments give nested blocks as ``jax.hessian`` does: the structure of
+    ``x_i`` holding, at each leaf, the structure of ``x_j``."""
 
     @public
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
         xs = [args[p] for p in self._positions]
-        for n, x in zip(self._names, xs):
-            _plain(x, n, "hessian")
         tangent = self._tangent_fn("grad", args)
-        blocks = [[None] * len(xs) for _ in xs]
-        for j, xj in enumerate(xs):
-            columns = [_per_argument(tangent(*args, *_along(xs, j, e))[1], xs)
-                       for e in _basis(xj)]
-            for i, xi in enumerate(xs):
-                rows = [np.asarray(c[i]) for c in columns]
-                blocks[i][j] = _stack(rows, np.shape(xi), np.shape(xj), xi)
-        return blocks[0][0] if self._single else tuple(tuple(row) for row in blocks)
+        leaves = [tree_flatten(x) for x in xs]
+        blocks = {}
+        for j, (xj, _) in enumerate(leaves):
+            for l, leaf in enumerate(xj):
+                columns = [[tree_leaves(h) for h in _per_argument(
+                    tangent(*args, *_unit_tangents(xs, j, l, e))[1], xs)] for e in _basis(leaf)]
+                for i, (xi, _) in enumerate(leaves):
+                    for m, row_leaf in enumerate(xi):
+                        rows = [np.asarray(c[i][m]) for c in columns]
+                        blocks[i, m, j, l] = _stack(rows, np.shape(row_leaf), np.shape(leaf),
+                                                    row_leaf)
+        nested = [[_nest(blocks, leaves, i, j) for j in range(len(xs))] for i in range(len(xs))]
+        return nested[0][0] if self._single else tuple(tuple(row) for row in nested)
+
+
+def _nest(blocks, leaves, i, j):
+    """Block (i, j) as the structure of argument i holding the structure of argument j."""
+    (xi, td_i), (xj, td_j) = leaves[i], leaves[j]
+    return tree_unflatten(td_i, [tree_unflatten(td_j, [blocks[i, m, j, l] for l in range(len(xj))])
+                                 for m in range(len(xi))])
+
+
+def _unit_tangents(xs, j, l, e):
+    """Tangents for every argument: ``e`` at leaf ``l`` of argument ``j``, zeros elsewhere."""
+    return [_unit_tree(*tree_flatten(x), l if k == j else None, e) for k, x in enumerate(xs)]
+
+
+def _unit_tree(leaves, td, l, e):
+    """Zeros shaped like the tree's leaves, with ``e`` at leaf ``l`` (none when ``l`` is None)."""
+    return tree_unflatten(td, [e if k == l else _zero(v) for k, v in enumerate(leaves)])
+
+
+def _zero(x):
+    return np.zeros_like(x, dtype=np.result_type(x, np.float64)) if isinstance(x, np.ndarray) \
+        else 0.0
 
 
 def _per_argument(value, xs):
@@ -127,26 +155,28 @@ def _per_argument(value, xs):
     return [value] if len(xs) == 1 else list(value)
 
 
-def _along(xs, j, e):
-    """Tangents for every argument: ``e`` for argument ``j``, zeros for the others."""
-    return [e if k == j else np.zeros_like(x, dtype=np.result_type(x, np.float64))
-            if isinstance(x, np.ndarray) else 0.0 for k, x in enumerate(xs)]
-
-
 class _GradOfGrad(_Derivative):
-    """``grad`` of a gradient function: forward mode over its generated source, one sweep per entry."""
+    """``grad`` of a gradient function: forward mode over its generated source, one sweep per
+    entry. Applied again (third order and beyond), forward mode runs over that forward code
+    in turn, for scalar arguments: each level adds one tangent parameter and nests the result
+    as ``(value, tangent)``."""
 
     def __init__(self, inner, wrt):
         super().__init__(inner._fun, wrt)
         self._one_argument("grad of a gradient")
+        functools.update_wrapper(self, inner, updated=())  # not inner's __dict__: its state
         self._inner = inner
-        functools.update_wrapper(self, inner)
+        self._order = inner._order + 1 if isinstance(inner, _GradOfGrad) else 2
 
     def _tangent_fn(self, mode, args):
         ranks = tuple(map(argument_rank, args))
-        inner = _built(self._inner._fun, self._inner._wrt, self._inner._mode, self._inner._aux,
-                       ranks, classes=argument_classes(args))
-        outer = _built(inner.entry["main"], (self._name,), "jvp", ranks=ranks)
+        if isinstance(self._inner, _GradOfGrad):
+            base = self._inner._tangent_fn(None, args)
+        else:
+            base = _built(self._inner._fun, self._inner._wrt, self._inner._mode,
+                          self._inner._aux, ranks,
+                          classes=argument_classes(args)).entry["main"]
+        outer = _built(base, (self._name,), "jvp", ranks=ranks + (0,) * (self._order - 2))
         self._last = outer
         return outer.entry["main"]
 
@@ -155,17 +185,43 @@ class _GradOfGrad(_Derivative):
         args = self._args(args, kwargs)
         x = args[self._position]
         _plain(x, self._name, "grad of a gradient")
+        if self._order > 2:
+            return self._higher(args)
         tangent = self._tangent_fn(None, args)
         out = None
         parts = []
         for e in _basis(x):
             out, out_dot = tangent(*args, e)
-            if np.ndim(out) != 0:
-                raise AdjointError(
-                    f"grad(grad({self._fun.__name__})) needs a gradient that is a scalar, but it "
-                    f"has shape {np.shape(out)}; use adjoint.hessian or adjoint.hvp")
+            self._check_scalar(out)
             parts.append(out_dot)
         return _like(np.reshape(np.array(parts, dtype=float), np.shape(x)), x)
+
+    def _higher(self, args):
+        """A third or higher derivative: one sweep with unit tangents, for scalar arguments."""
+        for level in self._levels():
+            value = args[level._position]
+            if np.ndim(value) != 0 or np.iscomplexobj(value):
+                raise AdjointError(f"derivatives beyond the second are for real scalar "
+                                   f"arguments; '{level._name}' has shape {np.shape(value)}: "
+                                   "use adjoint.hvp or adjoint.hessian")
+        value = result = self._tangent_fn(None, args)(*args, *([1.0] * (self._order - 1)))
+        for _ in range(self._order - 1):
+            result, value = result[0], value[1]
+        self._check_scalar(result)  # the gradient itself, innermost
+        return float(value)
+
+    def _levels(self):
+        """This grad of a gradient and the ones inside it."""
+        level = self
+        while isinstance(level, _GradOfGrad):
+            yield level
+            level = level._inner
+
+    def _check_scalar(self, out):
+        if np.ndim(out) != 0:
+            raise AdjointError(
+                f"grad(grad({self._fun.__name__})) needs a gradient that is a scalar, but it "
+                f"has shape {np.shape(out)}; use adjoint.hessian or adjoint.hvp")
 
 
 def _like(value, x):
@@ -182,9 +238,12 @@ def _stack(rows, out_shape, in_shape, x):
 
 
 class _Jacobian(_Derivative):
+    """``d out / d x``: for arrays, shape ``out.shape + x.shape``; for pytrees (and a tuple
+    ``wrt``), nested as ``jax.jacobian`` nests them: the output's structure holding, at each
+    leaf, the argument's structure (a tuple of them for a tuple ``wrt``)."""
+
     def __init__(self, fun, wrt, mode):
         super().__init__(fun, wrt)
-        self._one_argument("jacobian")
         if mode not in ("auto", "forward", "reverse"):
             raise AdjointError(f"jacobian mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
         self._mode = mode
@@ -192,23 +251,53 @@ class _Jacobian(_Derivative):
     @public
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
-        x = args[self._position]
-        _plain(x, self._name, "jacobian")
+        xs = [args[p] for p in self._positions]
         out = self._fun(*args)
-        _plain(out, "the output", "jacobian")
-        n_in, n_out = int(np.size(x)), int(np.size(out))
-        forward = self._mode == "forward" or (self._mode == "auto" and n_in <= n_out)
-        if forward:
-            from .api import jvp
-            tangent = jvp(self._fun, self._name)
-            rows = [tangent(args, (e,))[1] for e in _basis(x)]
-            self._last = _built(self._fun, (self._name,), "jvp",
-                                ranks=tuple(map(argument_rank, args)))
-            return _stack(rows, np.shape(out), np.shape(x), x)
-        _, pullback = vjp(self._fun, self._name)(*args)
-        self._last = _built(self._fun, (self._name,), "split", ranks=tuple(map(argument_rank, args)))
-        table = np.array([np.asarray(pullback(e)) for e in _basis(out)], dtype=float)
-        return table.reshape(np.shape(out) + np.shape(x))
+        in_leaves = [tree_flatten(x) for x in xs]
+        out_leaves, out_td = tree_flatten(out)
+        n_in = sum(int(np.size(v)) for x, _ in in_leaves for v in x)
+        n_out = sum(int(np.size(v)) for v in out_leaves)
+        ranks = tuple(map(argument_rank, args))
+        if self._mode == "forward" or (self._mode == "auto" and n_in <= n_out):
+            blocks = self._forward(args, xs, in_leaves, out_leaves)
+            self._last = _built(self._fun, self._names, "jvp", ranks=ranks)
+        else:
+            blocks = self._reverse(args, xs, in_leaves, out_leaves, out_td)
+            self._last = _built(self._fun, self._names, "split", ranks=ranks)
+        per_out = []
+        for o in range(len(out_leaves)):
+            parts = [tree_unflatten(td, [blocks[o, i, l] for l in range(len(x))])
+                     for i, (x, td) in enumerate(in_leaves)]
+            per_out.append(parts[0] if self._single else tuple(parts))
+        return tree_unflatten(out_td, per_out)
+
+    def _forward(self, args, xs, in_leaves, out_leaves):
+        """One jvp per input entry: column ``l`` of each block."""
+        from .api import jvp
+        tangent = jvp(self._fun, self._names if not self._single else self._name)
+        blocks = {}
+        for i, (x, _) in enumerate(in_leaves):
+            for l, leaf in enumerate(x):
+                columns = [tree_leaves(tangent(args, tuple(_unit_tangents(xs, i, l, e)))[1])
+                           for e in _basis(leaf)]
+                for o, out in enumerate(out_leaves):
+                    rows = [np.asarray(c[o]) for c in columns]
+                    blocks[o, i, l] = _stack(rows, np.shape(out), np.shape(leaf), leaf)
+        return blocks
+
+    def _reverse(self, args, xs, in_leaves, out_leaves, out_td):
+        """One forward sweep and a pullback per output entry: row ``o`` of each block."""
+        _, pullback = vjp(self._fun, self._names if not self._single else self._name)(*args)
+        blocks = {}
+        for o, out in enumerate(out_leaves):
+            rows = [[tree_leaves(g) for g in _per_argument(
+                pullback(_unit_tree(out_leaves, out_td, o, e)), xs)]
+                for e in _basis(out)]
+            for i, (x, _) in enumerate(in_leaves):
+                for l, leaf in enumerate(x):
+                    table = np.array([np.asarray(r[i][l]) for r in rows], dtype=float)
+                    blocks[o, i, l] = table.reshape(np.shape(out) + np.shape(leaf))
+        return blocks
 
 
 @public
@@ -256,8 +345,10 @@ def _maybe_bound(fun, wrt, make):
 
 def grad_of_grad(inner: Transformed, wrt):
     """``grad`` applied to a gradient function (see ``adjoint.grad``)."""
+    if isinstance(inner, _GradOfGrad):
+        return _GradOfGrad(inner, wrt)
     if not isinstance(inner, Transformed) or inner._mode != "grad" or inner._aux:
         raise AdjointError("grad can be applied to a gradient made by adjoint.grad (without "
-                           "has_aux), once; for other derivatives use jvp, hvp, hessian or "
-                           "jacobian")
+                           "has_aux) or to such a grad of a gradient; for other derivatives use "
+                           "jvp, hvp, hessian or jacobian")
     return _GradOfGrad(inner, wrt)

@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 from adjoint.passes.normalize import ATTRIBUTES, METHODS  # noqa: E402
 from adjoint.rules import all_rules  # noqa: E402
+from adjoint.rules.generated import second_order  # noqa: E402
 from adjoint.rules.registry import display_name  # noqa: E402
 
 KIND_TEXT = {
@@ -26,7 +27,7 @@ KIND_TEXT = {
 
 
 def rows():
-    """(function, kind, notes, forward mode) for every registered function, by name."""
+    """(function, kind, notes, forward mode, second order) for every registered function, by name."""
     out, seen = [], set()
     for rule in all_rules():
         for fn in rule.fns:
@@ -40,8 +41,15 @@ def rows():
                 forward = "linear" if rule.jvp == "linear" else "rule" if rule.jvp else "-"
             else:
                 forward = "zero" if rule.kind == "zero" else "none"
-            out.append((name, rule.kind, rule.notes.replace("|", "\\|"), forward))
+            out.append((name, rule.kind, rule.notes.replace("|", "\\|"), forward, _second(rule)))
     return sorted(out, key=lambda r: r[0].lower())
+
+
+def _second(rule) -> str:
+    """Whether hvp, hessian and grad(grad(f)) pass through the rule, from the rule table."""
+    if not rule.carries_derivative:
+        return "zero" if rule.kind == "zero" else "none"
+    return "yes" if second_order(rule) else "no"
 
 
 def _internal(row) -> bool:
@@ -70,23 +78,29 @@ def render() -> str:
         "broadcast axes.",
         "* *structural*: any other function; its adjoint has the argument's shape. Forward mode "
         "applies the function to the tangent (*linear*) or the rule's own tangent formula (*rule*).",
+        "* *second order*: whether `hvp`, `hessian` and `grad(grad(f))` pass through the function: "
+        "it has a tangent and so does every helper its adjoint calls (checked against finite "
+        "differences of the gradient by tests/test_forward_rules.py).",
         "* Complex inputs follow PyTorch's convention: the gradient of a real loss `L` with respect "
         "to `z = x + iy` is `dL/dx + i dL/dy`. Subgradients at kinks follow JAX and autograd: "
         "`abs`/`sign` have derivative 0 at 0; `maximum`, `minimum`, `clip` and `max`/`min` "
         "reductions share `g` equally among tied values.",
         "",
-        "| function | rule kind | notes | forward mode |",
-        "|---|---|---|---|",
+        "| function | rule kind | notes | forward mode | second order |",
+        "|---|---|---|---|---|",
     ]
-    for name, kind, notes, forward in table:
-        lines.append(f"| `{name}` | {KIND_TEXT[kind]} | {notes} | {forward} |")
+    for name, kind, notes, forward, second in table:
+        lines.append(f"| `{name}` | {KIND_TEXT[kind]} | {notes} | {forward} | {second} |")
     lines += ["", "## Helpers of generated code", "",
               "The runtime helpers that generated derivatives call have rules too, so that adjoint "
               "can transform its own output again (`hessian`, `hvp`, `grad(grad(f))`). They are "
-              "checked against finite differences like the rules above.", "",
-              "| helper | rule kind | notes | forward mode |", "|---|---|---|---|"]
-    for name, kind, notes, forward in internal:
-        lines.append(f"| `{name}` | {KIND_TEXT[kind]} | {notes} | {forward} |")
+              "checked against finite differences like the rules above. A helper marked *no* in "
+              "the second-order column has a reverse rule built by `linear_transpose` (used only "
+              "when tests run reverse mode over derivative code): a third derivative through it "
+              "is refused with `NotDifferentiableError`.", "",
+              "| helper | rule kind | notes | forward mode | second order |", "|---|---|---|---|---|"]
+    for name, kind, notes, forward, second in internal:
+        lines.append(f"| `{name}` | {KIND_TEXT[kind]} | {notes} | {forward} | {second} |")
     lines += ["", "## Array methods and attributes", "",
               "Methods and attributes of arrays are rewritten as the function of the same meaning.",
               "", "| method or attribute | function |", "|---|---|"]

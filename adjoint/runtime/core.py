@@ -12,7 +12,7 @@ __all__ = [
     "snapshot", "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b",
     "matmul_grad_a", "matmul_grad_b", "transpose_grad", "count", "unstack_like",
     "writable_copy", "AdjointList", "AdjointDict", "extremum_jvp", "tangent_like",
-    "broadcast_like", "scattered", "tangent_fit", "conj", "elementwise_shape",
+    "broadcast_like", "scattered", "tangent_fit", "conj", "elementwise_shape", "linear_transpose",
 ]
 
 
@@ -440,6 +440,59 @@ def elementwise_shape(*operands):
     shape = np.broadcast_shapes(*[np.shape(o) for o in operands])
     dtype = np.result_type(*[o for o in operands if o is not None], 0.0)
     return np.broadcast_to(np.zeros((), dtype=dtype), shape)
+
+
+# -- second order: transposes of linear helpers -------------------------------------------
+def linear_transpose(fn, g, k, *args):
+    """The transpose of the linear map ``args[k] -> fn(*args)``, applied to ``g``.
+
+    Reverse rules of the helpers that are linear in their cotangent use it. They run only
+    when reverse mode differentiates derivative code again (the rule tests); ``hvp``,
+    ``hessian`` and ``grad(grad(f))`` are forward over reverse and never call it, so it is
+    built column by column: exact, one call of ``fn`` per entry of ``args[k]``.
+    """
+    leaves = _leaves(args[k])
+    size = sum(np.size(v) for v in leaves)
+    complex_in = any(np.iscomplexobj(v) for v in leaves)
+    flat_g = None
+    out = np.zeros(size, dtype=complex if complex_in else float)
+    for i in range(size):
+        for unit in ((1.0, 1j) if complex_in else (1.0,)):
+            column = fn(*args[:k], _unit_like(leaves, i, unit, args[k]), *args[k + 1:])
+            parts = _leaves(column)
+            if flat_g is None:
+                flat_g = _flat(g, parts)
+            out[i] += unit * np.real(np.vdot(_flat(column, parts), flat_g))
+    return _shaped_like(out, leaves, args[k])
+
+
+def _leaves(x):
+    """The arrays of ``x``: its items when it is a list or tuple, else ``x`` itself."""
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _flat(value, like):
+    """``value``'s leaves broadcast to the shapes of ``like`` and joined into one vector."""
+    return np.concatenate([np.ravel(np.broadcast_to(v, np.shape(p)))
+                           for v, p in zip(_leaves(value), like)] + [np.zeros(0)])
+
+
+def _unit_like(leaves, i, unit, x):
+    """Zeros shaped like ``x`` with ``unit`` at flat entry ``i`` of its leaves."""
+    flat = np.zeros(sum(np.size(v) for v in leaves), dtype=complex if unit == 1j else float)
+    flat[i] = unit
+    return _shaped_like(flat, leaves, x)
+
+
+def _shaped_like(flat, leaves, x):
+    """A flat vector cut into ``x``'s leaves (Python floats for scalars, a list for a list)."""
+    out, start = [], 0
+    for v in leaves:
+        n = int(np.size(v))
+        piece = flat[start:start + n].reshape(np.shape(v))
+        start += n
+        out.append(piece if np.ndim(v) else piece[()].item())
+    return AdjointList(out) if isinstance(x, (list, tuple)) else out[0]
 
 
 # records' adjoints build on the containers above, which hand records to them

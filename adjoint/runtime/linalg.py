@@ -10,6 +10,8 @@ from .core import AdjointList, conj, unbroadcast
 from .ufuncs import mH, mT
 
 __all__ = [
+    "solve_grad_dot", "matrix_power_grad_dot", "cholesky_grad_dot", "eigh_grad_dot", "pinv_grad_dot",
+    "svd_grad_dot", "qr_grad_dot", "lstsq_grad_dot",
     "einsum_grad", "tensordot_grad", "inner_grad", "kron_grad", "solve_grad", "det_grad",
     "cholesky_grad", "cholesky_jvp", "eigh_grad", "eigh_jvp", "qr_grad", "qr_jvp", "svd_grad",
     "svd_jvp", "pinv_grad", "pinv_jvp", "lstsq_grad", "lstsq_jvp", "matrix_power_grad",
@@ -549,3 +551,213 @@ def phase_free(m):
                          "which NumPy chooses arbitrarily: its gradient does not exist (use, e.g., "
                          "their absolute values)")
     return m
+
+
+# -- second order: tangents of the adjoints above -----------------------------------------
+# Each ``*_grad_dot`` is the tangent of its ``*_grad`` along the tangents of its arguments
+# other than the cotangent (in which every adjoint is linear), for real input; the rules in
+# rules/generated.py add the cotangent's term.
+def _tangent(t, like):
+    """A tangent as an array shaped like ``like`` (``0.0`` stands for zeros)."""
+    return np.broadcast_to(t, np.shape(like))
+
+
+def solve_grad_dot(g, a, b, ans, wrt="b", a_dot=0.0, ans_dot=0.0):
+    """Tangent of ``solve_grad``: ``gb = solve(a^H, g)`` moves by ``-solve(a^H, da^H gb)``."""
+    a_dot, ans_dot = _tangent(a_dot, a), _tangent(ans_dot, ans)
+    gb = np.linalg.solve(mH(a), g)
+    dgb = -np.linalg.solve(mH(a), mH(a_dot) @ gb)
+    if wrt == "b":
+        return unbroadcast(dgb, b)
+    if np.ndim(b) == 1:
+        return unbroadcast(-_column(dgb) * conj(ans)[..., None, :]
+                           - _column(gb) * conj(ans_dot)[..., None, :], a)
+    return unbroadcast(-dgb @ mH(ans) - gb @ mH(ans_dot), a)
+
+
+def matrix_power_grad_dot(g, a, n, a_dot=0.0):
+    """Tangent of ``matrix_power_grad``: the product rule over the powers of ``a^H``."""
+    a_dot = _tangent(a_dot, a)
+    if n < 0:
+        inv = np.linalg.inv(a)
+        d_inv = -inv @ a_dot @ inv
+        m = matrix_power_grad(g, inv, -n)
+        dm = matrix_power_grad_dot(g, inv, -n, d_inv)
+        return -(mH(d_inv) @ m @ mH(inv) + mH(inv) @ dm @ mH(inv) + mH(inv) @ m @ mH(d_inv))
+    eye = np.broadcast_to(np.eye(np.shape(a)[-1], dtype=np.result_type(a)), np.shape(a))
+    powers, d_powers = [eye], [np.zeros_like(eye)]
+    for _ in range(n - 1):
+        d_powers.append(d_powers[-1] @ mH(a) + powers[-1] @ mH(a_dot))
+        powers.append(powers[-1] @ mH(a))
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    for k in range(n):
+        out = out + d_powers[k] @ g @ powers[n - 1 - k] + powers[k] @ g @ d_powers[n - 1 - k]
+    return out
+
+
+def cholesky_grad_dot(g, ans, upper=False, ans_dot=0.0):
+    """Tangent of ``cholesky_grad`` along the factor's tangent (``d L^-1 = -L^-1 dL L^-1``)."""
+    ans_dot = _tangent(ans_dot, ans)
+    L, dL, gL = (mH(ans), mH(ans_dot), mH(g)) if upper else (ans, ans_dot, g)
+    inv_l = np.linalg.inv(L)
+    d_inv = -inv_l @ dL @ inv_l
+    mid = _phi(mH(L) @ gL)
+    ds = mH(d_inv) @ mid @ inv_l + mH(inv_l) @ _phi(mH(dL) @ gL) @ inv_l + mH(inv_l) @ mid @ d_inv
+    return _lower_read((ds + mH(ds)) / 2, "U" if upper else "L")
+
+
+def _eigh_tangents(a, a_dot, UPLO):
+    """``eigh(a)`` and the tangents of its eigenvalues and eigenvectors along ``a_dot``
+    (the Hermitian matrix NumPy reads from one triangle)."""
+    w, v = np.linalg.eigh(a, UPLO)
+    da = _copyltu(a_dot if UPLO == "L" else mH(a_dot))
+    p = mH(v) @ da @ v
+    return (w, v), (np.real(np.diagonal(p, 0, -2, -1)), v @ (_eig_gaps(w) * p))
+
+
+def eigh_grad_dot(g, a, ans, UPLO="L", a_dot=0.0, ans_dot=0.0):
+    """Tangent of ``eigh_grad`` along the eigenpairs' tangents (``eigh``) or, for
+    ``eigvalsh``, along ``a``'s (through the eigenvectors it uses)."""
+    if isinstance(ans, np.ndarray):  # eigvalsh
+        (w, v), (dw, dv) = _eigh_tangents(a, _tangent(a_dot, a), UPLO)
+        gw, gv = g, 0.0
+    else:
+        (w, v), (gw, gv) = ans, g
+        dw, dv = [_tangent(d, x) for d, x in zip(_pair(ans_dot), ans)]
+    gw = np.broadcast_to(np.real(gw), w.shape)
+    mid = np.eye(w.shape[-1], dtype=bool) * np.expand_dims(gw, -2)
+    d_mid = np.zeros_like(mid, dtype=np.result_type(v, float))
+    if np.any(gv):
+        f = _eig_gaps(w)
+        mid = mid + f * (mH(v) @ gv)
+        d_f = -f * f * (dw[..., None, :] - dw[..., :, None])
+        d_mid = d_f * (mH(v) @ gv) + f * (mH(dv) @ gv)
+    return _lower_read(dv @ mid @ mH(v) + v @ d_mid @ mH(v) + v @ mid @ mH(dv), UPLO)
+
+
+def _pair(t):
+    """The tangents of a pair of outputs (``0.0`` for both when the pair has none)."""
+    return t if isinstance(t, (list, tuple)) else (t, t)
+
+
+def pinv_grad_dot(g, a, ans, a_dot=0.0, ans_dot=0.0):
+    """Tangent of ``pinv_grad``: the product rule over its three terms."""
+    x, dx, da = ans, _tangent(ans_dot, ans), _tangent(a_dot, a)
+    eye_m = np.eye(np.shape(a)[-2], dtype=x.dtype)
+    eye_n = np.eye(np.shape(a)[-1], dtype=x.dtype)
+    gh = mH(g)
+    first = -(mH(dx) @ g @ mH(x) + mH(x) @ g @ mH(dx))
+    second = -(da @ x + a @ dx) @ gh @ x @ mH(x) + (eye_m - a @ x) @ gh @ (dx @ mH(x) + x @ mH(dx))
+    third = (mH(dx) @ x + mH(x) @ dx) @ gh @ (eye_n - x @ a) - mH(x) @ x @ gh @ (dx @ a + x @ da)
+    return first + second + third
+
+
+def svd_grad_dot(g, a, ans, full_matrices=True, compute_uv=True, a_dot=0.0, ans_dot=0.0):
+    """Tangent of ``svd_grad`` along the factors' tangents (``svd``) or, for the singular
+    values alone, along ``a``'s (through the vectors it computes); real input."""
+    m, n = np.shape(a)[-2:]
+    if not compute_uv or isinstance(ans, np.ndarray):
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        du, ds, dvh = svd_jvp(_tangent(a_dot, a), a, (u, s, vh), full_matrices=False)
+        gu, gs, gvh = 0.0, g, 0.0
+    else:
+        (u, s, vh), (gu, gs, gvh) = ans, g
+        du, ds, dvh = [_tangent(d, x) for d, x in zip(_triple(ans_dot), ans)]
+    k = s.shape[-1]
+    u, du, vh, dvh = u[..., :, :k], du[..., :, :k], vh[..., :k, :], dvh[..., :k, :]
+    gs = np.broadcast_to(np.real(gs), s.shape)[..., None, :]
+    out = (du * gs) @ vh + (u * gs) @ dvh
+    if not (np.any(gu) or np.any(gvh)):
+        return out
+    if np.iscomplexobj(a):
+        raise ValueError("adjoint: singular vectors of a complex matrix are not differentiated")
+    return out + _svd_vectors_dot(u, s, vh, du, ds, dvh, _entry(gu, u)[..., :, :k],
+                                  mT(_entry(gvh, vh)[..., :k, :]), m, n)
+
+
+def _triple(t):
+    return t if isinstance(t, (list, tuple)) else (t, t, t)
+
+
+def _svd_vectors_dot(u, s, vh, du, ds, dvh, gu, gv, m, n):
+    """Tangent of the singular-vector terms of ``svd_grad`` (Townsend's formula)."""
+    k = s.shape[-1]
+    v, dv = mT(vh), mT(dvh)
+    f = _eig_gaps(s ** 2)
+    d_f = -f * f * (2 * (s * ds)[..., None, :] - 2 * (s * ds)[..., :, None])
+    utgu, vtgv = mT(u) @ gu, mT(v) @ gv
+    d_utgu, d_vtgv = mT(du) @ gu, mT(dv) @ gv
+    skew_u, skew_v = utgu - mT(utgu), vtgv - mT(vtgv)
+    d_skew_u, d_skew_v = d_utgu - mT(d_utgu), d_vtgv - mT(d_vtgv)
+    row, col, d_row, d_col = s[..., None, :], s[..., :, None], ds[..., None, :], ds[..., :, None]
+    mid = (f * skew_u) * row + col * (f * skew_v)
+    d_mid = ((d_f * skew_u + f * d_skew_u) * row + (f * skew_u) * d_row
+             + d_col * (f * skew_v) + col * (d_f * skew_v + f * d_skew_v))
+    out = du @ mid @ vh + u @ d_mid @ vh + u @ mid @ dvh
+    if m > k:
+        left = gu - u @ utgu
+        d_left = -du @ utgu - u @ d_utgu
+        out = out + (d_left / row - left * d_row / row ** 2) @ vh + (left / row) @ dvh
+    if n > k:
+        right = mT(gv) - mT(gv) @ v @ vh
+        d_right = -mT(gv) @ dv @ vh - mT(gv) @ v @ dvh
+        out = out + du @ (right / col) + u @ (d_right / col - right * d_col / col ** 2)
+    return out
+
+
+def qr_grad_dot(g, a, ans, mode="reduced", a_dot=0.0, ans_dot=0.0):
+    """Tangent of ``qr_grad`` along the factors' tangents (or, for ``mode='r'``, along
+    ``a``'s through the ``Q`` it computes)."""
+    a_dot = _tangent(a_dot, a)
+    if mode == "r":
+        q, r = np.linalg.qr(a)
+        (dq, dr), (gq, gr) = qr_jvp(a_dot, a, (q, r)), (0.0, g)
+    elif mode == "reduced" or (mode == "complete" and a.shape[-2] <= a.shape[-1]):
+        (q, r), (gq, gr) = ans, g
+        dq, dr = [_tangent(d, x) for d, x in zip(_pair(ans_dot), ans)]
+    else:
+        raise ValueError(f"adjoint: no derivative for np.linalg.qr with mode={mode!r}")
+    gq, gr = _entry(gq, q), _entry(gr, r)
+    m, n = a.shape[-2:]
+    if m >= n:
+        return _qr_tall_grad_dot(q, r, gq, gr, dq, dr, 0.0)
+    y, u, gu, gv = a[..., m:], r[..., :m], gr[..., :m], gr[..., m:]
+    d_gq = a_dot[..., m:] @ mH(gv)
+    d_gx = _qr_tall_grad_dot(q, u, gq + y @ mH(gv), gu, dq, dr[..., :m], d_gq)
+    return np.concatenate([d_gx, dq @ gv], axis=-1)
+
+
+def _qr_tall_grad_dot(q, r, gq, gr, dq, dr, d_gq):
+    """Tangent of ``_qr_tall_grad`` along ``dq``, ``dr`` and a tangent ``d_gq`` of ``gq``."""
+    d_gq = _tangent(d_gq, gq)
+    m = r @ mH(gr) - mH(gq) @ q
+    d_m = dr @ mH(gr) - mH(d_gq) @ q - mH(gq) @ dq
+    rhs = gq + q @ _copyltu(m)
+    d_rhs = d_gq + dq @ _copyltu(m) + q @ _copyltu(d_m)
+    out = mH(np.linalg.solve(r, mH(rhs)))
+    return mH(np.linalg.solve(r, mH(d_rhs - out @ mH(dr))))
+
+
+def lstsq_grad_dot(g, a, b, ans, wrt="a", a_dot=0.0, b_dot=0.0, ans_dot=0.0):
+    """Tangent of ``lstsq_grad`` along ``a``, ``b`` and the solution's tangent (real input)."""
+    x, res, _, s = ans
+    gx, gres, gs = _entry(g[0], x), g[1], g[3]
+    da, db = _tangent(a_dot, a), _tangent(b_dot, b)
+    dx = _tangent(ans_dot[0] if isinstance(ans_dot, (list, tuple)) else ans_dot, x)
+    r = b - a @ x
+    dr = db - da @ x - a @ dx
+    p = np.linalg.pinv(a)
+    dp = pinv_jvp(da, a, p)
+    if wrt == "b":
+        out = mH(dp) @ gx
+        return out + 2 * dr * gres if np.any(gres) else out
+    vector = np.ndim(b) == 1
+    gp = _column(gx) * conj(b)[None, :] if vector else gx @ mH(b)
+    d_gp = _column(gx) * conj(db)[None, :] if vector else gx @ mH(db)
+    out = pinv_grad(d_gp, a, p) + pinv_grad_dot(gp, a, p, da, dp)
+    if np.any(gres):
+        out = out - 2 * (_column(dr * gres) * x[None, :] + _column(r * gres) * dx[None, :]
+                         if vector else (dr * gres) @ mT(x) + (r * gres) @ mT(dx))
+    if np.any(gs):
+        out = out + svd_grad_dot(gs, a, s, a_dot=da)
+    return out

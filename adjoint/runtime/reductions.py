@@ -9,7 +9,8 @@ from .ufuncs import safe_div
 
 __all__ = [
     "prod_grad", "prod_jvp", "cumsum_grad", "cumprod_grad", "cumprod_jvp", "average_grad",
-    "average_jvp", "diagonal_grad", "trace_grad", "norm_grad", "norm_jvp",
+    "average_jvp", "diagonal_grad", "trace_grad", "norm_grad", "norm_jvp", "norm_grad_dot",
+    "prod_grad_dot", "cumprod_grad_dot", "average_grad_dot",
 ]
 
 
@@ -286,3 +287,95 @@ def quantile_jvp(t, a, q, axis=None, keepdims=False, method="linear"):
     axes = _axes(a, axis)
     kept = [1 if i in axes else n for i, n in enumerate(np.shape(a)) if keepdims or i not in axes]
     return np.reshape(out, np.shape(q) + tuple(kept))
+
+
+# -- second order -------------------------------------------------------------------------
+def norm_grad_dot(g, x, ans, ord=None, axis=None, keepdims=False, vector=False, x_dot=0.0,
+                  ans_dot=0.0):
+    """The tangent of ``norm_grad(g, x, ans, ...)`` along ``x_dot`` and ``ans_dot``.
+
+    ``norm_grad`` is ``g`` times the norm's partial ``N(x, ans)``; this is ``g`` times
+    ``dN``. Norms whose partial is piecewise constant (ord 1, inf, -inf, 0 and the matrix
+    1/inf norms) have ``dN = 0``; the spectral and nuclear matrix norms are refused.
+    """
+    nd = np.ndim(x)
+    axes = tuple(range(nd)) if axis is None else \
+        tuple(a % nd for a in ((axis,) if np.ndim(axis) == 0 else axis))
+    matrix = len(axes) == 2 and not vector
+    nrm = unreduce(ans, x, axis, keepdims)
+    t_nrm = unreduce(np.broadcast_to(ans_dot, np.shape(ans)), x, axis, keepdims)
+    x_dot = np.broadcast_to(x_dot, np.shape(x))
+    frobenius = ord is None or ord == "fro" or (ord == 2 and not matrix)
+    if matrix and ord in (2, -2, "nuc"):
+        return unreduce(g, x, axis, keepdims) * _spectral_partial_dot(x, x_dot, ord, axes)
+    if not frobenius and (matrix or ord in (0, 1, np.inf, -np.inf)):
+        return np.zeros(np.shape(x), dtype=np.result_type(x, g, float))  # piecewise constant
+    p = 2 if frobenius else ord
+    mag = np.abs(x)
+    d = (p - 1) * (safe_div(mag ** (p - 2) * x_dot, nrm ** (p - 1))
+                   - safe_div(np.sign(x) * mag ** (p - 1) * t_nrm, nrm ** p))
+    return unreduce(g, x, axis, keepdims) * d
+
+
+def prod_grad_dot(g, a, axis=None, keepdims=False, a_dot=0.0):
+    """Tangent of ``prod_grad``: the product of the other entries is linear in each entry,
+    so its tangent sums, over each other entry j, that product with ``a[j]`` replaced by
+    its tangent (exact at zeros)."""
+    a = np.asarray(a)
+    axes = _axes(a, axis)
+    flat, undo = _to_last(a, axes)
+    t_flat, _ = _to_last(np.broadcast_to(a_dot, a.shape), axes)
+    total = np.zeros(np.broadcast_shapes(flat.shape, t_flat.shape), dtype=np.result_type(flat, t_flat))
+    for j in range(flat.shape[-1]):
+        swapped = np.array(flat, dtype=total.dtype)
+        swapped[..., j] = t_flat[..., j]
+        others = _exclusive_cumprod(swapped) * _exclusive_cumprod(swapped, reverse=True)
+        others[..., j] = 0
+        total = total + others
+    return unreduce(g, a, axis, keepdims) * conj(undo(total))
+
+
+def cumprod_grad_dot(g, a, ans, axis=None, a_dot=0.0, ans_dot=0.0):
+    """Tangent of ``cumprod_grad`` where ``a`` has no zeros (``out = revcumsum(g p) / a``)."""
+    g, ax = _along(g, axis)
+    x, _ = _along(a, axis)
+    p, _ = _along(ans, axis)
+    dx, _ = _along(np.broadcast_to(a_dot, np.shape(a)), axis)
+    dp, _ = _along(np.broadcast_to(ans_dot, np.shape(ans)), axis)
+    if not np.all(x != 0):
+        raise ValueError("adjoint: no second derivative of np.cumprod where its input has zeros")
+    tail = np.flip(np.cumsum(np.flip(g * conj(p), ax), axis=ax), ax)
+    d_tail = np.flip(np.cumsum(np.flip(g * conj(dp), ax), axis=ax), ax)
+    out = d_tail / conj(x) - tail * conj(dx) / conj(x) ** 2
+    return np.reshape(out, np.shape(a))
+
+
+def average_grad_dot(g, a, axis=None, weights=None, keepdims=False, wrt="a", ans=None,
+                     a_dot=0.0, weights_dot=0.0, ans_dot=0.0):
+    """Tangent of ``average_grad`` along ``a``, the weights and the average itself."""
+    g = unreduce(g, a, axis, keepdims)
+    if weights is None:
+        return np.zeros(np.shape(a), dtype=np.result_type(g, float))
+    w, undo = _weights_like(weights, a, axis)
+    dw, _ = _weights_like(np.broadcast_to(weights_dot, np.shape(weights)), a, axis)
+    total = np.sum(w, axis=axis, keepdims=True)
+    d_total = np.sum(dw, axis=axis, keepdims=True)
+    if wrt == "a":
+        return g * conj(dw / total - w * d_total / total ** 2)
+    mean = unreduce(ans, a, axis, keepdims)
+    d_mean = unreduce(np.broadcast_to(ans_dot, np.shape(ans)), a, axis, keepdims)
+    dev = a - mean
+    d_dev = np.broadcast_to(a_dot, np.shape(a)) - d_mean
+    return undo(g * conj(d_dev / total - dev * d_total / total ** 2))
+
+
+def _spectral_partial_dot(x, x_dot, ord, axes):
+    """The tangent of ``u_k v_k^T`` (spectral norms) or ``U V^T`` (nuclear) along ``x_dot``."""
+    from .linalg import svd_jvp
+    xm, tm = np.moveaxis(x, axes, (-2, -1)), np.moveaxis(x_dot, axes, (-2, -1))
+    u, s, vh = np.linalg.svd(xm, full_matrices=False)
+    du, _, dvh = svd_jvp(tm, xm, (u, s, vh), full_matrices=False)
+    if ord != "nuc":
+        k = 0 if ord == 2 else s.shape[-1] - 1
+        u, du, vh, dvh = u[..., k:k + 1], du[..., k:k + 1], vh[..., k:k + 1, :], dvh[..., k:k + 1, :]
+    return np.moveaxis(du @ vh + u @ dvh, (-2, -1), axes)

@@ -14,7 +14,7 @@ from .core import AdjointList, _tie_share, conj
 
 __all__ = [
     "LN2", "LN10", "mT", "mH", "safe_div", "safe_log", "log_base", "clip_grad", "imag_grad",
-    "angle_grad", "angle_jvp", "pick_grad", "pick_jvp", "sum_grad",
+    "angle_grad", "angle_jvp", "pick_grad", "pick_jvp", "sum_grad", "angle_grad_dot",
 ]
 
 
@@ -124,3 +124,12 @@ def sum_grad(g, x):
     if isinstance(x, np.ndarray):
         return np.broadcast_to(g, x.shape)
     return AdjointList(g for _ in x)
+
+
+# -- second order -------------------------------------------------------------------------
+def angle_grad_dot(g, z, deg=False, z_dot=0.0):
+    """Tangent of ``angle_grad`` along ``z_dot``: ``z / |z|^2`` is ``1 / conj(z)``."""
+    if not np.iscomplexobj(z):
+        return 0 * np.real(g)
+    scale = 180 / _math.pi if deg else 1
+    return -1j * np.real(g) * scale * safe_div(conj(z_dot), conj(z) ** 2)
