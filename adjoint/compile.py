@@ -27,7 +27,7 @@ from .astutil import all_names, clone, loaded_names, name, quote, quote_expr, st
 from .emit import Emitter
 from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
 from .frontend import parse_function
-from .passes import (activity, aliases, fence, forward, jumps, kinds, normalize, placement, reverse, scopes,
+from .passes import (activity, aliases, checkpoint, fence, forward, jumps, kinds, normalize, placement, reverse, scopes,
                      simplify)
 from .rules import carries_no_derivative, lookup
 
@@ -94,6 +94,8 @@ class _FunctionTransform:
         node = self.parsed.node
         fence.check(node, self.parsed.filename)
         self.renamed = _rename_reserved(node, self.parsed.resolver, self.parsed.filename)
+        self.checkpointed = checkpoint.rewrite(node, self.parsed)  # kept: their trees are parsed
+        self.constants.update({f.__name__: f for f in self.checkpointed if hasattr(f, "state_size")})
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np"})
         body = jumps.normalize(clone(node.body), node.lineno, all_names(node))
@@ -649,6 +651,8 @@ def choose_backend(fn, backend, ranks, mode):
         backend = os.environ.get("ADJOINT_BACKEND", "auto")
     if backend == "numpy" or mode in ("split", "jvp"):
         return "numpy"
+    if checkpoint.has_checkpointed(parse_function(fn)):
+        return _checkpoint_backend(backend)
     from .backends import numba as nb
     if not nb.available():
         if backend == "numba":
@@ -660,6 +664,17 @@ def choose_backend(fn, backend, ranks, mode):
     if backend == "numba":
         return "numba"
     return "numba" if _loops_over_numbers(fn, ranks) else "numpy"
+
+
+def _checkpoint_backend(backend):
+    """A function with a checkpointed loop runs on NumPy: the revolve driver is Python."""
+    if backend == "numba":
+        import warnings
+        from .errors import BackendWarning
+        warnings.warn(BackendWarning("a function with an adjoint.checkpointed loop runs on the "
+                                     "NumPy backend (the revolve driver is Python code)"),
+                      stacklevel=5)
+    return "numpy"
 
 
 def check_tapes() -> bool:

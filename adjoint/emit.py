@@ -74,8 +74,24 @@ class Emitter:
                 self.lines.append(f"{pad}while {ast.unparse(s.test)}:")
                 self.block(s.body, depth + 1, last_line)
             else:
+                self.notes(s, pad)
                 for text in ast.unparse(s).splitlines():
                     self.lines.append(pad + text)
+
+    def notes(self, s, pad):
+        """Comments that say what a checkpointed loop's driver call stores and recomputes."""
+        call = s.value if isinstance(s, ast.Assign) else None
+        func = getattr(getattr(call, "func", None), "id", None)
+        if func == "checkpoint_forward" and len(call.args) == 4:
+            state = ast.unparse(call.args[2])
+            self.lines.append(f"{pad}# checkpointed loop: run its trips without a tape; keep "
+                              f"only the state it starts from, {state}")
+        elif func == "revolve" and len(call.args) == 4:
+            step = ast.unparse(call.args[1])
+            self.lines += [f"{pad}# revolve (binomial checkpointing): hold at most `snapshots` "
+                           f"copies of the loop's state at once;",
+                           f"{pad}# recompute trips forward from the nearest copy, then run "
+                           f"{step} for each trip, last trip first"]
 
     def comment(self, line, pad):
         text = linecache.getline(self.filename, line).strip()

@@ -326,6 +326,8 @@ class Reverse:
 
     def _call(self, ident, call, g, ans, s):
         fn = call.callee
+        if getattr(fn, "checkpointed_step", None) is not None:
+            return self._checkpointed(ident, call, g, s)
         pair = self.helper_pair(fn, s) if fn is not None and lookup(fn) is None else None
         if pair is None:
             display, args = None, call.args
@@ -344,6 +346,30 @@ class Reverse:
         bwd = quote("grads = helper(saved, g)", s.lineno, grads=grads, helper=bwd_name,
                     saved=saved, g=g)
         for k, node in self._bind_helper(params, call):
+            if _is_active_atom(node, self.active):
+                bwd += self._contrib(node, gast.Subscript(value=name(grads), slice=const(k),
+                                                          ctx=gast.Load()))
+        return fwd, bwd
+
+    def _checkpointed(self, ident, call, g, s):
+        """A checkpointed loop (``passes/checkpoint.py``): the forward sweep runs its trips
+        keeping only the state it started from; the backward sweep reverses them by revolve,
+        with the step function's split pair."""
+        fwd_name, bwd_name, _ = self.helper_pair(call.callee.checkpointed_step, s)
+        saved = self.namer.fresh("loop_saved")
+        args = [gast.Tuple(elts=part, ctx=gast.Load()) for part in
+                (call.args[:4], call.args[4:4 + call.callee.state_size], call.args[4 + call.callee.state_size:])]
+        fwd = quote("ident, saved = checkpoint_forward(step_fwd, bounds, state, reads)", s.lineno,
+                    ident=ident, saved=saved, step_fwd=name(fwd_name), bounds=args[0],
+                    state=args[1], reads=args[2])
+        block, helper_saved = self.blocks[-1]
+        if id(block) in self.scopes.loop_blocks:
+            fwd.append(marker("save_after", saved, s.lineno))
+            helper_saved.append(saved)
+        grads = self.namer.fresh("loop_grads")
+        bwd = quote("grads = revolve(step_fwd, step_bwd, saved, g)", s.lineno, grads=grads,
+                    step_fwd=name(fwd_name), step_bwd=name(bwd_name), saved=saved, g=g)
+        for k, node in enumerate(call.args):
             if _is_active_atom(node, self.active):
                 bwd += self._contrib(node, gast.Subscript(value=name(grads), slice=const(k),
                                                           ctx=gast.Load()))

@@ -12,9 +12,11 @@ from .reductions import *  # noqa: F401,F403
 from .shapes import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .builders import *  # noqa: F401,F403
-from . import core, ufuncs, reductions, shapes, linalg, builders
+from .checkpoint import *  # noqa: F401,F403
+from . import core, ufuncs, reductions, shapes, linalg, builders, checkpoint
 
-__all__ = [*core.__all__, *ufuncs.__all__, *reductions.__all__, *shapes.__all__, *linalg.__all__, *builders.__all__]
+__all__ = [*core.__all__, *ufuncs.__all__, *reductions.__all__, *shapes.__all__, *linalg.__all__, *builders.__all__,
+           *checkpoint.__all__]
 
 
 def _public_home():

@@ -1,0 +1,89 @@
+"""The revolve driver of checkpointed loops (``passes/checkpoint.py``).
+
+A checkpointed loop's body is a generated step function, state in, state
+out, differentiated in split mode (``step_fwd``/``step_bwd``). The forward
+sweep runs the trips and keeps only the state the loop started from; the
+backward sweep reverses the trips by Griewank's binomial schedule: it holds
+at most ``snapshots`` states at once (the starting one included), recomputes
+forward from the nearest one, and runs each trip's backward sweep once, last
+trip first, summing the adjoints of the values the body only reads.
+"""
+from __future__ import annotations
+
+import math
+
+__all__ = ["checkpoint_forward", "revolve", "revolve_split", "default_snapshots"]
+
+
+def default_snapshots(n):
+    """About sqrt(n) snapshots when the loop names none."""
+    return max(1, math.isqrt(max(n, 0)))
+
+
+def checkpoint_forward(step_fwd, bounds, state, reads):
+    """Run the loop's trips without a tape; return the final state and what ``revolve``
+    needs: the trips, the number of snapshots, the starting state and the values read."""
+    start, stop, stride, snapshots = bounds
+    trips = range(start, stop, stride)
+    k = default_snapshots(len(trips)) if snapshots is None else int(snapshots)
+    if k < 1:
+        raise ValueError(f"a checkpointed loop needs at least 1 snapshot, not {snapshots}")
+    first = state
+    for t in trips:
+        state, _ = step_fwd(t, *state, *reads)
+    return state, (trips, k, first, reads)
+
+
+def revolve_split(length, free):
+    """Where the binomial schedule stores its next snapshot in ``length`` trips with ``free``
+    snapshots to spare: after beta(free, r - 1) trips, r the fewest recomputations for which
+    beta(free, r) = C(free + r, r) >= length (Griewank's bound)."""
+    r = 1
+    while math.comb(free + r, r) < length:
+        r += 1
+    return max(1, min(math.comb(free + r - 1, r - 1), length - 1))
+
+
+def revolve(step_fwd, step_bwd, saved, seed):
+    """The adjoints of the loop's arguments (bounds, state, reads) from its output's adjoint.
+
+    Segments still to reverse wait on a stack, each with the state at its first
+    trip and the snapshots it may use beyond that one; the top one is split at
+    ``revolve_split`` (advance to the split and keep that state: one snapshot
+    fewer for the part after it) until one trip is left, whose forward sweep
+    runs again to feed its backward sweep. Without a spare snapshot a segment
+    is reversed by advancing from its start to each trip in turn.
+    """
+    trips, k, first, reads = saved
+    n = len(first)
+    state_bar = tuple(seed[i] for i in range(n))
+    read_bar = [None] * len(reads)
+
+    def advance(state, a, b):
+        for i in range(a, b):
+            state, _ = step_fwd(trips[i], *state, *reads)
+        return state
+
+    def last(i, state, state_bar):
+        _, step_saved = step_fwd(trips[i], *state, *reads)
+        grads = step_bwd(step_saved, state_bar)
+        for j in range(len(reads)):
+            g = grads[1 + n + j]
+            read_bar[j] = g if read_bar[j] is None else read_bar[j] + g
+        return tuple(grads[1:1 + n])
+
+    stack = [(0, len(trips), first, k - 1)] if len(trips) else []
+    while stack:
+        a, b, state, free = stack.pop()
+        if b - a == 1:
+            state_bar = last(a, state, state_bar)
+        elif free == 0:
+            for i in range(b - 1, a - 1, -1):
+                state_bar = last(i, advance(state, a, i), state_bar)
+        else:
+            m = a + revolve_split(b - a, free)
+            stack.append((a, m, state, free))
+            stack.append((m, b, advance(state, a, m), free - 1))
+    from .core import zeros_like
+    read_bar = [zeros_like(r) if g is None else g for r, g in zip(reads, read_bar)]
+    return (0, 0, 0, 0, *state_bar, *read_bar)

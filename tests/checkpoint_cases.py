@@ -1,0 +1,164 @@
+"""Functions with checkpointed loops (tests/test_checkpoint.py), beside their plain twins."""
+import numpy as np
+
+import adjoint
+
+SCALE = 0.5
+
+
+def rnn(x, W, n, k):
+    h = x
+    acc = 0.0
+    for t in adjoint.checkpointed(range(n), snapshots=k):
+        h = np.tanh(W @ h + 0.1 * t)
+        acc = acc + np.sum(h * h)
+    return acc + np.sum(h)
+
+
+def rnn_plain(x, W, n, k):
+    h = x
+    acc = 0.0
+    for t in range(n):
+        h = np.tanh(W @ h + 0.1 * t)
+        acc = acc + np.sum(h * h)
+    return acc + np.sum(h)
+
+
+def strided(x, a):
+    y = x
+    for t in adjoint.checkpointed(range(2, 11, 3), snapshots=2):
+        y = np.sin(y * a) + t * SCALE
+    return np.sum(y ** 2)
+
+
+def strided_plain(x, a):
+    y = x
+    for t in range(2, 11, 3):
+        y = np.sin(y * a) + t * SCALE
+    return np.sum(y ** 2)
+
+
+def inner_loop(x, W):
+    h = x
+    for s in range(3):
+        for t in adjoint.checkpointed(range(5), 2):
+            for j in range(2):
+                h = np.sin(W @ h) * (j + 1) * SCALE
+        h = h * 0.9
+    return np.sum(h ** 2)
+
+
+def inner_loop_plain(x, W):
+    h = x
+    for s in range(3):
+        for t in range(5):
+            for j in range(2):
+                h = np.sin(W @ h) * (j + 1) * SCALE
+        h = h * 0.9
+    return np.sum(h ** 2)
+
+
+def twice(x, c):
+    y = x
+    for s in adjoint.checkpointed(range(4), snapshots=2):
+        for t in adjoint.checkpointed(range(3), snapshots=1):
+            y = np.cos(y) * c + s
+    return np.sum(y)
+
+
+def twice_plain(x, c):
+    y = x
+    for s in range(4):
+        for t in range(3):
+            y = np.cos(y) * c + s
+    return np.sum(y)
+
+
+def written(x, n):
+    buf = np.zeros(n)
+    v = x
+    for t in adjoint.checkpointed(range(n), snapshots=2):
+        v = v * 0.8 + np.sin(v)
+        buf[t] = np.sum(v)
+    return np.sum(buf ** 2)
+
+
+def written_plain(x, n):
+    buf = np.zeros(n)
+    v = x
+    for t in range(n):
+        v = v * 0.8 + np.sin(v)
+        buf[t] = np.sum(v)
+    return np.sum(buf ** 2)
+
+
+def branchy(x, n):
+    y = x
+    for t in adjoint.checkpointed(range(n), snapshots=3):
+        if t % 2 == 0:
+            y = y * np.cos(y)
+        else:
+            y = y + 0.1 * y * y
+    return np.sum(y)
+
+
+def branchy_plain(x, n):
+    y = x
+    for t in range(n):
+        if t % 2 == 0:
+            y = y * np.cos(y)
+        else:
+            y = y + 0.1 * y * y
+    return np.sum(y)
+
+
+def recurrence(h, W, n, k):
+    """The memory benchmark's loop: a long recurrence on a vector state."""
+    for t in adjoint.checkpointed(range(n), snapshots=k):
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+def recurrence_plain(h, W, n, k):
+    for t in range(n):
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+# -- refused -----------------------------------------------------------------------------
+def breaks(x):
+    y = x
+    for t in adjoint.checkpointed(range(5)):
+        y = y * 2.0
+        if np.sum(y) > 10.0:
+            break
+    return np.sum(y)
+
+
+def returns(x):
+    y = x
+    for t in adjoint.checkpointed(range(5)):
+        y = y * 2.0
+        if np.sum(y) > 10.0:
+            return np.sum(y)
+    return np.sum(y)
+
+
+def target_after(x):
+    y = x
+    for t in adjoint.checkpointed(range(5)):
+        y = y * 2.0
+    return np.sum(y) * t
+
+
+def unbound(x):
+    for t in adjoint.checkpointed(range(5)):
+        z = x * t
+    return np.sum(z)
+
+
+def not_range(x, items):
+    y = x
+    for t in adjoint.checkpointed(items):
+        y = y * t
+    return np.sum(y)
