@@ -95,7 +95,7 @@ class _FunctionTransform:
         fence.check(node, self.parsed.filename)
         self.renamed = _rename_reserved(node, self.parsed.resolver, self.parsed.filename)
         self.checkpointed = checkpoint.rewrite(node, self.parsed)  # kept: their trees are parsed
-        self.constants.update({f.__name__: f for f in self.checkpointed if hasattr(f, "state_size")})
+        self.constants.update({f.__name__: f for f in self.checkpointed})  # generated code calls
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | {"np"})
         body = jumps.normalize(clone(node.body), node.lineno, all_names(node))

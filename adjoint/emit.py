@@ -82,16 +82,16 @@ class Emitter:
         """Comments that say what a checkpointed loop's driver call stores and recomputes."""
         call = s.value if isinstance(s, ast.Assign) else None
         func = getattr(getattr(call, "func", None), "id", None)
-        if func == "checkpoint_forward" and len(call.args) == 4:
-            state = ast.unparse(call.args[2])
-            self.lines.append(f"{pad}# checkpointed loop: run its trips without a tape; keep "
-                              f"only the state it starts from, {state}")
+        if func in ("checkpoint_forward", "checkpoint_forward_while"):
+            state = ast.unparse(call.args[-2])
+            self.lines += [f"{pad}# checkpointed loop: run its trips without a tape, keeping",
+                           f"{pad}# only the state it starts from, {state}"]
         elif func == "revolve" and len(call.args) == 4:
             step = ast.unparse(call.args[1])
-            self.lines += [f"{pad}# revolve (binomial checkpointing): hold at most `snapshots` "
-                           f"copies of the loop's state at once;",
-                           f"{pad}# recompute trips forward from the nearest copy, then run "
-                           f"{step} for each trip, last trip first"]
+            self.lines += [f"{pad}# revolve (binomial checkpointing): hold at most `snapshots`",
+                           f"{pad}# copies of the loop's state at once, recompute trips forward",
+                           f"{pad}# from the nearest copy, and run {step} once per trip,",
+                           f"{pad}# last trip first"]
 
     def comment(self, line, pad):
         text = linecache.getline(self.filename, line).strip()

@@ -162,3 +162,39 @@ def not_range(x, items):
     for t in adjoint.checkpointed(items):
         y = y * t
     return np.sum(y)
+
+
+def newton(x, c, k):
+    y = x
+    err = 1.0
+    steps = 0
+    while adjoint.checkpointed(err > 1e-12 and steps < 50, snapshots=k):
+        y = y - (y * y - c) / (2.0 * y)
+        err = abs(y * y - c)
+        steps = steps + 1
+    return y * 3.0
+
+
+def newton_plain(x, c, k):
+    y = x
+    err = 1.0
+    steps = 0
+    while err > 1e-12 and steps < 50:
+        y = y - (y * y - c) / (2.0 * y)
+        err = abs(y * y - c)
+        steps = steps + 1
+    return y * 3.0
+
+
+def decay(x, W, k):
+    h = x
+    while adjoint.checkpointed(np.sum(h * h) > 0.01, k):
+        h = 0.8 * np.tanh(W @ h)
+    return np.sum(h)
+
+
+def decay_plain(x, W, k):
+    h = x
+    while np.sum(h * h) > 0.01:
+        h = 0.8 * np.tanh(W @ h)
+    return np.sum(h)

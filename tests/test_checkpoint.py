@@ -76,7 +76,7 @@ def test_numba_backend_falls_back_to_numpy_with_a_warning():
 def test_source_says_what_is_stored_and_recomputed():
     text = adjoint.grad(c.rnn, wrt=(0, 1)).source
     assert "revolve(rnn_loop1_step_fwd, rnn_loop1_step_bwd" in text
-    assert "# checkpointed loop: run its trips without a tape" in text
+    assert "# checkpointed loop: run its trips without a tape, keeping" in text
     assert "# revolve (binomial checkpointing)" in text
 
 
@@ -114,3 +114,17 @@ def test_peak_memory_is_lower():
     ck, plain = adjoint.grad(c.recurrence, wrt=(0, 1)), adjoint.grad(c.recurrence_plain, wrt=(0, 1))
     close(ck(h, M, 2000, 10), plain(h, M, 2000, 10))  # built before measuring
     assert peak(ck, h, M, 2000, 10) * 5 < peak(plain, h, M, 2000, 10)
+
+
+@pytest.mark.parametrize("k", [1, 2, 4, 100])
+def test_while_loops(k):
+    got = adjoint.grad(c.newton, wrt=(0, 1))(1.5, 2.0, k)
+    want = adjoint.grad(c.newton_plain, wrt=(0, 1))(1.5, 2.0, k)
+    close(got, want)
+    assert got[1] == pytest.approx(3.0 / (2 * np.sqrt(2.0)), rel=1e-8)  # d(3 sqrt(c))/dc
+    M = 0.25 * W  # a contraction: the loop ends
+    got = adjoint.grad(c.decay, wrt=(0, 1))(X, M, k)
+    close(got, adjoint.grad(c.decay_plain, wrt=(0, 1))(X, M, k))
+    numeric = numerical_grad(c.decay, (X, M, k), (0, 1), 1e-6)
+    for g, n in zip(got, numeric):
+        np.testing.assert_allclose(g, n, rtol=1e-5, atol=1e-6)

@@ -43,7 +43,10 @@ def rewrite(node, parsed):
 def _rewrite_block(stmts, top, parsed, made):
     for k, s in enumerate(stmts):
         if isinstance(s, gast.For) and _is_checkpointed(s.iter, parsed):
-            stmts[k] = _rewrite_loop(s, top, parsed, made)
+            stmts[k] = _rewrite_for(s, top, parsed, made)
+            continue
+        if isinstance(s, gast.While) and _is_checkpointed(s.test, parsed):
+            stmts[k] = _rewrite_while(s, top, parsed, made)
             continue
         for field in ("body", "orelse"):
             _rewrite_block(getattr(s, field, None) or [], top, parsed, made)
@@ -52,6 +55,7 @@ def _rewrite_block(stmts, top, parsed, made):
 def has_checkpointed(parsed):
     """Whether the parsed function has a checkpointed loop (the backend choice asks)."""
     return any(isinstance(s, gast.For) and _is_checkpointed(s.iter, parsed)
+               or isinstance(s, gast.While) and _is_checkpointed(s.test, parsed)
                for s in gast.walk(parsed.node))
 
 
@@ -59,50 +63,96 @@ def _is_checkpointed(it, parsed):
     return isinstance(it, gast.Call) and parsed.resolver.resolve(it.func) is checkpointed
 
 
-def _rewrite_loop(loop, top, parsed, made):
-    """The call that replaces ``loop``, after making its step and loop functions."""
+def _rewrite_for(loop, top, parsed, made):
+    """``(s...) = f_loop(start, stop, stride, snapshots, s..., r...)`` for a checkpointed for."""
     filename = parsed.filename
     bounds, snapshots = _bounds(loop, filename)
     if not isinstance(loop.target, gast.Name):
         unsupported("a checkpointed loop over anything but one name", loop, filename,
                     "write 'for t in adjoint.checkpointed(range(n)):'")
-    _refuse_jumps(loop.body, filename, 0)
     target = loop.target.id
-    outside = _outside(top, loop, loaded_names)
-    if target in outside:
+    if target in _outside(top, loop, loaded_names):
         unsupported(f"reading the checkpointed loop's variable '{target}' after the loop", loop,
                     filename, "keep its last value in a variable of your own")
-    exposed, _ = _exposed(loop.body, {target})
+    state, reads = _carried(loop, loop.body, top, parsed, target)
+    base = _base(top, parsed, made)
+    names = _fresh(("start", "stop", "stride", "snapshots"), all_ids(top))
+    inner = gast.For(target=name(target, store=True),
+                     iter=gast.Call(func=name("range"), args=[name(n) for n in names[:3]],
+                                    keywords=[]),
+                     body=clone(loop.body), orelse=[], type_comment=None)
+    return _install(loop, inner, base, target, names, bounds + [snapshots], state, reads,
+                    parsed, made)
+
+
+def _rewrite_while(loop, top, parsed, made):
+    """``(s...) = f_loop(snapshots, s..., r...)`` for ``while adjoint.checkpointed(test):``;
+    ``f_loop.checkpointed_cond(s..., r...)`` evaluates the test."""
+    mark = loop.test
+    args = list(mark.args)
+    snapshots = next((k.value for k in mark.keywords if k.arg == "snapshots"), None)
+    if len(args) == 2 and snapshots is None:
+        snapshots = args.pop()
+    if len(args) != 1:
+        unsupported("adjoint.checkpointed without its condition", loop, parsed.filename,
+                    "write 'while adjoint.checkpointed(condition, snapshots=k):'")
+    test = args[0]
+    target, snap = _fresh(("trip", "snapshots"), all_ids(top))
+    head = gast.Expr(value=clone(test))
+    head.lineno = loop.lineno
+    state, reads = _carried(loop, [head] + loop.body, top, parsed, target)
+    base = _base(top, parsed, made)
+    inner = gast.While(test=clone(test), body=clone(loop.body), orelse=[])
+    out = _install(loop, inner, base, target, [snap], [snapshots or const(None)], state, reads,
+                   parsed, made)
+    cond = _function(f"{base}_cond", state + reads, [], clone(test), loop, parsed)
+    made[-1].checkpointed_cond = cond
+    made.append(cond)
+    return out
+
+
+def _carried(loop, body, top, parsed, target):
+    """(state, reads) of a checkpointed loop whose trip runs ``body``; refusals at its line."""
+    filename = parsed.filename
+    _refuse_jumps(loop.body, filename, 0)
+    outside = _outside(top, loop, loaded_names)
+    exposed, _ = _exposed(body, {target})
     written = stored_names(gast.Module(body=loop.body, type_ignores=[])) | _written_bases(loop.body)
     state = sorted((written & (exposed | outside)) - {target})
-    locals_ = parsed.resolver.locals
     bound_before = _params(top) | _outside(top, loop, stored_names)
     for s in state:
         if s not in bound_before:
             raise UnsupportedSyntaxError(f"'{s}' is carried by the checkpointed loop but not "
                                          f"bound before it; give it a value before the loop",
                                          filename, loop.lineno)
-    reads = sorted((exposed & locals_) - set(state) - {target})
     if not state:
         raise UnsupportedSyntaxError("this checkpointed loop carries no value from trip to "
                                      "trip; remove adjoint.checkpointed", filename, loop.lineno)
-    base = f"{top.name}_loop{len(made) // 2 + 1}"
-    while base in locals_ or base in parsed.fn.__globals__ or base in parsed.resolver.extra:
+    return state, sorted((exposed & parsed.resolver.locals) - set(state) - {target})
+
+
+def _base(top, parsed, made):
+    """The loop function's name: ``f_loop1`` for the first checkpointed loop of ``f``."""
+    base = f"{top.name}_loop{sum(hasattr(f, 'state_size') for f in made) + 1}"
+    while base in parsed.resolver.locals or base in parsed.fn.__globals__ \
+            or base in parsed.resolver.extra:
         base += "_"
-    step = _function(f"{base}_step", [target] + state + reads, clone(loop.body), state, loop,
-                     parsed)
-    names = _fresh(("start", "stop", "stride", "snapshots"), all_ids(top))
-    inner = gast.For(target=name(target, store=True),
-                     iter=gast.Call(func=name("range"), args=[name(n) for n in names[:3]],
-                                    keywords=[]),
-                     body=clone(loop.body), orelse=[], type_comment=None)
+    return base
+
+
+def _install(loop, inner, base, target, names, values, state, reads, parsed, made):
+    """Make the step function and the loop function; return the call replacing ``loop``."""
     inner.lineno = loop.lineno
-    whole = _function(base, names + state + reads, [inner], state, loop, parsed)
+    tuple_ = gast.Tuple(elts=[name(v) for v in state], ctx=gast.Load())
+    step = _function(f"{base}_step", [target] + state + reads, clone(loop.body), tuple_, loop,
+                     parsed)
+    whole = _function(base, names + state + reads, [inner], clone(tuple_), loop, parsed)
     whole.checkpointed_step = step
     whole.state_size = len(state)
+    whole.bounds_size = len(names)
     made += [step, whole]
     parsed.resolver.extra[base] = whole
-    call = gast.Call(func=name(base), args=bounds + [snapshots] + [name(v) for v in state + reads],
+    call = gast.Call(func=name(base), args=values + [name(v) for v in state + reads],
                      keywords=[])
     out = gast.Assign(targets=[gast.Tuple(elts=[name(v, store=True) for v in state],
                                           ctx=gast.Store())], value=call, type_comment=None)
@@ -185,11 +235,15 @@ def _written_bases(stmts):
 
 def _outside(top, loop, names):
     """``names(...)`` (loaded or stored) of ``top`` outside ``loop``."""
-    saved, loop.body = loop.body, []
+    head = "iter" if isinstance(loop, gast.For) else "test"
+    saved = loop.body, getattr(loop, head)
+    loop.body = []
+    setattr(loop, head, const(None))
     try:
-        return names(top) - names(loop.iter) - names(loop.target)
+        return names(top) - (names(loop.target) if isinstance(loop, gast.For) else set())
     finally:
-        loop.body = saved
+        loop.body = saved[0]
+        setattr(loop, head, saved[1])
 
 
 def _params(fn):
@@ -211,10 +265,11 @@ def _fresh(bases, taken):
     return out
 
 
-def _function(fname, params, body, state, loop, parsed):
-    """A real Python function ``fname(params)`` running ``body`` and returning the state, with
-    the user's globals and closure cells; its tree (user line numbers) is what adjoint parses."""
-    ret = gast.Return(value=gast.Tuple(elts=[name(v) for v in state], ctx=gast.Load()))
+def _function(fname, params, body, returned, loop, parsed):
+    """A real Python function ``fname(params)`` running ``body`` and returning ``returned``,
+    with the user's globals and closure cells; its tree (user line numbers) is what adjoint
+    parses."""
+    ret = gast.Return(value=returned)
     ret.lineno = loop.lineno
     node = gast.FunctionDef(name=fname, args=gast.arguments(
         args=[name(p, store=False) for p in params], posonlyargs=[], vararg=None, kwonlyargs=[],

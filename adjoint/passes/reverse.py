@@ -355,13 +355,21 @@ class Reverse:
         """A checkpointed loop (``passes/checkpoint.py``): the forward sweep runs its trips
         keeping only the state it started from; the backward sweep reverses them by revolve,
         with the step function's split pair."""
-        fwd_name, bwd_name, _ = self.helper_pair(call.callee.checkpointed_step, s)
+        loop = call.callee
+        fwd_name, bwd_name, _ = self.helper_pair(loop.checkpointed_step, s)
         saved = self.namer.fresh("loop_saved")
-        args = [gast.Tuple(elts=part, ctx=gast.Load()) for part in
-                (call.args[:4], call.args[4:4 + call.callee.state_size], call.args[4 + call.callee.state_size:])]
-        fwd = quote("ident, saved = checkpoint_forward(step_fwd, bounds, state, reads)", s.lineno,
-                    ident=ident, saved=saved, step_fwd=name(fwd_name), bounds=args[0],
-                    state=args[1], reads=args[2])
+        cut = [0, loop.bounds_size, loop.bounds_size + loop.state_size, len(call.args)]
+        bounds, state, reads = [gast.Tuple(elts=call.args[a:b], ctx=gast.Load())
+                                for a, b in zip(cut, cut[1:])]
+        cond = getattr(loop, "checkpointed_cond", None)
+        if cond is None:
+            driver = quote_expr("checkpoint_forward(step_fwd, bounds, state, reads)",
+                                step_fwd=name(fwd_name), bounds=bounds, state=state, reads=reads)
+        else:
+            driver = quote_expr("checkpoint_forward_while(step_fwd, cond, k, state, reads)",
+                                step_fwd=name(fwd_name), cond=name(cond.__name__),
+                                k=bounds.elts[0], state=state, reads=reads)
+        fwd = quote("ident, saved = driver", s.lineno, ident=ident, saved=saved, driver=driver)
         block, helper_saved = self.blocks[-1]
         if id(block) in self.scopes.loop_blocks:
             fwd.append(marker("save_after", saved, s.lineno))

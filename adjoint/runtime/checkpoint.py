@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["checkpoint_forward", "revolve", "revolve_split", "default_snapshots"]
+import numpy as np
+
+__all__ = ["checkpoint_forward", "checkpoint_forward_while", "revolve", "revolve_split", "default_snapshots"]
 
 
 def default_snapshots(n):
@@ -25,13 +27,30 @@ def checkpoint_forward(step_fwd, bounds, state, reads):
     needs: the trips, the number of snapshots, the starting state and the values read."""
     start, stop, stride, snapshots = bounds
     trips = range(start, stop, stride)
-    k = default_snapshots(len(trips)) if snapshots is None else int(snapshots)
-    if k < 1:
-        raise ValueError(f"a checkpointed loop needs at least 1 snapshot, not {snapshots}")
+    k = _snapshots(len(trips), snapshots)
     first = state
     for t in trips:
         state, _ = step_fwd(t, *state, *reads)
-    return state, (trips, k, first, reads)
+    return state, (trips, k, first, reads, 4)
+
+
+def checkpoint_forward_while(step_fwd, cond, snapshots, state, reads):
+    """``checkpoint_forward`` for ``while checkpointed(test):``: ``cond`` evaluates the test
+    on the state. The trip count is known once this sweep ends, before the backward sweep
+    begins, so revolve's binomial schedule applies to it as to a counted loop."""
+    first = state
+    count = 0
+    while cond(*state, *reads):
+        state, _ = step_fwd(count, *state, *reads)
+        count += 1
+    return state, (range(count), _snapshots(count, snapshots), first, reads, 1)
+
+
+def _snapshots(count, snapshots):
+    k = default_snapshots(count) if snapshots is None else int(snapshots)
+    if k < 1:
+        raise ValueError(f"a checkpointed loop needs at least 1 snapshot, not {snapshots}")
+    return k
 
 
 def revolve_split(length, free):
@@ -44,6 +63,18 @@ def revolve_split(length, free):
     return max(1, min(math.comb(free + r - 1, r - 1), length - 1))
 
 
+def _add(total, g):
+    """``total + g``, in place into the array the sum owns (a copy of the first ``g``): the
+    sum of a matrix's adjoints over the trips then costs one matrix, not three."""
+    if total is None:
+        return g.copy() if isinstance(g, np.ndarray) else g
+    if isinstance(total, np.ndarray) and isinstance(g, np.ndarray) and total.shape == g.shape \
+            and np.can_cast(g.dtype, total.dtype):
+        total += g
+        return total
+    return total + g
+
+
 def revolve(step_fwd, step_bwd, saved, seed):
     """The adjoints of the loop's arguments (bounds, state, reads) from its output's adjoint.
 
@@ -54,7 +85,7 @@ def revolve(step_fwd, step_bwd, saved, seed):
     runs again to feed its backward sweep. Without a spare snapshot a segment
     is reversed by advancing from its start to each trip in turn.
     """
-    trips, k, first, reads = saved
+    trips, k, first, reads, bounds = saved
     n = len(first)
     state_bar = tuple(seed[i] for i in range(n))
     read_bar = [None] * len(reads)
@@ -68,8 +99,7 @@ def revolve(step_fwd, step_bwd, saved, seed):
         _, step_saved = step_fwd(trips[i], *state, *reads)
         grads = step_bwd(step_saved, state_bar)
         for j in range(len(reads)):
-            g = grads[1 + n + j]
-            read_bar[j] = g if read_bar[j] is None else read_bar[j] + g
+            read_bar[j] = _add(read_bar[j], grads[1 + n + j])
         return tuple(grads[1:1 + n])
 
     stack = [(0, len(trips), first, k - 1)] if len(trips) else []
@@ -86,4 +116,4 @@ def revolve(step_fwd, step_bwd, saved, seed):
             stack.append((m, b, advance(state, a, m), free - 1))
     from .core import zeros_like
     read_bar = [zeros_like(r) if g is None else g for r, g in zip(reads, read_bar)]
-    return (0, 0, 0, 0, *state_bar, *read_bar)
+    return (0,) * bounds + (*state_bar, *read_bar)
