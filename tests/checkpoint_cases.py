@@ -198,3 +198,51 @@ def decay_plain(x, W, k):
     while np.sum(h * h) > 0.01:
         h = 0.8 * np.tanh(W @ h)
     return np.sum(h)
+
+
+def helper(h, W):
+    return np.tanh(W @ h)
+
+
+def make_closure(scale):
+    def closure(x, W, n):
+        h = x
+        out = np.zeros(n)
+        for t in adjoint.checkpointed(range(n)):
+            h = helper(h, W) * scale
+            out[t] = np.sum(h)
+        return np.sum(out ** 2) + np.sum(h)
+    return closure
+
+
+def inside_helper(x, W):
+    h = x
+    for t in adjoint.checkpointed(range(4), snapshots=2):
+        h = helper(h, W) + 0.1
+    return h
+
+
+def calls_helper(x, W):
+    return np.sum(inside_helper(x, W) ** 2)
+
+
+def inactive(x, n):
+    c = np.ones(4)
+    for t in adjoint.checkpointed(range(n), snapshots=2):
+        c = c * 0.5 + t
+    return np.sum(x * c)
+
+
+def param_written(x, n):
+    for t in adjoint.checkpointed(range(n), snapshots=2):
+        x[t % 4] = np.sin(x[(t + 1) % 4]) * 2.0
+    return np.sum(x ** 2)
+
+
+def while_breaks(x):
+    y = x
+    while adjoint.checkpointed(np.sum(y) < 10.0):
+        y = y * 2.0
+        if np.sum(y) > 5.0:
+            break
+    return np.sum(y)

@@ -36,11 +36,19 @@ def test_grad_equals_plain(n, k):
     (c.twice, c.twice_plain, (X, 0.7), (0, 1)),
     (c.written, c.written_plain, (X, 6), 0),
     (c.branchy, c.branchy_plain, (X, 7), 0),
+    (c.make_closure(0.7), None, (X, W, 5), (0, 1)),  # closure cell, helper call, default k
+    (c.calls_helper, None, (X, W), (0, 1)),
+    (c.inactive, None, (X, 5), 0),  # no derivative flows through the loop
+    (c.param_written, None, (X, 9), 0),  # the state is a parameter written in place
 ])
 def test_constructs_equal_plain_and_finite_differences(fn, plain, args, wrt):
+    before = [np.copy(a) for a in args]
     got = adjoint.grad(fn, wrt=wrt)(*args)
-    want = adjoint.grad(plain, wrt=wrt)(*args)
-    close(got if isinstance(wrt, tuple) else [got], want if isinstance(wrt, tuple) else [want])
+    for a, b in zip(args, before):
+        np.testing.assert_array_equal(a, b)  # the caller's arrays never change
+    if plain is not None:
+        want = adjoint.grad(plain, wrt=wrt)(*args)
+        close(got if isinstance(wrt, tuple) else [got], want if isinstance(wrt, tuple) else [want])
     positions = wrt if isinstance(wrt, tuple) else (wrt,)
     numeric = numerical_grad(fn, args, positions, 1e-6)
     for g, n in zip(got if isinstance(wrt, tuple) else [got], numeric):
@@ -92,6 +100,7 @@ def test_schedule_split_is_binomial():
     (c.target_after, "for t in", "loop's variable 't' after the loop"),
     (c.unbound, "for t in", "'z' is carried by the checkpointed loop but not bound"),
     (c.not_range, "for t in", "over anything but range"),
+    (c.while_breaks, "break", "break in a checkpointed loop"),
 ])
 def test_refusals_name_the_line(fn, line, words):
     args = (X, [1.0, 2.0]) if fn is c.not_range else (X,)
