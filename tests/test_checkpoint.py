@@ -137,3 +137,8 @@ def test_while_loops(k):
     numeric = numerical_grad(c.decay, (X, M, k), (0, 1), 1e-6)
     for g, n in zip(got, numeric):
         np.testing.assert_allclose(g, n, rtol=1e-5, atol=1e-6)
+
+
+def test_higher_order_is_refused_clearly():
+    with pytest.raises(adjoint.NotDifferentiableError, match="checkpoint_forward"):
+        adjoint.hvp(c.rnn)(X, W, 3, 2, np.ones(4))
