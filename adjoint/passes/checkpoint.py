@@ -30,8 +30,6 @@ from ..checkpoint import checkpointed
 from ..errors import UnsupportedSyntaxError
 from ..frontend import unsupported
 
-_MUTATORS = (gast.AugAssign,)
-
 
 def rewrite(node, parsed):
     """Rewrite the checkpointed loops of ``node`` in place; return the functions made."""
@@ -66,7 +64,7 @@ def _is_checkpointed(it, parsed):
 def _rewrite_for(loop, top, parsed, made):
     """``(s...) = f_loop(start, stop, stride, snapshots, s..., r...)`` for a checkpointed for."""
     filename = parsed.filename
-    bounds, snapshots = _bounds(loop, filename)
+    bounds, snapshots = _bounds(loop, parsed)
     if not isinstance(loop.target, gast.Name):
         unsupported("a checkpointed loop over anything but one name", loop, filename,
                     "write 'for t in adjoint.checkpointed(range(n)):'")
@@ -160,7 +158,7 @@ def _install(loop, inner, base, target, names, values, state, reads, parsed, mad
     return out
 
 
-def _bounds(loop, filename):
+def _bounds(loop, parsed):
     """(start, stop, step) of the range and the snapshots expression."""
     mark = loop.iter
     args = list(mark.args)
@@ -168,9 +166,9 @@ def _bounds(loop, filename):
     if len(args) == 2 and snapshots is None:
         snapshots = args.pop()
     it = args[0] if len(args) == 1 else None
-    if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == "range"
+    if not (isinstance(it, gast.Call) and parsed.resolver.resolve(it.func) is range
             and 1 <= len(it.args) <= 3 and not it.keywords):
-        unsupported("adjoint.checkpointed over anything but range(...)", loop, filename,
+        unsupported("adjoint.checkpointed over anything but range(...)", loop, parsed.filename,
                     "write 'for t in adjoint.checkpointed(range(n), snapshots=k):'")
     r = list(it.args)
     start, stop, step = ([const(0)] + r + [const(1)]) if len(r) == 1 else \
