@@ -27,8 +27,8 @@ from .astutil import all_names, clone, loaded_names, name, quote, quote_expr, st
 from .emit import Emitter
 from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
 from .frontend import parse_function
-from .passes import (activity, aliases, checkpoint, fence, forward, jumps, kinds, normalize, placement, reverse, scopes,
-                     simplify)
+from .passes import (activity, aliases, checkpoint, fence, forward, jumps, kinds, normalize, placement,
+                     reverse, scopes, simplify)
 from .rules import carries_no_derivative, lookup
 
 RUNTIME_NAMES = set(runtime.__all__)

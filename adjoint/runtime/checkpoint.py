@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-__all__ = ["checkpoint_forward", "checkpoint_forward_while", "revolve", "revolve_split", "default_snapshots"]
+__all__ = ["checkpoint_forward", "checkpoint_forward_while", "revolve", "revolve_split",
+           "default_snapshots"]
 
 
 def default_snapshots(n):
