@@ -246,3 +246,19 @@ def while_breaks(x):
         if np.sum(y) > 5.0:
             break
     return np.sum(y)
+
+
+def budget(x, W, n, memory):
+    h = x
+    for t in adjoint.checkpointed(range(n), memory=memory):
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+def budget_while(x, W, memory):
+    h = x
+    steps = 0
+    while adjoint.checkpointed(steps < 9, memory=memory):
+        h = np.tanh(W @ h)
+        steps = steps + 1
+    return np.sum(h)

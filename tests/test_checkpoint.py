@@ -142,3 +142,17 @@ def test_while_loops(k):
 def test_higher_order_is_refused_clearly():
     with pytest.raises(adjoint.NotDifferentiableError, match="checkpoint_forward"):
         adjoint.hvp(c.rnn)(X, W, 3, 2, np.ones(4))
+
+
+@pytest.mark.parametrize("memory", [40, "1KB", 10**6])
+def test_memory_budget_chooses_snapshots(memory):
+    want = adjoint.grad(c.recurrence_plain, wrt=(0, 1))(X, W, 9, 0)
+    close(adjoint.grad(c.budget, wrt=(0, 1))(X, W, 9, memory), want)
+    close(adjoint.grad(c.budget_while, wrt=(0, 1))(X, W, memory), want)
+
+
+def test_memory_budget_too_small_or_malformed():
+    with pytest.raises(ValueError, match="holds no copy"):
+        adjoint.grad(c.budget)(X, W, 9, 8)  # one copy of h takes 32 bytes
+    with pytest.raises(ValueError, match="a size like"):
+        adjoint.grad(c.budget)(X, W, 9, "lots")

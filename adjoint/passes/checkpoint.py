@@ -2,7 +2,7 @@
 
 Contract: accepts a fenced FunctionDef (reserved names already renamed) and
 its ``Parsed``; rewrites each checkpointed loop, outermost first, into one
-statement ``(s1, s2) = f_loop(start, stop, step, k, s1, s2, r1, r2)`` and
+statement ``(s1, s2) = f_loop(start, stop, step, k, memory, s1, s2, r1, r2)`` and
 returns the functions it made. The loop's *state* ``s`` are the names the
 body rebinds or writes into that a trip may read before binding them, or
 code outside the loop reads (each must be bound before the loop); its
@@ -62,9 +62,10 @@ def _is_checkpointed(it, parsed):
 
 
 def _rewrite_for(loop, top, parsed, made):
-    """``(s...) = f_loop(start, stop, stride, snapshots, s..., r...)`` for a checkpointed for."""
+    """``(s...) = f_loop(start, stop, stride, snapshots, memory, s..., r...)`` for a
+    checkpointed for."""
     filename = parsed.filename
-    bounds, snapshots = _bounds(loop, parsed)
+    bounds, limits = _bounds(loop, parsed)
     if not isinstance(loop.target, gast.Name):
         unsupported("a checkpointed loop over anything but one name", loop, filename,
                     "write 'for t in adjoint.checkpointed(range(n)):'")
@@ -74,34 +75,30 @@ def _rewrite_for(loop, top, parsed, made):
                     filename, "keep its last value in a variable of your own")
     state, reads = _carried(loop, loop.body, top, parsed, target)
     base = _base(top, parsed, made)
-    names = _fresh(("start", "stop", "stride", "snapshots"), all_ids(top))
+    names = _fresh(("start", "stop", "stride", "snapshots", "memory"), all_ids(top))
     inner = gast.For(target=name(target, store=True),
                      iter=gast.Call(func=name("range"), args=[name(n) for n in names[:3]],
                                     keywords=[]),
                      body=clone(loop.body), orelse=[], type_comment=None)
-    return _install(loop, inner, base, target, names, bounds + [snapshots], state, reads,
+    return _install(loop, inner, base, target, names, bounds + limits, state, reads,
                     parsed, made)
 
 
 def _rewrite_while(loop, top, parsed, made):
-    """``(s...) = f_loop(snapshots, s..., r...)`` for ``while adjoint.checkpointed(test):``;
-    ``f_loop.checkpointed_cond(s..., r...)`` evaluates the test."""
-    mark = loop.test
-    args = list(mark.args)
-    snapshots = next((k.value for k in mark.keywords if k.arg == "snapshots"), None)
-    if len(args) == 2 and snapshots is None:
-        snapshots = args.pop()
+    """``(s...) = f_loop(snapshots, memory, s..., r...)`` for ``while
+    adjoint.checkpointed(test):``; ``f_loop.checkpointed_cond(s..., r...)`` evaluates the test."""
+    args, limits = _limits(loop.test)
     if len(args) != 1:
         unsupported("adjoint.checkpointed without its condition", loop, parsed.filename,
                     "write 'while adjoint.checkpointed(condition, snapshots=k):'")
     test = args[0]
-    target, snap = _fresh(("trip", "snapshots"), all_ids(top))
+    target, snap, memory = _fresh(("trip", "snapshots", "memory"), all_ids(top))
     head = gast.Expr(value=clone(test))
     head.lineno = loop.lineno
     state, reads = _carried(loop, [head] + loop.body, top, parsed, target)
     base = _base(top, parsed, made)
     inner = gast.While(test=clone(test), body=clone(loop.body), orelse=[])
-    out = _install(loop, inner, base, target, [snap], [snapshots or const(None)], state, reads,
+    out = _install(loop, inner, base, target, [snap, memory], limits, state, reads,
                    parsed, made)
     cond = _function(f"{base}_cond", state + reads, [], clone(test), loop, parsed)
     made[-1].checkpointed_cond = cond
@@ -159,12 +156,8 @@ def _install(loop, inner, base, target, names, values, state, reads, parsed, mad
 
 
 def _bounds(loop, parsed):
-    """(start, stop, step) of the range and the snapshots expression."""
-    mark = loop.iter
-    args = list(mark.args)
-    snapshots = next((k.value for k in mark.keywords if k.arg == "snapshots"), None)
-    if len(args) == 2 and snapshots is None:
-        snapshots = args.pop()
+    """(start, stop, step) of the range and the ``_limits``."""
+    args, limits = _limits(loop.iter)
     it = args[0] if len(args) == 1 else None
     if not (isinstance(it, gast.Call) and parsed.resolver.resolve(it.func) is range
             and 1 <= len(it.args) <= 3 and not it.keywords):
@@ -173,7 +166,17 @@ def _bounds(loop, parsed):
     r = list(it.args)
     start, stop, step = ([const(0)] + r + [const(1)]) if len(r) == 1 else \
         (r + [const(1)]) if len(r) == 2 else r
-    return [start, stop, step], snapshots if snapshots is not None else const(None)
+    return [start, stop, step], limits
+
+
+def _limits(mark):
+    """The positional arguments of ``checkpointed(...)`` but ``snapshots``, and the
+    expressions of ``snapshots`` and ``memory`` (None where not given)."""
+    args = list(mark.args)
+    given = {k.arg: k.value for k in mark.keywords}
+    if len(args) == 2 and "snapshots" not in given:
+        given["snapshots"] = args.pop()
+    return args, [given.get(k, const(None)) for k in ("snapshots", "memory")]
 
 
 def _refuse_jumps(stmts, filename, depth):

@@ -366,9 +366,9 @@ class Reverse:
             driver = quote_expr("checkpoint_forward(step_fwd, bounds, state, reads)",
                                 step_fwd=name(fwd_name), bounds=bounds, state=state, reads=reads)
         else:
-            driver = quote_expr("checkpoint_forward_while(step_fwd, cond, k, state, reads)",
+            driver = quote_expr("checkpoint_forward_while(step_fwd, cond, limits, state, reads)",
                                 step_fwd=name(fwd_name), cond=name(cond.__name__),
-                                k=bounds.elts[0], state=state, reads=reads)
+                                limits=bounds, state=state, reads=reads)
         fwd = quote("ident, saved = driver", s.lineno, ident=ident, saved=saved, driver=driver)
         block, helper_saved = self.blocks[-1]
         if id(block) in self.scopes.loop_blocks:

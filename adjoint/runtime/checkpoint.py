@@ -11,6 +11,7 @@ trip first, summing the adjoints of the values the body only reads.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -26,16 +27,16 @@ def default_snapshots(n):
 def checkpoint_forward(step_fwd, bounds, state, reads):
     """Run the loop's trips without a tape; return the final state and what ``revolve``
     needs: the trips, the number of snapshots, the starting state and the values read."""
-    start, stop, stride, snapshots = bounds
+    start, stop, stride, snapshots, memory = bounds
     trips = range(start, stop, stride)
-    k = _snapshots(len(trips), snapshots)
+    k = _snapshots(len(trips), snapshots, memory, state)
     first = state
     for t in trips:
         state, _ = step_fwd(t, *state, *reads)
-    return state, (trips, k, first, reads, 4)
+    return state, (trips, k, first, reads, 5)
 
 
-def checkpoint_forward_while(step_fwd, cond, snapshots, state, reads):
+def checkpoint_forward_while(step_fwd, cond, limits, state, reads):
     """``checkpoint_forward`` for ``while checkpointed(test):``: ``cond`` evaluates the test
     on the state. The trip count is known once this sweep ends, before the backward sweep
     begins, so revolve's binomial schedule applies to it as to a counted loop."""
@@ -44,14 +45,47 @@ def checkpoint_forward_while(step_fwd, cond, snapshots, state, reads):
     while cond(*state, *reads):
         state, _ = step_fwd(count, *state, *reads)
         count += 1
-    return state, (range(count), _snapshots(count, snapshots), first, reads, 1)
+    return state, (range(count), _snapshots(count, *limits, first), first, reads, 2)
 
 
-def _snapshots(count, snapshots):
-    k = default_snapshots(count) if snapshots is None else int(snapshots)
+def _snapshots(count, snapshots, memory, state):
+    """``snapshots`` if given, else as many copies of ``state`` as fit in ``memory`` (bytes,
+    or a string such as "256MB"), else about sqrt(count)."""
+    if snapshots is not None:
+        k = int(snapshots)
+    elif memory is not None:
+        k = _bytes(memory) // max(1, _size(state))
+    else:
+        k = default_snapshots(count)
     if k < 1:
-        raise ValueError(f"a checkpointed loop needs at least 1 snapshot, not {snapshots}")
+        raise ValueError(f"a checkpointed loop needs at least 1 snapshot, not {k}"
+                         + (f" ({memory!r} holds no copy of its state)" if memory else ""))
     return k
+
+
+_UNITS = {"": 1, "B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+
+
+def _bytes(memory):
+    """A memory budget in bytes: a number, or "512KB", "256MB", "1.5GB" (powers of 1024)."""
+    if not isinstance(memory, str):
+        return int(memory)
+    found = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([KMGT]?)(?:I?B)?\s*", memory.upper())
+    if found is None:
+        raise ValueError(f"checkpointed(memory=...) takes bytes or a size like '256MB', "
+                         f"not {memory!r}")
+    return int(float(found.group(1)) * _UNITS[found.group(2) + "B" if found.group(2) else ""])
+
+
+def _size(value):
+    """The bytes one stored copy of ``value`` (a loop's state) takes."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(_size(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_size(v) for v in value)
+    return 8
 
 
 def revolve_split(length, free):
