@@ -30,8 +30,8 @@ from .astutil import all_names, clone, loaded_names, name, quote, quote_expr, st
 from .emit import Emitter
 from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
 from .frontend import parse_function
-from .passes import (activity, aliases, closures, dead_values, fence, forward, jumps, kinds, normalize,
-                     objects, placement, reverse, scopes, simplify, statements)
+from .passes import (activity, aliases, checkpoint, closures, dead_values, fence, forward, jumps, kinds,
+                     normalize, objects, placement, reverse, scopes, simplify, statements)
 from .rules import carries_no_derivative, lookup
 
 RUNTIME_NAMES = set(runtime.__all__)
@@ -104,6 +104,8 @@ class _FunctionTransform:
         statements.lower(self.parsed)  # try, with, match, :=, global, del -> the core subset
         fence.check(node, self.parsed.filename)
         self.renamed = _rename_reserved(node, self.parsed.resolver, self.parsed.filename)
+        self.checkpointed = checkpoint.rewrite(node, self.parsed)  # kept: their trees are parsed
+        self.constants.update({f.__name__: f for f in self.checkpointed})  # generated code calls
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | MODULE_NAMES)
         body = jumps.normalize(clone(node.body), node.lineno, all_names(node))
@@ -735,6 +737,8 @@ def choose_backend(fn, backend, ranks, mode):
         backend = os.environ.get("ADJOINT_BACKEND", "auto")
     if backend == "numpy" or mode in ("split", "jvp"):
         return "numpy"
+    if checkpoint.has_checkpointed(parse_function(fn)):
+        return _checkpoint_backend(backend)
     from .backends import numba as nb
     if not nb.available():
         if backend == "numba":
@@ -746,6 +750,17 @@ def choose_backend(fn, backend, ranks, mode):
     if backend == "numba":
         return "numba"
     return "tiered" if _loops_over_numbers(fn, ranks) else "numpy"
+
+
+def _checkpoint_backend(backend):
+    """A function with a checkpointed loop runs on NumPy: the revolve driver is Python."""
+    if backend == "numba":
+        import warnings
+        from .errors import BackendWarning
+        warnings.warn(BackendWarning("a function with an adjoint.checkpointed loop runs on the "
+                                     "NumPy backend (the revolve driver is Python code)"),
+                      stacklevel=5)
+    return "numpy"
 
 
 def check_tapes() -> bool:

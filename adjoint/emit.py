@@ -79,6 +79,7 @@ class Emitter:
             elif isinstance(s, ast.Try):
                 self.try_(s, depth, last_line)
             else:
+                self.notes(s, pad)
                 for text in ast.unparse(s).splitlines():
                     self.lines.append(pad + text)
 
@@ -92,6 +93,21 @@ class Emitter:
             bound = f" as {h.name}" if h.name else ""
             self.lines.append(f"{pad}except{kind}{bound}:")
             self.block(h.body, depth + 1, last_line)
+
+    def notes(self, s, pad):
+        """Comments that say what a checkpointed loop's driver call stores and recomputes."""
+        call = s.value if isinstance(s, ast.Assign) else None
+        func = getattr(getattr(call, "func", None), "id", None)
+        if func in ("checkpoint_forward", "checkpoint_forward_while"):
+            state = ast.unparse(call.args[-2])
+            self.lines += [f"{pad}# checkpointed loop: run its trips without a tape, keeping",
+                           f"{pad}# only the state it starts from, {state}"]
+        elif func == "revolve" and len(call.args) == 4:
+            step = ast.unparse(call.args[1])
+            self.lines += [f"{pad}# revolve (binomial checkpointing): hold at most `snapshots`",
+                           f"{pad}# copies of the loop's state at once, recompute trips forward",
+                           f"{pad}# from the nearest copy, and run {step} once per trip,",
+                           f"{pad}# last trip first"]
 
     def comment(self, line, pad):
         text = linecache.getline(self.filename, line).strip()

@@ -70,6 +70,12 @@ def parse_function(fn) -> Parsed:
     return Parsed(fn, node, filename, Resolver(fn, node))
 
 
+def seed_parsed(fn, node, filename):
+    """Record ``node`` as the tree of ``fn``, a function adjoint made from the user's lines
+    (a checkpointed loop's step): parsing it reads this tree, not source text."""
+    _PARSED[fn.__code__] = (node, filename)
+
+
 def _parse(fn):
     text, first, filename = _source_of(fn)
     text = textwrap.dedent(text)
@@ -118,8 +124,11 @@ class Resolver:
         cells = fn.__closure__ or ()
         self.cells = dict(zip(code.co_freevars, cells))
         self.globals = fn.__globals__
+        self.extra = {}  # names of functions adjoint made for this one (checkpointed loops)
 
     def lookup(self, ident: str):
+        if ident in self.extra:
+            return self.extra[ident]
         if ident in self.locals:
             return LOCAL
         if ident in self.cells:

@@ -333,6 +333,8 @@ class Reverse:
             return [s], self._construct(fn, call, g, s)
         if is_replace(call):
             return [s], self._replace(call, g)
+        if getattr(fn, "checkpointed_step", None) is not None:
+            return self._checkpointed(ident, call, g, s)
         pair = self.helper_pair(fn, s) if fn is not None and lookup(fn) is None else None
         if pair is None:
             display, args = None, call.args
@@ -382,6 +384,38 @@ class Reverse:
                              keywords=[])
             out += self._contrib(obj, kept)
         return out
+
+    def _checkpointed(self, ident, call, g, s):
+        """A checkpointed loop (``passes/checkpoint.py``): the forward sweep runs its trips
+        keeping only the state it started from; the backward sweep reverses them by revolve,
+        with the step function's split pair."""
+        loop = call.callee
+        fwd_name, bwd_name, _ = self.helper_pair(loop.checkpointed_step, s)
+        saved = self.namer.fresh("loop_saved")
+        cut = [0, loop.bounds_size, loop.bounds_size + loop.state_size, len(call.args)]
+        bounds, state, reads = [gast.Tuple(elts=call.args[a:b], ctx=gast.Load())
+                                for a, b in zip(cut, cut[1:])]
+        cond = getattr(loop, "checkpointed_cond", None)
+        if cond is None:
+            driver = quote_expr("checkpoint_forward(step_fwd, bounds, state, reads)",
+                                step_fwd=name(fwd_name), bounds=bounds, state=state, reads=reads)
+        else:
+            driver = quote_expr("checkpoint_forward_while(step_fwd, cond, limits, state, reads)",
+                                step_fwd=name(fwd_name), cond=name(cond.__name__),
+                                limits=bounds, state=state, reads=reads)
+        fwd = quote("ident, saved = driver", s.lineno, ident=ident, saved=saved, driver=driver)
+        block, helper_saved = self.blocks[-1]
+        if id(block) in self.scopes.loop_blocks:
+            fwd.append(marker("save_after", saved, s.lineno))
+            helper_saved.append(saved)
+        grads = self.namer.fresh("loop_grads")
+        bwd = quote("grads = revolve(step_fwd, step_bwd, saved, g)", s.lineno, grads=grads,
+                    step_fwd=name(fwd_name), step_bwd=name(bwd_name), saved=saved, g=g)
+        for k, node in enumerate(call.args):
+            if _is_active_atom(node, self.active):
+                bwd += self._contrib(node, gast.Subscript(value=name(grads), slice=const(k),
+                                                          ctx=gast.Load()))
+        return fwd, bwd
 
     def _bind_helper(self, params, call):
         out = [(k, a) for k, a in enumerate(call.args)]

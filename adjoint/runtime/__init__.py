@@ -13,6 +13,7 @@ from .shapes import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .builders import *  # noqa: F401,F403
 from .fft import *  # noqa: F401,F403
+from .checkpoint import *  # noqa: F401,F403
 from .records import *  # noqa: F401,F403
 from .builtins import *  # noqa: F401,F403
 from .special import *  # noqa: F401,F403
@@ -20,11 +21,11 @@ from .stats import *  # noqa: F401,F403
 from .matrices import *  # noqa: F401,F403
 from .signal import *  # noqa: F401,F403
 from .integrate import *  # noqa: F401,F403
-from . import (core, ufuncs, reductions, shapes, linalg, builders, fft, records, builtins, special, stats,
+from . import (core, ufuncs, reductions, shapes, linalg, builders, fft, checkpoint, records, builtins, special, stats,
                matrices, signal, integrate)
 
 __all__ = [*core.__all__, *ufuncs.__all__, *reductions.__all__, *shapes.__all__, *linalg.__all__,
-           *builders.__all__, *fft.__all__, *records.__all__, *builtins.__all__, *special.__all__, *stats.__all__,
+           *builders.__all__, *fft.__all__, *checkpoint.__all__, *records.__all__, *builtins.__all__, *special.__all__, *stats.__all__,
            *matrices.__all__, *signal.__all__, *integrate.__all__]
 
 

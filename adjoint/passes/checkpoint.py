@@ -1,0 +1,301 @@
+"""Checkpointed loops: ``for t in adjoint.checkpointed(range(...), snapshots=k):``.
+
+Contract: accepts a fenced FunctionDef (reserved names already renamed) and
+its ``Parsed``; rewrites each checkpointed loop, outermost first, into one
+statement ``(s1, s2) = f_loop(start, stop, step, k, memory, s1, s2, r1, r2)`` and
+returns the functions it made. The loop's *state* ``s`` are the names the
+body rebinds or writes into that a trip may read before binding them, or
+code outside the loop reads (each must be bound before the loop); its
+*reads* ``r`` are the function's other locals the body reads. Two real
+Python functions are made from the body, with the user's line numbers and
+closure cells: ``f_step(t, *s, *r)`` (one trip, returning the new state) and
+``f_loop`` (the whole loop, for analyses and forward mode); ``f_loop``
+carries ``checkpointed_step``, which tells the reverse pass to call the revolve
+driver (``runtime/checkpoint.py``) with ``f_step``'s split pair. Refused
+at the loop's line: a target other than a name, ``break``/``continue`` of
+the loop itself, ``return`` in it, a target read after it, and a state name
+unbound before it.
+"""
+from __future__ import annotations
+
+import ast
+import textwrap
+import types
+
+import gast
+
+from .. import frontend
+from ..astutil import clone, const, loaded_names, name, stored_names
+from ..checkpoint import checkpointed
+from ..errors import UnsupportedSyntaxError
+from ..frontend import unsupported
+
+
+def rewrite(node, parsed):
+    """Rewrite the checkpointed loops of ``node`` in place; return the functions made."""
+    made = []
+    _rewrite_block(node.body, node, parsed, made)
+    return made
+
+
+def _rewrite_block(stmts, top, parsed, made):
+    for k, s in enumerate(stmts):
+        if isinstance(s, gast.For) and _is_checkpointed(s.iter, parsed):
+            stmts[k] = _rewrite_for(s, top, parsed, made)
+            continue
+        if isinstance(s, gast.While) and _is_checkpointed(s.test, parsed):
+            stmts[k] = _rewrite_while(s, top, parsed, made)
+            continue
+        for field in ("body", "orelse"):
+            _rewrite_block(getattr(s, field, None) or [], top, parsed, made)
+
+
+def has_checkpointed(parsed):
+    """Whether the parsed function has a checkpointed loop (the backend choice asks)."""
+    return any(isinstance(s, gast.For) and _is_checkpointed(s.iter, parsed)
+               or isinstance(s, gast.While) and _is_checkpointed(s.test, parsed)
+               for s in gast.walk(parsed.node))
+
+
+def _is_checkpointed(it, parsed):
+    return isinstance(it, gast.Call) and parsed.resolver.resolve(it.func) is checkpointed
+
+
+def _rewrite_for(loop, top, parsed, made):
+    """``(s...) = f_loop(start, stop, stride, snapshots, memory, s..., r...)`` for a
+    checkpointed for."""
+    filename = parsed.filename
+    bounds, limits = _bounds(loop, parsed)
+    if not isinstance(loop.target, gast.Name):
+        unsupported("a checkpointed loop over anything but one name", loop, filename,
+                    "write 'for t in adjoint.checkpointed(range(n)):'")
+    target = loop.target.id
+    if target in _outside(top, loop, loaded_names):
+        unsupported(f"reading the checkpointed loop's variable '{target}' after the loop", loop,
+                    filename, "keep its last value in a variable of your own")
+    state, reads = _carried(loop, loop.body, top, parsed, target)
+    base = _base(top, parsed, made)
+    names = _fresh(("start", "stop", "stride", "snapshots", "memory"), all_ids(top))
+    inner = gast.For(target=name(target, store=True),
+                     iter=gast.Call(func=name("range"), args=[name(n) for n in names[:3]],
+                                    keywords=[]),
+                     body=clone(loop.body), orelse=[], type_comment=None)
+    return _install(loop, inner, base, target, names, bounds + limits, state, reads,
+                    parsed, made)
+
+
+def _rewrite_while(loop, top, parsed, made):
+    """``(s...) = f_loop(snapshots, memory, s..., r...)`` for ``while
+    adjoint.checkpointed(test):``; ``f_loop.checkpointed_cond(s..., r...)`` evaluates the test."""
+    args, limits = _limits(loop.test)
+    if len(args) != 1:
+        unsupported("adjoint.checkpointed without its condition", loop, parsed.filename,
+                    "write 'while adjoint.checkpointed(condition, snapshots=k):'")
+    test = args[0]
+    target, snap, memory = _fresh(("trip", "snapshots", "memory"), all_ids(top))
+    head = gast.Expr(value=clone(test))
+    head.lineno = loop.lineno
+    state, reads = _carried(loop, [head] + loop.body, top, parsed, target)
+    base = _base(top, parsed, made)
+    inner = gast.While(test=clone(test), body=clone(loop.body), orelse=[])
+    out = _install(loop, inner, base, target, [snap, memory], limits, state, reads,
+                   parsed, made)
+    cond = _function(f"{base}_cond", state + reads, [], clone(test), loop, parsed)
+    made[-1].checkpointed_cond = cond
+    made.append(cond)
+    return out
+
+
+def _carried(loop, body, top, parsed, target):
+    """(state, reads) of a checkpointed loop whose trip runs ``body``; refusals at its line."""
+    filename = parsed.filename
+    _refuse_jumps(loop.body, filename, 0)
+    outside = _outside(top, loop, loaded_names)
+    exposed, _ = _exposed(body, {target})
+    written = stored_names(gast.Module(body=loop.body, type_ignores=[])) | _written_bases(loop.body)
+    state = sorted((written & (exposed | outside)) - {target})
+    bound_before = _params(top) | _outside(top, loop, stored_names)
+    for s in state:
+        if s not in bound_before:
+            raise UnsupportedSyntaxError(f"'{s}' is carried by the checkpointed loop but not "
+                                         f"bound before it; give it a value before the loop",
+                                         filename, loop.lineno)
+    if not state:
+        raise UnsupportedSyntaxError("this checkpointed loop carries no value from trip to "
+                                     "trip; remove adjoint.checkpointed", filename, loop.lineno)
+    return state, sorted((exposed & parsed.resolver.locals) - set(state) - {target})
+
+
+def _base(top, parsed, made):
+    """The loop function's name: ``f_loop1`` for the first checkpointed loop of ``f``."""
+    base = f"{top.name}_loop{sum(hasattr(f, 'state_size') for f in made) + 1}"
+    while base in parsed.resolver.locals or base in parsed.fn.__globals__ \
+            or base in parsed.resolver.extra:
+        base += "_"
+    return base
+
+
+def _install(loop, inner, base, target, names, values, state, reads, parsed, made):
+    """Make the step function and the loop function; return the call replacing ``loop``."""
+    inner.lineno = loop.lineno
+    tuple_ = gast.Tuple(elts=[name(v) for v in state], ctx=gast.Load())
+    step = _function(f"{base}_step", [target] + state + reads, clone(loop.body), tuple_, loop,
+                     parsed)
+    whole = _function(base, names + state + reads, [inner], clone(tuple_), loop, parsed)
+    whole.checkpointed_step = step
+    whole.state_size = len(state)
+    whole.bounds_size = len(names)
+    made += [step, whole]
+    parsed.resolver.extra[base] = whole
+    call = gast.Call(func=name(base), args=values + [name(v) for v in state + reads],
+                     keywords=[])
+    out = gast.Assign(targets=[gast.Tuple(elts=[name(v, store=True) for v in state],
+                                          ctx=gast.Store())], value=call, type_comment=None)
+    out.lineno = loop.lineno
+    return out
+
+
+def _bounds(loop, parsed):
+    """(start, stop, step) of the range and the ``_limits``."""
+    args, limits = _limits(loop.iter)
+    it = args[0] if len(args) == 1 else None
+    if not (isinstance(it, gast.Call) and parsed.resolver.resolve(it.func) is range
+            and 1 <= len(it.args) <= 3 and not it.keywords):
+        unsupported("adjoint.checkpointed over anything but range(...)", loop, parsed.filename,
+                    "write 'for t in adjoint.checkpointed(range(n), snapshots=k):'")
+    r = list(it.args)
+    start, stop, step = ([const(0)] + r + [const(1)]) if len(r) == 1 else \
+        (r + [const(1)]) if len(r) == 2 else r
+    return [start, stop, step], limits
+
+
+def _limits(mark):
+    """The positional arguments of ``checkpointed(...)`` but ``snapshots``, and the
+    expressions of ``snapshots`` and ``memory`` (None where not given)."""
+    args = list(mark.args)
+    given = {k.arg: k.value for k in mark.keywords}
+    if len(args) == 2 and "snapshots" not in given:
+        given["snapshots"] = args.pop()
+    return args, [given.get(k, const(None)) for k in ("snapshots", "memory")]
+
+
+def _refuse_jumps(stmts, filename, depth):
+    """No ``return`` in the loop, and no ``break``/``continue`` of the loop itself."""
+    for s in stmts:
+        if isinstance(s, gast.Return):
+            unsupported("return inside a checkpointed loop", s, filename,
+                        "return after the loop")
+        if isinstance(s, (gast.Break, gast.Continue)) and depth == 0:
+            unsupported(f"{type(s).__name__.lower()} in a checkpointed loop", s, filename,
+                        "a checkpointed loop runs all its trips; use a plain loop or an if")
+        inner = depth + isinstance(s, (gast.For, gast.While))
+        for field in ("body", "orelse"):
+            _refuse_jumps(getattr(s, field, None) or [], filename, inner)
+
+
+def _exposed(stmts, bound):
+    """(names a pass through ``stmts`` may read before binding them, names surely bound after)."""
+    exposed, bound = set(), set(bound)
+    for s in stmts:
+        if isinstance(s, gast.If):
+            exposed |= loaded_names(s.test) - bound
+            e1, b1 = _exposed(s.body, bound)
+            e2, b2 = _exposed(s.orelse, bound)
+            exposed |= e1 | e2
+            bound = b1 & b2
+        elif isinstance(s, (gast.For, gast.While)):
+            head = s.iter if isinstance(s, gast.For) else s.test
+            exposed |= loaded_names(head) - bound
+            inner = bound | (stored_names(s.target) if isinstance(s, gast.For) else set())
+            exposed |= _exposed(s.body, inner)[0]  # a later trip may read what an earlier bound
+        else:
+            reads = loaded_names(s)
+            if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name):
+                reads.add(s.target.id)
+            exposed |= reads - bound
+            bound |= stored_names(s)
+    return exposed, bound
+
+
+def _written_bases(stmts):
+    """Names written into in place: subscript targets, method calls on a name."""
+    out = set()
+    for s in gast.walk(gast.Module(body=stmts, type_ignores=[])):
+        if isinstance(s, (gast.Assign, gast.AugAssign)):
+            for t in (s.targets if isinstance(s, gast.Assign) else [s.target]):
+                while isinstance(t, (gast.Subscript, gast.Attribute)):
+                    t = t.value
+                if isinstance(t, gast.Name):
+                    out.add(t.id)
+        elif isinstance(s, gast.Expr) and isinstance(s.value, gast.Call):
+            func = s.value.func
+            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+                out.add(func.value.id)
+    return out
+
+
+def _outside(top, loop, names):
+    """``names(...)`` (loaded or stored) of ``top`` outside ``loop``."""
+    head = "iter" if isinstance(loop, gast.For) else "test"
+    saved = loop.body, getattr(loop, head)
+    loop.body = []
+    setattr(loop, head, const(None))
+    try:
+        return names(top) - (names(loop.target) if isinstance(loop, gast.For) else set())
+    finally:
+        loop.body = saved[0]
+        setattr(loop, head, saved[1])
+
+
+def _params(fn):
+    a = fn.args
+    return {p.id for p in a.posonlyargs + a.args + a.kwonlyargs}
+
+
+def all_ids(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)} | {node.name}
+
+
+def _fresh(bases, taken):
+    out = []
+    for b in bases:
+        ident = b
+        while ident in taken:
+            ident += "_"
+        out.append(ident)
+    return out
+
+
+def _function(fname, params, body, returned, loop, parsed):
+    """A real Python function ``fname(params)`` running ``body`` and returning ``returned``,
+    with the user's globals and closure cells; its tree (user line numbers) is what adjoint
+    parses."""
+    ret = gast.Return(value=returned)
+    ret.lineno = loop.lineno
+    node = gast.FunctionDef(name=fname, args=gast.arguments(
+        args=[name(p, store=False) for p in params], posonlyargs=[], vararg=None, kwonlyargs=[],
+        kw_defaults=[], kwarg=None, defaults=[]), body=body + [ret], decorator_list=[],
+        returns=None, type_comment=None, type_params=[])
+    for a in node.args.args:
+        a.ctx = gast.Param()
+    node.lineno = loop.lineno
+    fn = _compile(node, parsed)
+    fn.__qualname__ = f"{parsed.qualname} (checkpointed loop, line {loop.lineno})"
+    frontend.seed_parsed(fn, node, parsed.filename)
+    return fn
+
+
+def _compile(node, parsed):
+    """Compile ``node`` inside a maker function that declares the user's free variables, then
+    rebind the inner code to the user's cells."""
+    user = parsed.fn
+    freevars = [v for v in user.__code__.co_freevars if v in loaded_names(node)]
+    text = ast.unparse(gast.gast_to_ast(gast.Module(body=[clone(node)], type_ignores=[])))
+    text = textwrap.indent(text, "    ")
+    maker = f"def maker():\n    {' = '.join(freevars + ['None'])}\n{text}\n"
+    code = compile(maker, f"<adjoint checkpointed loop of {parsed.qualname}>", "exec")
+    maker_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    inner = next(c for c in maker_code.co_consts if isinstance(c, types.CodeType))
+    cells = dict(zip(user.__code__.co_freevars, user.__closure__ or ()))
+    closure = tuple(cells[v] for v in inner.co_freevars) or None
+    return types.FunctionType(inner, user.__globals__, node.name, None, closure)

@@ -1,0 +1,154 @@
+"""The revolve driver of checkpointed loops (``passes/checkpoint.py``).
+
+A checkpointed loop's body is a generated step function, state in, state
+out, differentiated in split mode (``step_fwd``/``step_bwd``). The forward
+sweep runs the trips and keeps only the state the loop started from; the
+backward sweep reverses the trips by Griewank's binomial schedule: it holds
+at most ``snapshots`` states at once (the starting one included), recomputes
+forward from the nearest one, and runs each trip's backward sweep once, last
+trip first, summing the adjoints of the values the body only reads.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+__all__ = ["checkpoint_forward", "checkpoint_forward_while", "revolve", "revolve_split",
+           "default_snapshots"]
+
+
+def default_snapshots(n):
+    """About sqrt(n) snapshots when the loop names none."""
+    return max(1, math.isqrt(max(n, 0)))
+
+
+def checkpoint_forward(step_fwd, bounds, state, reads):
+    """Run the loop's trips without a tape; return the final state and what ``revolve``
+    needs: the trips, the number of snapshots, the starting state and the values read."""
+    start, stop, stride, snapshots, memory = bounds
+    trips = range(start, stop, stride)
+    k = _snapshots(len(trips), snapshots, memory, state)
+    first = state
+    for t in trips:
+        state, _ = step_fwd(t, *state, *reads)
+    return state, (trips, k, first, reads, 5)
+
+
+def checkpoint_forward_while(step_fwd, cond, limits, state, reads):
+    """``checkpoint_forward`` for ``while checkpointed(test):``: ``cond`` evaluates the test
+    on the state. The trip count is known once this sweep ends, before the backward sweep
+    begins, so revolve's binomial schedule applies to it as to a counted loop."""
+    first = state
+    count = 0
+    while cond(*state, *reads):
+        state, _ = step_fwd(count, *state, *reads)
+        count += 1
+    return state, (range(count), _snapshots(count, *limits, first), first, reads, 2)
+
+
+def _snapshots(count, snapshots, memory, state):
+    """``snapshots`` if given, else as many copies of ``state`` as fit in ``memory`` (bytes,
+    or a string such as "256MB"), else about sqrt(count)."""
+    if snapshots is not None:
+        k = int(snapshots)
+    elif memory is not None:
+        k = _bytes(memory) // max(1, _size(state))
+    else:
+        k = default_snapshots(count)
+    if k < 1:
+        raise ValueError(f"a checkpointed loop needs at least 1 snapshot, not {k}"
+                         + (f" ({memory!r} holds no copy of its state)" if memory else ""))
+    return k
+
+
+_UNITS = {"": 1, "B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+
+
+def _bytes(memory):
+    """A memory budget in bytes: a number, or "512KB", "256MB", "1.5GB" (powers of 1024)."""
+    if not isinstance(memory, str):
+        return int(memory)
+    found = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([KMGT]?)(?:I?B)?\s*", memory.upper())
+    if found is None:
+        raise ValueError(f"checkpointed(memory=...) takes bytes or a size like '256MB', "
+                         f"not {memory!r}")
+    return int(float(found.group(1)) * _UNITS[found.group(2) + "B" if found.group(2) else ""])
+
+
+def _size(value):
+    """The bytes one stored copy of ``value`` (a loop's state) takes."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(_size(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_size(v) for v in value)
+    return 8
+
+
+def revolve_split(length, free):
+    """Where the binomial schedule stores its next snapshot in ``length`` trips with ``free``
+    snapshots to spare: after beta(free, r - 1) trips, r the fewest recomputations for which
+    beta(free, r) = C(free + r, r) >= length (Griewank's bound)."""
+    r = 1
+    while math.comb(free + r, r) < length:
+        r += 1
+    return max(1, min(math.comb(free + r - 1, r - 1), length - 1))
+
+
+def _add(total, g):
+    """``total + g``, in place into the array the sum owns (a copy of the first ``g``): the
+    sum of a matrix's adjoints over the trips then costs one matrix, not three."""
+    if total is None:
+        return g.copy() if isinstance(g, np.ndarray) else g
+    if isinstance(total, np.ndarray) and isinstance(g, np.ndarray) and total.shape == g.shape \
+            and np.can_cast(g.dtype, total.dtype):
+        total += g
+        return total
+    return total + g
+
+
+def revolve(step_fwd, step_bwd, saved, seed):
+    """The adjoints of the loop's arguments (bounds, state, reads) from its output's adjoint.
+
+    Segments still to reverse wait on a stack, each with the state at its first
+    trip and the snapshots it may use beyond that one; the top one is split at
+    ``revolve_split`` (advance to the split and keep that state: one snapshot
+    fewer for the part after it) until one trip is left, whose forward sweep
+    runs again to feed its backward sweep. Without a spare snapshot a segment
+    is reversed by advancing from its start to each trip in turn.
+    """
+    trips, k, first, reads, bounds = saved
+    n = len(first)
+    state_bar = tuple(seed[i] for i in range(n))
+    read_bar = [None] * len(reads)
+
+    def advance(state, a, b):
+        for i in range(a, b):
+            state, _ = step_fwd(trips[i], *state, *reads)
+        return state
+
+    def last(i, state, state_bar):
+        _, step_saved = step_fwd(trips[i], *state, *reads)
+        grads = step_bwd(step_saved, state_bar)
+        for j in range(len(reads)):
+            read_bar[j] = _add(read_bar[j], grads[1 + n + j])
+        return tuple(grads[1:1 + n])
+
+    stack = [(0, len(trips), first, k - 1)] if len(trips) else []
+    while stack:
+        a, b, state, free = stack.pop()
+        if b - a == 1:
+            state_bar = last(a, state, state_bar)
+        elif free == 0:
+            for i in range(b - 1, a - 1, -1):
+                state_bar = last(i, advance(state, a, i), state_bar)
+        else:
+            m = a + revolve_split(b - a, free)
+            stack.append((a, m, state, free))
+            stack.append((m, b, advance(state, a, m), free - 1))
+    from .core import zeros_like
+    read_bar = [zeros_like(r) if g is None else g for r, g in zip(reads, read_bar)]
+    return (0,) * bounds + (*state_bar, *read_bar)
