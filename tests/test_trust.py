@@ -77,6 +77,7 @@ CASES = [
     (c.inner_loop_rebinds_the_outer_target, (normal(3), 0.7), (0, 1)),
     (c.bound_on_one_path, (normal(2), 1.0), 0),
     (c.bound_on_one_path, (normal(2), -1.0), 0),
+    (c.iterates_a_dict_by_name, ({1: normal(2), 0: normal(3)}, 0.6), (0, 1)),
 ]
 REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),

@@ -456,3 +456,10 @@ def bound_on_one_path(x, c):
     else:
         z = x * 3.0
     return np.sum(z)
+
+
+def iterates_a_dict_by_name(d, w):
+    s = 0.0
+    for k in d:
+        s = s + (k + 1.0) * np.sum(np.sin(d[k] * w))
+    return s + sum(np.sum(v) for v in d.values()) + sum(k * w for k in d)

@@ -295,9 +295,21 @@ class Normalizer:
         """The sequence a loop iterates, evaluated once: a name the body does not rebind."""
         expr.consumed = True  # iterated at once: zip(...), itertools.product(...) become lists
         a = self.atom(expr, out, hint="seq")
+        if not self._indexable(expr):  # a dict gives its keys, a set its members, as in Python
+            return self._bind(self._call(runtime.items_of, "items_of", [a]), out, "seq")
         if isinstance(a, gast.Name) and a.id not in stored_names(gast.Module(body=body, type_ignores=[])):
             return a
         return self._bind(a, out, "seq")
+
+    def _indexable(self, expr):
+        """Whether ``expr`` is known to give a sequence whose items ``seq[k]`` reads (a list or
+        tuple display, a NumPy result, or a built-in that makes a list); anything else (a name,
+        which may hold a dict) is iterated through ``items_of``."""
+        if isinstance(expr, (gast.List, gast.Tuple)):
+            return True
+        callee = self.resolver.resolve(expr.func) if isinstance(expr, gast.Call) else None
+        return callee in (zip, list, tuple, sorted, range) or \
+            getattr(callee, "__module__", None) == "numpy" or isinstance(callee, np.ufunc)
 
     def _range_call(self, args):
         call = gast.Call(func=name("range"), args=args, keywords=[])

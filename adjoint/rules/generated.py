@@ -102,7 +102,6 @@ _LINEAR = {
     rt.put_grad: "cot, a, ind, v, mode='raise', wrt='a'",
     rt.diagonal_grad: "cot, a, offset=0, axis1=0, axis2=1",
     rt.repeat_grad: "cot, a, repeats, axis=None",
-    rt.sort_grad: "cot, a, axis=-1",
     rt.sum_grad: "cot, x",
     rt.broadcast_like: "cot, x",
     rt.imag_grad: "cot, x",
@@ -132,21 +131,23 @@ structural(rt.mH, "x", jvp="linear", x="mH(g)")
 
 # -- adjoints of products: linear in the cotangent and in every operand but operand k, whose
 # value gives only a shape (its term is multiplied by k != i, zero for operand k itself).
-def _bilinear(fn, params, operands):
-    """Register the adjoint ``fn`` of a product of ``operands``: operand k (the one it is the
-    adjoint for) contributes no tangent, each other one a copy of ``fn`` along its tangent."""
+def _bilinear(fn, params, operands, first=0):
+    """Register the adjoint ``fn`` of a product of ``operands`` (numbered from ``first``): operand
+    k (the one it is the adjoint for) contributes no tangent, each other one a copy of ``fn``
+    along its tangent."""
     names = _names(params)
     jvp = {"cot": f"{fn.__name__}({', '.join('t' if n == 'cot' else n for n in names)})"}
     grads = {"cot": _transposed(fn, params)}
-    for i, op in enumerate(operands):
+    for i, op in enumerate(operands, first):
         call = ", ".join("t" if n == op else n for n in names)
         jvp[op] = f"{fn.__name__}({call}) * (k != {i})"
         grads[op] = f"{_transposed(fn, params, names.index(op))} * (k != {i})"
     structural(fn, params, static="k", jvp=jvp, **grads)
 
 
+# in einsum's interleaved form the first operand sits where the subscripts do (k = -1)
 _bilinear(rt.einsum_grad, "cot, k, subscripts, a=None, b=None, c=None, d=None, e=None",
-          "abcde")
+          ["subscripts", *"abcde"], first=-1)
 _bilinear(rt.tensordot_grad, "cot, k, a, b, axes=2", "ab")
 _bilinear(rt.inner_grad, "cot, k, a, b", "ab")
 _bilinear(rt.kron_grad, "cot, k, a, b", "ab")
