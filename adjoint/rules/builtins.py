@@ -36,6 +36,6 @@ structural(builtins.tuple, "iterable=()", iterable="AdjointList(g)", jvp="linear
 structural(math.fsum, "seq", seq="sum_grad(g, seq)", jvp={"seq": "sum(t)"})
 structural(rt.dict_from, "keys, values", static="keys", values="dict_from_grad(g, keys, values)",
            jvp="linear", notes="dict comprehensions and dict(...)")
-structural(rt.items_of, "x", x="items_of_grad(g, x)", jvp="linear",
-           notes="what list(x), tuple(x) and sorted(x) iterate")
+structural(rt.items_of, "x", x="items_of_grad(g, x)", jvp={"x": "items_of(tangent_like(t, x))"},
+           notes="what loops, list(x), tuple(x) and sorted(x) iterate")
 inactive([builtins.any, builtins.all, rt.sort_order])
