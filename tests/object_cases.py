@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-import scipy.optimize
+try:  # the library-code cases need SciPy (the [scipy] extra)
+    import scipy.optimize
+except ImportError:
+    scipy = None
 
 import adjoint
 

@@ -126,6 +126,8 @@ def as_tuple(value, wrt):
 
 @pytest.mark.parametrize("fun,args,wrt", CASES, ids=[f.__name__ for f, _, _ in CASES])
 def test_compiles_with_numba_and_agrees(fun, args, wrt):
+    # Numba's np.dot and @ (in these programs and in the twins of their adjoints) need SciPy
+    pytest.importorskip("scipy", reason="Numba's linear algebra needs SciPy")
     g = adjoint.grad(fun, wrt, backend="numba")
     with warnings.catch_warnings():
         warnings.simplefilter("error", adjoint.BackendWarning)  # a fallback fails the test

@@ -176,6 +176,7 @@ def test_function_attribute_counter():
 
 
 def test_library_call_on_constants_is_a_primal_call():
+    pytest.importorskip("scipy")
     x = normal(3)
     g = adjoint.grad(c.calls_scipy_on_constants)(x)
     np.testing.assert_allclose(g, 2 * x * c.scipy.optimize.rosen(np.array([1.0, 2.0, 3.0])))
@@ -261,6 +262,7 @@ def test_refuses_replacing_fields_a_constructor_changes():
 
 
 def test_refuses_library_code_at_the_users_line():
+    pytest.importorskip("scipy")
     text = _message(adjoint.NotDifferentiableError, c.calls_scipy, normal(3))
     assert "object_cases.py" in text and "return scipy.optimize.rosen(y)" in text
     assert "scipy.optimize" in text and "rosen" in text and "custom_vjp" in text

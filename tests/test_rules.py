@@ -1115,6 +1115,7 @@ def test_user_names_do_not_shadow_runtime_helpers(module_dir):
 
 
 def test_primitives_doc_is_fresh():
+    pytest.importorskip("scipy", reason="docs/primitives.md lists the SciPy rules too")
     import pathlib
     import subprocess
     import sys

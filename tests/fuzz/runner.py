@@ -200,6 +200,10 @@ def run(seed=0, count=300, families=(), numba_limit=8, hash_limit=40, shrink=3, 
                 hashed.append((program, path))
             for r in failing(results):
                 summary.failures.append(Failure(program, r))
+                if out_dir:  # written at once: a run stopped early keeps what it found
+                    _save_failure(summary.failures[-1], out_dir)
+                if log:
+                    log(f"FAIL seed {program.seed}: {r.check} {r.status}")
                 break
             summary.refusals += [(program, r) for r in results or () if r.refusal is not None]
             if log and (i - start + 1) % 100 == 0:
@@ -238,12 +242,17 @@ def failing(results):
     return [r for r in results or () if r.status in FAILURES]
 
 
+def _save_failure(fail, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    name = f"{fail.result.check}-{fail.result.status}-{fail.program.seed}.py"
+    with open(os.path.join(out_dir, name), "w") as fh:
+        fh.write(fail.text())
+
+
 def save(summary, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     for fail in summary.failures:
-        name = f"{fail.result.check}-{fail.result.status}-{fail.program.seed}.py"
-        with open(os.path.join(out_dir, name), "w") as fh:
-            fh.write(fail.text())
+        _save_failure(fail, out_dir)  # again: with the shrunk program where there is one
     for k, group in enumerate(refusal_groups(summary.refusals).values()):
         program, r = group[0]
         with open(os.path.join(out_dir, f"refused-{k + 1:02d}-{program.seed}.py"), "w") as fh:

@@ -259,12 +259,14 @@ def _refusals():
     call again, and raises the user's own ``TypeError`` if it was one. An
     ``ImportError`` is Numba missing an optional dependency (``np.dot`` needs SciPy).
     ``UnsupportedBytecodeError`` (not a ``NumbaError``) and ``AttributeError`` are Numba failing
-    on a try of the forward sweep (``except E as e``, ``except (A, B)``).
+    on a try of the forward sweep (``except E as e``, ``except (A, B)``); an ``AssertionError``
+    is Numba's own lowering failing (boolean-mask indexing of some kinds), and a genuine one (the
+    tape check) is raised again by the NumPy twin.
     """
     import numba
     errors = numba.core.errors
     return (errors.NumbaError, errors.UnsupportedBytecodeError, NotImplementedError, TypeError,
-            ImportError, AttributeError)
+            ImportError, AttributeError, AssertionError)
 
 
 # -- runtime helpers inside njit ------------------------------------------------------
