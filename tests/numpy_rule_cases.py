@@ -117,10 +117,6 @@ CASES = {
                          a=R(2), b=R(3), c=R(2)),
                        C("np.meshgrid(a, b, sparse=True)[1] * 2.0", a=R(2, 2), b=R(3)),
                        C("np.meshgrid(a)[0]", a=R(3), dtypes=CPLX)],
-    "numpy.block": [C("np.block([a, b])", a=R(2), b=R(3)), C("np.block([[a, b], [c, d]])", a=R(2, 2), b=R(2, 1),
-                                                                  c=R(1, 2), d=R(1, 1)),
-                    C("np.block([[a], [b]])", a=R(3), b=R(3), dtypes=CPLX)],
-    "adjoint.runtime.unblock": [C("np.block(rt.unblock(c, [a, b]))", c=R(5), a=R(2), b=R(3), dtypes=F64)],
     # reductions
     "numpy.nanmean": [C("np.nanmean(np.where(a > 0.5, np.nan, a))", a=R(3, 4)),
                       C("np.nanmean(np.where(a > 0.5, np.nan, a), axis=1, keepdims=True)", a=R(3, 4)),
@@ -220,3 +216,11 @@ NO_DERIVATIVE = {
     "adjoint.runtime.nan_count": "rt.nan_count(np.where(a > 0, np.nan, a), 1)",
     "adjoint.runtime.initial_width": "np.array(rt.initial_width(a, 0, True))",
 }
+
+if tuple(int(v) for v in np.__version__.split(".")[:2]) >= (2, 3):  # see rules/shapes.py
+    CASES.update({
+        "numpy.block": [C("np.block([a, b])", a=R(2), b=R(3)), C("np.block([[a, b], [c, d]])", a=R(2, 2), b=R(2, 1),
+                                                                      c=R(1, 2), d=R(1, 1)),
+                        C("np.block([[a], [b]])", a=R(3), b=R(3), dtypes=CPLX)],
+        "adjoint.runtime.unblock": [C("np.block(rt.unblock(c, [a, b]))", c=R(5), a=R(2), b=R(3), dtypes=F64)],
+    })

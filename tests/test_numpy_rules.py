@@ -101,7 +101,8 @@ def test_eigenvector_phases_are_refused():
     a = np.array([[0.0, -1.0, 0.3], [1.0, 0.2, 0.0], [0.1, 0.0, 2.0]])  # a complex pair
     with pytest.raises(ValueError, match="phases of np.linalg.eig's eigenvectors") as info:
         adjoint.grad(programs.eigenvector_phase)(a)
-    assert "numpy_cases_programs.py" in "".join(getattr(info.value, "__notes__", [])), info.value
+    where = "".join(getattr(info.value, "__notes__", [])) or str(info.value)  # 3.10: no notes
+    assert "numpy_cases_programs.py" in where, info.value
 
 
 def sorted_cubes(x):

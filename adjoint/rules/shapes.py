@@ -165,7 +165,9 @@ GRID = ("np.reshape(np.sum(np.broadcast_to(g[{k}], np.shape(ans[{k}])),"
 structural(np.meshgrid, "x1, x2=None, x3=None, *, copy=True, sparse=False, indexing='xy'",
            jvp={f"x{k + 1}": f"grid_tangent(t, {k}, ans, indexing)" for k in range(3)},
            notes="up to 3 inputs", **{f"x{k + 1}": GRID.format(k=k, n=k + 1) for k in range(3)})
-structural(np.block, "arrays", arrays="unblock(g, arrays)", jvp="linear")
+_NEW_BLOCK = tuple(int(v) for v in np.__version__.split(".")[:2]) >= (2, 3)
+if _NEW_BLOCK:  # np.block before NumPy 2.3 takes no list subclass, so no adjoint list
+    structural(np.block, "arrays", arrays="unblock(g, arrays)", jvp="linear")
 
 # the helpers' own rules, for second derivatives
 structural(rt.routed, "cot, ids, x, base=0", static="ids, x", cot="unrouted(g, ids, x, base)",
@@ -185,7 +187,8 @@ structural(rt.interp_matrix, "x, xp, left=None, right=None", static="xp, left, r
            notes="W is piecewise linear in x: its slopes are piecewise constant")
 structural(rt.sort_grad, "cot, a, axis=-1", static="a", cot="sort_jvp(g, a, axis)", jvp="linear")
 structural(rt.sort_jvp, "tan, a, axis=-1", static="a", tan="sort_grad(g, a, axis)", jvp="linear")
-structural(rt.unblock, "cot, arrays", static="arrays", cot="np.block(g)", jvp="linear")
+if _NEW_BLOCK:
+    structural(rt.unblock, "cot, arrays", static="arrays", cot="np.block(g)", jvp="linear")
 inactive([rt.rollaxis_target, rt.entry_ids, rt.diff_matrix, rt.gradient_matrix, rt.ediff1d_core,
           rt.zeros_or_none, rt.select_none, rt.interp_segment, rt.interp_inside, rt.interp_slopes,
           rt.grid_axis, rt.grid_others])
