@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from adjoint.rules.shapes import _NEW_BLOCK
+
 from .test_rules import CPLX, F64, REAL, C, Distinct, P, R, S, Well  # noqa: F401
 
 
@@ -217,7 +219,7 @@ NO_DERIVATIVE = {
     "adjoint.runtime.initial_width": "np.array(rt.initial_width(a, 0, True))",
 }
 
-if tuple(int(v) for v in np.__version__.split(".")[:2]) >= (2, 3):  # see rules/shapes.py
+if _NEW_BLOCK:  # np.block has a rule on NumPy 2.3+ only (rules/shapes.py)
     CASES.update({
         "numpy.block": [C("np.block([a, b])", a=R(2), b=R(3)), C("np.block([[a, b], [c, d]])", a=R(2, 2), b=R(2, 1),
                                                                       c=R(1, 2), d=R(1, 1)),
