@@ -91,7 +91,8 @@ def _inert(fn) -> bool:
 class _FunctionTransform:
     """The passes applied to one user function."""
 
-    def __init__(self, fn, program: _Program, ranks=None, typed=False, refuse=True, classes=None):
+    def __init__(self, fn, program: _Program, ranks=None, typed=False, refuse=True, classes=None,
+                 real_params=()):
         self.refuse = refuse  # False: only what the alias model finds, for a helper run as is
         fn = closures.python_function(fn)
         self.fn = fn
@@ -117,12 +118,12 @@ class _FunctionTransform:
         ret = self.body[-1]
         self.return_line = ret.lineno
         self.output = ret.value.id if isinstance(ret.value, gast.Name) else None
-        param_ranks = {p: (ranks or {}).get(p) for p in self.params}
+        param_ranks = {p: (ranks or {}).get(self.renamed.get(p, p)) for p in self.params}
         self.param_ranks = param_ranks
         self._facts()
         self.copies, self.param_writes = self._alias_model()
-        self.real = kinds.infer_real(self.body, self.params,
-                                     {p for p, r in param_ranks.items() if r is not None})
+        self.real = kinds.infer_real(self.body, self.params, set(real_params)
+                                     | {p for p, r in param_ranks.items() if r is not None})
 
     def _classes(self, classes):
         """Parameter -> class of the objects passed (given, or ``self`` of a method resolved)."""
@@ -159,6 +160,12 @@ class _FunctionTransform:
             objects.check_object_writes(facts, self.classes, self.parsed.filename)
         return facts.param_copies, facts.param_writes
 
+    def own_names(self, wrt):
+        """``wrt`` with the names of the parameters ``_rename_reserved`` renamed (generated code's
+        ``x_bar``, differentiated again, becomes ``x_bar_``)."""
+        renamed = {old: new for new, old in self.renamed.items()}
+        return type(wrt)(renamed.get(w, w) for w in wrt)
+
     def check_wrt(self, wrt):
         for w in wrt:
             if w not in self.params:
@@ -193,7 +200,7 @@ class _FunctionTransform:
             | _marker_vars(fwd)
         init_reads = dense | (active - rev.scalars)
         needed = placement.needed_names(bwd, primal, init_reads)
-        resolver = placement.Resolver(needed, dense, rev.scalars)
+        resolver = placement.Resolver(needed, dense, rev.scalars, scopes.dicts(self.body))
         fwd = resolver.block(fwd)
         bwd = resolver.block(bwd)
         tapes = resolver.tapes
@@ -267,17 +274,30 @@ class _FunctionTransform:
                     return None
         return _written_params(fn) if helper is None else helper.param_writes
 
-    def _helper_pair(self, fn, stmt):
+    def _helper_pair(self, fn, stmt, active=None, real=None):
+        """``fn``'s split pair: (forward name, backward name, its parameters, those it gives
+        adjoints of, those it takes real values for). ``active(params)`` names the parameters
+        the call passes active values to: only those are differentiated (an ``axis`` passed on
+        needs no derivative); ``real(params)`` those it passes proven real values to, with their
+        ranks (the helper proves realness and ranks from them, as a function does from its
+        arguments). Each such pair of sets has a pair of functions of its own."""
         if not _user_function(fn):
             return None
-        key = fn.__code__
+        helper = self._helper(fn)
+        if helper is None:  # a recursive call while the helper is made
+            return next(v for k, v in self.program.helpers.items() if k[0] is fn.__code__)
+        params = tuple(helper.params)
+        wrt = active(params) if active is not None else params
+        reals = real(params) if real is not None else ()
+        key = (fn.__code__, wrt, reals)
         if key not in self.program.helpers:
             base = getattr(fn, "__name__", "helper")
             names = (self.program.unique(f"{base}_fwd"), self.program.unique(f"{base}_bwd"))
-            self.program.helpers[key] = names + ([],)
-            helper = self._helper(fn)
-            self.program.helpers[key] = names + (helper.params,)
-            helper.emit_split(*names, wrt=helper.params, defaults=True)
+            self.program.helpers[key] = names + (params, wrt, reals)
+            maker = helper if wrt == params and not reals else _FunctionTransform(
+                fn, self.program, {p: r for p, r in reals if r is not None}, typed=self.typed,
+                real_params={p for p, _ in reals})
+            maker.emit_split(*names, wrt=list(wrt), defaults=True)
         return self.program.helpers[key]
 
     def _helper_jvp(self, fn, wrt):
@@ -779,6 +799,7 @@ def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
     """
     program = _Program()
     main = _FunctionTransform(fn, program, ranks, typed=backend in ("numba", "tiered"), classes=classes)
+    wrt = main.own_names(wrt)
     main.check_wrt(wrt)
     base = main.parsed.node.name
     program.taken |= {base}

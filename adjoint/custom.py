@@ -38,6 +38,7 @@ RULE_FUNCTIONS: dict = {}
 
 def _rule_name(fn) -> str:
     base = getattr(fn, "__name__", "rule")
+    base = base if base.isidentifier() else "rule"  # a lambda's "<lambda>" is no name
     name, k = base, 1
     while name in RULE_FUNCTIONS and RULE_FUNCTIONS[name] is not fn:
         k += 1

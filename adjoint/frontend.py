@@ -169,6 +169,11 @@ class LiveNames(Mapping):
     the next call, as it would be by the original function.
     """
 
+    # CPython's PyImport_Import takes ``__import__`` from a non-dict ``__builtins__`` as an
+    # attribute, and C code that imports runs with the generated frame's builtins (NumPy 2.5
+    # imports ``warnings`` so when ``np.log(0)`` warns).
+    __import__ = staticmethod(builtins.__import__)
+
     def __init__(self, globals_, cells):
         self._globals = globals_
         self._cells = cells

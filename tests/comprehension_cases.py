@@ -272,3 +272,11 @@ def augmented_own_items(x):
     grads = {"a": x * 1.0}
     grads["a"] *= 2.0
     return np.sum(rows[0] * rows[1]) + np.sum(grads["a"])
+
+
+def over_a_set_display(x):
+    return sum(np.sum(x * k) for k in {3, 1, 2}) + sum(np.sum(x ** k) for k in {2})
+
+
+def a_set_of_active_numbers(x):
+    return sum({x[0], x[1] * 2.0})

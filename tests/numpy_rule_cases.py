@@ -19,6 +19,16 @@ def Spread(*shape):
 
 
 
+def Turning(*shape):
+    """Real matrices with eigenvalues 2 and 1 +- 1.5i: eig's output is complex, its vectors
+    real in the real eigenvalue's column."""
+    def make(rng, dtype):
+        q = R(*shape)(rng, dtype) + 2 * np.eye(3)
+        block = np.array([[1.0, 1.5, 0.0], [-1.5, 1.0, 0.0], [0.0, 0.0, 2.0]])
+        return (q @ block @ np.linalg.inv(q)).astype(dtype)
+    return make
+
+
 def WellTensor(*shape):
     """Random plus 3 times the identity, seen as a tensor (well-conditioned for tensorsolve/inv)."""
     n = shape[-1]
@@ -157,11 +167,14 @@ CASES = {
     # products and numpy.linalg
     "numpy.linalg.eig": [C("np.linalg.eig(a)[0]", a=Spread(3, 3)), C("np.linalg.eig(a)[1] ** 2", a=Spread(3, 3)),
                          C("np.linalg.eig(a)[0] * np.sum(np.linalg.eig(a)[1], axis=-2)", a=Spread(2, 3, 3)),
-                         C("np.abs(np.linalg.eig(a)[1]) ** 2 + np.linalg.eig(a)[0]", a=Spread(3, 3), dtypes=CPLX)],
+                         C("np.abs(np.linalg.eig(a)[1]) ** 2 + np.linalg.eig(a)[0]", a=Spread(3, 3), dtypes=CPLX),
+                         C("(np.imag(np.linalg.eig(a)[0]) == 0) * np.linalg.eig(a)[1] ** 2", a=Turning(3, 3))],
     "adjoint.runtime.multi_dot_grad": [
         C("rt.multi_dot_grad(c, [np.ones(3), np.eye(3) + 0.5, np.ones((3, 2))])[1]", c=R(2), dtypes=F64),
         C("rt.multi_dot_grad(c, [np.ones((2, 3)), np.ones(3)])[0]", c=R(2), dtypes=F64)],
     "adjoint.runtime.phase_free": [C("rt.phase_free(a)", a=R(2, 2), dtypes=F64)],
+    "adjoint.runtime.eig_vector_cotangent": [
+        C("rt.eig_vector_cotangent(c, np.eye(2), np.array([1.0, 2.0 + 1.0j]))", c=R(2, 2), dtypes=CPLX)],
     "numpy.linalg.eigvals": [C("np.linalg.eigvals(a)", a=R(3, 3)), C("np.linalg.eigvals(a)", a=Spread(2, 3, 3)),
                              C("np.linalg.eigvals(a)", a=R(3, 3), dtypes=CPLX)],
     "numpy.linalg.multi_dot": [C("np.linalg.multi_dot([a, b, c])", a=R(2, 3), b=R(3, 4), c=R(4, 2)),

@@ -16,6 +16,7 @@ rng = np.random.default_rng(11)
 W, X = 0.7, rng.normal(size=3)
 
 CASES = [
+    (c.helper_with_an_axis, (np.arange(6.0).reshape(2, 3) / 5, np.array([0.3, -0.2, 0.5])), (0, 1)),
     (c.nested_def_reads_active, (W, X), (0, 1)),
     (c.lambda_late_binding, (W,), 0),
     (c.lambda_inline, (W, X), (0, 1)),

@@ -49,3 +49,8 @@ def test_custom_jvp_rule_is_called_in_forward_mode():
 def test_custom_vjp_only_is_refused_in_forward_mode():
     with pytest.raises(adjoint.NotDifferentiableError, match="forward-mode"):
         adjoint.jvp(cc.uses_custom)((np.ones(3),), (np.ones(3),))
+
+
+def test_a_lambda_as_the_rule():
+    x = np.array([0.5, -2.0, 0.25])
+    np.testing.assert_allclose(adjoint.grad(cc.uses_a_lambda_rule)(x), 2 * x * (np.abs(x) < 1.0))

@@ -264,3 +264,19 @@ def test_hvp_keeps_a_tape_restore_seen_through_another_name(fun, args):
     hv = adjoint.hvp(fun)(*[np.copy(a) for a in args], v)
     want = np.tensordot(fd_jacobian(adjoint.grad(fun), list(args), 0), v, axes=np.ndim(v))
     np.testing.assert_allclose(np.atleast_1d(hv), np.atleast_1d(want), rtol=1e-6, atol=1e-8)
+
+
+def adjoint_named_parameters(x_bar, t1):
+    return np.sum(np.sin(x_bar) * t1) ** 2
+
+
+def test_second_order_of_parameters_named_like_generated_names():
+    """The gradient's own ``x_bar`` is renamed when it is differentiated again; ``wrt`` follows."""
+    x, t, v = np.array([0.3, 0.5]), np.array([1.0, 2.0]), np.array([1.0, -1.0])
+    h = adjoint.hessian(adjoint_named_parameters, (0, 1))(x, t)
+    hv = adjoint.hvp(adjoint_named_parameters, (0, 1))(x, t, (v, v))
+    np.testing.assert_allclose(hv[0], h[0][0] @ v + h[0][1] @ v, rtol=1e-10)
+    np.testing.assert_allclose(hv[1], h[1][0] @ v + h[1][1] @ v, rtol=1e-10)
+    s = np.sum(np.sin(x) * t)  # closed form: d2/dx2 of s**2 is 2 (cos x t)(cos x t)^T - 2 s diag(sin x t)
+    want = 2 * np.outer(np.cos(x) * t, np.cos(x) * t) - 2 * s * np.diag(np.sin(x) * t)
+    np.testing.assert_allclose(h[0][0], want, rtol=1e-10)

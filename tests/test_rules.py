@@ -27,6 +27,7 @@ import pytest
 
 import adjoint
 from adjoint import runtime
+from adjoint.passes.kinds import keeps_real
 from adjoint.passes.normalize import ATTRIBUTES, METHODS
 from adjoint.rules import all_rules
 from adjoint.rules.registry import display_name
@@ -426,6 +427,10 @@ CASES = {
     "adjoint.runtime.unstack_like": [C("np.array(rt.unstack_like(c, [s, t, s]))", c=R(3), s=S(), t=S(),
                                        dtypes=F64)],
     "adjoint.runtime.conj": [C("rt.conj(a) * a", a=Z, dtypes=F64)],
+    "adjoint.runtime.real_part": [C("rt.real_part(a * (1.0 + 2.0j)) * a", a=R(3)),
+                                  C("rt.real_part(a) ** 2", a=R(2, 3), dtypes=CPLX)],
+    "adjoint.runtime.real_like": [C("rt.real_like(a * (1.0 + 2.0j), np.zeros(3)) * a", a=R(3)),
+                                  C("rt.real_like(a, np.zeros(3, complex)) ** 2", a=R(3), dtypes=CPLX)],
     "adjoint.runtime.cumsum_grad": [C("rt.cumsum_grad(c, a, None)", c=R(6), a=R(2, 3), dtypes=F64),
                                     C("rt.cumsum_grad(c, a, 1)", c=R(2, 3), a=R(2, 3), dtypes=F64)],
     "adjoint.runtime.unstack": [C("np.array(rt.unstack(c, [a, b], 1))", c=R(3, 2), a=R(3), b=R(3),
@@ -772,6 +777,30 @@ def test_rule_matches_finite_differences(name, module_dir):
             failures.append(f"{case.expr}: {type(exc).__name__}: {exc}")
     assert CASES.get(name), f"no cases for {name}"
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.filterwarnings("ignore:numpy.fix is deprecated:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:`row_stack` alias is deprecated:DeprecationWarning")
+def test_complex_results_of_real_arguments_are_known():
+    """A case whose real arguments give a complex value calls a function that ``infer_real``
+    knows can (or writes a complex constant): the reverse pass drops ``conj`` of real values,
+    and a complex one taken for real is a wrong gradient."""
+    unknown = []
+    for name, cases in CASES.items():
+        for case in cases:
+            if not set(case.dtypes) & set(REAL) or any(
+                    isinstance(n, ast.Constant) and isinstance(n.value, complex)
+                    for n in ast.walk(ast.parse(case.expr))):
+                continue
+            dtype = next(d for d in case.dtypes if d in REAL)
+            values = inputs(case, dtype, seed=sum(map(ord, case.expr)))
+            if any(np.iscomplexobj(v) for v in values) \
+                    or not np.iscomplexobj(evaluate(case.expr, list(case.args), values)):
+                continue
+            rules = [adjoint.rules.lookup(fn) for fn, *_ in called(case.expr, list(case.args))]
+            if all(r is None or keeps_real(r) for r in rules):
+                unknown.append(case.expr)
+    assert not unknown, f"complex results kinds.infer_real takes for real: {unknown}"
 
 
 # -- functions without a derivative: the registry's inactive and zero entries ------------------------

@@ -243,3 +243,16 @@ def test_reduction_adjoint_times_its_operand_is_not_spread(fun, shape):
     exp_result = re.search(r"(\w+) = np\.exp\(x\)", g.source).group(1)
     assert f"* {exp_result}" in g.source
     assert not re.search(rf"unreduce\([^\n]*, {exp_result}, ", g.source)
+
+
+def test_c_code_that_imports_runs_under_the_generated_builtins():
+    """Generated code's builtins are a ``LiveNames`` mapping, and C code called from it that
+    imports (NumPy 2.5's floating-point warnings) takes ``__import__`` from there."""
+    import ctypes
+    import math
+
+    c_import = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p)(
+        ("PyImport_ImportModule", ctypes.pythonapi))
+    scope = {"__builtins__": adjoint.frontend.LiveNames({"c_import": c_import}, {})}
+    exec("def run():\n    return c_import(b'math')", scope)
+    assert scope["run"]() is math

@@ -23,6 +23,12 @@ def normal(*shape):
     return rng.normal(size=shape)
 
 
+def _turning():
+    """A real matrix with eigenvalues 2 and 1 +- 1.5i (eig's output complex, one column real)."""
+    q = normal(3, 3) + 2 * np.eye(3)
+    return q @ np.array([[1.0, 1.5, 0.0], [-1.5, 1.0, 0.0], [0.0, 0.0, 2.0]]) @ np.linalg.inv(q)
+
+
 CASES = [
     (c.rnn_rows, (0.5 * normal(3, 3), normal(3)), (0, 1)),
     (c.scale_slice, (normal(5),), 0),
@@ -78,6 +84,11 @@ CASES = [
     (c.bound_on_one_path, (normal(2), 1.0), 0),
     (c.bound_on_one_path, (normal(2), -1.0), 0),
     (c.iterates_a_dict_by_name, ({1: normal(2), 0: normal(3)}, 0.6), (0, 1)),
+    (c.complex_from_a_positional_dtype, (normal(3),), 0),
+    (c.complex_eigenvalues, (normal(3),), 0),
+    (c.real_column_of_eig, (_turning(), normal(3) + 1j * normal(3)), 0),
+    (c.complex_into_a_dense_adjoint, (normal(3), normal(3)), (0, 1)),
+    (c.dict_built_by_keys, (normal(3),), 0),
 ]
 REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),

@@ -463,3 +463,33 @@ def iterates_a_dict_by_name(d, w):
     for k in d:
         s = s + (k + 1.0) * np.sum(np.sin(d[k] * w))
     return s + sum(np.sum(v) for v in d.values()) + sum(k * w for k in d)
+
+
+def complex_from_a_positional_dtype(x):
+    c = np.sqrt(np.full(3, -1.0, np.complex128)) + 2.0
+    return np.sum(np.abs(c * x) ** 2)
+
+
+def complex_eigenvalues(x):
+    w = np.linalg.eigvals(np.array([[0.0, -2.0], [2.0, 0.0]]) + 1.0)
+    return np.sum(np.abs(w * x[:2]) ** 2)
+
+
+def real_column_of_eig(a, v):
+    w, u = np.linalg.eig(a)
+    return np.sum(np.real((np.imag(w) == 0) * u * v)) + np.sum(np.abs(w) ** 2)
+
+
+def complex_into_a_dense_adjoint(a, b):
+    for k in range(2):
+        a = np.abs(a * np.exp(1j * a) + 0.5j) + a[0] * b
+    return np.sum(np.tanh(a))
+
+
+def dict_built_by_keys(x):
+    d = {}
+    d["a"] = np.sin(x)
+    d["b"] = x * 2.0
+    for k in range(2):
+        d[k] = d["a"] * k
+    return np.sum(d["a"] * d["b"]) + np.sum(d[1])

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..astutil import walk_stmts
 from ..rules import lookup
+from ..rules.registry import CUSTOM
 
 _SCALAR_RESULT = {len, int, float, abs, min, max, round, bool}
 _FULL_REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std,
@@ -179,22 +180,49 @@ def call_key(value):
 
 
 # -- realness ----------------------------------------------------------------------
-# Functions whose real arguments can give a complex result.
-_COMPLEX_SOURCES = ("numpy.fft",)
+# Functions whose real arguments can give a complex result: the FFTs, eig and eigvals
+# (NumPy 2.5's always do), a matrix square root of a matrix with negative eigenvalues.
+_COMPLEX_SOURCES = ("numpy.fft.", "scipy.fft.")
+_COMPLEX_RESULTS = {"numpy.linalg.eig", "numpy.linalg.eigvals", "scipy.linalg.eig",
+                    "scipy.linalg.eigvals", "scipy.linalg.sqrtm"}
+
+
+# Functions whose results are real whatever their arguments (the math module takes no complex).
+_REAL_RESULTS = (np.real, np.imag, np.abs, np.angle, abs, np.linalg.norm, np.linalg.eigvalsh,
+                 np.linalg.svdvals, len)
+_REAL_MODULES = ("np", "numpy", "math")
+_REAL_CONSTANTS = ("pi", "e", "inf", "nan", "euler_gamma", "tau")
+
+
+def _always_real(fn) -> bool:
+    from ..runtime import real_part
+    try:
+        return fn in _REAL_RESULTS or fn is real_part or getattr(fn, "__module__", None) == "math"
+    except TypeError:  # an array's == compares elementwise
+        return False
+
+
+def keeps_real(rule) -> bool:
+    """Whether ``rule``'s function gives real results for real arguments (a user's custom
+    rule is not known to)."""
+    return not (rule.name.startswith(_COMPLEX_SOURCES) or rule.name in _COMPLEX_RESULTS
+                or rule.name.endswith("astype") or rule.notes == CUSTOM)
 
 
 def infer_real(body, params, real_params: set) -> set:
     """Names proven to hold real (not complex) values when ``real_params`` are real.
 
     Adjoint templates follow the conjugate convention (``g * conj(f'(x))``); for
-    real values ``conj`` is the identity, and the reverse pass drops it.
+    real values ``conj`` is the identity, and the reverse pass drops it. A name
+    is real only when every binding is proven real: an expression adjoint cannot
+    read (an attribute such as ``np.complex128``, a call without a rule) is not.
     """
     bindings = {}
     for s in walk_stmts(body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             bindings.setdefault(s.targets[0].id, []).append(s.value)
-        elif isinstance(s, gast.For):
-            bindings.setdefault(s.target.id, []).append(gast.Constant(value=0, kind=None))
+        elif isinstance(s, gast.For):  # an item of a real sequence is real
+            bindings.setdefault(s.target.id, []).append(s.iter)
         elif isinstance(s, gast.Expr) and getattr(s.value, "callee", None) is list.append:
             bindings.setdefault(s.value.func.value.id, []).append(s.value.args[0])
     # optimistic: every binding real until shown otherwise; parameters as the call says
@@ -214,24 +242,70 @@ def _is_real(v, real):
         return not isinstance(v.value, complex)
     if isinstance(v, gast.Name):
         return v.id in real
-    if isinstance(v, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Tuple, gast.List)):
-        return all(_is_real(n, real) for n in gast.iter_child_nodes(v)
-                   if isinstance(n, (gast.Name, gast.Constant)))
+    if isinstance(v, gast.Compare):  # booleans
+        return True
+    if isinstance(v, (gast.BinOp, gast.UnaryOp, gast.BoolOp, gast.IfExp, gast.Tuple, gast.List)):
+        return all(_is_real(n, real) for n in gast.iter_child_nodes(v) if isinstance(n, gast.expr))
     if isinstance(v, gast.Subscript):
-        return isinstance(v.value, gast.Name) and v.value.id in real
+        return _is_real(v.value, real)
     if isinstance(v, gast.Attribute):
-        return v.attr in ("shape", "ndim", "size")
+        return _real_attribute(v, real)
     if isinstance(v, gast.Call):
         return _real_call(v, real)
     return False
 
 
+def _real_attribute(v, real):
+    if v.attr in ("shape", "ndim", "size", "real", "imag"):
+        return True
+    if v.attr in ("T", "mT"):
+        return _is_real(v.value, real)
+    return isinstance(v.value, gast.Name) and v.value.id in _REAL_MODULES \
+        and v.attr in _REAL_CONSTANTS
+
+
 def _real_call(v, real):
     fn = getattr(v, "callee", None)
+    if _always_real(fn):
+        return True
     rule = lookup(fn)
-    if rule is None or any(k.arg == "dtype" for k in v.keywords):
+    if rule is None or not keeps_real(rule) or any(k.arg == "dtype" for k in v.keywords):
         return False
-    if rule.name.startswith(_COMPLEX_SOURCES) or rule.name.endswith("astype"):
-        return False
-    atoms = list(v.args) + [k.value for k in v.keywords]
-    return all(_is_real(a, real) for a in atoms if isinstance(a, (gast.Name, gast.Constant)))
+    return all(_is_real(a, real) for a in list(v.args) + [k.value for k in v.keywords])
+
+
+def real_template(expr, real) -> bool:
+    """Whether generated code ``expr`` surely makes a real value from the names in ``real``
+    and the adjoints of those (which the reverse pass keeps real)."""
+    if isinstance(expr, gast.Name):
+        base = expr.id[:-4] if expr.id.endswith("_bar") else expr.id
+        return base in real
+    if isinstance(expr, gast.Call):
+        fn = _template_function(expr.func)
+        rule = lookup(fn)
+        if not (_always_real(fn) or rule is not None and keeps_real(rule)):
+            return False
+        return all(real_template(a, real) for a in list(expr.args) + [k.value for k in expr.keywords])
+    if isinstance(expr, (gast.Constant, gast.Compare, gast.Attribute)):
+        return _is_real(expr, real)
+    if isinstance(expr, (gast.BinOp, gast.UnaryOp, gast.Tuple, gast.List, gast.Subscript,
+                         gast.Slice, gast.IfExp)):
+        return all(real_template(n, real) for n in gast.iter_child_nodes(expr)
+                   if isinstance(n, gast.expr))
+    return False
+
+
+def _template_function(func):
+    """The function a template's ``np.linalg.solve`` or ``unreduce`` (a runtime helper) names."""
+    from .. import runtime
+    parts = []
+    while isinstance(func, gast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, gast.Name):
+        return None
+    value = np if func.id == "np" else getattr(runtime, func.id, None)
+    for part in reversed(parts):
+        value = getattr(value, part, None)
+    return value
+

@@ -442,6 +442,12 @@ class Normalizer:
         return gast.Dict(keys=[self.atom(k, out) for k in e.keys],
                          values=[self.atom(v, out) for v in e.values])
 
+    def op_Set(self, e, out):
+        """``{a, b}``: ``set([a, b])``, as a set comprehension is (its members are numbers at most,
+        so a differentiable one has no rule, and is refused)."""
+        members = gast.List(elts=[self.atom(x, out) for x in e.elts], ctx=gast.Load())
+        return self._call(set, "set", [self._bind(members, out, "members")])
+
     op_ListComp = op_SetComp = op_DictComp = op_GeneratorExp = comprehensions.lower
 
     def op_JoinedStr(self, e, out):

@@ -67,13 +67,15 @@ class Resolver:
     An adjoint that may hold an array starts (and restarts) as ``zeros_like`` of
     its value rather than ``0.0``: its shape is right on a path that adds nothing
     to it, and its type never changes (Numba); only names in ``scalars`` start at
-    ``0.0``.
+    ``0.0``. A write into one of ``dicts`` is undone by ``put_back``, which removes a
+    key the write added.
     """
 
-    def __init__(self, needed, dense, scalars=frozenset()):
+    def __init__(self, needed, dense, scalars=frozenset(), dicts=frozenset()):
         self.needed = needed
         self.dense = dense
         self.scalars = scalars
+        self.dicts = dicts
         self.tapes = []
 
     def _array_like(self, v):
@@ -105,8 +107,10 @@ class Resolver:
         if kind == "accumulate":
             if getattr(m, "first", False):
                 return quote("x_bar = c", line, x_bar=bar(v), c=m.value)
-            if v in self.dense:
-                return quote("x_bar += c", line, x_bar=bar(v), c=m.value)
+            if v in self.dense:  # in place: a complex addend of a real adjoint gives its real part
+                part = getattr(m, "real_part", None)
+                c = quote_expr(part, g=m.value, x_bar=bar(v)) if part else m.value
+                return quote("x_bar += c", line, x_bar=bar(v), c=c)
             return [fold_constants(s) for s in quote("x_bar = x_bar + c", line, x_bar=bar(v), c=m.value)]
         if kind == "init":
             if self._array_like(v):
@@ -122,6 +126,12 @@ class Resolver:
             return quote("t.append(x)", line, t=self._tape(v), x=v)
         if kind in ("restore", "load"):
             return quote("x = t.pop()", line, t=self._tape(v), x=v)
+        if kind == "save_item" and v in self.dicts:
+            return quote("t.append(old_item(x, i))", line, t=self._tape(v, items=True), x=v,
+                         i=clone(m.index))
+        if kind == "restore_item" and v in self.dicts:
+            return quote("put_back(x, i, t.pop())", line, x=v, i=clone(m.index),
+                         t=self._tape(v, items=True))
         if kind == "save_item":
             item = quote_expr("x[i]", x=v, i=clone(m.index))
             if not getattr(m, "element", False):

@@ -33,6 +33,7 @@ from ..astutil import clone, const, name, quote, quote_expr, walk, with_line
 from ..errors import NotDifferentiableError
 from ..rules import lookup
 from .objects import as_subscript, bound_fields, constructor_fields, is_field_read, is_replace
+from . import kinds
 from .simplify import strip_conj
 
 NEUTRAL = {"np", "math", "scipy"}  # names in templates that are modules, never values
@@ -85,7 +86,7 @@ class Reverse:
         self.dense = dense
         self.namer = namer
         self.filename = filename
-        self.helper_pair = helper_pair  # fn -> (fwd name, bwd name, param names)
+        self.helper_pair = helper_pair  # fn -> (fwd name, bwd name, params, wrt, real params)
         self.loop_depth = 0
         self.top_stmt = None
         self.prebind = set()
@@ -240,14 +241,29 @@ class Reverse:
             return False
         return True
 
-    def _accumulate(self, ident, contribution, elementwise_of, target=None):
+    def _accumulate(self, ident, contribution, elementwise_of, target=None, real=False):
+        """The marker adding ``contribution`` to ``ident``'s adjoint (``real``: known real)."""
         if self.specialise:
             contribution = _Products(self.ranks, self.real).visit(contribution)
         contribution = _fold(strip_conj(contribution, self.real, NEUTRAL))
+        real = real or kinds.real_template(contribution, self.real)
+        if ident in self.real and not real:
+            # a real value's adjoint is real: what later templates assume of ``x_bar``
+            part = "np.real(c)" if self.ranks.get(ident) is not None else "real_part(c)"
+            contribution = quote_expr(part, c=contribution)
         if elementwise_of is not None:
             contribution = quote_expr("unbroadcast(c, x)", c=contribution, x=name(ident))
         node = marker("accumulate", ident, None, value=contribution)
+        node.real_part = None if real else self._real_part(ident, contribution)
         return [node]
+
+    def _real_part(self, ident, g):
+        """How a contribution ``g`` to the adjoint of ``ident``, which adjoint could not prove
+        real, added in place keeps a real adjoint real (``None``: no need). Added by ``+``, an
+        imaginary part would only be carried along; ``+=`` into a real array cannot hold it."""
+        if ident in self.real or kinds.real_template(g, self.real):
+            return None  # real already (``_accumulate`` takes the real part)
+        return "real_like(g, x_bar)"  # its real part where the adjoint it adds to is real
 
     # -- values -----------------------------------------------------------
     def assign_value(self, ident, value, s):
@@ -285,17 +301,26 @@ class Reverse:
             return fwd, out
         return fwd, []
 
-    def _contrib(self, atom, contribution):
-        return self._accumulate(atom.id, contribution, None)
+    def _contrib(self, atom, contribution, real=False):
+        return self._accumulate(atom.id, contribution, None, real=real)
 
     def _read(self, value, g):
         base = value.value.id
         if base not in self.active:
             return []
         index = value.slice
-        if self._int_index(index) or _constant_key(index):
+        basic = self._int_index(index) or _constant_key(index)
+        index = index if basic else _index_value(index)
+        part = self._real_part(base, g)
+        if part is not None and isinstance(index, gast.Constant) and isinstance(index.value, str):
+            # a field of a pytree: a new value for it, of whatever dtype the sum has
+            return quote("x_bar[index] = x_bar[index] + g", x_bar=bar(base), index=index, g=g)
+        if part is not None:
+            item = quote_expr("x_bar[index]", x_bar=bar(base), index=clone(index))
+            g = quote_expr(part, g=g, x_bar=item)
+        if basic:
             return quote("x_bar[index] += g", x_bar=bar(base), index=index, g=g)
-        return quote("add_at(x_bar, index, g)", x_bar=bar(base), index=_index_value(index), g=g)
+        return quote("add_at(x_bar, index, g)", x_bar=bar(base), index=index, g=g)
 
     def _rule(self, fn, args, keywords, g, ans, s, display=None):
         active_args = [a for a in args if _is_active_atom(a, self.active)] + \
@@ -335,13 +360,14 @@ class Reverse:
             return [s], self._replace(call, g)
         if getattr(fn, "checkpointed_step", None) is not None:
             return self._checkpointed(ident, call, g, s)
-        pair = self.helper_pair(fn, s) if fn is not None and lookup(fn) is None else None
+        pair = self.helper_pair(fn, s, self._passes_active(call), self._passes_real(call)) \
+            if fn is not None and lookup(fn) is None else None
         if pair is None:
             display, args = None, call.args
             if fn is None:  # a method of a local value: an active receiver needs a rule too
                 display, args = _method_display(call.func.attr), [call.func.value] + call.args
             return [s], self._rule(fn, args, call.keywords, g, ans, s, display)
-        fwd_name, bwd_name, params = pair
+        fwd_name, bwd_name, params, wrt, reals = pair
         saved = self.namer.fresh(f"{_short(call.func)}_saved")
         fwd_call = gast.Call(func=name(fwd_name), args=call.args, keywords=call.keywords)
         fwd = quote("ident, saved = call", s.lineno, ident=ident, saved=saved, call=fwd_call)
@@ -354,9 +380,36 @@ class Reverse:
                     saved=saved, g=g)
         for k, node in self._bind_helper(params, call):
             if _is_active_atom(node, self.active):
-                bwd += self._contrib(node, gast.Subscript(value=name(grads), slice=const(k),
-                                                          ctx=gast.Load()))
+                at = wrt.index(params[k]) if k < len(params) else k
+                real = k < len(params) and params[k] in {p for p, _ in reals}  # kept real there
+                bwd += self._contrib(node, gast.Subscript(value=name(grads), slice=const(at),
+                                                          ctx=gast.Load()), real)
         return fwd, bwd
+
+    def _passes_active(self, call):
+        """For a helper's parameters: those this call passes an active value to (all of them
+        where an argument goes to ``*args``)."""
+        def active(params):
+            bound = self._bind_helper(params, call)
+            if any(k >= len(params) for k, _ in bound):
+                return tuple(params)
+            return tuple(params[k] for k, node in sorted(bound, key=lambda b: b[0])
+                         if _is_active_atom(node, self.active))
+        return active
+
+    def _passes_real(self, call):
+        """For a helper's parameters: (name, rank) of those this call passes a proven real value
+        to (rank ``None`` where unknown)."""
+        def real(params):
+            bound = self._bind_helper(params, call)
+            return tuple((params[k], self._rank_of(node)) for k, node in sorted(bound, key=lambda b: b[0])
+                         if k < len(params) and kinds.real_template(node, self.real))
+        return real
+
+    def _rank_of(self, atom):
+        if isinstance(atom, gast.Constant):
+            return 0 if type(atom.value) in (int, float) else None
+        return self.ranks.get(atom.id) if isinstance(atom, gast.Name) else None
 
     def _construct(self, cls, call, g, s):
         """``r = State(x, v=u)``: each argument gets its field's adjoint, ``x_bar += r_bar["x"]``."""
@@ -390,7 +443,7 @@ class Reverse:
         keeping only the state it started from; the backward sweep reverses them by revolve,
         with the step function's split pair."""
         loop = call.callee
-        fwd_name, bwd_name, _ = self.helper_pair(loop.checkpointed_step, s)
+        fwd_name, bwd_name, *_ = self.helper_pair(loop.checkpointed_step, s)
         saved = self.namer.fresh("loop_saved")
         cut = [0, loop.bounds_size, loop.bounds_size + loop.state_size, len(call.args)]
         bounds, state, reads = [gast.Tuple(elts=call.args[a:b], ctx=gast.Load())

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from ..astutil import loaded_names
+from ..astutil import loaded_names, walk_stmts
 
 
 @dataclass
@@ -164,3 +164,14 @@ def surely_bound(body, bound):
         elif isinstance(s, gast.If):
             bound = surely_bound(s.body, bound) & surely_bound(s.orelse, bound)
     return bound
+
+
+def dicts(body) -> set:
+    """Names bound to a dict the function makes (``{...}``, ``dict(...)``, a dict comprehension),
+    into which a write may add a key."""
+    from ..runtime import dict_from
+    return {s.targets[0].id for s in walk_stmts(body)
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+            and (isinstance(s.value, gast.Dict)
+                 or getattr(s.value, "callee", None) in (dict, dict_from))}
+

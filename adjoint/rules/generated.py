@@ -34,6 +34,8 @@ structural([rt.writable_copy, rt.snapshot], "x", jvp="linear", x="g")
 structural(rt.unstack_like, "cot, x", static="x", jvp="linear",
            cot="np.reshape(np.asarray(g), np.shape(cot))")
 structural(rt.conj, "x", jvp="linear", x="conj(g)")
+structural(rt.real_part, "x", jvp="linear", x="g")
+structural(rt.real_like, "x, like", static="like", jvp="linear", x="real_like(g, x)")
 structural(rt.cumsum_grad, "cot, a, axis=None", static="a", jvp="linear",
            cot="np.reshape(np.cumsum(g, axis=axis), np.shape(cot))")
 structural(rt.unstack, "cot, arrays, axis=0", static="arrays", jvp="linear",

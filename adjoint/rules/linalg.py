@@ -78,7 +78,7 @@ structural(np.linalg.svdvals, "x", x="svd_grad(g, x, ans)", jvp={"x": "svd_jvp(t
 W, V = "ans[0]", "ans[1]"
 VH = f"conj(mT({V}))"
 EYE = f"np.eye(np.shape({W})[-1], dtype=bool)"
-VHGV = f"phase_free({VH} @ np.broadcast_to(g[1], np.shape({V})))"
+VHGV = f"phase_free({VH} @ eig_vector_cotangent(np.broadcast_to(g[1], np.shape({V})), a, {W}))"
 NORMED = f"({VHGV} - {VH} @ ({V} * np.expand_dims(np.real(np.diagonal({VHGV}, 0, -2, -1)), -2)))"
 GAPS = f"conj(np.expand_dims({W}, -2) - np.expand_dims({W}, -1))"
 MID = (f"({EYE} * np.expand_dims(np.broadcast_to(g[0], np.shape({W})), -2)"
@@ -145,4 +145,7 @@ structural(rt.multi_dot_grad, "cot, arrays", cot="multi_dot_jvp(g, arrays)",
            jvp={"*": "multi_dot_grad_jvp(cot_dot, arrays_dot, cot, arrays)"},
            notes="linear in cot and in each operand apart")
 structural(rt.phase_free, "m", m="g", jvp={"m": "t"}, notes="checks that eig's loss is phase-free")
+structural(rt.eig_vector_cotangent, "v_bar, a, w", v_bar="eig_vector_cotangent(g, a, w)",
+           jvp={"v_bar": "eig_vector_cotangent(t, a, w)"}, static="a w",
+           notes="a projection: its own adjoint")
 inactive([rt.tensor_matrix_shape, rt.conv_margins, rt.poly_exponents])

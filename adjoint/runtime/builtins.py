@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import AdjointList, _float_dtype, zeros_like
+from .core import AdjointList, _float_dtype, snapshot, zeros_like
 
-__all__ = ["dict_from", "dict_from_grad", "sort_order", "items_of", "items_of_grad"]
+__all__ = ["dict_from", "dict_from_grad", "sort_order", "items_of", "items_of_grad", "old_item",
+           "put_back", "MISSING"]
 
 
 def dict_from(keys, values):
@@ -44,3 +45,30 @@ def items_of_grad(g, x):
     if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
         return np.reshape(np.array(list(g), dtype=_float_dtype(x.dtype)), x.shape)
     return g
+
+
+class _Missing:
+    """What ``old_item`` keeps for a key a dict did not have."""
+
+    def __repr__(self):
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+def old_item(x, key):
+    """What ``x[key] = ...`` replaces, kept to undo the write: a copy of the item, or
+    ``MISSING`` for a key the dict ``x`` does not have yet."""
+    if isinstance(x, dict) and key not in x:
+        return MISSING
+    return snapshot(x[key])
+
+
+def put_back(x, key, old):
+    """Undo ``x[key] = ...`` with what ``old_item`` kept: the old item, or no key at all."""
+    if old is MISSING:
+        del x[key]
+    else:
+        x[key] = old
+

@@ -12,7 +12,8 @@ __all__ = [
     "snapshot", "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b",
     "matmul_grad_a", "matmul_grad_b", "transpose_grad", "count", "unstack_like",
     "writable_copy", "AdjointList", "AdjointDict", "extremum_jvp", "tangent_like",
-    "broadcast_like", "scattered", "tangent_fit", "conj", "elementwise_shape", "linear_transpose",
+    "broadcast_like", "scattered", "tangent_fit", "conj", "real_part", "real_like", "elementwise_shape",
+    "linear_transpose",
 ]
 
 
@@ -415,7 +416,25 @@ def conj(x):
     kind = type(x)
     if kind is float or kind is np.float64 or (kind is np.ndarray and x.dtype.kind != "c"):
         return x
+    if kind is complex:  # a Python number stays one: NumPy's own would promote float32 arrays
+        return x.conjugate()
     return np.conj(x) if np.iscomplexobj(x) else x
+
+
+def real_part(g):
+    """The real part of a contribution to a real value's adjoint (of each item of a list or
+    tuple of them): the adjoint of a real value is real."""
+    if isinstance(g, (list, tuple)):
+        return type(g)(real_part(v) for v in g)
+    return np.real(g) if np.iscomplexobj(g) else g
+
+
+def real_like(g, like):
+    """``g`` as a contribution to the adjoint ``like``: its real part where ``like`` is real (the
+    value may be real though adjoint could not prove it), so that ``like += g`` keeps its dtype."""
+    real = like.dtype.kind != "c" if isinstance(like, np.ndarray) else \
+        isinstance(like, (float, int, np.floating, np.integer))
+    return np.real(g) if real and _is_complex(g) else g  # else complex, a container, an object
 
 
 # -- reductions -----------------------------------------------------------------------

@@ -447,7 +447,7 @@ def eig_jvp(t, a, ans):
 
     With ``P = V^-1 dA V``: ``dw = diag(P)``, ``dV = V (F o P)`` (``F`` the inverse
     eigenvalue gaps, Giles 2008 sec. 3.1), less ``V Re(diag(V^H dV))`` so that the
-    columns keep NumPy's unit norm.
+    columns keep NumPy's unit norm, and less the turn LAPACK takes back.
     """
     w, v = np.linalg.eig(a) if isinstance(ans, np.ndarray) else ans
     p = np.linalg.solve(v, t @ v)
@@ -456,7 +456,15 @@ def eig_jvp(t, a, ans):
         return dw if np.iscomplexobj(w) else np.real(dw)
     dv = v @ (_eig_gaps(w) * p)
     dv = dv - v * np.real(np.diagonal(mH(v) @ dv, 0, -2, -1))[..., None, :]
-    return (dw, dv) if np.iscomplexobj(w) else (np.real(dw), np.real(dv))
+    return (dw, _lapack_turn(dv, v)) if np.iscomplexobj(w) else (np.real(dw), np.real(dv))
+
+
+def _lapack_turn(dv, v):
+    """``dv`` less the turn of each column that LAPACK takes back: it makes the largest entry
+    of every eigenvector real, so that entry's tangent is real too."""
+    p = np.expand_dims(np.argmax(np.abs(v), axis=-2), -2)
+    turn = np.imag(np.take_along_axis(dv, p, -2) / np.take_along_axis(v, p, -2))
+    return dv - 1j * v * turn
 
 
 def _as_matrices(arrays):
@@ -538,7 +546,16 @@ def poly_exponents(p, x):
     return np.arange(np.size(p) - 1, -1, -1, dtype=dtype)
 
 
-__all__ += ["phase_free"]
+__all__ += ["phase_free", "eig_vector_cotangent"]
+
+
+def eig_vector_cotangent(v_bar, a, w):
+    """The eigenvectors' adjoint of ``np.linalg.eig(a)``, made real in the columns of real
+    ``a``'s real eigenvalues: LAPACK returns those eigenvectors real, fixed but for a sign
+    (NumPy 2.5 as complex numbers), so only the real part of their adjoint reaches ``a``."""
+    if np.iscomplexobj(a):
+        return v_bar
+    return np.where(np.expand_dims(np.imag(w) == 0, -2), np.real(v_bar), v_bar)
 
 
 def phase_free(m):

@@ -45,6 +45,7 @@ CONSTRUCTS = (
     "list_append",      # acc.append(v) in a loop, then np.stack(acc)
     "comprehensions",   # list/dict comprehensions and generator expressions feeding sum, max, np.stack
     "name_hygiene",     # user names like seed, saved, x_bar, t1, cond1, x_tape, trips1 (class 6)
+    "complex",          # real values through complex ones: exp(1j*e), np.fft, abs, real, imag, conj
 )
 
 CHECKS = (

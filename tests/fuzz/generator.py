@@ -249,6 +249,8 @@ class Gen:
             makers.append(self.read)
         if "branches" in self.on:
             makers.append(self.ternary)
+        if "complex" in self.on:
+            makers.append(self.complex_detour)
         return self.pick(makers)(shape, depth - 1)
 
     def leaf(self, shape):
@@ -283,6 +285,18 @@ class Gen:
             f"np.arctan({e})", f"np.square({e})", f"np.exp(-({e}) ** 2)",
             f"1.0 / (1.5 + np.cos({e}))", f"np.log(np.cosh({e}))",
         ])
+
+    def complex_detour(self, shape, depth):
+        """A real value computed through complex ones, whose adjoints need their ``conj``."""
+        self.used.add("complex")
+        a, b = self.expr(shape, depth), self.expr(shape, depth)
+        forms = [f"np.abs(({a}) * np.exp(1j * ({b})) + 0.5j)",
+                 f"np.imag((({a}) + 2j) ** 2 * ({b}))",
+                 f"np.abs(np.sqrt(({a}) - 0.3 + 0j)) * ({b})",
+                 f"np.real(np.conj(({a}) * (1.0 - 2j)) * np.exp(1j * ({b})))"]
+        if shape != S:  # along the last axis, which keeps the shape
+            forms.append(f"np.real(np.fft.ifft(np.fft.fft({a}) * (1.0 + 0.5j)) * np.exp(1j * ({b})))")
+        return self.pick(forms)
 
     def operand_shapes(self, shape):
         options = [(shape, shape), (shape, S), (S, shape)]

@@ -261,12 +261,14 @@ def _refusals():
     ``UnsupportedBytecodeError`` (not a ``NumbaError``) and ``AttributeError`` are Numba failing
     on a try of the forward sweep (``except E as e``, ``except (A, B)``); an ``AssertionError``
     is Numba's own lowering failing (boolean-mask indexing of some kinds), and a genuine one (the
-    tape check) is raised again by the NumPy twin.
+    tape check) is raised again by the NumPy twin. A ``ValueError`` is Numba's NumPy differing
+    from NumPy (its ``eigvals`` of a real matrix with complex eigenvalues refuses the "domain
+    change"); the NumPy twin raises a genuine one again.
     """
     import numba
     errors = numba.core.errors
     return (errors.NumbaError, errors.UnsupportedBytecodeError, NotImplementedError, TypeError,
-            ImportError, AttributeError, AssertionError)
+            ImportError, AttributeError, AssertionError, ValueError)
 
 
 # -- runtime helpers inside njit ------------------------------------------------------

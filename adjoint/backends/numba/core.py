@@ -71,6 +71,20 @@ def _conj(x):
     return lambda x: np.conj(x)
 
 
+@overload(runtime.real_part)
+def _real_part(g):
+    if real(g):
+        return lambda g: g
+    return lambda g: np.real(g)
+
+
+@overload(runtime.real_like)
+def _real_like(g, like):
+    if real(like) and not real(g):
+        return lambda g, like: np.real(g)
+    return lambda g, like: g
+
+
 @overload(runtime.zeros_like)
 def _zeros_like(x):
     if number(x):
