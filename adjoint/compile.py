@@ -291,7 +291,7 @@ class _FunctionTransform:
         reals = real(params) if real is not None else ()
         key = (fn.__code__, wrt, reals)
         if key not in self.program.helpers:
-            base = getattr(fn, "__name__", "helper")
+            base = _helper_base(fn)
             names = (self.program.unique(f"{base}_fwd"), self.program.unique(f"{base}_bwd"))
             self.program.helpers[key] = names + (params, wrt, reals)
             maker = helper if wrt == params and not reals else _FunctionTransform(
@@ -306,7 +306,7 @@ class _FunctionTransform:
             return None
         key = ("jvp", fn.__code__, wrt)
         if key not in self.program.helpers:
-            fname = self.program.unique(f"{getattr(fn, '__name__', 'helper')}_jvp")
+            fname = self.program.unique(f"{_helper_base(fn)}_jvp")
             helper = _FunctionTransform(fn, self.program)
             self.program.helpers[key] = (fname, helper.params)
             helper.emit_jvp(fname, list(wrt), defaults=True)
@@ -518,6 +518,12 @@ def _constant_name(program, base, fn):
         ident = f"{base}{k}"
     program.taken.add(ident)
     return ident
+
+
+def _helper_base(fn) -> str:
+    """The stem of a helper's generated names: its name (``lambda`` for a lambda's)."""
+    base = getattr(fn, "__name__", "helper")
+    return base if base.isidentifier() else "lambda"
 
 
 def _user_function(fn) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import linecache
 import textwrap
 import weakref
 from collections.abc import Mapping
@@ -82,10 +83,9 @@ def _parse(fn):
     try:
         module = gast.parse(text)
     except SyntaxError:
-        # A lambda inside a larger expression: parse the expression part alone.
-        module = gast.parse("(" + text.strip().rstrip(",)") + ")") if "lambda" in text else None
-        if module is None:
+        if fn.__name__ != "<lambda>":
             raise
+        return _lambda_in_its_file(fn, filename, first)
     node = _find_function(module, fn, filename, first)
     for sub in astutil.walk(node):
         if getattr(sub, "lineno", None) is not None:
@@ -94,20 +94,44 @@ def _parse(fn):
     return node, filename
 
 
+def _lambda_in_its_file(fn, filename, first):
+    """A lambda whose lines are no statement (an item of a dict display): the one lambda
+    of its line in the parsed file."""
+    try:
+        module = gast.parse("".join(linecache.getlines(filename)))
+    except SyntaxError:
+        module = None
+    lambdas = [] if module is None else \
+        [n for n in gast.walk(module) if isinstance(n, gast.Lambda) and n.lineno == first]
+    if len(lambdas) != 1:
+        raise SourceUnavailableError(f"cannot read the source of the lambda at line {first}; "
+                                     "write it as a def (one lambda per line at most)", filename, first)
+    node = _lambda_function(lambdas[0])
+    node.decorator_list = []
+    return node, filename
+
+
+def _lambda_function(lam):
+    """``lambda args: body`` as ``def lambda_(args): return body``."""
+    ret = gast.Return(value=lam.body)
+    ret.lineno = getattr(lam.body, "lineno", lam.lineno)
+    func = gast.FunctionDef(name="lambda_", args=lam.args, body=[ret], decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+    func.lineno = ret.lineno
+    return func
+
+
 def _find_function(module, fn, filename, first):
     name = fn.__name__
     for sub in gast.walk(module):
         if isinstance(sub, gast.FunctionDef) and sub.name == name:
             return sub
     lambdas = [sub for sub in gast.walk(module) if isinstance(sub, gast.Lambda)]
+    if len(lambdas) > 1:  # the one on the lambda's own line
+        line = fn.__code__.co_firstlineno - first + 1
+        lambdas = [lam for lam in lambdas if lam.lineno == line]
     if name == "<lambda>" and len(lambdas) == 1:
-        lam = lambdas[0]
-        ret = gast.Return(value=lam.body)
-        ret.lineno = lam.body.lineno if hasattr(lam.body, "lineno") else 1
-        func = gast.FunctionDef(name="lambda_", args=lam.args, body=[ret], decorator_list=[],
-                                returns=None, type_comment=None, type_params=[])
-        func.lineno = ret.lineno
-        return func
+        return _lambda_function(lambdas[0])
     raise SourceUnavailableError(
         f"cannot find the definition of {name!r} in its source; write it as a def "
         "(one lambda per line at most)", filename, first)

@@ -390,3 +390,12 @@ def logsumexp_rows(a, axis=None):
 
 def helper_with_an_axis(a, b):
     return np.sum(logsumexp_rows(a, axis=1)) + np.sum(logsumexp_rows(a * b, 0)) + logsumexp_rows(b)
+
+
+TABLE = {"swish": lambda z: z / (1.0 + np.exp(-z)),
+         "cube": lambda z: z ** 3, "sin": np.sin}
+
+
+def calls_from_a_module_table(x, kind):
+    f = TABLE[kind]
+    return np.sum(f(x) * 2.0)

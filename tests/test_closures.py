@@ -16,6 +16,9 @@ rng = np.random.default_rng(11)
 W, X = 0.7, rng.normal(size=3)
 
 CASES = [
+    (c.calls_from_a_module_table, (X, "swish"), 0),
+    (c.calls_from_a_module_table, (X, "cube"), 0),
+    (c.calls_from_a_module_table, (X, "sin"), 0),
     (c.helper_with_an_axis, (np.arange(6.0).reshape(2, 3) / 5, np.array([0.3, -0.2, 0.5])), (0, 1)),
     (c.nested_def_reads_active, (W, X), (0, 1)),
     (c.lambda_late_binding, (W,), 0),
@@ -167,3 +170,9 @@ def test_a_lambda_made_in_a_comprehension_reads_its_variable():
     closures.lower(parsed)
     text = ast.unparse(gast.gast_to_ast(parsed.node))
     assert "(x, k=k, w=w) for k in range(3)]" in text
+
+
+def test_a_lambda_in_a_dict_display():
+    """A lambda whose source line is an item of a dict is read from its file."""
+    np.testing.assert_allclose(adjoint.grad(c.TABLE["cube"])(0.7), 3 * 0.7 ** 2)
+    np.testing.assert_allclose(adjoint.grad(c.TABLE["swish"])(0.0), 0.5)

@@ -12,7 +12,8 @@ left, and every call the later passes see names the function it calls:
   (``y, count = f(x, count=count)``). A default naming an enclosing value is
   evaluated where the ``def`` ran, into a name every call passes;
 * a local that only ever holds known functions (``h = f``, ``for act in
-  (np.tanh, relu)``, ``acts = {"tanh": np.tanh}; acts[kind]``) is called as
+  (np.tanh, relu)``, ``acts = {"tanh": np.tanh}; acts[kind]``, an item of a
+  module-level table of functions ``ACTIVATIONS[kind]``) is called as
   that function, or, when it may hold several, through an ``if h is f:``
   branch per function (the path taken at run time is differentiated);
 * ``functools.partial`` objects call their function with the bound values
@@ -623,7 +624,22 @@ class _FunctionValues:
             table = facts.get(expr.value.id)
             if table and table[1]:
                 return table[0], False
+        if isinstance(expr, gast.Subscript) and isinstance(expr.value, (gast.Name, gast.Attribute)):
+            return self._module_table_item(expr.value)
         return None
+
+    def _module_table_item(self, table):
+        """An item of a module-level dict, list or tuple of functions (``ACTIVATIONS[kind]``):
+        any of the functions it holds now, each named by a closure cell. One it holds later is
+        none the dispatch saw, which raises at run time."""
+        obj = self.scope.resolver.resolve(table)
+        if not isinstance(obj, (dict, list, tuple)):
+            return None
+        values = list(obj.values()) if isinstance(obj, dict) else list(obj)
+        if not values or not all(callable(v) and not isinstance(v, type) for v in values):
+            return None
+        unique = [v for k, v in enumerate(values) if all(v is not w for w in values[:k])]
+        return [(v, self.scope.cell_for(v, "function")) for v in unique], False
 
     def _loop(self, it, path, facts):
         """A loop target over a display or table of functions (``.values()``/``.items()``, an

@@ -292,7 +292,7 @@ class Gen:
         a, b = self.expr(shape, depth), self.expr(shape, depth)
         forms = [f"np.abs(({a}) * np.exp(1j * ({b})) + 0.5j)",
                  f"np.imag((({a}) + 2j) ** 2 * ({b}))",
-                 f"np.abs(np.sqrt(({a}) - 0.3 + 0j)) * ({b})",
+                 f"np.abs(np.sqrt(({a}) - 0.3183 + 0j)) * ({b})",  # no constant: its kink
                  f"np.real(np.conj(({a}) * (1.0 - 2j)) * np.exp(1j * ({b})))"]
         if shape != S:  # along the last axis, which keeps the shape
             forms.append(f"np.real(np.fft.ifft(np.fft.fft({a}) * (1.0 + 0.5j)) * np.exp(1j * ({b})))")

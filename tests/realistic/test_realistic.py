@@ -26,7 +26,6 @@ import adjoint
 from ..fuzz.checks import FAILURES, Checker
 
 PENDING = {
-    "activation_table",  # functions as values: a lambda from a dict, called through a variable
     "closure_counter",  # closures with a nonlocal counter
     "kwargs_model",  # **kwargs in a signature, keyword-only parameters
 }
