@@ -211,3 +211,27 @@ def test_refusal_for_new_argument_types_falls_back():
     with pytest.warns(adjoint.BackendWarning, match="f"):
         assert fallback(1.0) == "numpy"
     assert fallback(1.0) == "numpy"
+
+
+@pytest.mark.parametrize("error", [
+    ValueError("eigvals() argument must not cause a domain change."),
+    RuntimeError("no compiled object yet for <Library '_summed'>"),
+], ids=["numba_numpy_differs", "cache_race"])
+def test_numba_failures_at_run_time_fall_back(error):
+    """Numba's NumPy refusing what NumPy does, or its cache failing beside another thread's
+    compilation: the NumPy twin answers, once warned; a genuine error is the twin's to raise."""
+    pytest.importorskip("numba")
+    from adjoint.backends.numba import Fallback
+
+    def fails(*args):
+        raise error
+
+    fallback = Fallback(fails, lambda *a: "numpy", "f")
+    with pytest.warns(adjoint.BackendWarning, match=re.escape(str(error)[:20])):
+        assert fallback(1.0) == "numpy"
+
+    def genuine(*args):
+        raise RuntimeError("the user's own")
+
+    with pytest.raises(RuntimeError, match="the user's own"):
+        Fallback(fails, genuine, "g")(1.0)

@@ -263,12 +263,14 @@ def _refusals():
     is Numba's own lowering failing (boolean-mask indexing of some kinds), and a genuine one (the
     tape check) is raised again by the NumPy twin. A ``ValueError`` is Numba's NumPy differing
     from NumPy (its ``eigvals`` of a real matrix with complex eigenvalues refuses the "domain
-    change"); the NumPy twin raises a genuine one again.
+    change"); the NumPy twin raises a genuine one again. A ``RuntimeError`` is Numba's cache
+    failing to save a function another thread compiles at the same time ("no compiled object
+    yet"); the next process compiles it again.
     """
     import numba
     errors = numba.core.errors
     return (errors.NumbaError, errors.UnsupportedBytecodeError, NotImplementedError, TypeError,
-            ImportError, AttributeError, AssertionError, ValueError)
+            ImportError, AttributeError, AssertionError, ValueError, RuntimeError)
 
 
 # -- runtime helpers inside njit ------------------------------------------------------
