@@ -89,6 +89,7 @@ CASES = [
     (c.real_column_of_eig, (_turning(), normal(3) + 1j * normal(3)), 0),
     (c.complex_into_a_dense_adjoint, (normal(3), normal(3)), (0, 1)),
     (c.dict_built_by_keys, (normal(3),), 0),
+    (c.complex_written_into_a_list, (normal(3),), 0),
 ]
 REFUSED = [  # (function, argument, line of the write, fragment of the message)
     (c.alias_sees_write, normal(3), "a[0] = 3.0 * a[1]", "'b' may refer to the same array"),

@@ -493,3 +493,10 @@ def dict_built_by_keys(x):
     for k in range(2):
         d[k] = d["a"] * k
     return np.sum(d["a"] * d["b"]) + np.sum(d[1])
+
+
+def complex_written_into_a_list(x):
+    items = [x, x * 2.0]
+    items[1] = x * (1.0 + 2.0j)
+    w = items[1] * x
+    return np.sum(np.real(w) * np.imag(w))

@@ -221,6 +221,9 @@ def infer_real(body, params, real_params: set) -> set:
     for s in walk_stmts(body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             bindings.setdefault(s.targets[0].id, []).append(s.value)
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript) \
+                and isinstance(s.targets[0].value, gast.Name):  # a list or dict may take it
+            bindings.setdefault(s.targets[0].value.id, []).append(s.value)
         elif isinstance(s, gast.For):  # an item of a real sequence is real
             bindings.setdefault(s.target.id, []).append(s.iter)
         elif isinstance(s, gast.Expr) and getattr(s.value, "callee", None) is list.append:
