@@ -254,14 +254,14 @@ class Reverse:
         if elementwise_of is not None:
             contribution = quote_expr("unbroadcast(c, x)", c=contribution, x=name(ident))
         node = marker("accumulate", ident, None, value=contribution)
-        node.real_part = None if real else self._real_part(ident, contribution)
+        node.real_part = self._real_part(ident, real)
         return [node]
 
-    def _real_part(self, ident, g):
-        """How a contribution ``g`` to the adjoint of ``ident``, which adjoint could not prove
-        real, added in place keeps a real adjoint real (``None``: no need). Added by ``+``, an
-        imaginary part would only be carried along; ``+=`` into a real array cannot hold it."""
-        if ident in self.real or kinds.real_template(g, self.real):
+    def _real_part(self, ident, real):
+        """How a contribution to ``ident``'s adjoint (``real``: proven real), added in place,
+        keeps a real adjoint real (``None``: no need). Added by ``+``, an imaginary part would
+        only be carried along; ``+=`` into a real array cannot hold it."""
+        if real or ident in self.real:
             return None  # real already (``_accumulate`` takes the real part)
         return "real_like(g, x_bar)"  # its real part where the adjoint it adds to is real
 
@@ -311,7 +311,7 @@ class Reverse:
         index = value.slice
         basic = self._int_index(index) or _constant_key(index)
         index = index if basic else _index_value(index)
-        part = self._real_part(base, g)
+        part = self._real_part(base, kinds.real_template(g, self.real))
         if part is not None and isinstance(index, gast.Constant) and isinstance(index.value, str):
             # a field of a pytree: a new value for it, of whatever dtype the sum has
             return quote("x_bar[index] = x_bar[index] + g", x_bar=bar(base), index=index, g=g)
