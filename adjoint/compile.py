@@ -32,6 +32,7 @@ from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_err
 from .frontend import parse_function
 from .passes import (activity, aliases, checkpoint, closures, dead_values, fence, forward, jumps, kinds,
                      normalize, objects, placement, reverse, scopes, simplify, statements)
+from .passes import tapes as tape_arrays
 from .rules import carries_no_derivative, lookup
 
 RUNTIME_NAMES = set(runtime.__all__)
@@ -86,6 +87,14 @@ class _Program:
 
 def _inert(fn) -> bool:
     return fn is not None and carries_no_derivative(fn)
+
+
+def _placeholder(v, integers, floats, typed):
+    """What a name taped before its first binding holds: a number of its type (an array tape
+    of numbers takes no None), else None."""
+    if v in integers:
+        return "0"
+    return "0.0" if typed and v in floats else "None"
 
 
 class _FunctionTransform:
@@ -203,16 +212,21 @@ class _FunctionTransform:
         resolver = placement.Resolver(needed, dense, rev.scalars, scopes.dicts(self.body))
         fwd = resolver.block(fwd)
         bwd = resolver.block(bwd)
-        tapes = resolver.tapes
+        tapes, stacks, self.stack_tops = resolver.tapes, [], {}
+        floats = (active & rev.scalars & self.real) - self.scopes.integers
+        # with trip counters; a parameter holds another value before a loop rebinds it
+        integers = (self.scopes.integers | scopes.integer_names(fwd)) - set(self.params)
         if self.typed:
-            floats = (active & rev.scalars & self.real) - self.scopes.integers
-            tapes = placement.preallocate(fwd, bwd, tapes, floats,
-                                          self.scopes.integers & rev.scalars, self.namer.exact)
+            numbers = {**{v: "" for v in floats}, **{v: ", np.int64" for v in integers},
+                       **{v: ", np.bool_" for v in tape_arrays.booleans(fwd) & rev.scalars}}
+            tapes = tape_arrays.preallocate(fwd, bwd, tapes, numbers, self.namer.exact)
+            tapes, stacks, self.stack_tops = tape_arrays.stack(fwd, bwd, tapes, numbers,
+                                                               self.namer.exact)
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         # a name taped before its first binding holds a placeholder of its type (Numba types it)
-        prologue += quote("\n".join(f"{v} = {0 if v in self.scopes.integers else None}"
+        prologue += quote("\n".join(f"{v} = {_placeholder(v, self.scopes.integers, floats, self.typed)}"
                                      for v in sorted(rev.prebind)))
-        prologue += quote("\n".join(f"{t} = []" for t in tapes))
+        prologue += quote("\n".join(f"{t} = []" for t in tapes)) + stacks
         self.list_tapes = tapes
         return prologue + fwd, bwd, active, resolver.tapes, primal
 
@@ -222,12 +236,13 @@ class _FunctionTransform:
         sweep emptied it: every push has its pop on the same path (the test suite turns this
         on). Added after dead code is removed, so the check changes nothing else."""
         used = loaded_names(gast.Module(body=body, type_ignores=[]))
-        tapes = [t for t in self.list_tapes if t in used]
-        if not check_tapes() or not tapes:
+        sizes = [(t, f"len({t})") for t in self.list_tapes if t in used] + \
+            [(t, top) for t, top in self.stack_tops.items() if top in used]
+        if not check_tapes() or not sizes:
             return body
         return body[:-1] + quote("\n".join(
-            f"assert len({t}) == 0, 'adjoint: {t} is not empty after the backward sweep'"
-            for t in tapes), self.return_line) + body[-1:]
+            f"assert {n} == 0, 'adjoint: {t} is not empty after the backward sweep'"
+            for t, n in sizes), self.return_line) + body[-1:]
 
     def _dense(self, active):
         dense = set()
@@ -423,7 +438,8 @@ class _FunctionTransform:
         ret = quote("return r", self.return_line, r=gast.Tuple(elts=grads, ctx=gast.Load()))
         bwd_body = simplify.dead_restores(simplify.zero_then_add(bwd + ret), set())
         live_in = simplify.dce(bwd_body, set(), mutate=False)[1]
-        reads = sorted(live_in & (primal | set(tapes) | set(given.values())))
+        kept = primal | set(tapes) | set(self.stack_tops.values()) | set(given.values())
+        reads = sorted(live_in & kept)
         saved = gast.Tuple(elts=[name(r) for r in reads], ctx=gast.Load())
         out = self._returned()
         if _mutated(bwd_body) - set(tapes) and self.output:

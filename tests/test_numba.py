@@ -100,32 +100,87 @@ def gather_loop(x, idx):
     return s
 
 
+def nested_rows(X, w):
+    s = 0.0
+    for i in range(X.shape[0]):
+        acc = 0.0
+        for j in range(X.shape[1]):
+            acc = acc + np.tanh(X[i, j] * w[j] * acc)
+        s = s + acc * acc
+    return s
+
+
+def triangle(x):
+    s = 0.0
+    for i in range(len(x)):
+        for j in range(i):
+            s = s + np.sin(s * x[j]) + x[i]
+    return s
+
+
+def while_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        k = 0
+        while k < 4 and s < 5.0:
+            s = s + x[i] * np.cos(s + k)
+            k += 1
+    return s
+
+
+def stepped(x):
+    s = 0.2
+    for a in range(2):
+        for c_ in range(4, -1, -2):
+            s = s * 0.5 + np.sin(x[c_ % 3] * s + a)
+    return s
+
+
+# (function, arguments, wrt, its tapes: indexed by the loop counter (t[i] = x), stacks, or both)
 TAPE_CASES = [
-    (c.scalar_loop, (0.9, 0.3, 0.5), (0, 1, 2), True),
-    (c.logsumexp_loop, (rng.normal(size=6),), 0, True),
-    (branchy_loop, (rng.normal(size=7),), 0, False),
-    (counter_rebound, (0.4,), 0, True),  # the loop iterates a counter of its own
-    (gather_loop, (rng.normal(size=5), np.array([4, 0, 2, 2, 1])), 0, True),
-    (c.while_counter, (0.8,), 0, False),
-    (c.with_break, (0.7,), 0, False),
+    (c.scalar_loop, (0.9, 0.3, 0.5), (0, 1, 2), "indexed"),
+    (c.logsumexp_loop, (rng.normal(size=6),), 0, "indexed"),
+    (branchy_loop, (rng.normal(size=7),), 0, "both"),
+    (counter_rebound, (0.4,), 0, "indexed"),  # the loop iterates a counter of its own
+    (gather_loop, (rng.normal(size=5), np.array([4, 0, 2, 2, 1])), 0, "indexed"),
+    (c.while_counter, (0.8,), 0, "stack"),
+    (c.with_break, (0.7,), 0, "indexed"),
+    (nested_rows, (rng.normal(size=(4, 3)), rng.normal(size=3)), (0, 1), "both"),
+    (triangle, (rng.normal(size=4),), 0, "stack"),
+    (while_in_loop, (rng.normal(size=3),), 0, "both"),
+    (stepped, (rng.normal(size=3),), 0, "both"),
 ]
 
 
-@pytest.mark.parametrize("fun,args,wrt,arrays", TAPE_CASES, ids=[f[0].__name__ for f in TAPE_CASES])
-def test_tapes_of_counted_loops_are_arrays(fun, args, wrt, arrays):
-    """A value pushed once per trip of ``for i in range(n)`` is kept in ``np.empty(n)`` at ``[i]``."""
+@pytest.mark.parametrize("fun,args,wrt,kind", TAPE_CASES, ids=[f[0].__name__ for f in TAPE_CASES])
+def test_tapes_of_numbers_are_arrays(fun, args, wrt, kind, monkeypatch):
+    """Tapes of numbers are arrays, never lists: ``np.empty(n)`` at ``[i]`` for a value pushed
+    once per trip of a top-level ``for i in range(n)``, else a stack with its count, sized by
+    ``reserve`` (nested loops, ``while``, triangular loops); both sweeps empty it again."""
+    monkeypatch.setenv("ADJOINT_CHECK_TAPES", "1")
     g = adjoint.grad(fun, wrt, backend="numba")
     with warnings.catch_warnings():
         warnings.simplefilter("error", adjoint.BackendWarning)
         got = g(*args)
-    assert ("_tape = np.empty(" in g.source) == arrays
-    assert re.search(r"_tape\[\w+\] = ", g.source) or not arrays
+    assert "_tape = []" not in g.source and ".append(" not in g.source
+    assert bool(re.search(r"_tape\[(?!\w*_top\])\w+\] = ", g.source)) == (kind != "stack")
+    assert ("_tape_top] = " in g.source) == (kind != "indexed")
+    got = got if isinstance(wrt, tuple) else (got,)
     want = adjoint.grad(fun, wrt, backend="numpy")(*args)
-    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
-    positions = list(wrt) if isinstance(wrt, tuple) else [wrt]
-    numeric = numerical_grad(fun, args, positions)
-    np.testing.assert_allclose(got if isinstance(wrt, tuple) else (got,), numeric, rtol=1e-5,
-                               atol=1e-7)
+    for a, b, c_ in zip(got, want if isinstance(wrt, tuple) else (want,),
+                        numerical_grad(fun, args, list(wrt) if isinstance(wrt, tuple) else [wrt])):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(a, c_, rtol=1e-5, atol=1e-7)
+
+
+def test_nested_counted_loops_make_room_once_per_inner_loop():
+    """Before the inner loop, one ``reserve`` per stack for all of its trips; none inside it."""
+    g = adjoint.grad(nested_rows, (0, 1), backend="numba")
+    g(rng.normal(size=(4, 3)), rng.normal(size=3))
+    before, inner = re.split(r"\n\s*for j in range", g.source, maxsplit=1)
+    code = [ln.strip() for ln in before.splitlines() if not ln.strip().startswith("#")]
+    assert all(" = reserve(" in ln and ln.endswith("_tape_top + t4)") for ln in code[-5:]), code[-6:]
+    assert "reserve(" not in inner.split("acc_bar = ")[0]
 
 
 def test_integer_tapes_are_integer_arrays():

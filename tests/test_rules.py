@@ -427,6 +427,8 @@ CASES = {
     "adjoint.runtime.unstack_like": [C("np.array(rt.unstack_like(c, [s, t, s]))", c=R(3), s=S(), t=S(),
                                        dtypes=F64)],
     "adjoint.runtime.conj": [C("rt.conj(a) * a", a=Z, dtypes=F64)],
+    "adjoint.runtime.reserve": [C("rt.reserve(a, 5) * 2.0", a=R(3), dtypes=F64),
+                                C("rt.reserve(a, 2) ** 2", a=R(3), dtypes=F64)],
     "adjoint.runtime.real_part": [C("rt.real_part(a * (1.0 + 2.0j)) * a", a=R(3)),
                                   C("rt.real_part(a) ** 2", a=R(2, 3), dtypes=CPLX)],
     "adjoint.runtime.real_like": [C("rt.real_like(a * (1.0 + 2.0j), np.zeros(3)) * a", a=R(3)),

@@ -47,6 +47,19 @@ def test_a_pop_left_out_fails_the_check():
         namespace["branchy_grad"](np.array([0.5, -1.0, 2.0]), 3)
 
 
+def test_a_stack_left_unpopped_fails_the_check():
+    """On Numba a tape of numbers is an array stack: the check reads its count."""
+    pytest.importorskip("numba")
+    from .constructs import while_counter
+    src = adjoint.source(while_counter, backend="numba", ranks={"x": 0})
+    pop = next(line for line in src.splitlines() if line.strip().endswith("_tape_top -= 1"))
+    tape = pop.strip().split("_top -= 1")[0]
+    namespace = {}
+    exec(compile(src.replace(pop + "\n", "", 1), "<broken>", "exec"), namespace)
+    with pytest.raises(AssertionError, match=f"{tape} is not empty"):
+        namespace["while_counter_grad"](0.8)
+
+
 def test_checked_gradient_is_right():
     x = np.array([0.5, -1.0, 2.0, 0.3])
     g = adjoint.grad(branchy)(x.copy(), 4)

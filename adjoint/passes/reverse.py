@@ -501,6 +501,7 @@ class Reverse:
                 body_f = quote(f"{trips} = {trips} + 1", s.lineno) + body_f
             else:
                 fwd += quote(f"{trips} = len(r)", s.lineno, r=s.iter)
+                fwd[-1].value.callee = len  # an int (scopes.integer_names)
             first = _fold(quote_expr("(n - 1) * step", n=trips, step=step)
                           if isinstance(start, gast.Constant) and start.value == 0 else
                           quote_expr("start + (n - 1) * step", start=start, n=trips, step=step))

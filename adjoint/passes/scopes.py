@@ -89,7 +89,7 @@ def analyse(body, params) -> Scopes:
         if all(bid in path and when > at for path, when in uses.get(ident, [])):
             scopes.local_block[ident] = bid
     _bound_before(body, params, scopes)
-    scopes.integers = _integers(body, scopes.loop_targets)
+    scopes.integers = integer_names(body)
     scopes.target_read_outside = _targets_read_outside(body)
     return scopes
 
@@ -118,7 +118,9 @@ def _bound_before(body, params, scopes):
 _INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
 
 
-def _integers(body, loop_targets):
+def integer_names(body) -> set:
+    """Names every binding of which in ``body`` is an int (a constant, a loop counter, a
+    size, integer arithmetic of those)."""
     from ..astutil import walk_stmts
     bindings = {}
     for s in walk_stmts(body):
@@ -126,30 +128,38 @@ def _integers(body, loop_targets):
             bindings.setdefault(s.targets[0].id, []).append(s.value)
         elif isinstance(s, gast.For):  # every loop iterates a range
             bindings.setdefault(s.target.id, []).append(gast.Constant(value=0, kind=None))
-    ints = set()
+    shapes = {ident for ident, values in bindings.items()
+              if all(isinstance(v, gast.Attribute) and v.attr == "shape" for v in values)}
+    ints = set(bindings) - shapes  # optimistic, so that a counter ``k = k + 1`` is one
     changed = True
     while changed:
         changed = False
         for ident, values in bindings.items():
-            if ident not in ints and all(_int_valued(v, ints) for v in values):
-                ints.add(ident)
+            if ident in ints and not all(_int_valued(v, ints, shapes) for v in values):
+                ints.discard(ident)
                 changed = True
     return ints
 
 
-def _int_valued(v, ints):
+def _int_valued(v, ints, shapes):
+    """Whether ``v`` is an int given the names ``ints`` holds and the names holding shapes."""
     if isinstance(v, gast.Constant):
         return type(v.value) is int
     if isinstance(v, gast.Name):
         return v.id in ints
     if isinstance(v, gast.BinOp):
-        return isinstance(v.op, _INT_OPS) and _int_valued(v.left, ints) and _int_valued(v.right, ints)
+        return isinstance(v.op, _INT_OPS) and _int_valued(v.left, ints, shapes) and \
+            _int_valued(v.right, ints, shapes)
     if isinstance(v, gast.UnaryOp):
-        return isinstance(v.op, (gast.USub, gast.UAdd)) and _int_valued(v.operand, ints)
+        return isinstance(v.op, (gast.USub, gast.UAdd)) and _int_valued(v.operand, ints, shapes)
     if isinstance(v, gast.Call):
         return getattr(v, "callee", None) in (len, int)
-    if isinstance(v, gast.Subscript) and isinstance(v.value, gast.Name):
-        return False
+    if isinstance(v, gast.Attribute):
+        return v.attr in ("ndim", "size")
+    if isinstance(v, gast.Subscript):  # an entry of a shape: a.shape[k]
+        shape = isinstance(v.value, gast.Attribute) and v.value.attr == "shape" or \
+            isinstance(v.value, gast.Name) and v.value.id in shapes
+        return shape and _int_valued(v.slice, ints, shapes)
     return False
 
 

@@ -31,6 +31,7 @@ structural(rt.tangent_fit, "tan, y", static="y", jvp="linear", tan="unbroadcast(
 structural(rt.scattered, "tan, like, index", static="like, index", jvp="linear",
            tan="unbroadcast(g[index], tan)")
 structural([rt.writable_copy, rt.snapshot], "x", jvp="linear", x="g")
+structural(rt.reserve, "tape, size", jvp="linear", tape="g[:np.shape(tape)[0]]")
 structural(rt.unstack_like, "cot, x", static="x", jvp="linear",
            cot="np.reshape(np.asarray(g), np.shape(cot))")
 structural(rt.conj, "x", jvp="linear", x="conj(g)")

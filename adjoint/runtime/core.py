@@ -9,7 +9,7 @@ from ..errors import NonScalarOutputError
 
 __all__ = [
     "unbroadcast", "unreduce", "zeros_like", "add_at", "last_writes", "grad_like", "unit_seed",
-    "snapshot", "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b",
+    "snapshot", "reserve", "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b",
     "matmul_grad_a", "matmul_grad_b", "transpose_grad", "count", "unstack_like",
     "writable_copy", "AdjointList", "AdjointDict", "extremum_jvp", "tangent_like",
     "broadcast_like", "scattered", "tangent_fit", "conj", "real_part", "real_like", "elementwise_shape",
@@ -218,6 +218,17 @@ def none_to_zero(v):
 def snapshot(v):
     """A copy of ``v`` that later in-place writes cannot change."""
     return v.copy() if isinstance(v, np.ndarray) else v
+
+
+def reserve(tape, size):
+    """``tape`` (an array tape of numbers, see passes/tapes.py) with room for ``size``
+    entries: itself, or a copy at least twice as long, so that pushes cost O(1) each as
+    on a list. The new room is zeros."""
+    if size <= tape.shape[0]:
+        return tape
+    grown = np.zeros(max(size, 2 * tape.shape[0]), tape.dtype)
+    grown[:tape.shape[0]] = tape
+    return grown
 
 
 def writable_copy(x, keep_objects=False):

@@ -103,6 +103,12 @@ def _snapshot(v):
         return lambda v: v.copy()
 
 
+@overload(runtime.reserve)
+def _reserve(tape, size):
+    if array(tape) and integer(size):
+        return runtime.reserve
+
+
 @overload(runtime.writable_copy)
 def _writable_copy(x):
     if array(x):

@@ -1,0 +1,265 @@
+"""Typed tapes (the Numba backend): tapes of numbers held in arrays instead of lists.
+
+Contract: accepts the resolved sweeps, the names of their list tapes and the
+names that hold numbers of one type (``numbers``: name -> its ``np.empty``
+dtype argument, ``""`` for floats, ``", np.int64"``, ``", np.bool_"``); returns
+the tapes still kept in lists, every other one now an array of that type:
+
+* ``preallocate``: a tape pushed once per trip of a top-level
+  ``for i in range(n)`` and popped once per trip of its reversed loop is
+  ``np.empty(n)`` indexed by the loop counter (``t[i] = x``, ``x = t[i]``);
+* ``stack``: any other tape whose every push is ``t.append(x)`` and every pop
+  ``x = t.pop()`` of such names is an array with a count of its entries,
+  ``t_top`` (``t[t_top] = x; t_top += 1``, ``t_top -= 1; x = t[t_top]``). Before
+  a counted loop ``reserve`` makes room for the pushes its trips make (inner
+  loops make room for theirs), so the array is sized once per run of the loop,
+  from the range the loop reads at that point; a push in no counted loop (a
+  ``while``, a loop over an iterable) makes room for itself. ``reserve`` at
+  least doubles a full array, as a list grows, so the copies cost O(1) a push.
+
+Pushes and pops pair as on a list (last in, first out), so a tape shared by an
+outer and an inner loop, by a ``while`` loop or by a loop that breaks keeps
+its order.
+"""
+from __future__ import annotations
+
+import gast
+
+from ..astutil import clone, quote, quote_expr, stored_names, walk, walk_stmts
+
+_SIZES = {"len", "min", "max", "abs", "int"}  # pure calls a trip count may be made of
+
+
+def preallocate(fwd, bwd, tapes, numbers, fresh):
+    """Tapes pushed once per trip of a top-level counted loop become arrays indexed by its
+    counter. A loop target ``_`` becomes ``fresh("i")``. Returns the tapes kept in lists."""
+    pushes = _sites(fwd, "append")
+    pops = _sites(bwd, "pop")
+    kept = list(tapes)
+    for loop in list(fwd):
+        counter, length = _counted_range(loop)
+        if counter is None:
+            continue
+        for t in tapes:
+            push, pop = pushes.get(t, []), pops.get(t, [])
+            if len(push) != 1 or len(pop) != 1 or push[0][1] is not loop.body:
+                continue
+            stmt, block = pop[0]
+            owner = next((s for s in bwd if isinstance(s, gast.For) and s.body is block), None)
+            value = push[0][0].value.args[0]
+            if owner is None or owner.target.id != counter or \
+                    not (isinstance(value, gast.Name) and value.id in numbers):
+                continue
+            _replace(loop.body, push[0][0], quote("t[i] = x", push[0][0].lineno, t=t, i=counter,
+                                                   x=value.id))
+            _replace(block, stmt, quote("x = t[i]", stmt.lineno, x=stmt.targets[0].id, t=t,
+                                        i=counter))
+            alloc = "t = np.empty(n" + numbers[value.id] + ")"
+            size = length if _nonnegative(length, fwd) else \
+                quote_expr("max(n, 0)", n=length)  # range(-2) runs no trips
+            fwd.insert(fwd.index(loop), quote(alloc, loop.lineno, t=t, n=clone(size))[0])
+            kept.remove(t)
+            if counter == "_":
+                counter = _name_counter(loop, owner, fresh("i"))
+    return kept
+
+
+def stack(fwd, bwd, tapes, numbers, fresh):
+    """Tapes of numbers become arrays with a count of their entries. Returns
+    ``(kept, prologue, tops)``: the tapes kept in lists, the statements starting
+    the others (``t = np.empty(0)``, ``t_top = 0``) and each one's count (tape -> name)."""
+    pushes, pops = _sites(fwd, "append"), _sites(bwd, "pop")
+    kept, prologue, tops = [], [], {}
+    for t in tapes:
+        kind = _number_kind(t, pushes, pops, numbers, fwd + bwd)
+        if kind is None:
+            kept.append(t)
+            continue
+        top = fresh(t + "_top")
+        _size(fwd, t, top, fwd)
+        prologue += quote(f"{t} = np.empty(0{kind})\n{top} = 0")
+        for s, block in pushes[t]:
+            _replace(block, s, quote("t[k] = x\nk += 1", s.lineno, t=t, k=top, x=s.value.args[0].id))
+        for s, block in pops[t]:
+            _replace(block, s, quote("k -= 1\nx = t[k]", s.lineno, t=t, k=top, x=s.targets[0].id))
+        tops[t] = top
+    return kept, prologue, tops
+
+
+def _number_kind(t, pushes, pops, numbers, sweeps):
+    """The dtype argument of ``t``'s array when every use of ``t`` is a push of names of one
+    type in ``numbers`` or a pop into a name; else None (it stays a list)."""
+    push = pushes.get(t, [])
+    uses = sum(isinstance(n, gast.Name) and n.id == t
+               for n in walk(gast.Module(body=sweeps, type_ignores=[])))
+    if not push or uses != len(push) + len(pops.get(t, [])) or \
+            any(len(s.value.args) != 1 or not isinstance(s.value.args[0], gast.Name) for s, _ in push):
+        return None
+    kinds = {numbers.get(s.value.args[0].id) for s, _ in push}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _size(block, t, top, fwd):
+    """Room on ``t`` before its pushes in ``block``: one ``reserve`` before each run of
+    statements whose pushes are counted in constants, one before each counted loop whose
+    trips push a constant number (its range read just where the loop reads it); any other
+    statement makes room inside."""
+    run, count = None, 0
+    for s in list(block):
+        n = _bound(s, t, fwd)
+        if isinstance(n, int):
+            run, count = (run if run is not None or not n else s), count + n
+            continue
+        _reserve(block, run, t, top, gast.Constant(count, None))
+        run, count = None, 0
+        if n is None:
+            for field in ("body", "orelse"):
+                _size(getattr(s, field, None) or [], t, top, fwd)
+        else:
+            _reserve(block, s, t, top, n)
+    _reserve(block, run, t, top, gast.Constant(count, None))
+
+
+def _reserve(block, stmt, t, top, n):
+    if stmt is not None:
+        block.insert(block.index(stmt), quote("t = reserve(t, k + n)", stmt.lineno, t=t, k=top,
+                                              n=n)[0])
+
+
+def _bound(s, t, fwd):
+    """The most pushes onto ``t`` statement ``s`` makes: an int for straight-line code, an
+    expression ``n * c`` for a counted loop whose trips push ``c``, else None."""
+    if _is_push(s, t):
+        return 1
+    inner = [_block_bound(getattr(s, f, None) or [], t, fwd) for f in ("body", "orelse")]
+    if None in inner:
+        return None
+    if isinstance(s, gast.If):
+        return max(inner)
+    if not isinstance(s, (gast.For, gast.While)) or not inner[0]:
+        return inner[0] + inner[1]
+    n = _trips(s, fwd)
+    if n is None:
+        return None
+    n = n if inner[0] == 1 else quote_expr("n * c", n=n, c=gast.Constant(inner[0], None))
+    return n if not inner[1] else quote_expr("n + c", n=n, c=gast.Constant(inner[1], None))
+
+
+def _block_bound(block, t, fwd):
+    """The most pushes onto ``t`` ``block`` makes when every statement's is an int, else None."""
+    counts = [_bound(s, t, fwd) for s in block]
+    return sum(counts) if all(isinstance(c, int) for c in counts) else None
+
+
+def _is_push(s, t) -> bool:
+    call = s.value if isinstance(s, gast.Expr) else None
+    return isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+        call.func.attr == "append" and isinstance(call.func.value, gast.Name) and call.func.value.id == t
+
+
+def _trips(loop, fwd):
+    """The trip count of ``for _ in range(...)`` as an expression of the range's arguments
+    when they can be read twice (no calls but to ``_SIZES``); else None."""
+    it = getattr(loop, "iter", None)
+    if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == "range"
+            and not it.keywords and 1 <= len(it.args) <= 3 and all(map(_pure, it.args))):
+        return None
+    args = [clone(a) for a in it.args]
+    if len(args) == 3:
+        return quote_expr("len(range(a, b, c))", a=args[0], b=args[1], c=args[2])
+    if len(args) == 2 and not (isinstance(args[0], gast.Constant) and args[0].value == 0):
+        return quote_expr("max(b - a, 0)", a=args[0], b=args[1])
+    return args[-1] if _nonnegative(args[-1], fwd) else quote_expr("max(n, 0)", n=args[-1])
+
+
+def _pure(expr) -> bool:
+    """Whether ``expr`` can be evaluated early: no calls but to ``_SIZES``, no walrus."""
+    for node in walk(expr):
+        if isinstance(node, gast.Call) and not (isinstance(node.func, gast.Name) and
+                                                node.func.id in _SIZES):
+            return False
+        if isinstance(node, (gast.NamedExpr, gast.Lambda, gast.Await, gast.Yield)):
+            return False
+    return True
+
+
+def _name_counter(loop, owner, ident):
+    """Rename the loop target ``_`` (unread until the tape indexed by it) in both sweeps."""
+    for node in walk(gast.Module(body=[loop, owner], type_ignores=[])):
+        if isinstance(node, gast.Name) and node.id == "_":
+            node.id = ident
+    return ident
+
+
+def _counted_range(loop):
+    """(counter, length) of ``for i in range(n)`` whose body leaves ``i`` alone, else (None, None)."""
+    if not (isinstance(loop, gast.For) and isinstance(loop.target, gast.Name) and
+            isinstance(loop.iter, gast.Call) and isinstance(loop.iter.func, gast.Name) and
+            loop.iter.func.id == "range" and not loop.iter.keywords):
+        return None, None
+    args = loop.iter.args
+    if len(args) == 2 and isinstance(args[0], gast.Constant) and args[0].value == 0:
+        args = args[1:]
+    if len(args) != 1 or loop.target.id in stored_names(gast.Module(body=loop.body,
+                                                                     type_ignores=[])):
+        return None, None
+    return loop.target.id, args[0]
+
+
+def _nonnegative(length, fwd):
+    """A constant >= 0, or a name bound once, to a size: ``len(a)``, ``a.shape[k]``, ``a.size``."""
+    if isinstance(length, gast.Constant):
+        return length.value >= 0
+    v = _binding(length, fwd)
+    if isinstance(v, gast.Subscript):
+        v = _binding(v.value, fwd) if isinstance(v.value, gast.Name) else v.value
+        return isinstance(v, gast.Attribute) and v.attr == "shape"
+    if isinstance(v, gast.Attribute):
+        return v.attr == "size"
+    return isinstance(v, gast.Call) and getattr(v, "callee", None) is len
+
+
+def _binding(node, fwd):
+    """The value of the one assignment to the name ``node`` in ``fwd``, else None."""
+    if not isinstance(node, gast.Name):
+        return None
+    values = [s.value for s in walk_stmts(fwd) if isinstance(s, gast.Assign)
+              and isinstance(s.targets[0], gast.Name) and s.targets[0].id == node.id]
+    return values[0] if len(values) == 1 else None
+
+
+def _sites(stmts, method):
+    """Tape name -> [(statement, block holding it)] for ``t.append(x)`` or ``x = t.pop()``."""
+    found = {}
+
+    def visit(block):
+        for s in block:
+            call = s.value if isinstance(s, (gast.Expr, gast.Assign)) else None
+            if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+                    call.func.attr == method and isinstance(call.func.value, gast.Name) and \
+                    (method == "append" or isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
+                found.setdefault(call.func.value.id, []).append((s, block))
+            for field in ("body", "orelse"):
+                visit(getattr(s, field, []) or [])
+    visit(stmts)
+    return found
+
+
+def _replace(block, old, new):
+    i = block.index(old)
+    block[i:i + 1] = new
+
+
+
+def booleans(fwd) -> set:
+    """Names that every binding in ``fwd`` makes a comparison or a ``not`` of (of numbers,
+    rank 0: booleans)."""
+    stores, tests = {}, {}
+    for node in walk(gast.Module(body=fwd, type_ignores=[])):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name) and (
+                isinstance(node.value, gast.Compare) or
+                isinstance(node.value, gast.UnaryOp) and isinstance(node.value.op, gast.Not)):
+            tests[node.targets[0].id] = tests.get(node.targets[0].id, 0) + 1
+    return {v for v, n in tests.items() if stores[v] == n}
