@@ -250,7 +250,18 @@ def test_early_stopping_needs_what_it_monitors():
 def test_a_step_callback_stops_by_returning_true():
     params, history = fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), steps=50, progress=False,
                           callbacks=[lambda step, p, loss: step == 4])
-    assert len(history) == 4
+    assert len(history) == 4 and history.stopped == "stopped by a callback at step 4"
+
+
+def test_a_callback_object_stops_after_an_epoch():
+    class AtEpoch(optim.Callback):
+        def on_epoch(self, epoch, params, logs):
+            return epoch == 2
+
+    params, history = fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), epochs=9, batch_size=4,
+                          progress=False, callbacks=[AtEpoch()])
+    assert len(history.epochs) == 2 and len(history) == 4
+    assert history.stopped == "early stopping at epoch 2"
 
 
 class Boom(Exception):
@@ -286,6 +297,9 @@ def test_ctrl_c_returns_the_parameters_trained_so_far(capsys):
     ((np.ones(4), [[1.0], [2.0, 3.0]]), TypeError, "data[1] is not an array of numbers"),
     ((), ValueError, "data is empty"),
     ((np.ones(4), 3.0), ValueError, "data[1] is a single number"),
+    (3.0, TypeError, "data must be a tuple of arrays sharing their first axis, such as (X, y), "
+                     "not a float"),
+    ({"X": np.ones(4)}, TypeError, "not a dict"),
 ])
 def test_fit_data_errors_say_what_is_wrong(data, kind, words):
     with pytest.raises(kind) as info:
@@ -311,6 +325,13 @@ def test_plain_progress_line_is_erased(capsys, monkeypatch):
     assert "step 12/12" in pieces[-3] and pieces[-1] == ""
     assert set(pieces[-2]) == {" "} and len(pieces[-2]) >= max(map(len, pieces[:-2]))
     assert not any("\n" in p for p in pieces)
+
+
+def test_tqdm_progress_bar_is_left_off_the_screen(capsys):
+    pytest.importorskip("tqdm")
+    fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), steps=12, progress=True)
+    err = capsys.readouterr().err
+    assert "/12 [" in err and err.endswith("\r") and "\n" not in err  # tqdm(leave=False) erases it
 
 
 def test_vjp_has_aux_returns_aux_and_a_reusable_pullback():

@@ -28,7 +28,8 @@ class History(list[float]):
     ``epochs`` holds one dict per epoch: ``epoch``, ``loss`` (the mean training
     loss of its steps) and ``val_loss`` when there is validation data.
     ``stopped`` says why training ended early ("early stopping at epoch 7",
-    "interrupted at step 12"), None when it ran to the end.
+    "stopped by a callback at step 40", "interrupted at step 12"), None when it
+    ran to the end.
     """
 
     def __init__(self) -> None:
@@ -110,6 +111,9 @@ class _StepCallback(Callback):
 
 def _as_data(data: Any, what: str) -> tuple[np.ndarray, ...]:
     """``data`` as a tuple of numeric arrays sharing their first axis, or a clear error."""
+    if not isinstance(data, (np.ndarray, list, tuple)):
+        raise TypeError(f"fit: {what} must be a tuple of arrays sharing their first axis, such "
+                        f"as (X, y), not a {type(data).__name__}")
     items = (data,) if isinstance(data, np.ndarray) else tuple(data)
     if not items:
         raise ValueError(f"fit: {what} is empty; give a tuple of arrays such as (X, y)")
@@ -257,7 +261,10 @@ class _Loop:
 
     def _stop_after_step(self) -> bool:
         stops = [c.on_step(self.step, self.params, self.history[-1]) for c in self.callbacks]
-        return any(s is True for s in stops)
+        if any(s is True for s in stops):
+            self.history.stopped = f"stopped by a callback at step {self.step}"
+            return True
+        return False
 
     def _stop_after_epoch(self) -> bool:
         logs: Logs = {"epoch": len(self.history.epochs) + 1,
