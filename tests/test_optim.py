@@ -1,4 +1,6 @@
 """Optimizers against hand-computed steps and closed-form minima; the fit loop."""
+import os
+
 import numpy as np
 import pytest
 
@@ -359,3 +361,23 @@ def test_early_stopping_starts_afresh_in_each_fit():
     params, history = fit(line_loss, {"w": 0.0, "b": 0.0}, data, epochs=3, optimizer=SGD(0.001),
                           callbacks=[stop], progress=False)
     assert len(history.epochs) == 3 and stop.best_epoch == 3
+
+
+def _adjoint_frames(tb):
+    import traceback
+    package = os.path.dirname(adjoint.__file__) + os.sep
+    return [f.f_code.co_filename for f, _ in traceback.walk_tb(tb)
+            if f.f_code.co_filename.startswith(package)]
+
+
+def test_fit_shows_its_errors_at_the_callers_line():
+    """A loss adjoint cannot differentiate, or data fit cannot take: one frame of fit's, no more."""
+    def loss(w, X):
+        return np.sum(np.tahn(X @ w))
+
+    with pytest.raises(adjoint.AdjointError, match="did you mean np.tanh") as info:
+        fit(loss, np.zeros(2), (np.ones((4, 2)),), steps=2, progress=False)
+    assert len(_adjoint_frames(info.tb)) == 1 and info.value.params is not None
+    with pytest.raises(ValueError, match="lengths differ") as info:
+        fit(line_loss, {"w": 0.0, "b": 0.0}, (np.ones(3), np.ones(2)), progress=False)
+    assert len(_adjoint_frames(info.tb)) == 1

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar, Union
 
 import numpy as np
 
+from ..errors import AdjointError, hidden
 from .optimizers import Adam, Optimizer
 from .progress import Progress
 
@@ -203,17 +204,30 @@ def fit(loss: Callable[..., Any], params: T, data: Data, *, steps: int | None = 
     (``progress=False`` hides it). ``history`` is the loss of every step,
     with per-epoch records in ``history.epochs`` (see ``History``).
     """
-    arrays = _as_data(data, "data")
-    validation = None if validation_data is None else _as_data(validation_data, "validation_data")
-    total = _steps(steps, epochs, len(arrays[0]), batch_size)
+    try:
+        arrays, validation, total = _arguments(data, validation_data, steps, epochs, batch_size)
+    except (TypeError, ValueError) as exc:  # the caller's mistake: shown at the caller's line
+        raise hidden(exc) from None
     if grad_fn is None:
         from ..api import value_and_grad
         grad_fn = value_and_grad(loss)
     loop = _Loop(loss, grad_fn, optimizer or Adam(1e-2), _callbacks(callback, callbacks),
                  validation)
     show = sys.stderr.isatty() if progress is None else bool(progress)
-    return loop.run(params, arrays, _schedule(len(arrays[0]), batch_size, shuffle, seed, total),
-                    Progress(total, show))
+    try:
+        return loop.run(params, arrays, _schedule(len(arrays[0]), batch_size, shuffle, seed,
+                                                  total), Progress(total, show))
+    except AdjointError as exc:  # a loss adjoint cannot differentiate: shown at its line
+        raise hidden(exc)
+
+
+def _arguments(data: Data, validation_data: Data | None, steps: int | None, epochs: int | None,
+               batch_size: int | None) -> tuple[tuple[np.ndarray, ...],
+                                                tuple[np.ndarray, ...] | None, int]:
+    """The data and validation data as arrays, and the number of steps, or a clear error."""
+    arrays = _as_data(data, "data")
+    validation = None if validation_data is None else _as_data(validation_data, "validation_data")
+    return arrays, validation, _steps(steps, epochs, len(arrays[0]), batch_size)
 
 
 class _Loop:
