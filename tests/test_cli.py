@@ -93,7 +93,13 @@ def test_a_warning_is_one_line_without_adjoints_frames(monkeypatch, capsys):
     from adjoint import cli
     from adjoint.backends import numba as nb
     monkeypatch.setattr(nb, "available", lambda: False)
-    assert cli.main(["show", TARGET + ":Model.plain", "--backend", "numba"]) == 0
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the command puts the file's folder first
+    loaded = "cli_target" in sys.modules
+    try:
+        assert cli.main(["show", TARGET + ":Model.plain", "--backend", "numba"]) == 0
+    finally:
+        if not loaded:
+            sys.modules.pop("cli_target", None)
     err = [line for line in capsys.readouterr().err.splitlines() if line != "importing cli_target"]
     assert err == ["adjoint: BackendWarning: numba is not installed; using the NumPy backend "
                    "(pip install 'adjoint-ad[numba]')"]
