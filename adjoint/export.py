@@ -182,7 +182,8 @@ def _small_array(value: Any) -> bool:
     reads back to the same value), so the module needs neither the user's module nor
     the adjoint it may import; larger arrays are imported from the user's module.
     """
-    if not isinstance(value, (np.ndarray, np.generic)) or value.dtype.kind not in "biufc":
+    if not isinstance(value, (np.ndarray, np.generic)) or value.dtype.kind not in "biufc" \
+            or value.dtype.itemsize > (16 if value.dtype.kind == "c" else 8):  # long double
         return False
     finite = value.dtype.kind not in "fc" or bool(np.all(np.isfinite(value)))
     return finite and (isinstance(value, np.generic) or value.size <= ARRAY_LIMIT)
@@ -190,7 +191,7 @@ def _small_array(value: Any) -> bool:
 
 def _array_source(value: Any) -> str:
     """Python source for an equal array or NumPy number, of the same dtype and shape."""
-    dtype = f"np.{value.dtype.name}"
+    dtype = "np.bool_" if value.dtype.kind == "b" else f"np.{value.dtype.name}"  # NumPy 1 and 2
     if isinstance(value, np.generic):
         return f"{dtype}({value.item()!r})"
     return f"np.array({value.tolist()!r}, dtype={dtype}).reshape({value.shape!r})"

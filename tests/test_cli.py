@@ -218,19 +218,21 @@ def test_export_writes_out_the_arrays_a_function_reads(tmp_path):
         W0 = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
         SHIFT = np.float64(0.25)
         BIG = np.zeros(20_000)
+        MASK = np.array([True, False])
 
         def loss(w):
-            return np.sum((W0 @ w - SHIFT) ** 2) + np.sum(BIG[:2] * w)
+            return np.sum((W0 @ w - SHIFT) ** 2) + np.sum(BIG[:2] * w) + np.sum(w[MASK] * 3.0)
         """))
     module, text = exported(tmp_path, f"{target}:loss")
     assert "W0 = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32).reshape((2, 2))" in text
     assert "SHIFT = np.float64(0.25)" in text and "from users_model import BIG" in text
+    assert "MASK = np.array([True, False], dtype=np.bool_).reshape((2,))" in text
     text = text.replace("from users_model import BIG", "import numpy as np\nBIG = np.zeros(20000)")
     module.write_text(text)  # as if the user's module held it, without importing that module
     (tmp_path / "users_model.py").unlink()
     got = run_exported(tmp_path, module, "loss_grad(*args)", [[0.5, -1.0]])
     W0, w = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32), np.array([0.5, -1.0])
-    np.testing.assert_allclose(got, 2 * W0.T @ (W0 @ w - 0.25), rtol=1e-6)
+    np.testing.assert_allclose(got, 2 * W0.T @ (W0 @ w - 0.25) + [3.0, 0.0], rtol=1e-6)
 
 
 def test_export_of_a_method_runs_without_adjoint(tmp_path):
