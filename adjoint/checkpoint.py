@@ -6,8 +6,12 @@ reverses the loop by Griewank's revolve instead of taping every trip.
 """
 from __future__ import annotations
 
+from typing import TypeVar
 
-def checkpointed(iterable, snapshots=None, memory=None):
+T = TypeVar("T")
+
+
+def checkpointed(iterable: T, snapshots: int | None = None, memory: int | str | None = None) -> T:
     """``iterable`` itself: ``for t in checkpointed(range(n), snapshots=k):`` runs as
     ``for t in range(n):``; its gradient keeps at most ``k`` copies of the loop's state and
     recomputes the rest. Without ``snapshots``, as many copies as fit in ``memory`` (bytes or

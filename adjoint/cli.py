@@ -19,10 +19,11 @@ import inspect
 import os
 import sys
 import types
+import warnings
 from typing import Any, Callable, Sequence
 
 from . import __version__
-from .errors import AdjointError
+from .errors import AdjointError, did_you_mean
 
 VERBS = ("show", "export", "cache")
 
@@ -41,7 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().print_help()
         return 2
     try:
-        return int(options.run(options))
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return int(options.run(options))
     except CommandError as exc:
         print(f"adjoint: error: {exc}", file=sys.stderr)
         return 2
@@ -50,9 +53,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], *_: Any,
+                      **__: Any) -> None:
+    """A warning as one line naming its kind, not the line of adjoint that issued it."""
+    print(f"adjoint: {category.__name__}: {message}", file=sys.stderr)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="adjoint", description="Show or export the derivative "
-                                     "adjoint generates for a function in a file.")
+                                     "adjoint generates for a function in a file.",
+                                     epilog=f"adjoint {__version__}, from the adjoint-ad "
+                                     "distribution (pip install adjoint-ad). Documentation: "
+                                     "https://github.com/adjoint-ad/adjoint")
     parser.add_argument("--version", action="version", version=f"adjoint {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="{show,export,cache}")
     show = verbs.add_parser("show", help="print the generated derivative of FILE:FUNC")
@@ -165,7 +177,8 @@ def _function(module: types.ModuleType, dotted: str, path: str) -> tuple[Callabl
     for k, part in enumerate(parts):
         if not hasattr(owner, part):
             where = path if k == 0 else f"{path}:{'.'.join(parts[:k])}"
-            raise CommandError(f"{where} defines no {part!r}")
+            raise CommandError(f"{where} defines no {part!r}"
+                               f"{did_you_mean(part, [*vars(owner), *dir(owner)])}")
         parent, owner = owner, inspect.getattr_static(owner, part)
     if isinstance(owner, staticmethod):
         return owner.__func__, 0

@@ -787,7 +787,7 @@ def choose_backend(fn, backend, ranks, mode):
             import warnings
             from .errors import BackendWarning
             warnings.warn(BackendWarning("numba is not installed; using the NumPy backend "
-                                         "(pip install 'adjoint[numba]')"), stacklevel=4)
+                                         "(pip install 'adjoint-ad[numba]')"), stacklevel=4)
         return "numpy"
     if backend == "numba":
         return "numba"

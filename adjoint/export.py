@@ -6,8 +6,9 @@ the objects, not from files: each free name of the generated code is resolved
 in the namespace the code runs in, and every function or class defined by
 adjoint (or by the user's module) is copied by source, with the names its own
 source reads, transitively (private helpers, the error classes a helper raises).
-Modules and other libraries' functions become imports; literal constants are
-written out; any other value of the user's module is imported from it.
+Modules and other libraries' functions become imports; literal constants and
+small arrays of numbers are written out; any other value of the user's module
+is imported from it.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import sys
 import textwrap
 import types
 from typing import Any, Callable
+
+import numpy as np
 
 from .errors import AdjointError
 
@@ -91,6 +94,8 @@ class _Writer:
             self._copy(ident, value)
         elif _literal(value):
             self.constants[ident] = f"{ident} = {value!r}"
+        elif _small_array(value):
+            self.constants[ident] = f"{ident} = {_array_source(value)}"
         elif _library_object(value, self.fun):
             self.imports[ident] = _import_from(value, ident)
         elif origin.split(".")[0] == "adjoint":
@@ -164,6 +169,32 @@ def _literal(value: Any) -> bool:
         return bool(ast.literal_eval(repr(value)) == value)
     except (ValueError, SyntaxError):
         return False
+
+
+#: The most entries an array of the user's module may have to be written into the module.
+ARRAY_LIMIT = 10_000
+
+
+def _small_array(value: Any) -> bool:
+    """A NumPy number, or an array of finite numbers of at most ``ARRAY_LIMIT`` entries.
+
+    Those are written out (exactly: ``tolist`` gives Python numbers whose repr
+    reads back to the same value), so the module needs neither the user's module nor
+    the adjoint it may import; larger arrays are imported from the user's module.
+    """
+    if not isinstance(value, (np.ndarray, np.generic)) or value.dtype.kind not in "biufc" \
+            or value.dtype.itemsize > (16 if value.dtype.kind == "c" else 8):  # long double
+        return False
+    finite = value.dtype.kind not in "fc" or bool(np.all(np.isfinite(value)))
+    return finite and (isinstance(value, np.generic) or value.size <= ARRAY_LIMIT)
+
+
+def _array_source(value: Any) -> str:
+    """Python source for an equal array or NumPy number, of the same dtype and shape."""
+    dtype = "np.bool_" if value.dtype.kind == "b" else f"np.{value.dtype.name}"  # NumPy 1 and 2
+    if isinstance(value, np.generic):
+        return f"{dtype}({value.item()!r})"
+    return f"np.array({value.tolist()!r}, dtype={dtype}).reshape({value.shape!r})"
 
 
 def _import_module(module: str, ident: str) -> str:

@@ -18,7 +18,7 @@ when the record is rebuilt. Dataclasses are rebuilt without calling
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import dataclasses
 
@@ -26,6 +26,7 @@ import numpy as np
 
 __all__ = ["register_pytree", "tree_map", "tree_leaves", "tree_flatten", "tree_unflatten", "tree_structure",
            "tree_zeros_like", "tree_add", "tree_scale", "tree_vdot", "tree_ravel", "TreeDef"]
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class TreeDef:
 _REGISTERED = {}  # class -> (flatten, unflatten)
 
 
-def register_pytree(cls, flatten, unflatten):
+def register_pytree(cls: type[C], flatten: Callable[[C], tuple[Any, Any]],
+                    unflatten: Callable[[Any, Any], C]) -> type[C]:
     """Make instances of ``cls`` pytrees, as ``jax.tree_util.register_pytree_node`` does.
 
     ``flatten(obj)`` returns ``(children, aux)``: the values derivatives flow

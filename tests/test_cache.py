@@ -8,7 +8,7 @@ from adjoint import cache
 
 
 def test_the_suite_uses_a_temporary_cache():
-    assert "adjoint-test-cache-" in cache.root() or os.environ["ADJOINT_CACHE"] == cache.root()
+    assert os.path.basename(cache.root()).startswith("adjoint-test-cache-")
     assert not cache.root().startswith(os.path.expanduser("~/.cache"))
 
 
@@ -19,9 +19,8 @@ def test_root_follows_platformdirs_then_xdg(monkeypatch, tmp_path):
     assert cache.root() == os.path.join(str(tmp_path), "adjoint")
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert cache.root() == os.path.join(os.path.expanduser("~"), ".cache", "adjoint")
-    pytest.importorskip("platformdirs")
-    monkeypatch.delitem(sys.modules, "platformdirs")
-    import platformdirs
+    monkeypatch.delitem(sys.modules, "platformdirs")  # installed or not, as it really is
+    platformdirs = pytest.importorskip("platformdirs")
     assert cache.root() == platformdirs.user_cache_dir("adjoint", appauthor=False)
 
 

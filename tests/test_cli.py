@@ -81,6 +81,38 @@ def test_a_missing_file_or_function_is_one_line_and_status_2(target, words):
         assert words in lines[0] and not out.stdout
 
 
+def test_a_misspelt_function_or_method_suggests_the_right_one():
+    out = run("show", TARGET + ":los")
+    assert out.returncode == 2
+    assert "cli_target.py defines no 'los'; did you mean loss?\n" in out.stderr
+    method = run("export", TARGET + ":Model.plian")
+    assert method.returncode == 2 and "defines no 'plian'; did you mean plain?" in method.stderr
+
+
+def test_a_warning_is_one_line_without_adjoints_frames(monkeypatch, capsys):
+    from adjoint import cli
+    from adjoint.backends import numba as nb
+    monkeypatch.setattr(nb, "available", lambda: False)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the command puts the file's folder first
+    loaded = "cli_target" in sys.modules
+    try:
+        assert cli.main(["show", TARGET + ":Model.plain", "--backend", "numba"]) == 0
+    finally:
+        if not loaded:
+            sys.modules.pop("cli_target", None)
+    err = [line for line in capsys.readouterr().err.splitlines() if line != "importing cli_target"]
+    assert err == ["adjoint: BackendWarning: numba is not installed; using the NumPy backend "
+                   "(pip install 'adjoint-ad[numba]')"]
+
+
+def test_help_names_the_distribution_and_its_home():
+    out = run("--help")
+    assert out.returncode == 0
+    for words in ("show", "export", "cache", "pip install adjoint-ad",
+                  "https://github.com/adjoint-ad/adjoint"):
+        assert words in out.stdout
+
+
 def test_a_file_that_fails_to_import_is_one_line(tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text("import numpy as np\nundefined_name + 1\n")
@@ -174,6 +206,42 @@ def test_export_copies_a_custom_rule_without_its_decorators(tmp_path):
     assert "def clipped_vjp(g, ans, x, limit):" in text and "@" not in text
     got = run_exported(tmp_path, module, "clipped_loss_grad(*args)", [[0.01, 1.0]])
     np.testing.assert_allclose(got, [0.18, 1.5])  # 2 * 3x clipped to 0.5, times 3
+
+
+def test_export_writes_out_the_arrays_a_function_reads(tmp_path):
+    """A module-level array is written into the module: the user's module is not importable."""
+    target = tmp_path / "users_model.py"
+    target.write_text(textwrap.dedent("""\
+        import numpy as np
+        import adjoint
+
+        W0 = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+        SHIFT = np.float64(0.25)
+        BIG = np.zeros(20_000)
+        MASK = np.array([True, False])
+
+        def loss(w):
+            return np.sum((W0 @ w - SHIFT) ** 2) + np.sum(BIG[:2] * w) + np.sum(w[MASK] * 3.0)
+        """))
+    module, text = exported(tmp_path, f"{target}:loss")
+    assert "W0 = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32).reshape((2, 2))" in text
+    assert "SHIFT = np.float64(0.25)" in text and "from users_model import BIG" in text
+    assert "MASK = np.array([True, False], dtype=np.bool_).reshape((2,))" in text
+    text = text.replace("from users_model import BIG", "import numpy as np\nBIG = np.zeros(20000)")
+    module.write_text(text)  # as if the user's module held it, without importing that module
+    (tmp_path / "users_model.py").unlink()
+    got = run_exported(tmp_path, module, "loss_grad(*args)", [[0.5, -1.0]])
+    W0, w = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32), np.array([0.5, -1.0])
+    np.testing.assert_allclose(got, 2 * W0.T @ (W0 @ w - 0.25) + [3.0, 0.0], rtol=1e-6)
+
+
+def test_export_of_a_method_runs_without_adjoint(tmp_path):
+    module, text = exported(tmp_path, TARGET + ":Model.loss")
+    assert "def loss_grad(self, w, X):" in text
+    X = [[1.0, 2.0], [0.5, -1.0], [2.0, 0.0]]
+    got = run_exported(tmp_path, module, "loss_grad(None, *args)", [[0.3, -0.7], X])
+    X, w = np.array(X), np.array([0.3, -0.7])
+    np.testing.assert_allclose(got, 2 * X.T @ (X @ w), rtol=1e-12)
 
 
 def test_export_to_standard_output():

@@ -2,6 +2,7 @@
 import importlib.util
 import inspect
 import os
+import re
 import subprocess
 import sys
 
@@ -34,7 +35,8 @@ def test_the_site_builds_strictly(tmp_path):
                          env=env, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     api = (tmp_path / "site" / "api" / "index.html").read_text(encoding="utf-8")
-    for name in ("value_and_grad", "EarlyStopping", "cosine_decay", "clip_by_global_norm"):
+    for name in ("value_and_grad", "EarlyStopping", "cosine_decay", "clip_by_global_norm",
+                 "register_pytree", "checkpointed"):
         assert name in api
 
 
@@ -49,6 +51,13 @@ def test_every_public_name_has_a_docstring(module):
                if not (inspect.getdoc(value) or "").strip()
                and not getattr(value, "__origin__", None)]  # type aliases document themselves
     assert missing == []
+
+
+@pytest.mark.parametrize("module", [adjoint, optim], ids=["adjoint", "adjoint.optim"])
+def test_every_public_name_is_in_the_api_reference(module):
+    with open(os.path.join(ROOT, "docs", "api.md"), encoding="utf-8") as f:
+        reference = f.read()
+    assert [n for n in module.__all__ if not re.search(rf"\b{n}\b", reference)] == []
 
 
 def test_every_docs_page_is_in_the_navigation():

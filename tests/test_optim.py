@@ -1,4 +1,6 @@
 """Optimizers against hand-computed steps and closed-form minima; the fit loop."""
+import os
+
 import numpy as np
 import pytest
 
@@ -250,7 +252,18 @@ def test_early_stopping_needs_what_it_monitors():
 def test_a_step_callback_stops_by_returning_true():
     params, history = fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), steps=50, progress=False,
                           callbacks=[lambda step, p, loss: step == 4])
-    assert len(history) == 4
+    assert len(history) == 4 and history.stopped == "stopped by a callback at step 4"
+
+
+def test_a_callback_object_stops_after_an_epoch():
+    class AtEpoch(optim.Callback):
+        def on_epoch(self, epoch, params, logs):
+            return epoch == 2
+
+    params, history = fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), epochs=9, batch_size=4,
+                          progress=False, callbacks=[AtEpoch()])
+    assert len(history.epochs) == 2 and len(history) == 4
+    assert history.stopped == "early stopping at epoch 2"
 
 
 class Boom(Exception):
@@ -286,6 +299,9 @@ def test_ctrl_c_returns_the_parameters_trained_so_far(capsys):
     ((np.ones(4), [[1.0], [2.0, 3.0]]), TypeError, "data[1] is not an array of numbers"),
     ((), ValueError, "data is empty"),
     ((np.ones(4), 3.0), ValueError, "data[1] is a single number"),
+    (3.0, TypeError, "data must be a tuple of arrays sharing their first axis, such as (X, y), "
+                     "not a float"),
+    ({"X": np.ones(4)}, TypeError, "not a dict"),
 ])
 def test_fit_data_errors_say_what_is_wrong(data, kind, words):
     with pytest.raises(kind) as info:
@@ -313,6 +329,13 @@ def test_plain_progress_line_is_erased(capsys, monkeypatch):
     assert not any("\n" in p for p in pieces)
 
 
+def test_tqdm_progress_bar_is_left_off_the_screen(capsys):
+    pytest.importorskip("tqdm")
+    fit(line_loss, {"w": 0.0, "b": 0.0}, line_data(8), steps=12, progress=True)
+    err = capsys.readouterr().err
+    assert "/12 [" in err and err.endswith("\r") and "\n" not in err  # tqdm(leave=False) erases it
+
+
 def test_vjp_has_aux_returns_aux_and_a_reusable_pullback():
     from adjoint.testing import numerical_vjp
 
@@ -338,3 +361,23 @@ def test_early_stopping_starts_afresh_in_each_fit():
     params, history = fit(line_loss, {"w": 0.0, "b": 0.0}, data, epochs=3, optimizer=SGD(0.001),
                           callbacks=[stop], progress=False)
     assert len(history.epochs) == 3 and stop.best_epoch == 3
+
+
+def _adjoint_frames(tb):
+    import traceback
+    package = os.path.dirname(adjoint.__file__) + os.sep
+    return [f.f_code.co_filename for f, _ in traceback.walk_tb(tb)
+            if f.f_code.co_filename.startswith(package)]
+
+
+def test_fit_shows_its_errors_at_the_callers_line():
+    """A loss adjoint cannot differentiate, or data fit cannot take: one frame of fit's, no more."""
+    def loss(w, X):
+        return np.sum(np.tahn(X @ w))
+
+    with pytest.raises(adjoint.AdjointError, match="did you mean np.tanh") as info:
+        fit(loss, np.zeros(2), (np.ones((4, 2)),), steps=2, progress=False)
+    assert len(_adjoint_frames(info.tb)) == 1 and info.value.params is not None
+    with pytest.raises(ValueError, match="lengths differ") as info:
+        fit(line_loss, {"w": 0.0, "b": 0.0}, (np.ones(3), np.ones(2)), progress=False)
+    assert len(_adjoint_frames(info.tb)) == 1

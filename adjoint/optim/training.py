@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar, Union
 
 import numpy as np
 
+from ..errors import AdjointError, hidden
 from .optimizers import Adam, Optimizer
 from .progress import Progress
 
@@ -28,7 +29,8 @@ class History(list[float]):
     ``epochs`` holds one dict per epoch: ``epoch``, ``loss`` (the mean training
     loss of its steps) and ``val_loss`` when there is validation data.
     ``stopped`` says why training ended early ("early stopping at epoch 7",
-    "interrupted at step 12"), None when it ran to the end.
+    "stopped by a callback at step 40", "interrupted at step 12"), None when it
+    ran to the end.
     """
 
     def __init__(self) -> None:
@@ -110,6 +112,9 @@ class _StepCallback(Callback):
 
 def _as_data(data: Any, what: str) -> tuple[np.ndarray, ...]:
     """``data`` as a tuple of numeric arrays sharing their first axis, or a clear error."""
+    if not isinstance(data, (np.ndarray, list, tuple)):
+        raise TypeError(f"fit: {what} must be a tuple of arrays sharing their first axis, such "
+                        f"as (X, y), not a {type(data).__name__}")
     items = (data,) if isinstance(data, np.ndarray) else tuple(data)
     if not items:
         raise ValueError(f"fit: {what} is empty; give a tuple of arrays such as (X, y)")
@@ -199,17 +204,30 @@ def fit(loss: Callable[..., Any], params: T, data: Data, *, steps: int | None = 
     (``progress=False`` hides it). ``history`` is the loss of every step,
     with per-epoch records in ``history.epochs`` (see ``History``).
     """
-    arrays = _as_data(data, "data")
-    validation = None if validation_data is None else _as_data(validation_data, "validation_data")
-    total = _steps(steps, epochs, len(arrays[0]), batch_size)
+    try:
+        arrays, validation, total = _arguments(data, validation_data, steps, epochs, batch_size)
+    except (TypeError, ValueError) as exc:  # the caller's mistake: shown at the caller's line
+        raise hidden(exc) from None
     if grad_fn is None:
         from ..api import value_and_grad
         grad_fn = value_and_grad(loss)
     loop = _Loop(loss, grad_fn, optimizer or Adam(1e-2), _callbacks(callback, callbacks),
                  validation)
     show = sys.stderr.isatty() if progress is None else bool(progress)
-    return loop.run(params, arrays, _schedule(len(arrays[0]), batch_size, shuffle, seed, total),
-                    Progress(total, show))
+    try:
+        return loop.run(params, arrays, _schedule(len(arrays[0]), batch_size, shuffle, seed,
+                                                  total), Progress(total, show))
+    except AdjointError as exc:  # a loss adjoint cannot differentiate: shown at its line
+        raise hidden(exc)
+
+
+def _arguments(data: Data, validation_data: Data | None, steps: int | None, epochs: int | None,
+               batch_size: int | None) -> tuple[tuple[np.ndarray, ...],
+                                                tuple[np.ndarray, ...] | None, int]:
+    """The data and validation data as arrays, and the number of steps, or a clear error."""
+    arrays = _as_data(data, "data")
+    validation = None if validation_data is None else _as_data(validation_data, "validation_data")
+    return arrays, validation, _steps(steps, epochs, len(arrays[0]), batch_size)
 
 
 class _Loop:
@@ -257,7 +275,10 @@ class _Loop:
 
     def _stop_after_step(self) -> bool:
         stops = [c.on_step(self.step, self.params, self.history[-1]) for c in self.callbacks]
-        return any(s is True for s in stops)
+        if any(s is True for s in stops):
+            self.history.stopped = f"stopped by a callback at step {self.step}"
+            return True
+        return False
 
     def _stop_after_epoch(self) -> bool:
         logs: Logs = {"epoch": len(self.history.epochs) + 1,

@@ -26,6 +26,18 @@ def params_loss(params: dict[str, Array], X: Array, y: Array) -> float:
     return loss(params["w"], X, y)
 
 
+class Linear:
+    def __init__(self, w: Array) -> None:
+        self.w = w
+
+
+def linear_loss(model: Linear, X: Array, steps: int) -> float:
+    total = 0.0
+    for _ in adjoint.checkpointed(range(steps), snapshots=2):
+        total = total + float(np.sum(X @ model.w))
+    return total
+
+
 def main() -> None:
     X: Array = np.ones((4, 3))
     y: Array = np.zeros(4)
@@ -50,8 +62,12 @@ def main() -> None:
                                  optimizer=optim.RMSprop(1e-2), validation_data=(X, y),
                                  callbacks=[optim.EarlyStopping(patience=2)], progress=False)
     best: dict[str, Array] = trained
+    adjoint.register_pytree(Linear, lambda m: ((m.w,), None), lambda aux, ch: Linear(*ch))
+    model_grad = adjoint.grad(linear_loss)(Linear(w), X, 3)
+    if not adjoint.check_grad(loss, w, X, y):
+        raise SystemExit("wrong gradient")
     print(total, v2, pred, g2, out, aux, first, out2, pullback2, step, grads, best,
-          history.val_loss, adjoint.__version__)
+          history.val_loss, model_grad, adjoint.__version__)
 
 
 if __name__ == "__main__":
