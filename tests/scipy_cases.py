@@ -193,6 +193,21 @@ def linalg_cases():
         f"{sl}lu_factor": [C(f"{sl}lu_factor(a)[0]", a=R(4, 4), dtypes=F64)],
         f"{sl}lu_solve": [C(f"{sl}lu_solve({sl}lu_factor(a), b)", a=Well(3, 3), b=R(3, 2), dtypes=F64),
                           C(f"{sl}lu_solve({sl}lu_factor(a), b, trans=1)", a=R(3, 3), b=R(3), dtypes=F64)],
+        "adjoint.runtime.cho_factor_grad": [
+            C("rt.cho_factor_grad([c, 0.0], l, (l, False))", c=R(3, 3), l=Well(3, 3), dtypes=F64),
+            C("rt.cho_factor_grad([c, 0.0], l, (l, True), True)", c=R(3, 3), l=Well(3, 3), dtypes=F64)],
+        "adjoint.runtime.cho_solve_grad": [
+            C("rt.cho_solve_grad(c, (l, False), b, x)[0]", c=R(3, 2), l=Well(3, 3), b=R(3, 2), x=R(3, 2),
+              dtypes=F64),
+            C("rt.cho_solve_grad(c, (l, True), b, x)[0]", c=R(3), l=Well(3, 3), b=R(3), x=R(3), dtypes=F64)],
+        "adjoint.runtime.lu_factor_grad": [
+            C("rt.lu_factor_grad([c, 0.0], l, (l, np.array([1, 1, 2])))", c=R(3, 3), l=Well(3, 3),
+              dtypes=F64)],
+        "adjoint.runtime.lu_solve_grad": [
+            C("rt.lu_solve_grad(c, (l, np.array([2, 1, 2])), b, x)[0]", c=R(3, 2), l=Well(3, 3), b=R(3, 2),
+              x=R(3, 2), dtypes=F64),
+            C("rt.lu_solve_grad(c, (l, np.array([1, 1, 2])), b, x, 1)[0]", c=R(3), l=Well(3, 3), b=R(3),
+              x=R(3), dtypes=F64)],
         f"{sl}eigh": [C(f"{sl}eigh(a)[1] ** 2", a=R(3, 3), dtypes=F64),
                       C(f"{sl}eigh(a, lower=False)[1] ** 2", a=R(3, 3), dtypes=F64),
                       C(f"{sl}eigh(a, eigvals_only=True)", a=R(3, 3), dtypes=F64)],
