@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from adjoint.rules.shapes import _NEW_BLOCK
 
 from .test_rules import CPLX, F64, REAL, C, Distinct, P, R, S, Well  # noqa: F401
 
@@ -232,10 +231,10 @@ NO_DERIVATIVE = {
     "adjoint.runtime.initial_width": "np.array(rt.initial_width(a, 0, True))",
 }
 
-if _NEW_BLOCK:  # np.block has a rule on NumPy 2.3+ only (rules/shapes.py)
-    CASES.update({
-        "numpy.block": [C("np.block([a, b])", a=R(2), b=R(3)), C("np.block([[a, b], [c, d]])", a=R(2, 2), b=R(2, 1),
-                                                                      c=R(1, 2), d=R(1, 1)),
-                        C("np.block([[a], [b]])", a=R(3), b=R(3), dtypes=CPLX)],
-        "adjoint.runtime.unblock": [C("np.block(rt.unblock(c, [a, b]))", c=R(5), a=R(2), b=R(3), dtypes=F64)],
-    })
+CASES.update({
+    "numpy.block": [C("np.block([a, b])", a=R(2), b=R(3)), C("np.block([[a, b], [c, d]])", a=R(2, 2), b=R(2, 1),
+                                                                  c=R(1, 2), d=R(1, 1)),
+                    C("np.block([[a], [b]])", a=R(3), b=R(3), dtypes=CPLX)],
+    "adjoint.runtime.unblock": [C("np.concatenate(rt.unblock(c, [a, b]))", c=R(5), a=R(2), b=R(3), dtypes=F64)],
+    "adjoint.runtime.plain_lists": [C("np.block(rt.plain_lists([a, b]))", a=R(2), b=R(3), dtypes=F64)],
+})

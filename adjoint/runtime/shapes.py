@@ -357,3 +357,31 @@ def unblock(g, arrays):
     ids, leaves = _leaves(arrays)
     ids = np.block(ids)
     return _nest(arrays, [routed(g, ids, x, base) for x, base in leaves])
+
+
+# -- np.atleast_1d/2d/3d of several arrays, np.block on any NumPy (issue 12) -------------------
+__all__ += ["atleast_item", "atleast_tangent", "plain_lists"]
+
+
+def atleast_item(g, k, ans, like):
+    """The adjoint of argument ``k`` of ``np.atleast_Nd``, shaped like ``like``: ``g`` itself
+    for one argument (``ans`` an array), else its item ``k`` (``0.0`` for an unused one)."""
+    part = g[k] if isinstance(ans, (list, tuple)) else g
+    if np.ndim(part) == 0 and np.size(like) != 1:
+        return np.zeros(np.shape(like), dtype=np.result_type(part, like))
+    return np.reshape(part, np.shape(like))
+
+
+def atleast_tangent(tan, k, ans):
+    """The tangent of ``np.atleast_Nd``'s output along the tangent ``tan`` of its argument
+    ``k`` (already made at least N-D): ``tan`` itself for one argument, else the list of
+    the outputs' tangents, zeros of their shapes but for item ``k``."""
+    if not isinstance(ans, (list, tuple)):
+        return tan
+    return AdjointList(tan if i == k else np.zeros_like(item) for i, item in enumerate(ans))
+
+
+def plain_lists(x):
+    """Nested lists (adjoint lists among them) as plain lists: ``np.block`` before NumPy 2.3
+    reads a list subclass as one array."""
+    return [plain_lists(item) for item in x] if isinstance(x, list) else x
