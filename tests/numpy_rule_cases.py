@@ -100,6 +100,10 @@ CASES = {
                          C("np.nan_to_num(np.log(a), nan=1.0, neginf=-5.0) * a", a=R(4), dtypes=F64),
                          C("np.nan_to_num(a)", a=R(3), dtypes=CPLX)],
     "numpy.real_if_close": [C("np.real_if_close(a + 0j)", a=R(3)), C("np.real_if_close(a)", a=R(3), dtypes=CPLX)],
+    "numpy.piecewise": [C("np.piecewise(a, [a < 0, a > 0.5], [np.sin, np.square, np.exp])", a=R(3, 4)),
+                        C("np.piecewise(a, a > 0, [np.tanh, 0.5])", a=R(5)),
+                        C("np.piecewise(a * s, [a < 0.2, a > -0.2], [np.tanh, np.cos])", a=R(4), s=S(0.5, 1.5),
+                          dtypes=F64)],
     "numpy.select": [C("np.select([a > 0.5, a < 0], [a, b ** 2], b)", a=R(3, 4), b=R(4)),
                      C("np.select([a > 0], [a * 2.0])", a=R(5))],
     # np.interp computes in float64 whatever its input

@@ -412,6 +412,8 @@ CASES = {
             C("max([s, t, 0.25])", s=S(), t=S(), dtypes=F64), C("min(a)", a=Distinct(4))],
     "sum": [C("sum([s, t, s * t])", s=S(), t=S(), dtypes=F64), C("sum(a)", a=R(3, 4)),
             C("sum([s, t], u)", s=S(), t=S(), u=S(), dtypes=F64)],
+    "adjoint.runtime.piecewise_grad": [
+        C("rt.piecewise_grad(c, a, [a < 0], [np.sin, np.exp])", c=R(3, 4), a=R(3, 4), dtypes=F64)],
     "adjoint.runtime.AdjointList": [C("np.stack(rt.AdjointList([a, b]))", a=R(3), b=R(3), dtypes=F64)],
     "tuple": [C("tuple(a)[1] * tuple([s, t])[0]", a=R(3), s=S(), t=S(), dtypes=F64),
               C("np.stack(tuple(a))", a=R(2, 3))],

@@ -174,6 +174,12 @@ structural(np.meshgrid, "x1, x2=None, x3=None, *, copy=True, sparse=False, index
 # np.block before NumPy 2.3 reads a list subclass (a list of tangents) as one array
 structural(np.block, "arrays", arrays="unblock(g, arrays)", jvp={"arrays": "np.block(plain_lists(t))"})
 
+structural(np.piecewise, "x, condlist, funclist", static="condlist, funclist",
+           x="piecewise_grad(g, x, condlist, funclist)",
+           jvp={"x": "piecewise_jvp(t, x, condlist, funclist)"},
+           notes="in real x, through each piece's function (a function of the piece only, one "
+                 "reading no local of the caller); no extra arguments")
+
 # the helpers' own rules, for second derivatives
 structural(rt.routed, "cot, ids, x, base=0", static="ids, x", cot="unrouted(g, ids, x, base)",
            jvp="linear")
@@ -201,3 +207,7 @@ structural(rt.atleast_tangent, "tan, k, ans_", static="k, ans_", jvp="linear",
 inactive([rt.rollaxis_target, rt.entry_ids, rt.diff_matrix, rt.gradient_matrix, rt.ediff1d_core,
           rt.zeros_or_none, rt.select_none, rt.interp_segment, rt.interp_inside, rt.interp_slopes,
           rt.grid_axis, rt.grid_others])
+
+from .generated import _second  # noqa: E402
+
+_second(rt.piecewise_grad, "cot, x, condlist, funclist", ["x"])
