@@ -249,4 +249,12 @@ def integrate_cases():
     odeint = "scipy.integrate.odeint(ode_rhs, y, ts, args=(k,), rtol=1e-12, atol=1e-12)"
     return {"scipy.integrate.odeint": [C(odeint, y=R(2), ts=times(4), k=S(0.5, 1.0), dtypes=F64, rtol=1e-4),
                                        C(odeint.replace("ode_rhs, y", "ode_rhs, y * 2.0"), y=R(2), ts=times(3),
-                                         k=S(0.5, 1.0), dtypes=F64, rtol=1e-4)]}
+                                         k=S(0.5, 1.0), dtypes=F64, rtol=1e-4)],
+            # the gradient's own rule (second order): along the cotangent, the times, args and the
+            # stored solution x, each an argument of its own
+            "adjoint.runtime.odeint_grad": [
+                C("rt.odeint_grad(c, ode_rhs, y, ts, (k,), x, 1e-10, 1e-10)[0]", c=R(2, 2), y=R(2), ts=times(2),
+                  k=S(0.5, 1.0), x=R(2, 2), dtypes=F64, rtol=1e-4),
+                C("rt.odeint_grad(c, ode_rhs, y, ts, (k,), x, 1e-10, 1e-10)[1] * "
+                  "rt.odeint_grad(c, ode_rhs, y, ts, (k,), x, 1e-10, 1e-10)[2][0]", c=R(3, 2), y=R(2), ts=times(3),
+                  k=S(0.5, 1.0), x=R(3, 2), dtypes=F64, rtol=1e-4)]}

@@ -65,16 +65,18 @@ def vjp_of(func, args, cot, wrt):
     return grad(pairing(func, len(args)), tuple(wrt))(*args, cot)
 
 
-def vjp_tangent(func, args, cot, wrt, tangents, cot_tangent=None):
+def vjp_tangent(func, args, cot, wrt, tangents, cot_tangent=None, with_jvp=False):
     """The tangents of ``vjp_of(func, args, cot, wrt)`` along ``tangents`` (one per argument,
     None for one held fixed) and ``cot_tangent`` (None: fixed): the pairing's Hessian in
-    ``wrt``, the moving arguments and ``cot``, applied to those tangents, on the ``wrt`` rows."""
+    ``wrt``, the moving arguments and ``cot``, applied to those tangents, on the ``wrt`` rows.
+    With ``with_jvp``, also its row of ``cot``: ``func``'s own tangent along ``tangents``."""
     from ..transforms import hvp
     moving = sorted(set(wrt) | {k for k, t in enumerate(tangents) if t is not None})
     every = (*moving, len(args))
     vs = [_zero_if_none(tangents[k], args[k]) for k in moving] + [_zero_if_none(cot_tangent, cot)]
     hv = hvp(pairing(func, len(args)), every)(*args, cot, tuple(vs))
-    return tuple(hv[moving.index(k)] for k in wrt)
+    rows = tuple(hv[moving.index(k)] for k in wrt)
+    return (rows, hv[-1]) if with_jvp else rows
 
 
 def _zero_if_none(t, like):
