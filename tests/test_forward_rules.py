@@ -16,9 +16,9 @@ where the case runs complex, complex128:
 
 ``test_hvp`` runs the second-order path over the same table: ``hvp`` of the
 loss against central differences of its gradient. Every rule that
-``adjoint.rules.generated.second_order`` passes (all of NumPy's) must give it; the others
-(helpers of generated code whose reverse rule is ``linear_transpose``, documented in
-docs/design.md) must be refused with ``NotDifferentiableError``.
+``adjoint.rules.generated.second_order`` passes (all of NumPy's and SciPy's) must give it; the
+others (helpers of generated code whose reverse rule is ``linear_transpose``, documented in
+docs/design.md) may only be refused with ``NotDifferentiableError``.
 """
 from __future__ import annotations
 
