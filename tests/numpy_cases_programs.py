@@ -39,6 +39,10 @@ def several_at_least(a, b):
     return np.sum(u * v) + np.sum(p * q[..., :1]) + np.sum(np.concatenate(np.atleast_1d(b[1], a)) ** 2)
 
 
+def atleast_of_nine(a):  # the rule takes up to 8 arrays
+    return np.sum(np.atleast_2d(a, a, a, a, a, a, a, a, a)[0])
+
+
 def writes_through_atleast(a):  # v is b itself: the write changes b
     b = a * 2.0
     u, v = np.atleast_1d(a, b)
@@ -115,4 +119,5 @@ REFUSED += [
     (writes_through_real_if_close, rng.normal(size=3), "y[0] = 0.0"),
     (median_in_place, rng.normal(size=5), "np.median(x, overwrite_input=True)"),
     (writes_through_atleast, rng.normal(size=3), "v[0] = 3.0"),
+    (atleast_of_nine, rng.normal(size=3), "numpy.atleast_2d: too many positional arguments"),
 ]
