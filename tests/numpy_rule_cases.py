@@ -103,7 +103,8 @@ CASES = {
     "numpy.piecewise": [C("np.piecewise(a, [a < 0, a > 0.5], [np.sin, np.square, np.exp])", a=R(3, 4)),
                         C("np.piecewise(a, a > 0, [np.tanh, 0.5])", a=R(5)),
                         C("np.piecewise(a * s, [a < 0.2, a > -0.2], [np.tanh, np.cos])", a=R(4), s=S(0.5, 1.5),
-                          dtypes=F64)],
+                          dtypes=F64),
+                        C("np.piecewise(a, [np.real(a) < 0], [np.sin, np.exp])", a=R(3), dtypes=CPLX)],
     "numpy.select": [C("np.select([a > 0.5, a < 0], [a, b ** 2], b)", a=R(3, 4), b=R(4)),
                      C("np.select([a > 0], [a * 2.0])", a=R(5))],
     # np.interp computes in float64 whatever its input

@@ -177,8 +177,8 @@ structural(np.block, "arrays", arrays="unblock(g, arrays)", jvp={"arrays": "np.b
 structural(np.piecewise, "x, condlist, funclist", static="condlist, funclist",
            x="piecewise_grad(g, x, condlist, funclist)",
            jvp={"x": "piecewise_jvp(t, x, condlist, funclist)"},
-           notes="in real x, through each piece's function (a function of the piece only, one "
-                 "reading no local of the caller); no extra arguments")
+           notes="in x, through each piece's function (applied to the piece; one reading no "
+                 "local of the caller); no extra arguments")
 
 # the helpers' own rules, for second derivatives
 structural(rt.routed, "cot, ids, x, base=0", static="ids, x", cot="unrouted(g, ids, x, base)",

@@ -3,11 +3,11 @@
 transforms.
 
 A vector-Jacobian product of ``func`` with ``cot`` is the gradient of the pairing
-``sum(func(x0, ...) * cot)``, and the tangent of that product (what second derivatives
+``sum(real(func(x0, ...) * conj(cot)))``, and the tangent of that product (what second derivatives
 need) is the pairing's Hessian applied to the tangents of ``x`` and ``cot``. The pairing
 is a small function made once per ``func`` and read by adjoint like any other (its tree
 is given, not its source); ``func`` itself is differentiated as the user's code always
-is. Real values only, as second derivatives are.
+is. Second derivatives take real values only.
 """
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ _MADE: dict = {}  # (func, number of arguments, pairing) -> the function made fo
 
 
 def pairing(func, nargs):
-    """``pair(x0, ..., cot) = sum(asarray(func(x0, ...)) * cot)`` for ``func`` of ``nargs``
-    positional arguments (made once per function and count)."""
+    """``pair(x0, ..., cot) = sum(real(func(x0, ...) * conj(cot)))`` for ``func`` of ``nargs``
+    positional arguments (made once per function and count): its gradient is the adjoint
+    ``cot`` sends back to ``x``, in adjoint's convention for complex values too."""
     return _made(func, nargs, True)
 
 
@@ -43,7 +44,7 @@ def _make(func, nargs, paired):
     label = getattr(func, "__qualname__", None) or getattr(func, "__name__", "func")
     filename = f"<adjoint: {'pairing' if paired else 'call'} of {label}>"
     source = (f"def pair({', '.join(names + ['cot'])}):\n"
-              f"    return np.sum(np.asarray({call}) * cot)\n" if paired else
+              f"    return np.sum(np.real(np.asarray({call}) * np.conj(cot)))\n" if paired else
               f"def call({', '.join(names)}):\n    return {call}\n")
     namespace = {"np": np, "func": func}
     exec(compile(source, filename, "exec"), namespace)
