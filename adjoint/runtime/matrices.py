@@ -185,10 +185,6 @@ def _first_tangent(t, like):
     return np.zeros(np.shape(like), dtype=np.result_type(like, float))
 
 
-def _array_tangent(t, like):
-    return np.broadcast_to(t, np.shape(like))
-
-
 def cho_factor_grad_dot(g, a, ans, lower=False, ans_dot=0.0):
     """Tangent of ``cho_factor_grad`` along the factor's tangent: only the Cholesky part moves."""
     c = ans[0]
@@ -202,7 +198,7 @@ def _cho_solve_parts(g, c_and_lower, ans, t_c, t_x):
     and their tangents, ``A = F F^H`` moving by ``_gram(F, dF)``."""
     c, lower = c_and_lower
     f, df = _factor(c, lower), _factor(_first_tangent(t_c, c), lower)
-    dx = _array_tangent(t_x, ans)
+    dx = np.broadcast_to(t_x, np.shape(ans))
     gb = _linalg().cho_solve(c_and_lower, g)
     dgb = -_linalg().cho_solve(c_and_lower, _gram(f, df, lower) @ gb)
     ga, dga = -_outer(gb, ans), -_outer(dgb, ans) - _outer(gb, dx)
@@ -248,7 +244,7 @@ def lu_solve_grad_dot(g, lu_and_piv, b, ans, trans=0, lu_dot=0.0, ans_dot=0.0):
     d_low, d_up = _lu_tangents(lu, lu_dot)
     da = np.empty_like(lu, dtype=np.result_type(lu, d_low))
     da[perm] = d_low @ up + low @ d_up
-    dx = _array_tangent(ans_dot, ans)
+    dx = np.broadcast_to(ans_dot, np.shape(ans))
     gb = _linalg().lu_solve(lu_and_piv, g, back)
     dgb = -_linalg().lu_solve(lu_and_piv, _op(da, back) @ gb, back)
     ga = _op(-_outer(gb, ans), trans)[perm]
