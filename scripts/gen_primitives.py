@@ -96,8 +96,9 @@ def render() -> str:
               "can transform its own output again (`hessian`, `hvp`, `grad(grad(f))`). They are "
               "checked against finite differences like the rules above. A helper marked *no* in "
               "the second-order column has a reverse rule built by `linear_transpose` (used only "
-              "when tests run reverse mode over derivative code): a third derivative through it "
-              "is refused with `NotDifferentiableError`.", "",
+              "when tests run reverse mode over derivative code), or one calling a helper with no "
+              "rule of its own (`triangle_op`, `multi_dot_jvp`, `frechet_expm2`): a third "
+              "derivative through it is refused with `NotDifferentiableError`.", "",
               "| helper | rule kind | notes | forward mode | second order |", "|---|---|---|---|---|"]
     for name, kind, notes, forward, second in internal:
         lines.append(f"| `{name}` | {KIND_TEXT[kind]} | {notes} | {forward} | {second} |")

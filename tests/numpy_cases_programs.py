@@ -19,8 +19,35 @@ def square(v):
     return v ** 2
 
 
-def piecewise_with_functions(x):  # no rule can differentiate the functions it is given
-    return np.sum(np.piecewise(x, [x < 0, x >= 0], [negative, square]))
+def piecewise_with_functions(x):
+    """Each piece through its own function (a lambda, a function of the whole piece, a constant)."""
+    y = np.piecewise(x, [x < 0, x >= 0], [negative, square])
+    z = np.piecewise(x * 2.0, [x < -0.5, x > 0.5], [lambda v: np.sin(v) * v, np.tanh,
+                                                     lambda v: v - np.mean(v) ** 2])
+    return np.sum(y * z) + np.sum(np.piecewise(x, x > 0, [np.exp, 0.25]) ** 2)
+
+
+def piecewise_reading_a_local(x):  # the function reads k, which adjoint cannot pass to it
+    k = np.sum(x)
+    return np.sum(np.piecewise(x, [x < 0], [lambda v: k * v, 0.0]))
+
+
+def several_at_least(a, b):
+    """atleast_2d/3d of several arrays: a tuple of views."""
+    u, v = np.atleast_2d(a, b[0])
+    p, q = np.atleast_3d(b, a * 2.0)
+    return np.sum(u * v) + np.sum(p * q[..., :1]) + np.sum(np.concatenate(np.atleast_1d(b[1], a)) ** 2)
+
+
+def atleast_of_nine(a):  # the rule takes up to 8 arrays
+    return np.sum(np.atleast_2d(a, a, a, a, a, a, a, a, a)[0])
+
+
+def writes_through_atleast(a):  # v is b itself: the write changes b
+    b = a * 2.0
+    u, v = np.atleast_1d(a, b)
+    v[0] = 3.0
+    return np.sum(b * b)
 
 
 def fft_into_out(x):  # out= is lowered to a write of the result
@@ -59,9 +86,11 @@ CASES = [
     (blocks_and_grids, (rng.normal(size=3), rng.normal(size=2))),
     (products, (rng.normal(size=3), rng.normal(size=3))),
     (fft_into_out, (rng.normal(size=4),)),
+    (piecewise_with_functions, (rng.normal(size=6),)),
+    (several_at_least, (rng.normal(size=3), rng.normal(size=3))),
 ]
 REFUSED = [  # (function, argument, the line named)
-    (piecewise_with_functions, rng.normal(size=4), "no derivative rule for numpy.piecewise"),
+    (piecewise_reading_a_local, rng.normal(size=4), "reads the enclosing 'k'"),
 ]
 
 
@@ -89,4 +118,6 @@ REFUSED += [
     (writes_through_rollaxis, rng.normal(size=(2, 3)), "y[0] = 0.0"),
     (writes_through_real_if_close, rng.normal(size=3), "y[0] = 0.0"),
     (median_in_place, rng.normal(size=5), "np.median(x, overwrite_input=True)"),
+    (writes_through_atleast, rng.normal(size=3), "v[0] = 3.0"),
+    (atleast_of_nine, rng.normal(size=3), "numpy.atleast_2d: too many positional arguments"),
 ]

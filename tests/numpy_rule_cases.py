@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from adjoint.rules.shapes import _NEW_BLOCK
 
 from .test_rules import CPLX, F64, REAL, C, Distinct, P, R, S, Well  # noqa: F401
 
@@ -101,6 +100,11 @@ CASES = {
                          C("np.nan_to_num(np.log(a), nan=1.0, neginf=-5.0) * a", a=R(4), dtypes=F64),
                          C("np.nan_to_num(a)", a=R(3), dtypes=CPLX)],
     "numpy.real_if_close": [C("np.real_if_close(a + 0j)", a=R(3)), C("np.real_if_close(a)", a=R(3), dtypes=CPLX)],
+    "numpy.piecewise": [C("np.piecewise(a, [a < 0, a > 0.5], [np.sin, np.square, np.exp])", a=R(3, 4)),
+                        C("np.piecewise(a, a > 0, [np.tanh, 0.5])", a=R(5)),
+                        C("np.piecewise(a * s, [a < 0.2, a > -0.2], [np.tanh, np.cos])", a=R(4), s=S(0.5, 1.5),
+                          dtypes=F64),
+                        C("np.piecewise(a, [np.real(a) < 0], [np.sin, np.exp])", a=R(3), dtypes=CPLX)],
     "numpy.select": [C("np.select([a > 0.5, a < 0], [a, b ** 2], b)", a=R(3, 4), b=R(4)),
                      C("np.select([a > 0], [a * 2.0])", a=R(5))],
     # np.interp computes in float64 whatever its input
@@ -232,10 +236,10 @@ NO_DERIVATIVE = {
     "adjoint.runtime.initial_width": "np.array(rt.initial_width(a, 0, True))",
 }
 
-if _NEW_BLOCK:  # np.block has a rule on NumPy 2.3+ only (rules/shapes.py)
-    CASES.update({
-        "numpy.block": [C("np.block([a, b])", a=R(2), b=R(3)), C("np.block([[a, b], [c, d]])", a=R(2, 2), b=R(2, 1),
-                                                                      c=R(1, 2), d=R(1, 1)),
-                        C("np.block([[a], [b]])", a=R(3), b=R(3), dtypes=CPLX)],
-        "adjoint.runtime.unblock": [C("np.block(rt.unblock(c, [a, b]))", c=R(5), a=R(2), b=R(3), dtypes=F64)],
-    })
+CASES.update({
+    "numpy.block": [C("np.block([a, b])", a=R(2), b=R(3)), C("np.block([[a, b], [c, d]])", a=R(2, 2), b=R(2, 1),
+                                                                  c=R(1, 2), d=R(1, 1)),
+                    C("np.block([[a], [b]])", a=R(3), b=R(3), dtypes=CPLX)],
+    "adjoint.runtime.unblock": [C("np.concatenate(rt.unblock(c, [a, b]))", c=R(5), a=R(2), b=R(3), dtypes=F64)],
+    "adjoint.runtime.plain_lists": [C("np.block(rt.plain_lists([a, b]))", a=R(2), b=R(3), dtypes=F64)],
+})

@@ -193,6 +193,21 @@ def linalg_cases():
         f"{sl}lu_factor": [C(f"{sl}lu_factor(a)[0]", a=R(4, 4), dtypes=F64)],
         f"{sl}lu_solve": [C(f"{sl}lu_solve({sl}lu_factor(a), b)", a=Well(3, 3), b=R(3, 2), dtypes=F64),
                           C(f"{sl}lu_solve({sl}lu_factor(a), b, trans=1)", a=R(3, 3), b=R(3), dtypes=F64)],
+        "adjoint.runtime.cho_factor_grad": [
+            C("rt.cho_factor_grad([c, 0.0], l, (l, False))", c=R(3, 3), l=Well(3, 3), dtypes=F64),
+            C("rt.cho_factor_grad([c, 0.0], l, (l, True), True)", c=R(3, 3), l=Well(3, 3), dtypes=F64)],
+        "adjoint.runtime.cho_solve_grad": [
+            C("rt.cho_solve_grad(c, (l, False), b, x)[0]", c=R(3, 2), l=Well(3, 3), b=R(3, 2), x=R(3, 2),
+              dtypes=F64),
+            C("rt.cho_solve_grad(c, (l, True), b, x)[0]", c=R(3), l=Well(3, 3), b=R(3), x=R(3), dtypes=F64)],
+        "adjoint.runtime.lu_factor_grad": [
+            C("rt.lu_factor_grad([c, 0.0], l, (l, np.array([1, 1, 2])))", c=R(3, 3), l=Well(3, 3),
+              dtypes=F64)],
+        "adjoint.runtime.lu_solve_grad": [
+            C("rt.lu_solve_grad(c, (l, np.array([2, 1, 2])), b, x)[0]", c=R(3, 2), l=Well(3, 3), b=R(3, 2),
+              x=R(3, 2), dtypes=F64),
+            C("rt.lu_solve_grad(c, (l, np.array([1, 1, 2])), b, x, 1)[0]", c=R(3), l=Well(3, 3), b=R(3),
+              x=R(3), dtypes=F64)],
         f"{sl}eigh": [C(f"{sl}eigh(a)[1] ** 2", a=R(3, 3), dtypes=F64),
                       C(f"{sl}eigh(a, lower=False)[1] ** 2", a=R(3, 3), dtypes=F64),
                       C(f"{sl}eigh(a, eigvals_only=True)", a=R(3, 3), dtypes=F64)],
@@ -234,4 +249,12 @@ def integrate_cases():
     odeint = "scipy.integrate.odeint(ode_rhs, y, ts, args=(k,), rtol=1e-12, atol=1e-12)"
     return {"scipy.integrate.odeint": [C(odeint, y=R(2), ts=times(4), k=S(0.5, 1.0), dtypes=F64, rtol=1e-4),
                                        C(odeint.replace("ode_rhs, y", "ode_rhs, y * 2.0"), y=R(2), ts=times(3),
-                                         k=S(0.5, 1.0), dtypes=F64, rtol=1e-4)]}
+                                         k=S(0.5, 1.0), dtypes=F64, rtol=1e-4)],
+            # the gradient's own rule (second order): along the cotangent, the times, args and the
+            # stored solution x, each an argument of its own
+            "adjoint.runtime.odeint_grad": [
+                C("rt.odeint_grad(c, ode_rhs, y, ts, (k,), x, 1e-10, 1e-10)[0]", c=R(2, 2), y=R(2), ts=times(2),
+                  k=S(0.5, 1.0), x=R(2, 2), dtypes=F64, rtol=1e-4),
+                C("rt.odeint_grad(c, ode_rhs, y, ts, (k,), x, 1e-10, 1e-10)[1] * "
+                  "rt.odeint_grad(c, ode_rhs, y, ts, (k,), x, 1e-10, 1e-10)[2][0]", c=R(3, 2), y=R(2), ts=times(3),
+                  k=S(0.5, 1.0), x=R(3, 2), dtypes=F64, rtol=1e-4)]}

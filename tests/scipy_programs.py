@@ -1,5 +1,6 @@
 """Functions calling SciPy, for tests/test_scipy_rules.py (adjoint reads their source)."""
 import numpy as np
+import scipy.integrate
 import scipy.linalg
 import scipy.special
 from scipy import special
@@ -62,3 +63,26 @@ def t_cdf_in_df(x, df):
 
 def frozen_poisson(mu):
     return np.sum(poisson(mu).logpmf(np.array([0.0, 2.0, 5.0])) + poisson(mu).cdf(3.0))
+
+
+SPD = np.array([[2.0, 0.3, 0.1], [0.3, 1.5, -0.2], [0.1, -0.2, 1.8]])
+
+
+def cho_solve_of_a_moving_matrix(a):
+    return np.sum(scipy.linalg.cho_solve(scipy.linalg.cho_factor(SPD + np.outer(a, a)), a) ** 2)
+
+
+def lu_solve_of_a_moving_matrix(a):
+    lu = scipy.linalg.lu_factor(SPD + np.outer(a, a) + np.diag(a))
+    return np.sum(scipy.linalg.lu_solve(lu, a, trans=1) * a) + np.sum(np.sin(lu[0]))
+
+
+def decay(y, t, k):
+    return -k * y + np.sin(t) * y[::-1]
+
+
+def ode_energy(p):
+    """odeint in y0 (p[:2]) and in an argument (p[2])."""
+    ys = scipy.integrate.odeint(decay, p[:2], np.array([0.0, 0.5, 1.1]), args=(p[2],), rtol=1e-11,
+                                atol=1e-11)
+    return np.sum(ys ** 2)

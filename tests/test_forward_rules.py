@@ -16,9 +16,9 @@ where the case runs complex, complex128:
 
 ``test_hvp`` runs the second-order path over the same table: ``hvp`` of the
 loss against central differences of its gradient. Every rule that
-``adjoint.rules.generated.second_order`` passes (all of NumPy's) must give it; the others
-(helpers of generated code whose reverse rule is ``linear_transpose``, documented in
-docs/design.md) must be refused with ``NotDifferentiableError``.
+``adjoint.rules.generated.second_order`` passes (all of NumPy's and SciPy's) must give it; the
+others (helpers of generated code whose reverse rule is ``linear_transpose``, documented in
+docs/design.md) may only be refused with ``NotDifferentiableError``.
 """
 from __future__ import annotations
 
@@ -197,3 +197,11 @@ def test_hvp_of_compiled_rule(name, module_dir):
                 failures.append(f"{case.expr} [{dtype}]: {type(exc).__name__}: {exc}")
     failures = [f for f in failures if f]
     assert not failures, "\n".join(failures)
+
+
+def test_second_order_passes_every_public_rule():
+    """The second-order column of docs/primitives.md says yes for every function users call
+    (NumPy's and SciPy's): only helpers of generated code may stop at third order."""
+    stopped = [r.name for r in all_rules() if r.carries_derivative and not second_order(r)
+               and not r.name.startswith("adjoint.runtime.")]
+    assert not stopped, stopped

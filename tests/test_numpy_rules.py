@@ -8,14 +8,12 @@
 """
 from __future__ import annotations
 
-import inspect
 import warnings
 
 import numpy as np
 import pytest
 
 import adjoint
-from adjoint.rules.shapes import _NEW_BLOCK
 from adjoint.testing import numerical_grad
 
 from . import numpy_cases_programs as programs
@@ -69,8 +67,6 @@ def test_second_order_is_not_refused(name, module_dir):
 def test_programs_on_both_backends(fun, args, backend):
     if backend == "numba":
         pytest.importorskip("numba")
-    if "np.block" in inspect.getsource(fun) and not _NEW_BLOCK:
-        pytest.skip("np.block has a rule on NumPy 2.3+ only")
     wrt = tuple(range(len(args)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", adjoint.BackendWarning)
@@ -89,8 +85,6 @@ def test_refused_with_the_users_line(fun, arg, line):
 
 @pytest.mark.parametrize("fun,args", programs.CASES, ids=[f.__name__ for f, _ in programs.CASES])
 def test_programs_second_order(fun, args):
-    if "np.block" in inspect.getsource(fun) and not _NEW_BLOCK:
-        pytest.skip("np.block has a rule on NumPy 2.3+ only")
     """``hvp`` of each program against central differences of its gradient."""
     wrt = tuple(range(len(args)))
     v = tuple(np.random.default_rng(4).normal(size=np.shape(a)) for a in args)

@@ -129,3 +129,16 @@ def test_auto_backend_keeps_numpy_for_scipy_calls(monkeypatch):
         warnings.simplefilter("error", adjoint.BackendWarning)
         got = adjoint.grad(p.special_loop, backend="auto")(x)
     np.testing.assert_allclose(got, numerical_grad(p.special_loop, (x,), [0])[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("fun,x", [(p.cho_solve_of_a_moving_matrix, np.array([0.3, -0.5, 0.7])),
+                                   (p.lu_solve_of_a_moving_matrix, np.array([0.3, -0.5, 0.7])),
+                                   (p.ode_energy, np.array([0.4, -0.7, 0.8]))],
+                         ids=["cho_solve", "lu_solve", "odeint"])
+def test_hessian_through_factorisations_and_odeint(fun, x):
+    """Forward mode over the gradient through cho_solve_grad, lu_solve_grad and odeint_grad
+    (their *_dot twins) against central differences of the gradient."""
+    h = adjoint.hessian(fun)(x)
+    grad, eps = adjoint.grad(fun), 1e-5
+    want = np.array([(grad(x + eps * e) - grad(x - eps * e)) / (2 * eps) for e in np.eye(len(x))])
+    np.testing.assert_allclose(h, want, rtol=1e-5, atol=1e-7)

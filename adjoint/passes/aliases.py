@@ -29,12 +29,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import gast
+import numpy as np
 
 from ..astutil import dotted, loaded_names, name, with_line
 from ..errors import UnsupportedSyntaxError
 from .objects import alias_key, constructor_fields, is_field_read, is_replace
 
 CONTAINERS = (list, tuple, dict, sorted, reversed)
+# views of every positional argument, not only of the first (a tuple of views for several)
+VIEWS_OF_EACH = (np.atleast_1d, np.atleast_2d, np.atleast_3d)
 
 
 @dataclass
@@ -258,7 +261,8 @@ class _Flow:
         fn = getattr(v, "callee", None)
         args = _union(self.points(a) for a in list(v.args) + [k.value for k in v.keywords])
         if fn in self.views and v.args:
-            return self.points(v.args[0]), True
+            viewed = v.args if fn in VIEWS_OF_EACH else v.args[:1]
+            return _union(self.points(a) for a in viewed), True
         if fn is list.pop or fn is None:  # a method of a local value may return a part of it
             receiver = self.points(v.func.value) if isinstance(v.func, gast.Attribute) else args
             return self.fresh(s) | receiver | self.items(receiver), True

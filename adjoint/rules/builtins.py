@@ -33,6 +33,8 @@ from .. import runtime as rt  # noqa: E402
 
 structural(builtins.tuple, "iterable=()", iterable="AdjointList(g)", jvp="linear",
            notes="of a list: comprehensions lower tuple(xs) to tuple([x for x in xs])")
+# tuple's adjoint is a list of adjoints that adds item by item; it is linear in the items
+structural(rt.AdjointList, "items=()", items="g", jvp="linear", name="adjoint.runtime.AdjointList")
 structural(math.fsum, "seq", seq="sum_grad(g, seq)", jvp={"seq": "sum(t)"})
 structural(rt.dict_from, "keys, values", static="keys", values="dict_from_grad(g, keys, values)",
            jvp="linear", notes="dict comprehensions and dict(...)")

@@ -14,6 +14,7 @@ convention for complex values is not carried into second derivatives.
 """
 import ast
 import builtins
+import importlib
 
 import numpy as np
 
@@ -214,12 +215,34 @@ def _has_tangent(fn) -> bool:
 
 
 def _called(template):
-    """The functions a template calls: runtime helpers and builtins by name, NumPy as ``np.``."""
+    """The functions a template calls: runtime helpers and builtins by name, NumPy as ``np.``,
+    SciPy by its dotted path (``scipy.special.digamma``, ``scipy.stats.t.logpdf``)."""
     for node in ast.walk(ast.parse(template, mode="eval")):
         if isinstance(node, ast.Call):
-            head, *rest = ast.unparse(node.func).split(".")
-            fn = np if head == "np" else getattr(rt, head, None) if head in rt.__all__ \
-                else getattr(builtins, head, None)
-            for part in rest:
-                fn = getattr(fn, part, None)
-            yield fn
+            yield _resolve(ast.unparse(node.func).split("."))
+
+
+def _resolve(parts):
+    """The object a dotted name in a template names, or None."""
+    head, *rest = parts
+    if head == "scipy":
+        return _scipy_attribute(parts)
+    fn = np if head == "np" else getattr(rt, head, None) if head in rt.__all__ \
+        else getattr(builtins, head, None)
+    for part in rest:
+        fn = getattr(fn, part, None)
+    return fn
+
+
+def _scipy_attribute(parts):
+    """``scipy.a.b.c`` from the longest prefix that is a module (SciPy's submodules load on
+    import, not as attributes of ``scipy``)."""
+    for k in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:k]))
+        except ImportError:
+            continue
+        for part in parts[k:]:
+            obj = getattr(obj, part, None)
+        return obj
+    return None

@@ -11,6 +11,7 @@ equations: ``X X = A`` gives ``X dX + dX X = dA``. Parameters not listed
 import scipy.linalg as sl
 
 from .. import runtime as rt
+from .generated import _second
 from .registry import inactive, structural
 
 SOLVE_T = "scipy.linalg.solve_triangular"
@@ -73,3 +74,10 @@ structural(sl.solve_sylvester, "a, b, q", q=SYL_BACK, a=f"-{SYL_BACK} @ mH(ans)"
                 "a": "scipy.linalg.solve_sylvester(a, b, -t @ ans)",
                 "b": "scipy.linalg.solve_sylvester(a, b, -ans @ t)"},
            notes="a x + x b = q")
+
+# -- the factorisations' adjoints, for second order: each helper's tangent along the factors it
+# reads is its ``*_dot`` twin (runtime/matrices.py), as for ``solve_grad`` (rules/generated.py)
+_second(rt.cho_factor_grad, "cot, a, ans_, lower=False", ["ans_"])
+_second(rt.cho_solve_grad, "cot, c_and_lower, b, ans_", ["c_and_lower", "ans_"])
+_second(rt.lu_factor_grad, "cot, a, ans_", ["ans_"])
+_second(rt.lu_solve_grad, "cot, lu_and_piv, b, ans_, trans=0", ["lu_and_piv", "ans_"])

@@ -16,8 +16,14 @@ structural(np.moveaxis, "a, source, destination", a="np.moveaxis(g, destination,
            jvp="linear")
 structural(np.broadcast_to, "array, shape, subok=False", array="unbroadcast(g, array)",
            jvp="linear")
-structural([np.atleast_1d, np.atleast_2d, np.atleast_3d], "ary", ary="np.reshape(g, np.shape(ary))",
-           jvp="linear", notes="one argument")
+# atleast_Nd of several arrays returns a tuple of them (a list before NumPy 2.0)
+ATLEAST_ARGS = 8
+ATLEAST_PARAMS = ", ".join(["a0"] + [f"a{k}=None" for k in range(1, ATLEAST_ARGS)])
+for _fn in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
+    structural(_fn, ATLEAST_PARAMS, notes=f"up to {ATLEAST_ARGS} arguments",
+               jvp={f"a{k}": f"atleast_tangent(np.{_fn.__name__}(t), {k}, ans)"
+                    for k in range(ATLEAST_ARGS)},
+               **{f"a{k}": f"atleast_item(g, {k}, ans, a{k})" for k in range(ATLEAST_ARGS)})
 structural([np.ascontiguousarray, np.asfortranarray], "a, dtype=None", a="g", jvp="linear")
 
 # -- joining and cutting -------------------------------------------------------------------
@@ -165,9 +171,14 @@ GRID = ("np.reshape(np.sum(np.broadcast_to(g[{k}], np.shape(ans[{k}])),"
 structural(np.meshgrid, "x1, x2=None, x3=None, *, copy=True, sparse=False, indexing='xy'",
            jvp={f"x{k + 1}": f"grid_tangent(t, {k}, ans, indexing)" for k in range(3)},
            notes="up to 3 inputs", **{f"x{k + 1}": GRID.format(k=k, n=k + 1) for k in range(3)})
-_NEW_BLOCK = tuple(int(v) for v in np.__version__.split(".")[:2]) >= (2, 3)
-if _NEW_BLOCK:  # np.block before NumPy 2.3 takes no list subclass, so no adjoint list
-    structural(np.block, "arrays", arrays="unblock(g, arrays)", jvp="linear")
+# np.block before NumPy 2.3 reads a list subclass (a list of tangents) as one array
+structural(np.block, "arrays", arrays="unblock(g, arrays)", jvp={"arrays": "np.block(plain_lists(t))"})
+
+structural(np.piecewise, "x, condlist, funclist", static="condlist, funclist",
+           x="piecewise_grad(g, x, condlist, funclist)",
+           jvp={"x": "piecewise_jvp(t, x, condlist, funclist)"},
+           notes="in x, through each piece's function (applied to the piece; one reading no "
+                 "local of the caller); no extra arguments")
 
 # the helpers' own rules, for second derivatives
 structural(rt.routed, "cot, ids, x, base=0", static="ids, x", cot="unrouted(g, ids, x, base)",
@@ -187,8 +198,16 @@ structural(rt.interp_matrix, "x, xp, left=None, right=None", static="xp, left, r
            notes="W is piecewise linear in x: its slopes are piecewise constant")
 structural(rt.sort_grad, "cot, a, axis=-1", static="a", cot="sort_jvp(g, a, axis)", jvp="linear")
 structural(rt.sort_jvp, "tan, a, axis=-1", static="a", tan="sort_grad(g, a, axis)", jvp="linear")
-if _NEW_BLOCK:
-    structural(rt.unblock, "cot, arrays", static="arrays", cot="np.block(g)", jvp="linear")
+structural(rt.unblock, "cot, arrays", static="arrays", cot="np.block(plain_lists(g))", jvp="linear")
+structural(rt.plain_lists, "x", x="g", jvp="linear")
+structural(rt.atleast_item, "cot, k, ans_, like", static="k, ans_, like", jvp="linear",
+           cot="linear_transpose(atleast_item, g, 0, cot, k, ans_, like)")
+structural(rt.atleast_tangent, "tan, k, ans_", static="k, ans_", jvp="linear",
+           tan="atleast_item(g, k, ans_, tan)")
 inactive([rt.rollaxis_target, rt.entry_ids, rt.diff_matrix, rt.gradient_matrix, rt.ediff1d_core,
           rt.zeros_or_none, rt.select_none, rt.interp_segment, rt.interp_inside, rt.interp_slopes,
           rt.grid_axis, rt.grid_others])
+
+from .generated import _second  # noqa: E402
+
+_second(rt.piecewise_grad, "cot, x, condlist, funclist", ["x"])

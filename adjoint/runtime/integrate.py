@@ -13,7 +13,7 @@ import numpy as np
 
 from .core import AdjointList
 
-__all__ = ["odeint_grad", "odeint_jvp"]
+__all__ = ["odeint_grad", "odeint_jvp", "odeint_grad_dot"]
 
 
 def _odeint(*args, **kwargs):
@@ -56,7 +56,7 @@ def odeint_grad(g, func, y0, times, args, ans, rtol=None, atol=None):
                     rtol=rtol, atol=atol)[1]
         lam, mu = z[size:2 * size] + g[i - 1], z[2 * size:]
     times_bar[0] = -np.dot(np.ravel(func(ans[0], times[0], *args)), lam - g[0])
-    return np.reshape(lam, np.shape(y0)), times_bar, _unflatten(mu, args)
+    return AdjointList([np.reshape(lam, np.shape(y0)), times_bar, _unflatten(mu, args)])
 
 
 def _unflatten(flat, args):
@@ -88,3 +88,68 @@ def odeint_jvp(func, y0, times, args, ans, t_y0=None, t_times=None, t_args=None,
     s = _odeint(dynamics, np.concatenate([np.ravel(y0).astype(float), start]), times,
                 rtol=rtol, atol=atol)[:, size:]
     return s + slopes * np.reshape(t_times, (-1, 1)) if t_times is not None else s
+
+
+# -- second order: the tangent of odeint_grad, by forward sensitivities of the backward system --
+def _backward_tangent_dynamics(func, args, t_args, size):
+    """The backward system ``z = (y, lam, mu)`` with its tangent ``s`` beside it:
+    ``s' = D_z s + D_args t_args``, where ``D = (f, -f_y^T lam, -f_args^T lam)``. The
+    tangents of the vector-Jacobian products are ``func``'s second derivatives
+    (``calls.vjp_tangent``); their row of the cotangent is ``f_y s_y + f_args t_args``."""
+    from .calls import vjp_tangent
+    base = _adjoint_dynamics(func, args, size)
+    wrt = tuple([0] + [2 + k for k in range(len(args))])
+    width = 2 * size + sum(np.size(a) for a in args)
+
+    def dynamics(w, t):
+        z, s = w[:width], w[width:]
+        rows, slope = vjp_tangent(func, (z[:size], t, *args), -z[size:2 * size], wrt,
+                                  (s[:size], None, *t_args), -s[size:2 * size], with_jvp=True)
+        return np.concatenate([base(z, t), np.ravel(slope)] + [np.ravel(r) for r in rows])
+    return dynamics, base
+
+
+def _arg_tangents(args, t_args):
+    """One tangent per item of ``args`` (zeros for ``0.0``)."""
+    if isinstance(t_args, (list, tuple)):
+        return [np.broadcast_to(t, np.shape(a)) if np.ndim(a) else float(t) for t, a in zip(t_args, args)]
+    return [np.zeros(np.shape(a)) if np.ndim(a) else 0.0 for a in args]
+
+
+def odeint_grad_dot(g, func, y0, times, args, ans, rtol=None, atol=None, times_dot=0.0,
+                    args_dot=0.0, ans_dot=0.0):
+    """Tangent of ``odeint_grad`` along the tangents of the times, ``args`` and the stored
+    solution (it is linear in ``g``, whose tangent is ``odeint_grad`` itself).
+
+    Each backward stretch from ``t_i`` to ``t_(i-1)`` is integrated with its sensitivity:
+    it starts at the tangent of ``(y_i, lam, mu)`` less ``D dt_i`` (a later start) and ends
+    plus ``D dt_(i-1)`` (a later end); ``times_bar``'s terms move with ``f``'s own tangent.
+    """
+    from .calls import jvp_of
+    g = np.broadcast_to(g, np.shape(ans))
+    size, n = ans.shape[1], len(times)
+    d_times = np.broadcast_to(times_dot, np.shape(times))
+    d_ans = np.broadcast_to(ans_dot, np.shape(ans))
+    t_args = _arg_tangents(args, args_dot)
+    dynamics, base = _backward_tangent_dynamics(func, args, t_args, size)
+
+    def slope_dot(i):
+        return np.ravel(jvp_of(func, (ans[i], times[i], *args), (d_ans[i], d_times[i], *t_args))[1])
+    m = sum(np.size(a) for a in args)
+    width = 2 * size + m
+    z = np.concatenate([np.array(g[-1], dtype=float), np.zeros(m)])  # (lam, mu)
+    s = np.zeros(size + m)
+    d_times_bar = np.zeros(n)
+    for i in range(n - 1, 0, -1):
+        d_times_bar[i] = np.dot(slope_dot(i), g[i])
+        start = np.concatenate([ans[i], z])
+        d_start = np.concatenate([d_ans[i], s]) - base(start, times[i]) * d_times[i]
+        w = _odeint(dynamics, np.concatenate([start, d_start]), [times[i], times[i - 1]],
+                    rtol=rtol, atol=atol)[1]
+        end = w[:width]
+        z = end[size:] + np.concatenate([g[i - 1], np.zeros(m)])
+        s = (w[width:] + base(end, times[i - 1]) * d_times[i - 1])[size:]
+    lam, d_lam = z[:size], s[:size]
+    d_times_bar[0] = -np.dot(slope_dot(0), lam - g[0]) \
+        - np.dot(np.ravel(func(ans[0], times[0], *args)), d_lam)
+    return AdjointList([np.reshape(d_lam, np.shape(y0)), d_times_bar, _unflatten(s[size:], args)])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core import AdjointList, conj
-from .linalg import _entry, cholesky_grad, cholesky_jvp
+from .linalg import _entry, cholesky_grad, cholesky_grad_dot, cholesky_jvp
 from .ufuncs import mH
 
 __all__ = ["adjoint_trans", "triangle_grad", "triangle_op", "cho_factor_grad", "cho_factor_jvp",
@@ -172,3 +172,82 @@ def frechet_expm2(a, e, t):
     block = np.block([[a, e], [zero, a]])
     along = np.block([[t, zero], [zero, t]])
     return frechet_expm(block, along)[:n, n:]
+
+
+# -- tangents of the factorisations' adjoints (second order: forward mode over the gradient) ------
+__all__ += ["cho_factor_grad_dot", "cho_solve_grad_dot", "lu_factor_grad_dot", "lu_solve_grad_dot"]
+
+
+def _first_tangent(t, like):
+    """The tangent of the array in a pair ``(factor, flag)``: ``t[0]``, zeros for ``0.0``."""
+    if isinstance(t, (list, tuple)):
+        return np.broadcast_to(t[0], np.shape(like))
+    return np.zeros(np.shape(like), dtype=np.result_type(like, float))
+
+
+def cho_factor_grad_dot(g, a, ans, lower=False, ans_dot=0.0):
+    """Tangent of ``cho_factor_grad`` along the factor's tangent: only the Cholesky part moves."""
+    c = ans[0]
+    gc = _entry(g[0], c)
+    dc = _first_tangent(ans_dot, c)
+    return cholesky_grad_dot(_factor(gc, lower), _factor(c, lower), not lower, _factor(dc, lower))
+
+
+def _cho_solve_parts(g, c_and_lower, ans, t_c, t_x):
+    """``(f, df, sym, dsym)``: the factor, the part of ``A_bar + A_bar^H`` it is multiplied by,
+    and their tangents, ``A = F F^H`` moving by ``_gram(F, dF)``."""
+    c, lower = c_and_lower
+    f, df = _factor(c, lower), _factor(_first_tangent(t_c, c), lower)
+    dx = np.broadcast_to(t_x, np.shape(ans))
+    gb = _linalg().cho_solve(c_and_lower, g)
+    dgb = -_linalg().cho_solve(c_and_lower, _gram(f, df, lower) @ gb)
+    ga, dga = -_outer(gb, ans), -_outer(dgb, ans) - _outer(gb, dx)
+    return f, df, ga + mH(ga), dga + mH(dga)
+
+
+def cho_solve_grad_dot(g, c_and_lower, b, ans, c_dot=0.0, ans_dot=0.0):
+    """Tangent of ``cho_solve_grad`` along the factor's and the solution's tangents."""
+    lower = c_and_lower[1]
+    f, df, sym, dsym = _cho_solve_parts(g, c_and_lower, ans, c_dot, ans_dot)
+    moved = dsym @ f + sym @ df if lower else df @ sym + f @ dsym
+    return AdjointList([_factor(moved, lower), 0.0])
+
+
+def _lu_tangents(lu, t):
+    """``(dL, dU)`` from a tangent of ``lu`` (strict lower part and upper part)."""
+    dlu = _first_tangent(t, lu)
+    return np.tril(dlu, -1), np.triu(dlu)
+
+
+def lu_factor_grad_dot(g, a, ans, ans_dot=0.0):
+    """Tangent of ``lu_factor_grad``: with ``X = L^-H M U^-H``,
+    ``dX = -L^-H dL^H X + L^-H dM U^-H - X dU^H U^-H``."""
+    lu, piv = ans
+    glu = _entry(g[0], lu)
+    low, up = _lu_parts(lu)
+    d_low, d_up = _lu_tangents(lu, ans_dot)
+    mid = np.tril(mH(low) @ np.tril(glu, -1), -1) + np.triu(np.triu(glu) @ mH(up))
+    d_mid = np.tril(mH(d_low) @ np.tril(glu, -1), -1) + np.triu(np.triu(glu) @ mH(d_up))
+    x = np.linalg.solve(mH(low), mH(np.linalg.solve(up, mH(mid))))
+    inner = mH(np.linalg.solve(up, mH(d_mid))) - mH(d_low) @ x
+    out = np.empty_like(x)
+    out[_perm(piv)] = np.linalg.solve(mH(low), inner) - mH(np.linalg.solve(up, d_up @ mH(x)))
+    return out
+
+
+def lu_solve_grad_dot(g, lu_and_piv, b, ans, trans=0, lu_dot=0.0, ans_dot=0.0):
+    """Tangent of ``lu_solve_grad`` along the factors' and the solution's tangents:
+    ``gb`` moves by ``-op(A)^-H op(dA)^H gb``, with ``dA[perm] = dL U + L dU``."""
+    lu, piv = lu_and_piv
+    perm, back = _perm(piv), adjoint_trans(trans, lu)
+    low, up = _lu_parts(lu)
+    d_low, d_up = _lu_tangents(lu, lu_dot)
+    da = np.empty_like(lu, dtype=np.result_type(lu, d_low))
+    da[perm] = d_low @ up + low @ d_up
+    dx = np.broadcast_to(ans_dot, np.shape(ans))
+    gb = _linalg().lu_solve(lu_and_piv, g, back)
+    dgb = -_linalg().lu_solve(lu_and_piv, _op(da, back) @ gb, back)
+    ga = _op(-_outer(gb, ans), trans)[perm]
+    dga = _op(-_outer(dgb, ans) - _outer(gb, dx), trans)[perm]
+    return AdjointList([np.tril(dga @ mH(up) + ga @ mH(d_up), -1)
+                        + np.triu(mH(d_low) @ ga + mH(low) @ dga), 0.0])

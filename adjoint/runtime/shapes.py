@@ -357,3 +357,98 @@ def unblock(g, arrays):
     ids, leaves = _leaves(arrays)
     ids = np.block(ids)
     return _nest(arrays, [routed(g, ids, x, base) for x, base in leaves])
+
+
+# -- np.atleast_1d/2d/3d of several arrays, np.block on any NumPy (issue 12) -------------------
+__all__ += ["atleast_item", "atleast_tangent", "plain_lists"]
+
+
+def atleast_item(g, k, ans, like):
+    """The adjoint of argument ``k`` of ``np.atleast_Nd``, shaped like ``like``: ``g`` itself
+    for one argument (``ans`` an array), else its item ``k`` (``0.0`` for an unused one)."""
+    part = g[k] if isinstance(ans, (list, tuple)) else g
+    if np.ndim(part) == 0 and np.size(like) != 1:
+        return np.zeros(np.shape(like), dtype=np.result_type(part, like))
+    return np.reshape(part, np.shape(like))
+
+
+def atleast_tangent(tan, k, ans):
+    """The tangent of ``np.atleast_Nd``'s output along the tangent ``tan`` of its argument
+    ``k`` (already made at least N-D): ``tan`` itself for one argument, else the list of
+    the outputs' tangents, zeros of their shapes but for item ``k``."""
+    if not isinstance(ans, (list, tuple)):
+        return tan
+    return AdjointList(tan if i == k else np.zeros_like(item) for i, item in enumerate(ans))
+
+
+def plain_lists(x):
+    """Nested lists (adjoint lists among them) as plain lists: ``np.block`` before NumPy 2.3
+    reads a list subclass as one array."""
+    return [plain_lists(item) for item in x] if isinstance(x, list) else x
+
+
+# -- np.piecewise: each region's function, differentiated where it runs (issue 12) ------------
+__all__ += ["piecewise_grad", "piecewise_jvp", "piecewise_grad_dot"]
+
+
+def _regions(x, condlist, funclist):
+    """``(cond, last, func)`` per piece as ``np.piecewise`` reads them: a single condition
+    made a list, an extra function for where no condition holds; ``last`` is where this
+    piece's value is the one kept (a later piece overwrites an earlier one)."""
+    if np.isscalar(condlist) or (not isinstance(condlist[0], (list, np.ndarray)) and x.ndim != 0):
+        condlist = [condlist]
+    conds = list(np.asarray(condlist, dtype=bool))
+    if len(conds) == len(funclist) - 1:
+        conds.append(~np.any(conds, axis=0))
+    later = np.zeros(x.shape, dtype=bool)
+    out = []
+    for cond, func in reversed(list(zip(conds, funclist))):
+        out.append((cond, cond & ~later, func))
+        later = later | cond
+    return out[::-1]
+
+
+def _runs(cond, func):
+    """Whether ``np.piecewise`` calls ``func`` on the piece ``cond`` (a function, a nonempty piece)."""
+    return callable(func) and bool(np.any(cond))
+
+
+def piecewise_grad(g, x, condlist, funclist):
+    """Adjoint of ``np.piecewise(x, condlist, funclist)`` in ``x``: each function's
+    vector-Jacobian product at its piece ``x[cond]``, with ``g`` where its value is kept."""
+    from .calls import vjp_of
+    x = np.asarray(x)
+    g = np.broadcast_to(g, x.shape)
+    out = np.zeros(x.shape, dtype=np.result_type(x, g))
+    for cond, last, func in _regions(x, condlist, funclist):
+        if _runs(cond, func):
+            out[cond] += vjp_of(func, (x[cond],), np.where(last, g, 0)[cond], (0,))[0]
+    return out
+
+
+def piecewise_jvp(t, x, condlist, funclist):
+    """Tangent of ``np.piecewise``: each function's tangent on its piece, a constant's zero."""
+    from .calls import jvp_of
+    x = np.asarray(x)
+    t = np.broadcast_to(t, x.shape)
+    out = np.zeros(x.shape, dtype=np.result_type(x, t))
+    for cond, last, func in _regions(x, condlist, funclist):
+        if _runs(cond, func):
+            out[cond] = jvp_of(func, (x[cond],), (t[cond],))[1]
+        else:
+            out[cond] = 0.0
+    return out
+
+
+def piecewise_grad_dot(g, x, condlist, funclist, x_dot=0.0):
+    """Tangent of ``piecewise_grad`` along ``x``'s: each function's second derivative, the
+    tangent of its vector-Jacobian product."""
+    from .calls import vjp_tangent
+    x = np.asarray(x)
+    g, x_dot = np.broadcast_to(g, x.shape), np.broadcast_to(x_dot, x.shape)
+    out = np.zeros(x.shape, dtype=np.result_type(x, g, x_dot))
+    for cond, last, func in _regions(x, condlist, funclist):
+        if _runs(cond, func):
+            out[cond] += vjp_tangent(func, (x[cond],), np.where(last, g, 0)[cond], (0,),
+                                     (x_dot[cond],))[0]
+    return out
