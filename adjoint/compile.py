@@ -198,6 +198,8 @@ class _FunctionTransform:
         rev.params_all = set(self.params)
         rev.seed = seed
         rev.output = self.output
+        rev.unchanged = set(self.params) - stored_names(gast.Module(body=self.body, type_ignores=[])) \
+            - set(self.copies)
         fwd, bwd = rev.block(self.body, top=True)
         fwd = fwd[:-1]  # the final return: each mode returns its own results
         inits = [reverse.marker("init", v, None) for v in sorted(active)

@@ -56,6 +56,8 @@ def needed_names(bwd, primal, init_reads):
         for m in _markers(bwd):
             if m.marker == "restore_item" and m.var in needed:
                 extra |= loaded_names(m.index) & primal
+            if m.marker == "recompute" and m.var in needed:
+                extra |= loaded_names(m.value) & primal
         if extra <= needed:
             return needed
         needed |= extra
@@ -124,6 +126,8 @@ class Resolver:
             return []
         if kind in ("save", "save_after"):
             return quote("t.append(x)", line, t=self._tape(v), x=v)
+        if kind == "recompute":  # an element of a parameter that never changes
+            return quote("x = v", line, x=v, v=clone(m.value))
         if kind in ("restore", "load"):
             return quote("x = t.pop()", line, t=self._tape(v), x=v)
         if kind == "save_item" and v in self.dicts:

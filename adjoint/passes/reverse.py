@@ -98,6 +98,9 @@ class Reverse:
         self.params = []  # active parameters
         self.params_all = set()
         self.seen_defs = set()
+        self.unchanged = set()  # parameters neither bound again nor written: read, never changed
+        self.counters = []  # the targets of the loops around the statement being reversed
+        self.recomputed = {}  # loop local -> the read its reversed block repeats instead of a tape
         self.seed = None  # the expression seeding the output's adjoint
         self.output = None  # the name whose adjoint the seed starts
 
@@ -115,7 +118,9 @@ class Reverse:
         _, helper_saved = self.blocks.pop()
         in_loop = id(stmts) in self.scopes.loop_blocks
         saved = self._locals_bound(stmts) + helper_saved if in_loop else []
-        loads = [marker("load", ident, stmts[0].lineno) for ident in saved]
+        loads = [marker("recompute", ident, stmts[0].lineno, value=clone(self.recomputed[ident]))
+                 if ident in self.recomputed else marker("load", ident, stmts[0].lineno)
+                 for ident in saved]
         locals_ = [v for v in self._locals_bound(stmts) + (self.params if top else [])
                    if v in self.active]
         return fwd, loads + self._place_inits(locals_, bwd)
@@ -183,12 +188,26 @@ class Reverse:
             return self._write(s, target)
         ident = target.id
         before, after, restore = self._bind_markers(ident, block, s.lineno)
+        if after and self._recomputable(ident, s.value):
+            after, self.recomputed[ident] = [], s.value
         if ident in self.active and not getattr(s, "no_grad", False):
             forward, adjoint = self.assign_value(ident, s.value, s)
         else:
             forward, adjoint = [s], []
         # restored first: a dense adjoint starts again at zeros shaped like the older value
         return before + forward + after, adjoint + restore + self._reset(ident, block, s.lineno)
+
+    def _recomputable(self, ident, value) -> bool:
+        """Whether the loop local ``ident = value`` is an element of a parameter that never
+        changes, at loop counters and constants: its reversed block reads it again (the
+        counters hold the same values there) rather than taping it."""
+        if self.scopes.defs.get(ident) != 1 or not isinstance(value, gast.Subscript) or \
+                not isinstance(value.value, gast.Name) or value.value.id not in self.unchanged:
+            return False
+        parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
+        return self.ranks.get(value.value.id) == len(parts) and all(
+            isinstance(p, gast.Name) and p.id in self.counters or
+            isinstance(p, gast.Constant) and type(p.value) is int for p in parts)
 
     def _write(self, s, target):
         base = target.value.id
@@ -489,7 +508,9 @@ class Reverse:
 
     def stmt_For(self, s, block):
         self.loop_depth += 1
+        self.counters.append(s.target.id)  # normalize leaves the body no binding of it
         body_f, body_b = self.block(s.body)
+        self.counters.pop()
         self.loop_depth -= 1
         start, stop, step = _range_args(s.iter)
         breaks = _has_break(s.body)
