@@ -26,6 +26,7 @@ from .errors import (AdjointError, NonScalarOutputError, SourceUnavailableError,
 from .passes.kinds import argument_rank, call_key
 from .passes.objects import argument_classes
 from .pytree import is_record
+from .runtime.builtins import CellReads, reading_cells
 
 if TYPE_CHECKING:
     from ._typing import A, Backend, Derivative, Mode, P, Pullback, R, Wrt
@@ -419,17 +420,19 @@ class _VJP(Transformed):
             entry = self._entry(args)
         except AdjointError as exc:
             raise hidden(exc)
+        reads = CellReads()  # what the sweep reads from closure cells, for a pullback that reruns it
         try:
-            out, saved = entry["fwd"](*args)
+            with reading_cells(reads):
+                out, saved = entry["fwd"](*args)
         except Exception as exc:
             raise self._raised(exc)
-        pullback = self._pullback(entry, args, saved)
+        pullback = self._pullback(entry, args, saved, reads)
         if self._aux:  # the forward sweep returned ((out, aux), saved)
             out, aux = out
             return out, pullback, aux
         return out, pullback
 
-    def _pullback(self, entry, args, saved):
+    def _pullback(self, entry, args, saved, reads):
         """The pullback of one forward sweep; it may run any number of times."""
         from .runtime import grad_like, writable_copy
         fwd, bwd = entry["fwd"], entry["bwd"]
@@ -444,8 +447,9 @@ class _VJP(Transformed):
             """The vector-Jacobian product: the adjoints of the inputs for the output's adjoint ``seed``."""
             try:
                 residuals = state.pop("saved", None)
-                if residuals is None:
-                    residuals = fwd(*writable_copy(state["args"], keep_objects=True))[1]
+                if residuals is None:  # the function ran once: cells read as then, none written
+                    with reading_cells(reads, replay=True):
+                        residuals = fwd(*writable_copy(state["args"], keep_objects=True))[1]
                 raw = bwd(residuals, seed)
             except Exception as exc:
                 raise located(exc)

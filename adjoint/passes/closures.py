@@ -46,6 +46,7 @@ import gast
 from ..astutil import clone, const, dotted, name, walk
 from ..frontend import LOCAL, UNKNOWN, unsupported
 from ..rules import lookup
+from . import cells as own_cells
 
 _FUNCTIONS = (gast.FunctionDef, gast.Lambda)
 _SPECIALISED = weakref.WeakKeyDictionary()  # code object -> {call shape: specialised function}
@@ -55,10 +56,7 @@ def lower(parsed) -> None:
     """Lower the function values of ``parsed`` (see the module docstring), in place."""
     if parsed.filename.startswith("<adjoint:"):
         return  # generated code (a higher derivative): lowered already, its calls pass what they read
-    own = [s for s in own_nodes(parsed.node.body) if isinstance(s, gast.Nonlocal)]
-    if own:
-        unsupported("nonlocal in the differentiated function itself", own[0], parsed.filename,
-                    "return the new value instead")
+    rebound = own_cells.lower(parsed, own_nodes)  # the function's own nonlocal names
     _variadic_signature(parsed.node.args)
     scope = _Scope(parsed)
     scope.lift()
@@ -66,6 +64,7 @@ def lower(parsed) -> None:
     scope.expand_stars()
     scope.specialise_calls()
     scope.pass_environments()
+    own_cells.write_back(parsed, rebound)
     scope.refresh()
 
 

@@ -223,6 +223,14 @@ def check_attribute_writes(body, wrt, inert, filename):
     from .activity import varied_names
     varied = None
     for s in walk_stmts(body):
+        if getattr(s, "cell_write", None):
+            varied = varied_names(body, wrt, inert) if varied is None else varied
+            if s.value.args[1].id in varied:
+                raise NotDifferentiableError(
+                    f"the value written to the nonlocal '{s.cell_write}' depends on the "
+                    "differentiated arguments; adjoint does not follow derivatives through closure "
+                    "cells: keep it in a local variable and return it (or write "
+                    "adjoint.stop_gradient(value) if no derivative should flow)", filename, s.lineno)
         if getattr(s, "attribute_write", False):
             varied = varied_names(body, wrt, inert) if varied is None else varied
             v = s.value.args[2]

@@ -26,7 +26,6 @@ import adjoint
 from ..fuzz.checks import FAILURES, Checker
 
 PENDING = {
-    "closure_counter",  # closures with a nonlocal counter
     "kwargs_model",  # **kwargs in a signature, keyword-only parameters
 }
 CHECKS = ("no_mutation", "value_and_grad", "vjp_twice", "forward_mode")
