@@ -76,3 +76,69 @@ def test_nonlocal_refusals_name_the_line(fun, error, line, fragment):
         adjoint.grad(fun)(rng.normal(size=3))
     message = str(info.value)
     assert "more_cases.py" in message and line in message and fragment in message
+
+
+# -- **kwargs passed on ---------------------------------------------------------------------
+X3 = rng.normal(size=(4, 3))
+KWARGS_CASES = [  # (function, positional arguments, keyword arguments, wrt)
+    (c.kwargs_loss, (rng.normal(size=3), X3), {}, 0),
+    (c.kwargs_loss, (rng.normal(size=3), X3), {"kind": "l1", "strength": 0.3}, 0),
+    (c.kwargs_loss, (rng.normal(size=3), X3), {"strength": 0.3}, ("w", "strength")),
+    (c.kwargs_chain, (rng.normal(size=3),), {}, 0),
+    (c.local_dict, (rng.normal(size=3), 1.3), {}, (0, 1)),
+    (c.local_dict, (rng.normal(size=3), 0.6), {}, (0, 1)),
+    (c.array_default, (rng.normal(size=3),), {"scale": 0.7}, 0),
+    (c.array_default, (rng.normal(size=3),), {"scale": 0.7, "shift": np.ones(3)}, (0, "shift")),
+]
+
+
+def _numerical(fun, args, kwargs, wrt):
+    names = list(fun.__code__.co_varnames[:fun.__code__.co_argcount])
+    out = []
+    for w in (wrt if isinstance(wrt, tuple) else (wrt,)):
+        if isinstance(w, str) and w not in names:  # an item of **kwargs
+            out += numerical_grad(lambda v: fun(*args, **{**kwargs, w: v}), (kwargs[w],), [0])
+        else:
+            k = names.index(w) if isinstance(w, str) else w
+            out += numerical_grad(lambda v: fun(*args[:k], v, *args[k + 1:], **kwargs), (args[k],), [0])
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("fun,args,kwargs,wrt", KWARGS_CASES,
+                         ids=[f"{f.__name__}-{k}" for k, (f, *_) in enumerate(KWARGS_CASES)])
+def test_kwargs_passed_on(fun, args, kwargs, wrt, backend):
+    _backend(backend)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adjoint.BackendWarning)
+        got = adjoint.grad(fun, wrt, backend=backend)(*args, **kwargs)
+    got = got if isinstance(wrt, tuple) else (got,)
+    for g, n in zip(got, _numerical(fun, args, kwargs, wrt)):
+        np.testing.assert_allclose(g, n, rtol=1e-6, atol=1e-8)
+    if backend == "numpy":
+        _, pullback = adjoint.vjp(fun, wrt)(*args, **kwargs)
+        for g, p in zip(got, pullback(1.0) if isinstance(wrt, tuple) else (pullback(1.0),)):
+            np.testing.assert_allclose(g, p)
+
+
+def test_kwargs_bound_as_python_binds_them():
+    w = rng.normal(size=3)
+    for fun, args, bad in ((c.kwargs_loss, (w, X3), {"kindd": "l1"}), (c.named_twice, (w,), {"kind": "l2"}),
+                           (c.kwargs_loss, (w, X3), {"strength": 1.0, "kind": "l1", "x": 0})):
+        with pytest.raises(TypeError) as want:
+            fun(*args, **bad)
+        with pytest.raises(TypeError) as got:
+            adjoint.grad(fun)(*args, **bad)
+        assert str(got.value).split("() ")[-1] == str(want.value).split("() ")[-1]
+    with pytest.raises(TypeError, match="missing required argument 'scale'"):
+        adjoint.grad(c.array_default)(w)
+    text = adjoint.source(c.kwargs_loss, wrt=0)
+    assert "check_keywords(keywords, 'penalty', ('kind', 'strength'), (), ('w',), ())" in text
+
+
+def test_kwargs_into_kwargs_refused_at_the_call():
+    with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
+        adjoint.grad(c.passes_to_more)(rng.normal(size=3), a=1)
+    message = str(info.value)
+    assert "more_cases.py" in message and "return takes_more(w, **options)" in message
+    assert "which takes **rest" in message

@@ -125,17 +125,19 @@ def set_cell(cell, value):
         cell.cell_contents = value
 
 
-def check_keywords(keywords, function, free, required, bound, more=False):
+def check_keywords(keywords, function, free, required, positional=(), named=()):
     """The ``TypeError`` Python raises binding ``function(..., **keywords)``: ``free`` are the
-    parameters the dict may fill, ``required`` those of them without a default, ``bound`` those
-    the call fills already; ``more``: the function takes ``**kwargs`` (any other key goes there)."""
+    parameters the dict may fill, ``required`` those of them without a default; the call fills
+    the parameters ``positional`` by position and ``named`` by keyword already."""
     if not isinstance(keywords, collections.abc.Mapping):
         raise TypeError(f"{function}() argument after ** must be a mapping, not "
                         f"{type(keywords).__name__}")
     for key in keywords:
-        if key in bound:
+        if key in named:
+            raise TypeError(f"{function}() got multiple values for keyword argument '{key}'")
+        if key in positional:
             raise TypeError(f"{function}() got multiple values for argument '{key}'")
-        if key not in free and not more:
+        if key not in free:
             raise TypeError(f"{function}() got an unexpected keyword argument '{key}'")
     missing = [k for k in required if k not in keywords]
     if missing:
