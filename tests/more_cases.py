@@ -1,5 +1,7 @@
 """Programs for tests/test_constructs_more.py (issue 11): nonlocal in the differentiated function,
 **kwargs passed on, methods of objects reached through attributes, try/except in loops."""
+import dataclasses
+
 import numpy as np
 
 
@@ -116,3 +118,98 @@ def takes_more(w, **rest):
 
 def passes_to_more(w, **options):
     return takes_more(w, **options)
+
+
+# -- methods of objects reached through attributes -------------------------------------------
+class Scale:
+    def __init__(self, c):
+        self.c = c
+
+    def apply(self, h):
+        return self.c * h
+
+
+class Encoder:
+    def __init__(self, W):
+        self.W = W
+        self.post = Scale(1.5)
+
+    @property
+    def width(self):
+        return self.W.shape[0]
+
+    def forward(self, x):
+        return self.post.apply(np.tanh(self.W @ x)) / self.width
+
+
+class Decoder:
+    def __init__(self, V):
+        self.V = V
+
+    def forward(self, h):
+        return np.sin(self.V @ h)
+
+
+class AutoEncoder:
+    def __init__(self, W, V):
+        self.encoder = Encoder(W)
+        self.decoder = Decoder(V)
+
+    def loss(self, x):
+        h = self.encoder.forward(x)
+        y = self.decoder.forward(h)
+        return np.sum((y - x) ** 2) + self.encoder.post.apply(np.sum(h ** 2))
+
+
+class Other:
+    def __init__(self, W):
+        self.W = W
+
+    def forward(self, x):
+        return np.cos(self.W @ x)
+
+
+def uses_model(model, x):
+    return model.loss(x) + np.sum(model.encoder.forward(x))
+
+
+def encode(model, x):
+    return np.sum(model.encoder.forward(x) ** 2)
+
+
+def encode_twice(model, x):
+    enc = model.encoder
+    return np.sum(enc.forward(x))
+
+
+MODEL = AutoEncoder(np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.3]]),
+                    np.array([[0.2, 0.1], [-0.4, 0.3], [0.5, -0.1]]))
+
+
+def global_model(x):
+    return np.sum(MODEL.encoder.forward(x) ** 2)
+
+
+@dataclasses.dataclass
+class Layer:
+    W: np.ndarray
+    b: np.ndarray
+
+    def __call__(self, x):
+        return np.tanh(self.W @ x + self.b)
+
+    def apply(self, x):
+        return np.tanh(self.W @ x + self.b)
+
+
+@dataclasses.dataclass
+class Net:
+    first: Layer
+    second: Layer
+
+    def loss(self, x):
+        return np.sum(self.second.apply(self.first.apply(x)) ** 2)
+
+
+def net_loss(net, x):
+    return net.loss(x) + np.sum(net.first.apply(x))

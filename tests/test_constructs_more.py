@@ -142,3 +142,68 @@ def test_kwargs_into_kwargs_refused_at_the_call():
     message = str(info.value)
     assert "more_cases.py" in message and "return takes_more(w, **options)" in message
     assert "which takes **rest" in message
+
+
+# -- methods of objects reached through attributes -------------------------------------------
+def _autoencoder():
+    return c.AutoEncoder(rng.normal(size=(2, 3)), rng.normal(size=(3, 2)))
+
+
+def _net():
+    return c.Net(c.Layer(rng.normal(size=(2, 3)), rng.normal(size=2)),
+                 c.Layer(rng.normal(size=(2, 2)), rng.normal(size=2)))
+
+
+def _flat(tree):
+    return adjoint.tree_ravel(tree)[0]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bound_method_calls_methods_of_its_attributes(backend):
+    _backend(backend)
+    model, x = _autoencoder(), rng.normal(size=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adjoint.BackendWarning)  # objects run on NumPy
+        got = adjoint.grad(model.loss, backend=backend)(x)
+    np.testing.assert_allclose(got, numerical_grad(model.loss, (x,), [0])[0], rtol=1e-6, atol=1e-9)
+    text = adjoint.source(model.loss)
+    assert "forward_fwd(self.encoder, x)" in text and "Decoder.forward" in text
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("fun,make,wrt", [
+    (c.uses_model, _autoencoder, 1), (c.encode, _autoencoder, 1), (c.encode_twice, _autoencoder, 1),
+    (c.net_loss, _net, (0, 1)),  # records: the layers' gradients come back as Layer objects
+], ids=["uses_model", "encode", "encode_twice", "net_loss"])
+def test_methods_of_attributes_against_finite_differences(fun, make, wrt, backend):
+    _backend(backend)
+    args = (make(), rng.normal(size=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adjoint.BackendWarning)
+        got = adjoint.grad(fun, wrt, backend=backend)(*args)
+    positions = list(wrt) if isinstance(wrt, tuple) else [wrt]
+    want = tuple(numerical_grad(fun, args, positions))
+    np.testing.assert_allclose(_flat(got if isinstance(wrt, tuple) else (got,)), _flat(want),
+                               rtol=1e-6, atol=1e-9)
+    if backend == "numpy":
+        _, pullback = adjoint.vjp(fun, wrt)(*args)
+        np.testing.assert_allclose(_flat(pullback(1.0)), _flat(got))
+        tangent = tuple(adjoint.tree_map(np.ones_like, args[p]) for p in positions)
+        _, out_dot = adjoint.jvp(fun, tuple(positions))(args, tangent)
+        assert out_dot == pytest.approx(float(np.sum(_flat(want))))
+
+
+def test_an_attribute_holding_another_class_gets_its_own_code():
+    model, x = _autoencoder(), rng.normal(size=3)
+    g = adjoint.grad(c.encode, wrt=1)
+    np.testing.assert_allclose(g(model, x), numerical_grad(c.encode, (model, x), [1])[0], rtol=1e-6)
+    model.encoder = c.Other(rng.normal(size=(2, 3)))  # same classes of arguments, another layout
+    np.testing.assert_allclose(g(model, x), numerical_grad(c.encode, (model, x), [1])[0], rtol=1e-6)
+    assert "Other.forward" in g.source
+
+
+def test_a_method_of_an_unknown_object_is_refused_at_its_line():
+    with pytest.raises(adjoint.NotDifferentiableError) as info:  # MODEL is a global: no layout
+        adjoint.grad(c.global_model)(rng.normal(size=3))
+    message = str(info.value)
+    assert "more_cases.py" in message and "self.post.apply" in message and "'.apply'" in message

@@ -158,6 +158,9 @@ class Normalizer:
             if target.id in loaded_names(op) and not self._is_atom(op):
                 # x = x * w: the reverse sweep needs the old x and the new x's adjoint apart.
                 op = self._bind(op, out)
+            if getattr(op, "held", None) is not None and self.stores.get(target.id) == 1 \
+                    and target.id not in self.classes:
+                self.classes[target.id] = op.held  # enc = self.encoder, bound once
             out.append(gast.Assign(targets=[name(target.id, store=True)], value=op, type_comment=None))
         elif isinstance(target, gast.Subscript):
             index = self.index(target.slice, out)
@@ -348,6 +351,8 @@ class Normalizer:
     # -- expressions ------------------------------------------------------
     def _bind(self, op, out, hint="t"):
         ident = self.namer.fresh(hint)
+        if getattr(op, "held", None) is not None:  # a temporary bound once to self.encoder
+            self.classes[ident] = op.held
         out.append(gast.Assign(targets=[name(ident, store=True)], value=op, type_comment=None))
         return name(ident)
 
@@ -478,7 +483,9 @@ class Normalizer:
         if member is not None and member[0] == "property":
             return self.methods.call(self, member[1], base, [], [], e.attr)
         if self.class_of(base) is not None:  # a user object: every attribute is its own
-            return objects.field_read(base, e.attr)
+            read = objects.field_read(base, e.attr)
+            read.held = self.methods.held(self.class_of(base), e.attr)  # self.encoder: Encoder
+            return read
         if e.attr in ATTRIBUTES:
             fn = ATTRIBUTES[e.attr]
             return self._np_call(fn, [base], [])
@@ -608,6 +615,10 @@ def normalize(parsed, body, namer: Namer, classes=None, methods=None) -> tuple[l
     norm = Normalizer(parsed, namer)
     norm.classes = dict(classes or {})
     norm.methods = methods
+    norm.stores = {}  # name -> how many statements bind it
+    for n in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            norm.stores[n.id] = norm.stores.get(n.id, 0) + 1
     body = norm.block(body)
     _own_loop_counters(body, namer)
     return body, norm

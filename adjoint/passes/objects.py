@@ -126,9 +126,14 @@ class Methods:
     ``self.other(...)`` calls resolve too.
     """
 
-    def __init__(self, bind_constant, classes):
+    def __init__(self, bind_constant, classes, layout=None):
         self.bind_constant = bind_constant  # (base name, value) -> a module-level name
         self.classes = classes  # code object -> the class of its first parameter, program-wide
+        self.layout = layout or {}  # (class, attribute) -> the class of what it holds (a Layout)
+
+    def held(self, cls, attr):
+        """The class of the objects that objects of ``cls`` hold in ``attr``, where one is known."""
+        return self.layout.get((cls, attr)) if cls is not None else None
 
     def call(self, norm, fn, receiver, args, keywords, attr, static=False):
         """The call of ``fn``, ``receiver``'s ``attr``; a static method takes no receiver."""
@@ -267,9 +272,47 @@ def argument_class(value):
 
 
 def argument_classes(args):
-    """One class (or None) per argument; None when no argument is an object (the common case)."""
+    """One class (or None) per argument, then their ``Layout`` where their attributes hold
+    objects; None when no argument is an object (the common case)."""
     classes = tuple(map(argument_class, args))
-    return classes if any(c is not None for c in classes) else None
+    if not any(c is not None for c in classes):
+        return None
+    layout = object_layout(args)
+    return classes + (layout,) if layout is not None else classes
+
+
+class Layout(tuple):
+    """(class, attribute, class) triples: objects of the first class hold, in that attribute,
+    objects of the last (``Model``, ``'encoder'``, ``Encoder``); the class is None where
+    objects of one class hold objects of several. Part of a build's key, so that
+    ``self.encoder.forward(x)`` resolves to ``Encoder.forward`` as a parameter's methods do."""
+
+
+_LAYOUT_DEPTH = 4  # attribute chains followed: self.a.b.c.method()
+
+
+def object_layout(args):
+    """The ``Layout`` of the objects reachable from ``args`` through instance attributes (None if
+    none holds an object)."""
+    found, seen = {}, set()
+    stack = [(a, 0) for a in args]
+    while stack:
+        obj, depth = stack.pop()
+        cls = argument_class(obj)
+        if cls is None or id(obj) in seen or depth >= _LAYOUT_DEPTH:
+            continue
+        seen.add(id(obj))
+        for attr, value in getattr(obj, "__dict__", {}).items():
+            held = argument_class(value)
+            if held is not None:
+                known = found.setdefault((cls, attr), held)
+                found[(cls, attr)] = known if known is held else None
+                stack.append((value, depth + 1))
+    if not found:
+        return None
+    triples = sorted(((c, a, k) for (c, a), k in found.items()),
+                     key=lambda t: (t[0].__module__, t[0].__qualname__, t[1]))
+    return Layout(triples)
 
 
 # -- records built in the function -------------------------------------------------
