@@ -213,3 +213,69 @@ class Net:
 
 def net_loss(net, x):
     return net.loss(x) + np.sum(net.first.apply(x))
+
+
+# -- try/except inside a loop ----------------------------------------------------------------
+def checked_log(v):
+    if v <= 0.0:
+        raise ValueError("not positive")
+    return np.log(v)
+
+
+def logs_or_linear(x):
+    total = 0.0
+    for i in range(len(x)):
+        try:
+            v = checked_log(x[i])
+        except ValueError:
+            v = 0.5 * x[i]
+        total = total + v * x[i]
+    return total
+
+
+def keeps_last_good(x):
+    v = 1.0
+    total = 0.0
+    for i in range(len(x)):
+        try:
+            v = checked_log(x[i]) * v
+        except ValueError as err:
+            total = total + 0.1 * x[i] * len(str(err))
+        else:
+            total = total + v
+        finally:
+            total = total * 0.9
+    return total
+
+
+def jittered_cholesky(A, b):
+    jitter = 0.0
+    n = len(b)
+    for k in range(6):
+        try:
+            L = np.linalg.cholesky(A + jitter * np.eye(n))
+            break
+        except np.linalg.LinAlgError:
+            jitter = 10.0 * jitter + 0.5
+    z = np.linalg.solve(L, b)
+    return np.sum(z ** 2) + np.sum(np.log(np.diag(L)))
+
+
+def skips_bad_rows(X, w):
+    total = 0.0
+    for row in X:
+        try:
+            s = checked_log(row @ w)
+        except ValueError:
+            continue
+        total = total + s
+    return total
+
+
+def returns_in_loop_try(x):
+    for i in range(3):
+        try:
+            return checked_log(x[i])
+        except ValueError:
+            pass
+    return 0.0

@@ -207,3 +207,47 @@ def test_a_method_of_an_unknown_object_is_refused_at_its_line():
         adjoint.grad(c.global_model)(rng.normal(size=3))
     message = str(info.value)
     assert "more_cases.py" in message and "self.post.apply" in message and "'.apply'" in message
+
+
+# -- try/except inside a loop ----------------------------------------------------------------
+SIGNS = np.array([0.5, -0.3, 1.2, -0.7, 2.0])
+TRY_CASES = [  # some trips raise and are caught, the others do not
+    (c.logs_or_linear, (SIGNS,), 0),
+    (c.keeps_last_good, (SIGNS,), 0),  # except ... as, else, finally; v kept from the trip before
+    (c.jittered_cholesky, (np.array([[1.0, 2.0], [2.0, 1.0]]), np.array([0.3, -0.4])), (0, 1)),
+    (c.jittered_cholesky, (np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([0.3, -0.4])), (0, 1)),
+    (c.skips_bad_rows, (rng.normal(size=(6, 3)), np.array([0.5, 0.2, -0.3])), (0, 1)),  # continue
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("fun,args,wrt", TRY_CASES, ids=[f"{f.__name__}-{k}" for k, (f, *_) in enumerate(TRY_CASES)])
+def test_try_in_a_loop_against_finite_differences(fun, args, wrt, backend):
+    _backend(backend)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adjoint.BackendWarning)  # Numba may not compile the try
+        got = adjoint.grad(fun, wrt, backend=backend)(*args)
+    positions = list(wrt) if isinstance(wrt, tuple) else [wrt]
+    want = tuple(numerical_grad(fun, args, positions))
+    np.testing.assert_allclose(_flat(got if isinstance(wrt, tuple) else (got,)), _flat(want),
+                               rtol=1e-6, atol=1e-9)
+    if backend == "numpy":
+        _, pullback = adjoint.vjp(fun, wrt)(*args)
+        for _ in range(2):
+            np.testing.assert_allclose(_flat(pullback(1.0)), _flat(got))
+        tangent = tuple(np.ones_like(args[p]) for p in positions)
+        _, out_dot = adjoint.jvp(fun, tuple(positions))(args, tangent)
+        assert out_dot == pytest.approx(float(np.sum(_flat(want))), rel=1e-6)
+
+
+def test_try_in_a_loop_reads_as_a_helper():
+    text = adjoint.source(c.logs_or_linear)
+    assert "unpacked1, try228_saved1 = try228_fwd(i, v, x)" in text  # one helper call per trip
+    assert "# more_cases.py:231: v = 0.5 * x[i]" in text and "except ValueError:" in text
+
+
+def test_return_in_a_try_in_a_loop_is_refused_at_its_line():
+    with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
+        adjoint.grad(c.returns_in_loop_try)(SIGNS)
+    message = str(info.value)
+    assert "more_cases.py" in message and "return inside a try in a loop" in message and "try:" in message
