@@ -22,8 +22,11 @@ left, and every call the later passes see names the function it calls:
 * a call of a user function with a function argument, ``*args`` or
   ``**kwargs`` calls a copy of it specialised to that call: the function
   argument becomes a closure cell, ``*rest`` becomes ``rest_0, rest_1``
-  rebuilt as ``rest = (rest_0, rest_1)``; the differentiated function's own
-  ``*args``/``**kwargs`` become parameters holding the tuple and the dict.
+  rebuilt as ``rest = (rest_0, rest_1)``; ``f(x, **d)``, ``d``'s keys known only at run
+  time, calls a copy taking ``d`` whole that binds the parameters the call leaves to it as
+  Python does (``_bind_keywords``); the differentiated function's own ``*args``/``**kwargs``
+  become parameters holding the tuple and the dict, its own ``nonlocal`` names are read and
+  written through their cells (``passes/cells.py``).
 
 What cannot be proven right is refused with ``UnsupportedSyntaxError`` at the
 user's line: a function value escaping to code adjoint does not see, a call

@@ -13,7 +13,9 @@ Contract (the normal form ``normalize`` produces for objects):
 * ``obj.method(args)`` on a parameter whose class is known (the build is
   specialised per argument class) is a call of ``Class.method(obj, args)``,
   differentiated recursively like any helper; a property read is a call of
-  its getter, a static method's call one without ``obj``.
+  its getter, a static method's call one without ``obj``. So is one on an object held in
+  an attribute (``self.encoder.forward(x)``): the build's key holds the ``Layout`` of its
+  object arguments, the class of the objects each attribute holds.
 * ``State(x, v=u)`` with a constructor Python generated (a named tuple, a
   dataclass without ``__post_init__``) sends each field's adjoint to the
   argument that filled it; ``s._replace(x=u)`` and ``dataclasses.replace(s,

@@ -22,9 +22,9 @@ handler runs. The backward sweep replays the region's adjoints under ``if tried1
 body stopped halfway, the names it bound are never read again, so their adjoints are zero and
 skipping them is exact. A keeper ``(L_tried1, tried1)`` ends the region so that it is never
 removed as dead code. The body may hold only straight-line statements (a compound statement or
-an in-place change would leave a partial effect the backward sweep cannot replay), and a try in
-a loop is refused (its flag would need a tape its handler cannot push): call a helper
-function holding the try instead.
+an in-place change would leave a partial effect the backward sweep cannot replay). A try in a
+loop would need its flags taped after its handler changed them: it becomes a function of its own
+(``try_in_loop``), called once per trip, whose try is then lowered as above.
 """
 from __future__ import annotations
 
