@@ -279,3 +279,28 @@ def returns_in_loop_try(x):
         except ValueError:
             pass
     return 0.0
+
+
+# -- functions returned by helpers -----------------------------------------------------------
+def relu(v):
+    return np.maximum(v, 0.0)
+
+
+def pick(kind):
+    if kind == "tanh":
+        return np.tanh
+    return relu
+
+
+def picked_activation(w, x, kind):
+    act = pick(kind)
+    return np.sum(act(w * x) ** 2)
+
+
+def make_scaler(s):
+    return lambda v: v * s
+
+
+def returned_closure(w, x):
+    f = make_scaler(w)
+    return np.sum(f(x))

@@ -251,3 +251,23 @@ def test_return_in_a_try_in_a_loop_is_refused_at_its_line():
         adjoint.grad(c.returns_in_loop_try)(SIGNS)
     message = str(info.value)
     assert "more_cases.py" in message and "return inside a try in a loop" in message and "try:" in message
+
+
+# -- functions returned by helpers -----------------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kind", ["tanh", "relu"])
+def test_a_function_a_helper_returns_is_called_through_a_branch(kind, backend):
+    _backend(backend)
+    args = (0.7, rng.normal(size=4), kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adjoint.BackendWarning)
+        got = adjoint.grad(c.picked_activation, (0, 1), backend=backend)(*args)
+    want = numerical_grad(c.picked_activation, args, [0, 1])
+    np.testing.assert_allclose(_flat(got), _flat(tuple(want)), rtol=1e-6, atol=1e-9)
+    assert "act is relu" in adjoint.source(c.picked_activation, wrt=(0, 1)).replace("relu1", "relu")
+
+
+def test_a_closure_a_helper_returns_is_refused_at_the_call():
+    with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
+        adjoint.grad(c.returned_closure)(0.7, rng.normal(size=3))
+    assert "more_cases.py" in str(info.value) and "return np.sum(f(x))" in str(info.value)

@@ -629,7 +629,30 @@ class _FunctionValues:
                 return table[0], False
         if isinstance(expr, gast.Subscript) and isinstance(expr.value, (gast.Name, gast.Attribute)):
             return self._module_table_item(expr.value)
+        if isinstance(expr, gast.Call):
+            return self._returned(expr)
         return None
+
+    def _returned(self, call):
+        """A call of a function of yours each of whose returns names a known function
+        (``act = pick(kind)``): any of them, each named by a closure cell."""
+        from ..errors import AdjointError
+        from ..frontend import parse_function
+        fn = self.scope.known(call.func)
+        if not isinstance(fn, types.FunctionType) or lookup(fn) is not None or _library(fn):
+            return None
+        try:
+            parsed = parse_function(fn)
+        except AdjointError:
+            return None
+        values = [s.value for s in own_nodes(parsed.node.body) if isinstance(s, gast.Return)]
+        found = [parsed.resolver.resolve(v) if isinstance(v, (gast.Name, gast.Attribute)) else None
+                 for v in values]
+        if not found or not all(callable(f) and not isinstance(f, (type, functools.partial))
+                                and f is not LOCAL and f is not UNKNOWN for f in found):
+            return None
+        unique = [f for k, f in enumerate(found) if all(f is not g for g in found[:k])]
+        return [(f, self.scope.cell_for(f, getattr(f, "__name__", "function"))) for f in unique], False
 
     def _module_table_item(self, table):
         """An item of a module-level dict, list or tuple of functions (``ACTIVATIONS[kind]``):
