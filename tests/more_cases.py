@@ -304,3 +304,11 @@ def make_scaler(s):
 def returned_closure(w, x):
     f = make_scaler(w)
     return np.sum(f(x))
+
+
+def attribute_counter(x):
+    attribute_counter.calls += 1
+    return attribute_counter.calls * np.sum(x ** 2)
+
+
+attribute_counter.calls = 0

@@ -271,3 +271,16 @@ def test_a_closure_a_helper_returns_is_refused_at_the_call():
     with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
         adjoint.grad(c.returned_closure)(0.7, rng.normal(size=3))
     assert "more_cases.py" in str(info.value) and "return np.sum(f(x))" in str(info.value)
+
+
+def test_a_function_attribute_counter_under_a_pullback_called_twice():
+    """The second pullback reruns the forward sweep: it reads the counter the first sweep read
+    (a wrong gradient before) and does not count again."""
+    c.attribute_counter.calls = 0
+    x = rng.normal(size=3)
+    out, pullback = adjoint.vjp(c.attribute_counter)(x)
+    np.testing.assert_allclose(pullback(1.0), 2 * x)
+    np.testing.assert_allclose(pullback(1.0), 2 * x)
+    assert c.attribute_counter.calls == 1 and out == pytest.approx(np.sum(x ** 2))
+    np.testing.assert_allclose(adjoint.grad(c.attribute_counter)(x), 2 * 2 * x)
+    assert c.attribute_counter.calls == 2

@@ -813,6 +813,7 @@ NO_DERIVATIVE = {
     "adjoint.custom.stop_gradient": None,  # by design: the value passes, its derivative does not
     # by design: a cell the function rebinds holds no active value (writing one is refused)
     "adjoint.runtime.cell_value": None, "adjoint.runtime.set_cell": None,
+    "adjoint.runtime.attribute_value": None, "adjoint.runtime.set_attribute": None,
     "adjoint.runtime.check_keywords": "rt.check_keywords({'k': s}, 'f', ('k',), ()) is None",
     "adjoint.runtime.arange_partial": "rt.arange_partial(a, s, 4.0, 'step')",
     "adjoint.runtime.count": "rt.count(a, 1)",

@@ -358,6 +358,9 @@ class Normalizer:
 
     def atom(self, expr, out, hint="t"):
         """An atom holding the value of ``expr``; statements computing it go to ``out``."""
+        if isinstance(expr, gast.Attribute) and getattr(self, "written_attributes", None) \
+                and self._global_ref(expr) and objects.written_read(self, expr) is not None:
+            return self._bind(objects.written_read(self, expr), out, hint)
         if self._is_atom(expr):
             return expr
         op = self.op(expr, out)
@@ -477,7 +480,7 @@ class Normalizer:
 
     def op_Attribute(self, e, out):
         if self._global_ref(e):
-            return e
+            return (objects.written_read(self, e) if getattr(self, "written_attributes", None) else None) or e
         base = self.atom(e.value, out)
         member = objects.class_member(self.class_of(base), e.attr)
         if member is not None and member[0] == "property":
@@ -615,6 +618,7 @@ def normalize(parsed, body, namer: Namer, classes=None, methods=None) -> tuple[l
     norm = Normalizer(parsed, namer)
     norm.classes = dict(classes or {})
     norm.methods = methods
+    norm.written_attributes = objects.written_attributes(body)
     norm.stores = {}  # name -> how many statements bind it
     for n in walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):

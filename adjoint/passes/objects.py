@@ -198,11 +198,35 @@ def attribute_write(norm, target, value, out):
         unsupported(f"assigning to the attribute '.{target.attr}' of '{what}'", _line(norm),
                     norm.filename, _write_hint(norm, what))
     v = norm.atom(value, out)
-    call = gast.Call(func=name("setattr"), args=[target.value, const(target.attr), v], keywords=[])
-    call.callee = setattr
+    from .. import runtime
+    call = gast.Call(func=name("set_attribute"), args=[target.value, const(target.attr), v], keywords=[])
+    call.callee = runtime.set_attribute  # not while a vjp pullback replays the forward sweep
     stmt = gast.Expr(value=call)
     stmt.attribute_write = True
     out.append(stmt)
+
+
+def written_attributes(body) -> set:
+    """(object, attribute) of each attribute of a module-level object the body writes
+    (``loss.calls += 1``), each object spelled as its dotted name."""
+    from ..astutil import dotted, walk
+    out = set()
+    for n in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(n, gast.Attribute) and isinstance(n.ctx, gast.Store):
+            out.add((dotted(n.value), n.attr))
+    return out
+
+
+def written_read(norm, e):
+    """A read of an attribute the function writes, through ``attribute_value`` (so that a
+    pullback replaying the forward sweep reads what the first sweep read); else None."""
+    from .. import runtime
+    from ..astutil import dotted
+    if (dotted(e.value), e.attr) not in norm.written_attributes:
+        return None
+    call = gast.Call(func=name("attribute_value"), args=[e.value, const(e.attr)], keywords=[])
+    call.callee = runtime.attribute_value
+    return call
 
 
 def _local():

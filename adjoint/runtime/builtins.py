@@ -12,7 +12,8 @@ import numpy as np
 from .core import AdjointList, _float_dtype, snapshot, zeros_like
 
 __all__ = ["dict_from", "dict_from_grad", "sort_order", "items_of", "items_of_grad", "old_item",
-           "put_back", "MISSING", "cell_value", "set_cell", "check_keywords"]
+           "put_back", "MISSING", "cell_value", "set_cell", "attribute_value", "set_attribute",
+           "check_keywords"]
 
 
 def dict_from(keys, values):
@@ -123,6 +124,27 @@ def set_cell(cell, value):
     reads = getattr(_SWEEP, "reads", None)
     if reads is None or reads.replay is None:
         cell.cell_contents = value
+
+
+def attribute_value(obj, attr):
+    """``obj.attr`` of a module-level object the function also writes (a counter), read as
+    ``cell_value`` reads a cell: a pullback replaying the sweep reads what the first read."""
+    reads = getattr(_SWEEP, "reads", None)
+    if reads is None:
+        return getattr(obj, attr)
+    if reads.replay is not None:
+        return next(reads.replay)
+    value = getattr(obj, attr)
+    reads.values.append(value)
+    return value
+
+
+def set_attribute(obj, attr, value):
+    """``obj.attr = value`` on a module-level object, as Python runs it (not while a pullback
+    replays a sweep that wrote it already)."""
+    reads = getattr(_SWEEP, "reads", None)
+    if reads is None or reads.replay is None:
+        setattr(obj, attr, value)
 
 
 def check_keywords(keywords, function, free, required, positional=(), named=()):
