@@ -284,3 +284,17 @@ def test_a_function_attribute_counter_under_a_pullback_called_twice():
     assert c.attribute_counter.calls == 1 and out == pytest.approx(np.sum(x ** 2))
     np.testing.assert_allclose(adjoint.grad(c.attribute_counter)(x), 2 * 2 * x)
     assert c.attribute_counter.calls == 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_methods_of_objects_held_in_a_list_attribute(backend):
+    _backend(backend)
+    model, x = c.Stacked(rng), rng.normal(size=3)  # for layer in self.layers, self.head[0], [-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adjoint.BackendWarning)
+        got = adjoint.grad(model.loss, backend=backend)(x)
+    np.testing.assert_allclose(got, numerical_grad(model.loss, (x,), [0])[0], rtol=1e-6, atol=1e-9)
+    model.layers.append(c.Scale(0.5))  # objects of two classes: refused, never guessed
+    with pytest.raises(adjoint.NotDifferentiableError) as info:
+        adjoint.grad(model.loss)(x)
+    assert "h = layer.forward(h)" in str(info.value)

@@ -309,8 +309,8 @@ def argument_classes(args):
 
 class Layout(tuple):
     """(class, attribute, class) triples: objects of the first class hold, in that attribute,
-    objects of the last (``Model``, ``'encoder'``, ``Encoder``); the class is None where
-    objects of one class hold objects of several. Part of a build's key, so that
+    objects of the last (``Model``, ``'encoder'``, ``Encoder``), or a list or tuple of them
+    (``'layers[]'``); the class is None where objects of one class hold objects of several. Part of a build's key, so that
     ``self.encoder.forward(x)`` resolves to ``Encoder.forward`` as a parameter's methods do."""
 
 
@@ -329,11 +329,17 @@ def object_layout(args):
             continue
         seen.add(id(obj))
         for attr, value in getattr(obj, "__dict__", {}).items():
-            held = argument_class(value)
-            if held is not None:
-                known = found.setdefault((cls, attr), held)
-                found[(cls, attr)] = known if known is held else None
-                stack.append((value, depth + 1))
+            if isinstance(value, (list, tuple)) and value:  # self.layers: objects of one class
+                attr, items = attr + "[]", value
+            else:
+                items = [value]
+            classes = {argument_class(v) for v in items}
+            if classes == {None}:
+                continue  # arrays, numbers, containers of them
+            held = next(iter(classes)) if len(classes) == 1 else None
+            known = found.setdefault((cls, attr), held)
+            found[(cls, attr)] = known if known is held else None
+            stack.extend((v, depth + 1) for v in items)
     if not found:
         return None
     triples = sorted(((c, a, k) for (c, a), k in found.items()),
