@@ -298,3 +298,11 @@ def test_methods_of_objects_held_in_a_list_attribute(backend):
     with pytest.raises(adjoint.NotDifferentiableError) as info:
         adjoint.grad(model.loss)(x)
     assert "h = layer.forward(h)" in str(info.value)
+
+
+def test_kwargs_cannot_replace_a_default_function_the_call_was_specialised_to():
+    w = rng.normal(size=3)
+    got = adjoint.grad(c.activated_loss)(w, s=2.0)
+    np.testing.assert_allclose(got, 2.0 * (1 - np.tanh(w) ** 2))
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="specialised the call to its default"):
+        adjoint.grad(c.activated_loss)(w, act=np.sin)

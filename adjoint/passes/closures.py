@@ -1176,6 +1176,9 @@ def _bind_keywords(fn, args, shape, scope, where, defaults, cells, taken):
     check = gast.Expr(value=gast.Call(func=name(checker), args=[
         name(ident), const(fn.__name__), const(tuple(free)), const(tuple(required)),
         const(tuple(by_position)), const(tuple(named[len(by_position):]))], keywords=[]))
+    fixed = sorted(p for p in functions if p not in named)  # specialised to a default function
+    if fixed:
+        check.value.args.append(const(tuple(fixed)))
     out = [_at(check, where)]
     for p in free:
         item = gast.Subscript(value=name(ident), slice=const(p), ctx=gast.Load())

@@ -147,10 +147,16 @@ def set_attribute(obj, attr, value):
         setattr(obj, attr, value)
 
 
-def check_keywords(keywords, function, free, required, positional=(), named=()):
+def check_keywords(keywords, function, free, required, positional=(), named=(), fixed=()):
     """The ``TypeError`` Python raises binding ``function(..., **keywords)``: ``free`` are the
     parameters the dict may fill, ``required`` those of them without a default; the call fills
-    the parameters ``positional`` by position and ``named`` by keyword already."""
+    the parameters ``positional`` by position and ``named`` by keyword already. ``fixed``: those
+    whose default function the code was specialised to (an error of adjoint's, not Python's)."""
+    for key in fixed:
+        if key in keywords:
+            from ..errors import UnsupportedSyntaxError
+            raise UnsupportedSyntaxError(f"passing '{key}' to {function}() in **keywords: adjoint "
+                                         "specialised the call to its default function; pass it by name")
     if not isinstance(keywords, collections.abc.Mapping):
         raise TypeError(f"{function}() argument after ** must be a mapping, not "
                         f"{type(keywords).__name__}")
