@@ -24,8 +24,9 @@ from . import compile as _compile
 from .errors import (AdjointError, NonScalarOutputError, SourceUnavailableError, WrtError,
                      hidden, internal_error, located, public)
 from .passes.kinds import argument_rank, call_key
-from .passes.objects import argument_classes
+from .passes.objects import Layout, argument_classes, object_layout
 from .pytree import is_record
+from .runtime.builtins import CellReads, reading_cells
 
 if TYPE_CHECKING:
     from ._typing import A, Backend, Derivative, Mode, P, Pullback, R, Wrt
@@ -93,10 +94,11 @@ def _build(fun, wrt, mode, aux, ranks, backend, classes=None):
         params = list(inspect.signature(fun).parameters)
         by_name = dict(zip(params, ranks)) if ranks is not None else None
         by_class = {p: c for p, c in zip(params, classes) if c is not None} if classes else None
+        layout = classes[-1] if classes and isinstance(classes[-1], Layout) else None
         chosen = _compile.choose_backend(fun, backend, by_name, mode)
         if chosen == "numba" and by_class:
             chosen = _objects_on_numpy(fun, by_class)
-        return _compile.build(fun, wrt, mode, aux, by_name, chosen, by_class)
+        return _compile.build(fun, wrt, mode, aux, by_name, chosen, by_class, layout)
     except AdjointError:
         raise
     except Exception as exc:
@@ -236,6 +238,7 @@ class Transformed:
         self._positions = [params.index(w) for w in self._wrt]
         self._one_tuple = not self._single and len(self._wrt) == 1 and self._picks is None
         self._entries = {}  # call key -> compiled entry points
+        self._layouts = False  # whether call keys hold the object arguments' layout
         self._ranks = {}  # call key -> (the argument ranks, classes) its code is compiled for
         # (call key, its "main" entry point) of the latest call: one attribute, so that a
         # thread never pairs one call's key with another's entry point
@@ -251,6 +254,8 @@ class Transformed:
 
     def _entry(self, args):
         key = _call_key(args)
+        if self._layouts:
+            key = key + (object_layout(args),)
         entry = self._entries.get(key)
         if entry is None:
             entry = self._miss(key, args)
@@ -269,6 +274,10 @@ class Transformed:
         entry = self._build(ranks, classes).entry
         self._ranks[key] = (ranks, classes)
         self._entries[key] = entry
+        if classes and isinstance(classes[-1], Layout):  # calls are keyed by the layout too
+            self._layouts = True
+            self._ranks[key + (classes[-1],)] = (ranks, classes)
+            self._entries[key + (classes[-1],)] = entry
         return entry
 
     def _args(self, args, kwargs):
@@ -300,6 +309,8 @@ class _Joint(Transformed):
         key = tuple(map(type, args))  # _call_key(args), inlined: a call costs ~10% of this path
         if _ndarray in key:
             key = tuple(map(call_key, args))
+        if self._layouts:  # the classes of objects held in attributes of object arguments
+            key = key + (object_layout(args),)
         last_key, main = self._last
         if key != last_key:  # the usual case: arguments of the same kinds as last time
             entry = self._entries.get(key)
@@ -419,17 +430,19 @@ class _VJP(Transformed):
             entry = self._entry(args)
         except AdjointError as exc:
             raise hidden(exc)
+        reads = CellReads()  # what the sweep reads from closure cells, for a pullback that reruns it
         try:
-            out, saved = entry["fwd"](*args)
+            with reading_cells(reads):
+                out, saved = entry["fwd"](*args)
         except Exception as exc:
             raise self._raised(exc)
-        pullback = self._pullback(entry, args, saved)
+        pullback = self._pullback(entry, args, saved, reads)
         if self._aux:  # the forward sweep returned ((out, aux), saved)
             out, aux = out
             return out, pullback, aux
         return out, pullback
 
-    def _pullback(self, entry, args, saved):
+    def _pullback(self, entry, args, saved, reads):
         """The pullback of one forward sweep; it may run any number of times."""
         from .runtime import grad_like, writable_copy
         fwd, bwd = entry["fwd"], entry["bwd"]
@@ -444,8 +457,9 @@ class _VJP(Transformed):
             """The vector-Jacobian product: the adjoints of the inputs for the output's adjoint ``seed``."""
             try:
                 residuals = state.pop("saved", None)
-                if residuals is None:
-                    residuals = fwd(*writable_copy(state["args"], keep_objects=True))[1]
+                if residuals is None:  # the function ran once: cells read as then, none written
+                    with reading_cells(reads, replay=True):
+                        residuals = fwd(*writable_copy(state["args"], keep_objects=True))[1]
                 raw = bwd(residuals, seed)
             except Exception as exc:
                 raise located(exc)

@@ -73,6 +73,7 @@ class _Program:
     helpers: dict = field(default_factory=dict)  # code object -> (fwd, bwd, params)
     transforms: dict = field(default_factory=dict)  # code object -> its _FunctionTransform
     method_classes: dict = field(default_factory=dict)  # method's code -> the class of its self
+    layout: dict = field(default_factory=dict)  # (class, attribute) -> the class of objects it holds
     # generated function names never hide a runtime helper (a function named det gives det_grad)
     taken: set = field(default_factory=lambda: RUNTIME_NAMES | MODULE_NAMES)
 
@@ -119,7 +120,7 @@ class _FunctionTransform:
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | MODULE_NAMES)
         body = jumps.normalize(clone(node.body), node.lineno, all_names(node))
-        methods = objects.Methods(self._bind_constant, program.method_classes)
+        methods = objects.Methods(self._bind_constant, program.method_classes, program.layout)
         self.classes = self._classes(classes) or {}
         self.body, _ = normalize.normalize(self.parsed, body, self.namer, self.classes, methods)
         self.written = {s.targets[0].value.id for s in walk_stmts(self.body) if isinstance(s, gast.Assign)
@@ -813,15 +814,16 @@ def check_tapes() -> bool:
 
 
 def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
-          backend: str = "numpy", classes: dict | None = None) -> Built:
+          backend: str = "numpy", classes: dict | None = None, layout=None) -> Built:
     """Transform ``fn`` for ``mode`` in ('grad', 'value_and_grad', 'split', 'jvp').
 
     ``ranks`` maps parameters to the ``ndim`` of the arguments the code is for
     (see ``passes.kinds``); None compiles code valid for any arguments.
     ``backend`` is 'numpy', 'numba' or 'tiered' (see ``choose_backend``); ``classes`` maps
-    parameters to the classes of object arguments (their methods are resolved).
+    parameters to the classes of object arguments (their methods are resolved), ``layout``
+    (``objects.Layout``) the classes of objects their attributes hold.
     """
-    program = _Program()
+    program = _Program(layout=dict(((c, a), k) for c, a, k in layout or ()))
     main = _FunctionTransform(fn, program, ranks, typed=backend in ("numba", "tiered"), classes=classes)
     wrt = main.own_names(wrt)
     main.check_wrt(wrt)

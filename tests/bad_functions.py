@@ -8,7 +8,7 @@ def uses_try(x):
     y = x
     for k in range(2):
         try:  # error here
-            y = y * 2.0
+            return y * 2.0
         except ValueError:
             y = x
     return y

@@ -51,12 +51,12 @@ CASES = [
     (c.partial_of_global, (W, np.abs(X) + 0.1), (0, 1)),
     (c.partial_local, (W, np.abs(X) + 0.1), (0, 1)),
     (c.decorated_helpers, (W, X), (0, 1)),
+    (c.counting_loss, (W,), 0),  # nonlocal in the differentiated function itself
 ]
 IDS = [f"{f.__name__}-{k}" for k, (f, _, _) in enumerate(CASES)]
 REFUSED = [  # (function, arguments, the line's text, fragment of the message)
     (c.escaping_closure, (W, X), "np.apply_along_axis(f, 0, x)", "passing the nested function 'f'"),
     (c.nonlocal_under_condition, (W, False), "y = w if c else f(w)", "inside a condition"),
-    (c.counting_loss, (W,), "nonlocal count", "nonlocal in the differentiated function itself"),
     (c.decorated_nested, (W,), "def f(v):", "a decorator on a nested def"),
     (c.partial_read_by_closure, (W, X), "return f(x)", "reading the partial 'p'"),
     (c.passes_writing_closure, (W,), "return apply(f, w) * n", "passing 'f', which rebinds"),

@@ -22,8 +22,11 @@ left, and every call the later passes see names the function it calls:
 * a call of a user function with a function argument, ``*args`` or
   ``**kwargs`` calls a copy of it specialised to that call: the function
   argument becomes a closure cell, ``*rest`` becomes ``rest_0, rest_1``
-  rebuilt as ``rest = (rest_0, rest_1)``; the differentiated function's own
-  ``*args``/``**kwargs`` become parameters holding the tuple and the dict.
+  rebuilt as ``rest = (rest_0, rest_1)``; ``f(x, **d)``, ``d``'s keys known only at run
+  time, calls a copy taking ``d`` whole that binds the parameters the call leaves to it as
+  Python does (``_bind_keywords``); the differentiated function's own ``*args``/``**kwargs``
+  become parameters holding the tuple and the dict, its own ``nonlocal`` names are read and
+  written through their cells (``passes/cells.py``).
 
 What cannot be proven right is refused with ``UnsupportedSyntaxError`` at the
 user's line: a function value escaping to code adjoint does not see, a call
@@ -43,9 +46,11 @@ import weakref
 
 import gast
 
+from .. import runtime
 from ..astutil import clone, const, dotted, name, walk
 from ..frontend import LOCAL, UNKNOWN, unsupported
 from ..rules import lookup
+from . import cells as own_cells
 
 _FUNCTIONS = (gast.FunctionDef, gast.Lambda)
 _SPECIALISED = weakref.WeakKeyDictionary()  # code object -> {call shape: specialised function}
@@ -55,10 +60,7 @@ def lower(parsed) -> None:
     """Lower the function values of ``parsed`` (see the module docstring), in place."""
     if parsed.filename.startswith("<adjoint:"):
         return  # generated code (a higher derivative): lowered already, its calls pass what they read
-    own = [s for s in own_nodes(parsed.node.body) if isinstance(s, gast.Nonlocal)]
-    if own:
-        unsupported("nonlocal in the differentiated function itself", own[0], parsed.filename,
-                    "return the new value instead")
+    rebound = own_cells.lower(parsed, own_nodes)  # the function's own nonlocal names
     _variadic_signature(parsed.node.args)
     scope = _Scope(parsed)
     scope.lift()
@@ -66,6 +68,7 @@ def lower(parsed) -> None:
     scope.expand_stars()
     scope.specialise_calls()
     scope.pass_environments()
+    own_cells.write_back(parsed, rebound)
     scope.refresh()
 
 
@@ -626,7 +629,30 @@ class _FunctionValues:
                 return table[0], False
         if isinstance(expr, gast.Subscript) and isinstance(expr.value, (gast.Name, gast.Attribute)):
             return self._module_table_item(expr.value)
+        if isinstance(expr, gast.Call):
+            return self._returned(expr)
         return None
+
+    def _returned(self, call):
+        """A call of a function of yours each of whose returns names a known function
+        (``act = pick(kind)``): any of them, each named by a closure cell."""
+        from ..errors import AdjointError
+        from ..frontend import parse_function
+        fn = self.scope.known(call.func)
+        if not isinstance(fn, types.FunctionType) or lookup(fn) is not None or _library(fn):
+            return None
+        try:
+            parsed = parse_function(fn)
+        except AdjointError:
+            return None
+        values = [s.value for s in own_nodes(parsed.node.body) if isinstance(s, gast.Return)]
+        found = [parsed.resolver.resolve(v) if isinstance(v, (gast.Name, gast.Attribute)) else None
+                 for v in values]
+        if not found or not all(callable(f) and not isinstance(f, (type, functools.partial))
+                                and f is not LOCAL and f is not UNKNOWN for f in found):
+            return None
+        unique = [f for k, f in enumerate(found) if all(f is not g for g in found[:k])]
+        return [(f, self.scope.cell_for(f, getattr(f, "__name__", "function"))) for f in unique], False
 
     def _module_table_item(self, table):
         """An item of a module-level dict, list or tuple of functions (``ACTIVATIONS[kind]``):
@@ -965,7 +991,7 @@ class _Specialiser(gast.NodeTransformer):
         if not isinstance(fn, types.FunctionType) or fn.__module__ == "adjoint.runtime" \
                 or lookup(fn) is not None or _library(fn) \
                 or any(isinstance(a, gast.Starred) for a in node.args) \
-                or any(k.arg is None for k in node.keywords):
+                or sum(k.arg is None for k in node.keywords) > 1:
             return node
         if getattr(fn, "_adjoint_writes", ()):
             return node
@@ -1042,7 +1068,7 @@ def _call_shape(scope, fn, call):
     for p, value in _defaults_of(fn).items():
         if p not in given and callable(value) and not isinstance(value, (type, functools.partial)):
             functions[p] = value
-    if not variadic and not functions:
+    if not variadic and not functions and all(kw.arg is not None for kw in call.keywords):
         return None
     return (len(call.args), tuple(k.arg for k in call.keywords), functions)
 
@@ -1102,9 +1128,14 @@ def _make_specialised(fn, shape, scope):
     defaults = _default_table(fn, args)
     positional = args.posonlyargs + args.args
     dropped = [k < len(positional) and positional[k].id in functions for k in range(npos)]
-    prelude = _spread_varargs(args, npos, taken, node)
-    more, mapping = _spread_kwargs(args, keywords, taken, node)
     cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    bound, whole = _bind_keywords(fn, args, shape, scope, node, defaults, cells, taken) \
+        if None in keywords else ([], None)
+    prelude = _spread_varargs(args, npos, taken, node)
+    more, mapping = _spread_kwargs(args, [k for k in keywords if k is not None], taken, node)
+    if whole is not None:
+        mapping[None] = whole
+    prelude += bound
     for param, value in functions.items():
         _drop_param(args, param)
         cells[param] = types.CellType(value)
@@ -1122,6 +1153,54 @@ def _make_specialised(fn, shape, scope):
     spec._adjoint_writes = getattr(fn, "_adjoint_writes", ())
     spec._adjoint_captured = getattr(fn, "_adjoint_captured", {})
     return spec
+
+
+def _bind_keywords(fn, args, shape, scope, where, defaults, cells, taken):
+    """``f(..., **d)``, the keys of ``d`` known only when it runs: the copy takes ``d`` whole as a
+    keyword-only parameter and binds, first thing, each parameter the call leaves to it as Python
+    would (``kind = d['kind'] if 'kind' in d else 'l2'``), after ``check_keywords`` raised the
+    ``TypeError`` Python raises for a key no parameter takes, one given twice or one missing."""
+    npos, keywords, functions = shape
+    positional = args.posonlyargs + args.args
+    by_position = [a.id for a in positional[:npos]]
+    named = by_position + [k for k in keywords if k is not None]
+    free = [a.id for a in args.args[max(0, npos - len(args.posonlyargs)):] + args.kwonlyargs
+            if a.id not in named and a.id not in functions]
+    if args.kwarg is not None:
+        scope.refuse(f"passing **keywords to '{fn.__name__}', which takes **{args.kwarg.id}", scope.at,
+                     "pass the keywords it takes one by one")
+    ident = _fresh_in("keywords", taken)
+    checker = _fresh_in("check_keywords", taken)
+    cells[checker] = types.CellType(runtime.check_keywords)
+    required = [p for p in free if p not in defaults]
+    check = gast.Expr(value=gast.Call(func=name(checker), args=[
+        name(ident), const(fn.__name__), const(tuple(free)), const(tuple(required)),
+        const(tuple(by_position)), const(tuple(named[len(by_position):]))], keywords=[]))
+    fixed = sorted(p for p in functions if p not in named)  # specialised to a default function
+    if fixed:
+        check.value.args.append(const(tuple(fixed)))
+    out = [_at(check, where)]
+    for p in free:
+        item = gast.Subscript(value=name(ident), slice=const(p), ctx=gast.Load())
+        if p in defaults:
+            item = gast.IfExp(test=gast.Compare(left=const(p), ops=[gast.In()], comparators=[name(ident)]),
+                              body=item, orelse=_default_value(p, defaults[p], taken, cells))
+        out.append(_assign(p, item, where))
+        _drop_param(args, p)
+    args.kwonlyargs = args.kwonlyargs + [_param(ident)]
+    args.kw_defaults = args.kw_defaults + [None]
+    return out, ident
+
+
+def _default_value(param, default, taken, cells):
+    """A parameter's default where the copy binds it: the literal, else a cell holding the value
+    Python bound when the ``def`` ran."""
+    tree, value = default
+    if _literal(tree):
+        return clone(tree)
+    holder = _fresh_in(f"{param}_default", taken)
+    cells[holder] = types.CellType(value)
+    return name(holder)
 
 
 def _spread_varargs(args, npos, taken, where):

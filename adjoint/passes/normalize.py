@@ -158,6 +158,11 @@ class Normalizer:
             if target.id in loaded_names(op) and not self._is_atom(op):
                 # x = x * w: the reverse sweep needs the old x and the new x's adjoint apart.
                 op = self._bind(op, out)
+            if self.stores.get(target.id) == 1 and target.id not in self.classes:
+                if getattr(op, "held", None) is not None:
+                    self.classes[target.id] = op.held  # enc = self.encoder, bound once
+                if getattr(op, "items", None) is not None:
+                    self.item_classes[target.id] = op.items
             out.append(gast.Assign(targets=[name(target.id, store=True)], value=op, type_comment=None))
         elif isinstance(target, gast.Subscript):
             index = self.index(target.slice, out)
@@ -296,10 +301,14 @@ class Normalizer:
         expr.consumed = True  # iterated at once: zip(...), itertools.product(...) become lists
         a = self.atom(expr, out, hint="seq")
         if not self._indexable(expr):  # a dict gives its keys, a set its members, as in Python
-            return self._bind(self._call(runtime.items_of, "items_of", [a]), out, "seq")
-        if isinstance(a, gast.Name) and a.id not in stored_names(gast.Module(body=body, type_ignores=[])):
+            seq = self._bind(self._call(runtime.items_of, "items_of", [a]), out, "seq")
+        elif isinstance(a, gast.Name) and a.id not in stored_names(gast.Module(body=body, type_ignores=[])):
             return a
-        return self._bind(a, out, "seq")
+        else:
+            seq = self._bind(a, out, "seq")
+        if isinstance(a, gast.Name) and a.id in self.item_classes:
+            self.item_classes[seq.id] = self.item_classes[a.id]  # for layer in self.layers
+        return seq
 
     def _indexable(self, expr):
         """Whether ``expr`` is known to give a sequence whose items ``seq[k]`` reads (a list or
@@ -348,11 +357,18 @@ class Normalizer:
     # -- expressions ------------------------------------------------------
     def _bind(self, op, out, hint="t"):
         ident = self.namer.fresh(hint)
+        if getattr(op, "held", None) is not None:  # a temporary bound once to self.encoder
+            self.classes[ident] = op.held
+        if getattr(op, "items", None) is not None:  # ... or to self.layers
+            self.item_classes[ident] = op.items
         out.append(gast.Assign(targets=[name(ident, store=True)], value=op, type_comment=None))
         return name(ident)
 
     def atom(self, expr, out, hint="t"):
         """An atom holding the value of ``expr``; statements computing it go to ``out``."""
+        if isinstance(expr, gast.Attribute) and getattr(self, "written_attributes", None) \
+                and self._global_ref(expr) and objects.written_read(self, expr) is not None:
+            return self._bind(objects.written_read(self, expr), out, hint)
         if self._is_atom(expr):
             return expr
         op = self.op(expr, out)
@@ -460,7 +476,11 @@ class Normalizer:
         base = self.atom(e.value, out)
         if not isinstance(base, gast.Name):
             base = self._bind(base, out)
-        return gast.Subscript(value=base, slice=self.index(e.slice, out), ctx=gast.Load())
+        sub = gast.Subscript(value=base, slice=self.index(e.slice, out), ctx=gast.Load())
+        held = self.item_classes.get(base.id)
+        if held is not None:  # an item of self.layers, or a slice of it
+            setattr(sub, "items" if isinstance(e.slice, gast.Slice) else "held", held)
+        return sub
 
     def index(self, idx, out):
         if isinstance(idx, gast.Slice):
@@ -472,13 +492,16 @@ class Normalizer:
 
     def op_Attribute(self, e, out):
         if self._global_ref(e):
-            return e
+            return (objects.written_read(self, e) if getattr(self, "written_attributes", None) else None) or e
         base = self.atom(e.value, out)
         member = objects.class_member(self.class_of(base), e.attr)
         if member is not None and member[0] == "property":
             return self.methods.call(self, member[1], base, [], [], e.attr)
         if self.class_of(base) is not None:  # a user object: every attribute is its own
-            return objects.field_read(base, e.attr)
+            read = objects.field_read(base, e.attr)
+            read.held = self.methods.held(self.class_of(base), e.attr)  # self.encoder: Encoder
+            read.items = self.methods.held(self.class_of(base), e.attr + "[]")  # self.layers
+            return read
         if e.attr in ATTRIBUTES:
             fn = ATTRIBUTES[e.attr]
             return self._np_call(fn, [base], [])
@@ -608,6 +631,12 @@ def normalize(parsed, body, namer: Namer, classes=None, methods=None) -> tuple[l
     norm = Normalizer(parsed, namer)
     norm.classes = dict(classes or {})
     norm.methods = methods
+    norm.written_attributes = objects.written_attributes(body)
+    norm.item_classes = {}  # name -> the class of the objects the list or tuple it holds holds
+    norm.stores = {}  # name -> how many statements bind it
+    for n in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            norm.stores[n.id] = norm.stores.get(n.id, 0) + 1
     body = norm.block(body)
     _own_loop_counters(body, namer)
     return body, norm

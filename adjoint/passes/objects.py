@@ -13,7 +13,9 @@ Contract (the normal form ``normalize`` produces for objects):
 * ``obj.method(args)`` on a parameter whose class is known (the build is
   specialised per argument class) is a call of ``Class.method(obj, args)``,
   differentiated recursively like any helper; a property read is a call of
-  its getter, a static method's call one without ``obj``.
+  its getter, a static method's call one without ``obj``. So is one on an object held in
+  an attribute (``self.encoder.forward(x)``): the build's key holds the ``Layout`` of its
+  object arguments, the class of the objects each attribute holds.
 * ``State(x, v=u)`` with a constructor Python generated (a named tuple, a
   dataclass without ``__post_init__``) sends each field's adjoint to the
   argument that filled it; ``s._replace(x=u)`` and ``dataclasses.replace(s,
@@ -126,9 +128,14 @@ class Methods:
     ``self.other(...)`` calls resolve too.
     """
 
-    def __init__(self, bind_constant, classes):
+    def __init__(self, bind_constant, classes, layout=None):
         self.bind_constant = bind_constant  # (base name, value) -> a module-level name
         self.classes = classes  # code object -> the class of its first parameter, program-wide
+        self.layout = layout or {}  # (class, attribute) -> the class of what it holds (a Layout)
+
+    def held(self, cls, attr):
+        """The class of the objects that objects of ``cls`` hold in ``attr``, where one is known."""
+        return self.layout.get((cls, attr)) if cls is not None else None
 
     def call(self, norm, fn, receiver, args, keywords, attr, static=False):
         """The call of ``fn``, ``receiver``'s ``attr``; a static method takes no receiver."""
@@ -191,11 +198,35 @@ def attribute_write(norm, target, value, out):
         unsupported(f"assigning to the attribute '.{target.attr}' of '{what}'", _line(norm),
                     norm.filename, _write_hint(norm, what))
     v = norm.atom(value, out)
-    call = gast.Call(func=name("setattr"), args=[target.value, const(target.attr), v], keywords=[])
-    call.callee = setattr
+    from .. import runtime
+    call = gast.Call(func=name("set_attribute"), args=[target.value, const(target.attr), v], keywords=[])
+    call.callee = runtime.set_attribute  # not while a vjp pullback replays the forward sweep
     stmt = gast.Expr(value=call)
     stmt.attribute_write = True
     out.append(stmt)
+
+
+def written_attributes(body) -> set:
+    """(object, attribute) of each attribute of a module-level object the body writes
+    (``loss.calls += 1``), each object spelled as its dotted name."""
+    from ..astutil import dotted, walk
+    out = set()
+    for n in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(n, gast.Attribute) and isinstance(n.ctx, gast.Store):
+            out.add((dotted(n.value), n.attr))
+    return out
+
+
+def written_read(norm, e):
+    """A read of an attribute the function writes, through ``attribute_value`` (so that a
+    pullback replaying the forward sweep reads what the first sweep read); else None."""
+    from .. import runtime
+    from ..astutil import dotted
+    if (dotted(e.value), e.attr) not in norm.written_attributes:
+        return None
+    call = gast.Call(func=name("attribute_value"), args=[e.value, const(e.attr)], keywords=[])
+    call.callee = runtime.attribute_value
+    return call
 
 
 def _local():
@@ -223,6 +254,14 @@ def check_attribute_writes(body, wrt, inert, filename):
     from .activity import varied_names
     varied = None
     for s in walk_stmts(body):
+        if getattr(s, "cell_write", None):
+            varied = varied_names(body, wrt, inert) if varied is None else varied
+            if s.value.args[1].id in varied:
+                raise NotDifferentiableError(
+                    f"the value written to the nonlocal '{s.cell_write}' depends on the "
+                    "differentiated arguments; adjoint does not follow derivatives through closure "
+                    "cells: keep it in a local variable and return it (or write "
+                    "adjoint.stop_gradient(value) if no derivative should flow)", filename, s.lineno)
         if getattr(s, "attribute_write", False):
             varied = varied_names(body, wrt, inert) if varied is None else varied
             v = s.value.args[2]
@@ -259,9 +298,53 @@ def argument_class(value):
 
 
 def argument_classes(args):
-    """One class (or None) per argument; None when no argument is an object (the common case)."""
+    """One class (or None) per argument, then their ``Layout`` where their attributes hold
+    objects; None when no argument is an object (the common case)."""
     classes = tuple(map(argument_class, args))
-    return classes if any(c is not None for c in classes) else None
+    if not any(c is not None for c in classes):
+        return None
+    layout = object_layout(args)
+    return classes + (layout,) if layout is not None else classes
+
+
+class Layout(tuple):
+    """(class, attribute, class) triples: objects of the first class hold, in that attribute,
+    objects of the last (``Model``, ``'encoder'``, ``Encoder``), or a list or tuple of them
+    (``'layers[]'``); the class is None where objects of one class hold objects of several. Part of a build's key, so that
+    ``self.encoder.forward(x)`` resolves to ``Encoder.forward`` as a parameter's methods do."""
+
+
+_LAYOUT_DEPTH = 4  # attribute chains followed: self.a.b.c.method()
+
+
+def object_layout(args):
+    """The ``Layout`` of the objects reachable from ``args`` through instance attributes (None if
+    none holds an object)."""
+    found, seen = {}, set()
+    stack = [(a, 0) for a in args]
+    while stack:
+        obj, depth = stack.pop()
+        cls = argument_class(obj)
+        if cls is None or id(obj) in seen or depth >= _LAYOUT_DEPTH:
+            continue
+        seen.add(id(obj))
+        for attr, value in getattr(obj, "__dict__", {}).items():
+            if isinstance(value, (list, tuple)) and value:  # self.layers: objects of one class
+                attr, items = attr + "[]", value
+            else:
+                items = [value]
+            classes = {argument_class(v) for v in items}
+            if classes == {None}:
+                continue  # arrays, numbers, containers of them
+            held = next(iter(classes)) if len(classes) == 1 else None
+            known = found.setdefault((cls, attr), held)
+            found[(cls, attr)] = known if known is held else None
+            stack.extend((v, depth + 1) for v in items)
+    if not found:
+        return None
+    triples = sorted(((c, a, k) for (c, a), k in found.items()),
+                     key=lambda t: (t[0].__module__, t[0].__qualname__, t[1]))
+    return Layout(triples)
 
 
 # -- records built in the function -------------------------------------------------

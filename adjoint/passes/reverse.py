@@ -666,8 +666,9 @@ def _fn_name(fn):
 
 
 def _method_display(attr):
-    return (f"the method '.{attr}' (adjoint knows the classes of the function's parameters "
-            f"only; for another object, call it through its class: Class.{attr}(obj, ...))")
+    return (f"the method '.{attr}' (adjoint knows the classes of the function's parameters and "
+            "of the objects their attributes hold only; for another object, call it through its "
+            f"class: Class.{attr}(obj, ...))")
 
 
 def _library_note(fn):

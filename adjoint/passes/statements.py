@@ -22,9 +22,9 @@ handler runs. The backward sweep replays the region's adjoints under ``if tried1
 body stopped halfway, the names it bound are never read again, so their adjoints are zero and
 skipping them is exact. A keeper ``(L_tried1, tried1)`` ends the region so that it is never
 removed as dead code. The body may hold only straight-line statements (a compound statement or
-an in-place change would leave a partial effect the backward sweep cannot replay), and a try in
-a loop is refused (its flag would need a tape its handler cannot push): call a helper
-function holding the try instead.
+an in-place change would leave a partial effect the backward sweep cannot replay). A try in a
+loop would need its flags taped after its handler changed them: it becomes a function of its own
+(``try_in_loop``), called once per trip, whose try is then lowered as above.
 """
 from __future__ import annotations
 
@@ -82,6 +82,7 @@ class _Lowering:
         self.loops = 0
         self.regions = {"try": {}, "with": {}, "given": {}}  # given: names -> objects lowered code reads
         self.bound = {a.id for a in _params(parsed.node)}  # names bound before the statement lowered
+        self.unbound = set()  # names a try in the current loop binds, unbound before the loop
 
     def fresh(self, base):
         while True:
@@ -133,12 +134,21 @@ class _Lowering:
 
     def loop(self, s):
         if isinstance(s, gast.While) and _has_walrus(s.test):
-            return self.while_walrus(s)
+            return self.placeholders(self.while_walrus(s))
         pre = self.hoist(s, "iter") if isinstance(s, gast.For) else []
         self.loops += 1
         s.body = self.block(s.body) or [_pass(s)]
         self.loops -= 1
-        return pre + [s]
+        return pre + self.placeholders([s])
+
+    def placeholders(self, loop):
+        """Before an outermost loop, ``None`` for each name a try in it binds that nothing bound
+        before (the try's function takes the name's value from the trip before)."""
+        if self.loops or not self.unbound:
+            return loop
+        out = [with_line(_assign(n, const(None)), loop[0].lineno) for n in sorted(self.unbound)]
+        self.unbound = set()
+        return out + loop
 
     def simple(self, s):
         pre = []
@@ -241,6 +251,8 @@ class _Lowering:
 
     # -- try -------------------------------------------------------------------------------
     def stmt_Try(self, s):
+        if s.handlers and self.loops:
+            return self.try_in_loop(s)
         self.check_try(s)
         if not s.handlers:
             final = self.block(s.finalbody)
@@ -263,13 +275,57 @@ class _Lowering:
         return prelude + held_init + [r for r, _ in regions] + [decision] + clone(final)
 
     def check_try(self, s):
-        if s.handlers and self.loops:
-            self.refuse("try/except inside a loop", s,
-                        "move the try into a helper function and call it in the loop")
         for h in s.handlers:
             if h.type is not None and not _is_type_expr(h.type):
                 self.refuse("an except clause naming something other than exception classes",
                             h, "name the classes")
+
+    # -- try inside a loop ---------------------------------------------------------------
+    def try_in_loop(self, s):
+        """A try in a loop is a function of its own, called in its place: ``(v, jump1) =
+        try12(x, v)`` takes the locals the try reads or binds and returns those it binds, and
+        how it left (0, or 1 for a ``break`` and 2 for a ``continue`` in its handlers or its
+        ``else``), so each trip's path is one call of a helper whose try is lowered as above."""
+        s = _break_into_else(s)
+        self.check_try(s)
+        if any(_leaves(t) for t in s.finalbody) or _returns(s):
+            self.refuse("return inside a try in a loop, or break and continue in its finally", s,
+                        "set a flag in the try and act on it after")
+        caught = {h.name.id for h in s.handlers if h.name is not None}
+        written = sorted(_bound_here(s) - caught)
+        read = {n.id for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        params = sorted(n for n in (read - caught) | set(written) if self.resolver.lookup(n) is LOCAL)
+        jump = self.fresh("jump") if _leaves(s) else None
+        fn = self.try_function(s, params, written, jump is not None)
+        ident = self.given(fn.__name__, fn)
+        self.unbound |= set(written) - self.bound
+        outputs = written + ([jump] if jump else [])
+        target = gast.Tuple(elts=[name(n, store=True) for n in outputs], ctx=gast.Store()) \
+            if outputs else name(self.fresh("tried_none"), store=True)
+        call = gast.Call(func=name(ident), args=[name(p) for p in params], keywords=[])
+        out = [with_line(gast.Assign(targets=[target], value=call, type_comment=None), s.lineno)]
+        for code, kind in ((1, gast.Break), (2, gast.Continue)) if jump else ():
+            test = gast.Compare(left=name(jump), ops=[gast.Eq()], comparators=[const(code)])
+            out.append(with_line(gast.If(test=test, body=[kind()], orelse=[]), s.lineno))
+        return out
+
+    def try_function(self, s, params, written, jumps):
+        """``def try12(params): <the try>; return (written...)``, compiled with the user's lines."""
+        from .closures import synthesize
+        def returned(code):
+            items = [name(n) for n in written] + ([const(code)] if jumps else [])
+            return gast.Return(value=gast.Tuple(elts=items, ctx=gast.Load()) if items else const(None))
+        body = _jumps_returned(clone(s), returned)
+        args = gast.arguments(args=[gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None)
+                                    for p in params], posonlyargs=[], vararg=None, kwonlyargs=[],
+                              kw_defaults=[], kwarg=None, defaults=[])
+        node = gast.FunctionDef(name=f"try{s.lineno}", args=args, body=[body, with_line(returned(0), s.lineno)],
+                                decorator_list=[], returns=None, type_comment=None, type_params=[])
+        node.lineno = s.lineno
+        free = {n.id for n in walk(s) if isinstance(n, gast.Name)} - set(params)
+        cells = {k: c for k, c in self.resolver.cells.items() if k in free}
+        qualname = f"{getattr(self.parsed.fn, '__qualname__', self.parsed.node.name)}.<try at line {s.lineno}>"
+        return synthesize(node, self.resolver.globals, self.filename, cells, qualname)
 
     def try_prelude(self, s, flags, caught):
         """The flags, and a first binding for each name the body binds that is not bound yet
@@ -697,6 +753,57 @@ def _read_first(expr, target, made):
             continue
         stack.extend(c for c in gast.iter_child_nodes(n))
     return False
+
+
+def _break_into_else(s):
+    """``try: A; break`` is ``try: A ... else: break`` (the else clause could never run)."""
+    last = s.body[-1] if s.body else None
+    if isinstance(last, (gast.Break, gast.Continue)):
+        s.body, s.orelse = s.body[:-1] or [_pass(last)], [last]
+    return s
+
+
+def _leaves(s):
+    """Whether a ``break`` or ``continue`` in ``s`` leaves it (one of an inner loop does not)."""
+    if isinstance(s, (gast.Break, gast.Continue)):
+        return True
+    return any(_leaves(t) for holder, field in _statement_lists(s) for t in getattr(holder, field))
+
+
+def _returns(s):
+    return any(isinstance(n, gast.Return) for n in walk(s))
+
+
+def _bound_here(s):
+    """The names statement ``s`` binds in the function's scope (comprehension variables and
+    lambda parameters are their own)."""
+    inner = set()
+    for n in walk(s):
+        if isinstance(n, _COMPREHENSIONS[:4]):
+            inner |= {id(m) for g in n.generators for m in walk(g.target)}
+    return {n.id for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+            and id(n) not in inner}
+
+
+def _jumps_returned(s, returned):
+    """``s`` with each ``break``/``continue`` that leaves it (none of an inner loop) a return of
+    ``returned(1)`` / ``returned(2)``."""
+    for holder, field in _statement_lists(s):
+        setattr(holder, field, [_jumps_returned(t, returned) for t in getattr(holder, field)])
+    if isinstance(s, gast.Break):
+        return with_line(returned(1), s.lineno)
+    if isinstance(s, gast.Continue):
+        return with_line(returned(2), s.lineno)
+    return s
+
+
+def _statement_lists(s):
+    """(node, field) of the statement lists in ``s`` a jump in them would leave ``s`` from."""
+    if isinstance(s, (gast.For, gast.While, gast.FunctionDef)):
+        return []
+    out = [(s, f) for f in ("body", "orelse", "finalbody") if isinstance(getattr(s, f, None), list)]
+    return out + [(h, "body") for h in getattr(s, "handlers", None) or []] \
+        + [(c, "body") for c in getattr(s, "cases", None) or []]
 
 
 def _is_no_grad(expr) -> bool:

@@ -41,3 +41,7 @@ structural(rt.dict_from, "keys, values", static="keys", values="dict_from_grad(g
 structural(rt.items_of, "x", x="items_of_grad(g, x)", jvp={"x": "items_of(tangent_like(t, x))"},
            notes="what loops, list(x), tuple(x) and sorted(x) iterate")
 inactive([builtins.any, builtins.all, rt.sort_order])
+# closure cells the function rebinds (passes/cells.py) and attributes of module-level objects
+# it writes (passes/objects.py) hold values without a derivative (an active value written is
+# refused); binding **keywords checks keys only (passes/closures.py)
+inactive([rt.cell_value, rt.set_cell, rt.attribute_value, rt.set_attribute, rt.check_keywords])

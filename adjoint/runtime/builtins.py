@@ -3,12 +3,17 @@
 """
 from __future__ import annotations
 
+import collections.abc
+import contextlib
+import threading
+
 import numpy as np
 
 from .core import AdjointList, _float_dtype, snapshot, zeros_like
 
 __all__ = ["dict_from", "dict_from_grad", "sort_order", "items_of", "items_of_grad", "old_item",
-           "put_back", "MISSING"]
+           "put_back", "MISSING", "cell_value", "set_cell", "attribute_value", "set_attribute",
+           "check_keywords"]
 
 
 def dict_from(keys, values):
@@ -72,3 +77,96 @@ def put_back(x, key, old):
     else:
         x[key] = old
 
+
+
+# -- closure cells and keywords (passes/cells.py, the closures pass) -----------------------
+_SWEEP = threading.local()  # the CellReads of the forward sweep running in this thread, if any
+
+
+class CellReads:
+    """What one forward sweep read from closure cells, in order, so that a pullback running
+    that sweep again (``vjp``) reads the same values and writes no cell: the user's function
+    ran once."""
+
+    def __init__(self):
+        self.values = []
+        self.replay = None  # an iterator over ``values`` while a sweep is replayed
+
+
+@contextlib.contextmanager
+def reading_cells(reads, replay=False):
+    """Run a forward sweep recording its cell reads into ``reads`` (``replay``: reading them back)."""
+    before = getattr(_SWEEP, "reads", None)
+    reads.replay = iter(list(reads.values)) if replay else None
+    _SWEEP.reads = reads
+    try:
+        yield reads
+    finally:
+        _SWEEP.reads = before
+        reads.replay = None
+
+
+def cell_value(cell):
+    """The value of a closure cell the function rebinds (``nonlocal``), read on entry."""
+    reads = getattr(_SWEEP, "reads", None)
+    if reads is None:
+        return cell.cell_contents
+    if reads.replay is not None:
+        return next(reads.replay)
+    value = cell.cell_contents
+    reads.values.append(value)
+    return value
+
+
+def set_cell(cell, value):
+    """Write ``value`` into a closure cell the function rebinds, as Python's binding would
+    (not while a pullback replays a sweep that wrote it already)."""
+    reads = getattr(_SWEEP, "reads", None)
+    if reads is None or reads.replay is None:
+        cell.cell_contents = value
+
+
+def attribute_value(obj, attr):
+    """``obj.attr`` of a module-level object the function also writes (a counter), read as
+    ``cell_value`` reads a cell: a pullback replaying the sweep reads what the first read."""
+    reads = getattr(_SWEEP, "reads", None)
+    if reads is None:
+        return getattr(obj, attr)
+    if reads.replay is not None:
+        return next(reads.replay)
+    value = getattr(obj, attr)
+    reads.values.append(value)
+    return value
+
+
+def set_attribute(obj, attr, value):
+    """``obj.attr = value`` on a module-level object, as Python runs it (not while a pullback
+    replays a sweep that wrote it already)."""
+    reads = getattr(_SWEEP, "reads", None)
+    if reads is None or reads.replay is None:
+        setattr(obj, attr, value)
+
+
+def check_keywords(keywords, function, free, required, positional=(), named=(), fixed=()):
+    """The ``TypeError`` Python raises binding ``function(..., **keywords)``: ``free`` are the
+    parameters the dict may fill, ``required`` those of them without a default; the call fills
+    the parameters ``positional`` by position and ``named`` by keyword already. ``fixed``: those
+    whose default function the code was specialised to (an error of adjoint's, not Python's)."""
+    for key in fixed:
+        if key in keywords:
+            from ..errors import UnsupportedSyntaxError
+            raise UnsupportedSyntaxError(f"passing '{key}' to {function}() in **keywords: adjoint "
+                                         "specialised the call to its default function; pass it by name")
+    if not isinstance(keywords, collections.abc.Mapping):
+        raise TypeError(f"{function}() argument after ** must be a mapping, not "
+                        f"{type(keywords).__name__}")
+    for key in keywords:
+        if key in named:
+            raise TypeError(f"{function}() got multiple values for keyword argument '{key}'")
+        if key in positional:
+            raise TypeError(f"{function}() got multiple values for argument '{key}'")
+        if key not in free:
+            raise TypeError(f"{function}() got an unexpected keyword argument '{key}'")
+    missing = [k for k in required if k not in keywords]
+    if missing:
+        raise TypeError(f"{function}() missing required argument '{missing[0]}'")
