@@ -179,7 +179,10 @@ def test_nested_counted_loops_make_room_once_per_inner_loop():
     g(rng.normal(size=(4, 3)), rng.normal(size=3))
     before, inner = re.split(r"\n\s*for j in range", g.source, maxsplit=1)
     code = [ln.strip() for ln in before.splitlines() if not ln.strip().startswith("#")]
-    assert all(" = reserve(" in ln and ln.endswith("_tape_top + t4)") for ln in code[-5:]), code[-6:]
+    rooms = code[code.index("t4_tape[i] = t4") + 1:]
+    assert len(rooms) == 3 and all(" = reserve(" in ln and ln.endswith("_tape_top + t4)")
+                                   for ln in rooms), code[-6:]
+    assert "t5 = X[i, j]" in inner.split("s_bar = ")[-1] and "t5_tape" not in g.source  # read again
     assert "reserve(" not in inner.split("acc_bar = ")[0]
 
 

@@ -18,7 +18,7 @@ CONSTRUCTS = (
     "shapes",           # reshape, .T, concatenate, stack, where, flip, [::-1]
     "cumsum",           # np.cumsum (class 11: false refusals after it)
     "index_reads",      # v[i], A[i, j], A[0], A[:, j], v[1:], v[[0, 2]], masks under sum
-    "loops",            # for i in range(n), while k < n
+    "loops",            # for i in range(n), stepped and triangular ranges, while k < n
     "loop_iterables",   # for row in A, enumerate, zip, reversed (class 10)
     "jumps",            # break, continue inside loops
     "early_return",     # return inside loops

@@ -672,7 +672,13 @@ class Gen:
         kind = self.pick(["range", "range", "while"] + (["iter"] if "loop_iterables" in self.on else []))
         if kind == "range":
             inner.ints[name] = bound
-            header = self.pick([f"for {name} in range({bound}):", f"for {name} in range(1, {bound}):"])
+            header = self.pick([f"for {name} in range({bound}):", f"for {name} in range(1, {bound}):",
+                                f"for {name} in range({bound} - 1, -1, -2):"])
+            outer = sorted(env.ints)
+            if outer and self.chance(0.4):  # a triangular loop: its trips depend on the outer counter
+                o = self.pick(outer)
+                inner.ints[name] = env.ints[o]
+                header = f"for {name} in range({o} + 1):"
         elif kind == "while":
             inner.ints[name] = bound + 1  # counted at the top of the body: 1..bound inside
             pre = [Stmt(f"{name} = 0")]
