@@ -55,6 +55,10 @@ CASES = {
     "clip with no lower bound": (call(rt.clip_grad, None, 0.5, None, None), (np.ones(3), np.array([-np.inf, 0.5, 1]))),
     "safe_div by zeros": (call(rt.safe_div), (A, np.array([0.0, 2.0, 1.0, 0.0]))),
     "safe_log at zero": (call(rt.safe_log), (np.array([0.0, 1.0, 2.0]),)),
+    "sum_grad of a vector": (call(rt.sum_grad), (2.0, V)),
+    "sum_grad of rows": (call(rt.sum_grad), (V, A)),
+    "imag_grad of a real number": (call(rt.imag_grad), (2.0, 1.5)),
+    "imag_grad of a real array": (call(rt.imag_grad), (V, V)),
 }
 for na, nb_ in [(1, 1), (2, 1), (1, 2), (2, 2)]:
     a, b = (A if na == 2 else V), (rng.normal(size=(4, 2)) if nb_ == 2 else V)

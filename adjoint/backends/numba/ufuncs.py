@@ -85,3 +85,26 @@ def _free(x, bound):
 @numba.njit(cache=True)
 def _never(x, bound):
     return np.less(x, x)
+
+
+@overload(runtime.imag_grad)
+def _imag_grad(g, x):
+    """A real ``x`` (the only kind compiled here) has no imaginary part to receive ``g``."""
+    if real(x) and number(g):
+        return lambda g, x: 0.0 * g
+    if real(x) and real_array(g):
+        return lambda g, x: np.zeros_like(g)
+
+
+@overload(runtime.sum_grad)
+def _sum_grad(g, x):
+    """The built-in ``sum`` of a real array: each row (or entry) of ``x`` gets ``g``."""
+    if real_array(x) and number(g):
+        return lambda g, x: np.full(x.shape, g)
+    if real_array(x) and real_array(g):
+        def impl(g, x):
+            out = np.empty(x.shape, g.dtype)
+            for i in range(x.shape[0]):
+                out[i] = g
+            return out
+        return impl
