@@ -15,6 +15,13 @@ driver (``runtime/checkpoint.py``) with ``f_step``'s split pair. Refused
 at the loop's line: a target other than a name, ``break``/``continue`` of
 the loop itself, ``return`` in it, a target read after it, and a state name
 unbound before it.
+
+With a memory budget (``grad(f, checkpoint_memory=...)``) and no loop marked,
+the first top-level loop of the function with a trip count that is not a
+literal (a ``while``, or a ``for`` over ``range(...)`` with a bound that is no
+number literal) is rewritten as if marked ``checkpointed(..., memory=budget)``;
+a loop this pass (or a later one) refuses makes ``api`` build the plain tape
+instead, with a ``CheckpointWarning``.
 """
 from __future__ import annotations
 
@@ -31,11 +38,45 @@ from ..errors import UnsupportedSyntaxError
 from ..frontend import unsupported
 
 
-def rewrite(node, parsed):
-    """Rewrite the checkpointed loops of ``node`` in place; return the functions made."""
+def rewrite(node, parsed, memory=None):
+    """Rewrite the checkpointed loops of ``node`` in place; return the functions made.
+    ``memory`` (bytes): the budget of the loop chosen when none is marked."""
     made = []
     _rewrite_block(node.body, node, parsed, made)
+    if memory is not None and not made:
+        _rewrite_automatic(node, parsed, memory, made)
     return made
+
+
+def automatic_loop(node, parsed):
+    """(index in ``node.body``, loop) of the loop ``checkpoint_memory`` checkpoints, or None:
+    the first top-level ``while``, or ``for`` over ``range`` whose trip count is no literal."""
+    for k, s in enumerate(node.body):
+        if isinstance(s, gast.While) or isinstance(s, gast.For) and _long_range(s.iter, parsed):
+            return k, s
+    return None
+
+
+def _long_range(it, parsed):
+    """Whether ``it`` is ``range(...)`` with a bound other than a number literal."""
+    if not (isinstance(it, gast.Call) and parsed.resolver.resolve(it.func) is range):
+        return False
+    literal = (gast.Constant, gast.UnaryOp)  # 10, -1
+    return any(not (isinstance(a, literal) and isinstance(getattr(a, "operand", a), gast.Constant))
+               for a in it.args)
+
+
+def _rewrite_automatic(node, parsed, memory, made):
+    """Checkpoint ``automatic_loop`` with ``memory`` bytes as if marked; the refusals are a
+    marked loop's (``api`` then builds the plain tape and warns)."""
+    found = automatic_loop(node, parsed)
+    if found is None:
+        return
+    k, loop = found
+    head = "iter" if isinstance(loop, gast.For) else "test"
+    setattr(loop, head, gast.Call(func=name("checkpointed"), args=[getattr(loop, head)],
+                                  keywords=[gast.keyword(arg="memory", value=const(memory))]))
+    node.body[k] = (_rewrite_for if head == "iter" else _rewrite_while)(loop, node, parsed, made)
 
 
 def _rewrite_block(stmts, top, parsed, made):
@@ -50,8 +91,11 @@ def _rewrite_block(stmts, top, parsed, made):
             _rewrite_block(getattr(s, field, None) or [], top, parsed, made)
 
 
-def has_checkpointed(parsed):
-    """Whether the parsed function has a checkpointed loop (the backend choice asks)."""
+def has_checkpointed(parsed, memory=None):
+    """Whether the parsed function has a checkpointed loop (the backend choice asks), marked
+    or, with a ``memory`` budget, chosen by ``automatic_loop``."""
+    if memory is not None and automatic_loop(parsed.node, parsed) is not None:
+        return True
     return any(isinstance(s, gast.For) and _is_checkpointed(s.iter, parsed)
                or isinstance(s, gast.While) and _is_checkpointed(s.test, parsed)
                for s in gast.walk(parsed.node))
