@@ -419,8 +419,9 @@ def grad(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool =
         return lambda f: grad(f, wrt, **kw)
     if isinstance(fun, Transformed) or type(fun).__module__ == "adjoint.transforms":
         from .transforms import grad_of_grad
-        if has_aux:
-            raise AdjointError("has_aux is not supported on the gradient of a gradient")
+        if has_aux or checkpoint_memory is not None:
+            raise AdjointError(f"{'has_aux' if has_aux else 'checkpoint_memory'} is not "
+                               "supported on the gradient of a gradient")
         return grad_of_grad(fun, wrt)
     fun = _as_partial(fun)
     if isinstance(fun, functools.partial):

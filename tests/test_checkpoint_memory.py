@@ -49,6 +49,27 @@ def with_helper(x, W, n):
     return np.sum(h ** 2)
 
 
+def nested_def(x, W, n):
+    h = x
+    c = 1.5
+
+    def step(k):
+        return np.tanh(W @ h) * c + 0.01 * k  # reads h, W and c from here
+    for t in range(n):
+        h = step(t)
+    return np.sum(h)
+
+
+def nested_def_marked(x, W, n):
+    h = x
+
+    def step(k):
+        return np.tanh(W @ h) + 0.01 * k
+    for t in adjoint.checkpointed(range(n), snapshots=2):
+        h = step(t)
+    return np.sum(h)
+
+
 def no_loop(x, W):
     return np.sum(np.tanh(W @ x))
 
@@ -129,6 +150,16 @@ def test_while_loop_and_helper_equal_plain(backend):
     close(*both(with_helper, (X, W, 7), (0, 1), backend, "100B"))
     got = adjoint.grad(with_helper, wrt=(0, 1), checkpoint_memory=100)(X, W, 7)
     for g, n in zip(got, numerical_grad(with_helper, (X, W, 7), (0, 1), 1e-6)):
+        np.testing.assert_allclose(g, n, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fn, memory", [(nested_def, 40), (nested_def_marked, None)])
+def test_a_nested_function_called_in_the_loop(fn, memory):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = adjoint.grad(fn, wrt=(0, 1), checkpoint_memory=memory)(X, W, 6)
+    assert "revolve(" in adjoint.grad(fn, wrt=(0, 1), checkpoint_memory=memory).source
+    for g, n in zip(got, numerical_grad(fn, (X, W, 6), (0, 1), 1e-6)):
         np.testing.assert_allclose(g, n, rtol=1e-5, atol=1e-6)
 
 

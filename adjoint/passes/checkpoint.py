@@ -331,15 +331,15 @@ def _function(fname, params, body, returned, loop, parsed):
 
 def _compile(node, parsed):
     """Compile ``node`` inside a maker function that declares the user's free variables, then
-    rebind the inner code to the user's cells."""
+    rebind the inner code to the user's cells and those ``closures`` made (lifted functions)."""
     user = parsed.fn
-    freevars = [v for v in user.__code__.co_freevars if v in loaded_names(node)]
+    cells = parsed.resolver.cells
+    freevars = [v for v in cells if v in loaded_names(node)]
     text = ast.unparse(gast.gast_to_ast(gast.Module(body=[clone(node)], type_ignores=[])))
     text = textwrap.indent(text, "    ")
     maker = f"def maker():\n    {' = '.join(freevars + ['None'])}\n{text}\n"
     code = compile(maker, f"<adjoint checkpointed loop of {parsed.qualname}>", "exec")
     maker_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in maker_code.co_consts if isinstance(c, types.CodeType))
-    cells = dict(zip(user.__code__.co_freevars, user.__closure__ or ()))
     closure = tuple(cells[v] for v in inner.co_freevars) or None
     return types.FunctionType(inner, user.__globals__, node.name, None, closure)
