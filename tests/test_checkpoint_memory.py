@@ -70,6 +70,13 @@ def nested_def_marked(x, W, n):
     return np.sum(h)
 
 
+def comprehensions(x):
+    y = x * 1.0
+    while max([abs(v) for v in y]) > 0.5:  # v is the comprehension's own: no loop state
+        y = np.sin(np.array([v * 0.5 for v in y]))
+    return np.sum(y ** 2)
+
+
 def no_loop(x, W):
     return np.sum(np.tanh(W @ x))
 
@@ -148,6 +155,7 @@ def test_for_loop_equals_plain(backend, memory):
 def test_while_loop_and_helper_equal_plain(backend):
     close(*both(decay, (X, 0.25 * W), (0, 1), backend, 64))
     close(*both(with_helper, (X, W, 7), (0, 1), backend, "100B"))
+    close(*both(comprehensions, (3 * X,), 0, backend, 32))
     got = adjoint.grad(with_helper, wrt=(0, 1), checkpoint_memory=100)(X, W, 7)
     for g, n in zip(got, numerical_grad(with_helper, (X, W, 7), (0, 1), 1e-6)):
         np.testing.assert_allclose(g, n, rtol=1e-5, atol=1e-6)

@@ -114,7 +114,7 @@ def _rewrite_for(loop, top, parsed, made):
         unsupported("a checkpointed loop over anything but one name", loop, filename,
                     "write 'for t in adjoint.checkpointed(range(n)):'")
     target = loop.target.id
-    if target in _outside(top, loop, loaded_names):
+    if target in _outside(top, loop, _loaded):
         unsupported(f"reading the checkpointed loop's variable '{target}' after the loop", loop,
                     filename, "keep its last value in a variable of your own")
     state, reads = _carried(loop, loop.body, top, parsed, target)
@@ -154,7 +154,7 @@ def _carried(loop, body, top, parsed, target):
     """(state, reads) of a checkpointed loop whose trip runs ``body``; refusals at its line."""
     filename = parsed.filename
     _refuse_jumps(loop.body, filename, 0)
-    outside = _outside(top, loop, loaded_names)
+    outside = _outside(top, loop, _loaded)
     exposed, _ = _exposed(body, {target})
     written = stored_names(gast.Module(body=loop.body, type_ignores=[])) | _written_bases(loop.body)
     state = sorted((written & (exposed | outside)) - {target})
@@ -242,23 +242,54 @@ def _exposed(stmts, bound):
     exposed, bound = set(), set(bound)
     for s in stmts:
         if isinstance(s, gast.If):
-            exposed |= loaded_names(s.test) - bound
+            exposed |= _loaded(s.test) - bound
             e1, b1 = _exposed(s.body, bound)
             e2, b2 = _exposed(s.orelse, bound)
             exposed |= e1 | e2
             bound = b1 & b2
         elif isinstance(s, (gast.For, gast.While)):
             head = s.iter if isinstance(s, gast.For) else s.test
-            exposed |= loaded_names(head) - bound
+            exposed |= _loaded(head) - bound
             inner = bound | (stored_names(s.target) if isinstance(s, gast.For) else set())
             exposed |= _exposed(s.body, inner)[0]  # a later trip may read what an earlier bound
         else:
-            reads = loaded_names(s)
+            reads = _loaded(s)
             if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name):
                 reads.add(s.target.id)
             exposed |= reads - bound
             bound |= stored_names(s)
     return exposed, bound
+
+
+_COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.GeneratorExp, gast.DictComp)
+
+
+def _loaded(node):
+    """The names ``node`` reads from the function's scope: a comprehension's own variables,
+    local to it, are left out (they are no state, and no value the loop reads)."""
+    out = set()
+    _visit_loads(node, frozenset(), out)
+    return out
+
+
+def _visit_loads(n, hidden, out):
+    if isinstance(n, gast.Name):
+        if isinstance(n.ctx, gast.Load) and n.id not in hidden:
+            out.add(n.id)
+        return
+    if not isinstance(n, _COMPREHENSIONS):
+        for child in gast.iter_child_nodes(n):
+            _visit_loads(child, hidden, out)
+        return
+    own = hidden | {t.id for g in n.generators for t in gast.walk(g.target)
+                    if isinstance(t, gast.Name)}
+    for k, g in enumerate(n.generators):  # the first iterable is evaluated outside
+        _visit_loads(g.iter, hidden if k == 0 else own, out)
+        for c in g.ifs:
+            _visit_loads(c, own, out)
+    for field in ("elt", "key", "value"):
+        if getattr(n, field, None) is not None:
+            _visit_loads(getattr(n, field), own, out)
 
 
 def _written_bases(stmts):
