@@ -98,8 +98,9 @@ def _build(fun, wrt, mode, aux, ranks, backend, classes=None, memory=None):
         if chosen == "numba" and by_class:
             chosen = _objects_on_numpy(fun, by_class)
         if memory is not None:
+            plain = functools.partial(_build, fun, wrt, mode, aux, ranks, backend, classes)
             return _checkpointed_or_plain(fun, (wrt, mode, aux, by_name, chosen, by_class), memory,
-                                          lambda: _build(fun, wrt, mode, aux, ranks, backend, classes))
+                                          plain)
         return _compile.build(fun, wrt, mode, aux, by_name, chosen, by_class)
     except AdjointError:
         raise
@@ -510,7 +511,8 @@ def vjp(fun: Callable[P, R], wrt: Wrt = 0, *, has_aux: Literal[False] = False,
         checkpoint_memory: int | str | None = None) -> Derivative[P, tuple[R, Pullback]]: ...
 @overload
 def vjp(fun: None = None, wrt: Wrt = 0, *, has_aux: bool = False,
-        checkpoint_memory: int | str | None = None) -> Callable[[Callable[P, R]], Derivative[P, tuple[R, Pullback]]]: ...
+        checkpoint_memory: int | str | None = None
+        ) -> Callable[[Callable[P, R]], Derivative[P, tuple[R, Pullback]]]: ...
 @public
 def vjp(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool = False,
         checkpoint_memory: int | str | None = None) -> Any:
