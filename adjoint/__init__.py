@@ -8,7 +8,7 @@ __version__ = "0.1.0"  # the one place: pyproject.toml reads it
 from .api import grad, jvp, source, value_and_grad, vjp
 from .transforms import hessian, hvp, jacobian
 from .testing import check_grad
-from .checkpoint import checkpointed
+from .checkpoint import CheckpointWarning, checkpointed
 from .custom import custom_jvp, custom_vjp, no_grad, stop_gradient
 from . import optim
 from .pytree import (register_pytree, tree_add, tree_flatten, tree_leaves, tree_map, tree_ravel, tree_scale,
@@ -19,7 +19,7 @@ from .errors import (AdjointError, BackendWarning, InternalError, NonScalarOutpu
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "check_grad", "optim",
-    "checkpointed", "custom_vjp", "custom_jvp", "stop_gradient", "no_grad",
+    "checkpointed", "CheckpointWarning", "custom_vjp", "custom_jvp", "stop_gradient", "no_grad",
     "register_pytree", "tree_add", "tree_flatten", "tree_leaves", "tree_map", "tree_ravel", "tree_scale",
     "tree_structure", "tree_unflatten", "tree_vdot", "tree_zeros_like",
     "AdjointError", "BackendWarning", "InternalError", "NonScalarOutputError",

@@ -69,8 +69,9 @@ def _store(key, fun, built):
         del _CACHE[next(iter(_CACHE))]
 
 
-def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy", classes=None):
-    """The compiled derivative, built once per function, wrt, mode, argument ranks and backend.
+def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy", classes=None, memory=None):
+    """The compiled derivative, built once per function, wrt, mode, argument ranks, backend
+    and checkpoint memory budget (bytes).
 
     Keyed by the code object and checked against the function's own globals
     and cells: two closures of one ``def`` share code but not the values they
@@ -79,30 +80,50 @@ def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy", classes=None)
     if backend == "auto":  # the environment's choice is part of the key
         backend = os.environ.get("ADJOINT_BACKEND", "auto")
     fun = _python_function(fun)
-    key = (fun.__code__, wrt, mode, aux, ranks, backend, classes, _compile.check_tapes())
+    key = (fun.__code__, wrt, mode, aux, ranks, backend, classes, _compile.check_tapes(), memory)
     with _LOCK:
         built = _cached(key, fun)
         if built is None:
-            built = _build(fun, wrt, mode, aux, ranks, backend, classes)
+            built = _build(fun, wrt, mode, aux, ranks, backend, classes, memory)
             _store(key, fun, built)
     return built
 
 
-def _build(fun, wrt, mode, aux, ranks, backend, classes=None):
+def _build(fun, wrt, mode, aux, ranks, backend, classes=None, memory=None):
     """Run the pipeline; anything but an AdjointError escaping it is adjoint's bug, said so."""
     try:
         params = list(inspect.signature(fun).parameters)
         by_name = dict(zip(params, ranks)) if ranks is not None else None
         by_class = {p: c for p, c in zip(params, classes) if c is not None} if classes else None
         layout = classes[-1] if classes and isinstance(classes[-1], Layout) else None
-        chosen = _compile.choose_backend(fun, backend, by_name, mode)
+        chosen = _compile.choose_backend(fun, backend, by_name, mode, memory)
         if chosen == "numba" and by_class:
             chosen = _objects_on_numpy(fun, by_class)
+        if memory is not None:
+            plain = functools.partial(_build, fun, wrt, mode, aux, ranks, backend, classes)
+            return _checkpointed_or_plain(fun, (wrt, mode, aux, by_name, chosen, by_class, layout),
+                                          memory, plain)
         return _compile.build(fun, wrt, mode, aux, by_name, chosen, by_class, layout)
     except AdjointError:
         raise
     except Exception as exc:
         raise internal_error(fun, exc) from exc
+
+
+def _checkpointed_or_plain(fun, args, memory, plain):
+    """The build with ``checkpoint_memory``; where checkpointing the loop it chose is refused,
+    ``plain()`` (the tape's build), with a warning that says why, or its own error."""
+    try:
+        return _compile.build(fun, *args, memory)
+    except AdjointError as exc:
+        refused = exc
+    built = plain()
+    import warnings
+    from .checkpoint import CheckpointWarning
+    warnings.warn(CheckpointWarning(f"checkpoint_memory: {_label(fun)} keeps the plain tape (its "
+                                    f"memory grows with the trip count), since its loop cannot "
+                                    f"be checkpointed: {refused}"), stacklevel=7)
+    return built
 
 
 def _objects_on_numpy(fun, classes):
@@ -187,6 +208,18 @@ def _label(fun) -> str:
     return getattr(fun, "__qualname__", None) or repr(fun)
 
 
+def _budget(memory):
+    """``checkpoint_memory`` in bytes (None: no automatic checkpointing), checked when the
+    derivative is made rather than at its first call."""
+    if memory is None:
+        return None
+    from .runtime.checkpoint import memory_bytes
+    try:
+        return memory_bytes(memory)
+    except ValueError as exc:
+        raise AdjointError(str(exc)) from None
+
+
 def _check_differentiable(name, value):
     kind = type(value)
     if kind is float or (kind is np.ndarray and value.dtype.kind in "fc"):
@@ -221,10 +254,11 @@ def _call_key(args):
 class Transformed:
     """A derivative of ``fun``: callable like ``fun``, with ``.source`` to read."""
 
-    def __init__(self, fun, wrt, mode, has_aux=False, backend="auto"):
+    def __init__(self, fun, wrt, mode, has_aux=False, backend="auto", checkpoint_memory=None):
         fun = _python_function(fun)
         functools.update_wrapper(self, fun)
         self._backend = backend
+        self._memory = _budget(checkpoint_memory)
         self.__wrapped__ = fun
         self._fun = fun
         self._wrt, self._single, self._picks = _wrt_plan(fun, wrt)
@@ -250,7 +284,8 @@ class Transformed:
         return self._build(*self._ranks.get(self._last[0], (None,))).source
 
     def _build(self, ranks=None, classes=None):
-        return _built(self._fun, self._wrt, self._mode, self._aux, ranks, self._backend, classes)
+        return _built(self._fun, self._wrt, self._mode, self._aux, ranks, self._backend, classes,
+                      self._memory)
 
     def _entry(self, args):
         key = _call_key(args)
@@ -362,16 +397,19 @@ class _Grad(_Joint):
 
 @overload
 def grad(fun: Callable[P, tuple[Any, A]], wrt: Wrt = 0, *, has_aux: Literal[True],
-         backend: Backend = "auto") -> Derivative[P, tuple[Any, A]]: ...
+         backend: Backend = "auto", checkpoint_memory: int | str | None = None
+         ) -> Derivative[P, tuple[Any, A]]: ...
 @overload
 def grad(fun: Callable[P, Any], wrt: Wrt = 0, *, has_aux: Literal[False] = False,
-         backend: Backend = "auto") -> Derivative[P, Any]: ...
+         backend: Backend = "auto", checkpoint_memory: int | str | None = None
+         ) -> Derivative[P, Any]: ...
 @overload
 def grad(fun: None = None, wrt: Wrt = 0, *, has_aux: bool = False,
-         backend: Backend = "auto") -> Callable[[Callable[P, Any]], Derivative[P, Any]]: ...
+         backend: Backend = "auto", checkpoint_memory: int | str | None = None
+         ) -> Callable[[Callable[P, Any]], Derivative[P, Any]]: ...
 @public
 def grad(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool = False,
-         backend: Backend = "auto") -> Any:
+         backend: Backend = "auto", checkpoint_memory: int | str | None = None) -> Any:
     """The gradient of a scalar-valued ``fun`` with respect to the argument(s) ``wrt``.
 
     ``wrt`` is a position or parameter name (one gradient) or a tuple of them (a
@@ -383,44 +421,52 @@ def grad(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool =
     ``(gradient, aux)``. ``backend``: "numpy", "numba" (compile the derivative
     with numba.njit) or "auto" (Numba when it is installed and the function
     loops over numbers or array elements; the ADJOINT_BACKEND environment
-    variable overrides "auto").
+    variable overrides "auto"). ``checkpoint_memory`` (bytes, or a size such as
+    "256MB"): reverse ``fun``'s first top-level loop with a trip count that is not
+    a literal by binomial checkpointing, keeping as many copies of its state as
+    fit in that budget, as ``adjoint.checkpointed(..., memory=...)`` would.
     """
+    kw = dict(has_aux=has_aux, backend=backend, checkpoint_memory=checkpoint_memory)
     if fun is None:
-        return lambda f: grad(f, wrt, has_aux=has_aux, backend=backend)
+        return lambda f: grad(f, wrt, **kw)
     if isinstance(fun, Transformed) or type(fun).__module__ == "adjoint.transforms":
         from .transforms import grad_of_grad
-        if has_aux:
-            raise AdjointError("has_aux is not supported on the gradient of a gradient")
+        if has_aux or checkpoint_memory is not None:
+            raise AdjointError(f"{'has_aux' if has_aux else 'checkpoint_memory'} is not "
+                               "supported on the gradient of a gradient")
         return grad_of_grad(fun, wrt)
     fun = _as_partial(fun)
     if isinstance(fun, functools.partial):
-        return _bound(fun, wrt, lambda f, w: grad(f, w, has_aux=has_aux, backend=backend))
-    return _Grad(fun, wrt, "grad", has_aux, backend)
+        return _bound(fun, wrt, lambda f, w: grad(f, w, **kw))
+    return _Grad(fun, wrt, "grad", has_aux, backend, checkpoint_memory)
 
 
 @overload
 def value_and_grad(fun: Callable[P, tuple[R, A]], wrt: Wrt = 0, *, has_aux: Literal[True],
-                   backend: Backend = "auto") -> Derivative[P, tuple[tuple[R, A], Any]]: ...
+                   backend: Backend = "auto", checkpoint_memory: int | str | None = None
+                   ) -> Derivative[P, tuple[tuple[R, A], Any]]: ...
 @overload
 def value_and_grad(fun: Callable[P, R], wrt: Wrt = 0, *, has_aux: Literal[False] = False,
-                   backend: Backend = "auto") -> Derivative[P, tuple[R, Any]]: ...
+                   backend: Backend = "auto", checkpoint_memory: int | str | None = None
+                   ) -> Derivative[P, tuple[R, Any]]: ...
 @overload
 def value_and_grad(fun: None = None, wrt: Wrt = 0, *, has_aux: bool = False,
-                   backend: Backend = "auto"
+                   backend: Backend = "auto", checkpoint_memory: int | str | None = None
                    ) -> Callable[[Callable[P, R]], Derivative[P, tuple[R, Any]]]: ...
 @public
 def value_and_grad(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool = False,
-                   backend: Backend = "auto") -> Any:
+                   backend: Backend = "auto", checkpoint_memory: int | str | None = None) -> Any:
     """Like ``grad``, returning ``(value, gradient)`` from one forward sweep.
 
     With ``has_aux=True`` the result is ``((value, aux), gradient)``.
     """
+    kw = dict(has_aux=has_aux, backend=backend, checkpoint_memory=checkpoint_memory)
     if fun is None:
-        return lambda f: value_and_grad(f, wrt, has_aux=has_aux, backend=backend)
+        return lambda f: value_and_grad(f, wrt, **kw)
     fun = _as_partial(fun)
     if isinstance(fun, functools.partial):
-        return _bound(fun, wrt, lambda f, w: value_and_grad(f, w, has_aux=has_aux, backend=backend))
-    return _Joint(fun, wrt, "value_and_grad", has_aux, backend)
+        return _bound(fun, wrt, lambda f, w: value_and_grad(f, w, **kw))
+    return _Joint(fun, wrt, "value_and_grad", has_aux, backend, checkpoint_memory)
 
 
 class _VJP(Transformed):
@@ -472,29 +518,33 @@ class _VJP(Transformed):
 
 
 @overload
-def vjp(fun: Callable[P, tuple[R, A]], wrt: Wrt = 0, *, has_aux: Literal[True]
-        ) -> Derivative[P, tuple[R, Pullback, A]]: ...
+def vjp(fun: Callable[P, tuple[R, A]], wrt: Wrt = 0, *, has_aux: Literal[True],
+        checkpoint_memory: int | str | None = None) -> Derivative[P, tuple[R, Pullback, A]]: ...
 @overload
-def vjp(fun: Callable[P, R], wrt: Wrt = 0, *, has_aux: Literal[False] = False
-        ) -> Derivative[P, tuple[R, Pullback]]: ...
+def vjp(fun: Callable[P, R], wrt: Wrt = 0, *, has_aux: Literal[False] = False,
+        checkpoint_memory: int | str | None = None) -> Derivative[P, tuple[R, Pullback]]: ...
 @overload
-def vjp(fun: None = None, wrt: Wrt = 0, *, has_aux: bool = False
+def vjp(fun: None = None, wrt: Wrt = 0, *, has_aux: bool = False,
+        checkpoint_memory: int | str | None = None
         ) -> Callable[[Callable[P, R]], Derivative[P, tuple[R, Pullback]]]: ...
 @public
-def vjp(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool = False) -> Any:
+def vjp(fun: Callable[..., Any] | None = None, wrt: Wrt = 0, *, has_aux: bool = False,
+        checkpoint_memory: int | str | None = None) -> Any:
     """``vjp(fun)(*args)`` returns ``(out, pullback)``; ``pullback(seed)`` gives the input adjoints.
 
     The forward sweep runs once; ``pullback`` may be called any number of times
     (the equivalent of ``y.backward(v)`` for a non-scalar ``y``). With
     ``has_aux=True``, ``fun`` returns ``(out, aux)`` and the result is
     ``(out, pullback, aux)``: ``aux`` passes through without a derivative.
+    ``checkpoint_memory`` as for ``grad``.
     """
+    kw = dict(has_aux=has_aux, checkpoint_memory=checkpoint_memory)
     if fun is None:
-        return lambda f: vjp(f, wrt, has_aux=has_aux)
+        return lambda f: vjp(f, wrt, **kw)
     fun = _as_partial(fun)
     if isinstance(fun, functools.partial):
-        return _bound(fun, wrt, lambda f, w: vjp(f, w, has_aux=has_aux))
-    return _VJP(fun, wrt, "split", has_aux)
+        return _bound(fun, wrt, lambda f, w: vjp(f, w, **kw))
+    return _VJP(fun, wrt, "split", has_aux, checkpoint_memory=checkpoint_memory)
 
 
 class _JVP(Transformed):
@@ -632,7 +682,7 @@ class _BoundJVP:
 @public
 def source(fun: Callable[..., Any], wrt: Wrt = 0, mode: Mode = "grad",
            ranks: Sequence[int | None] | dict[str, int] | None = None,
-           backend: Backend = "auto") -> str:
+           backend: Backend = "auto", checkpoint_memory: int | str | None = None) -> str:
     """The generated source of ``fun``'s derivative (``mode``: grad, value_and_grad, vjp or jvp).
 
     Without ``ranks`` the code is the one valid for any arguments (complex
@@ -641,6 +691,7 @@ def source(fun: Callable[..., Any], wrt: Wrt = 0, mode: Mode = "grad",
     arguments of those ranks compiles, as ``g.source`` shows after such a call
     (``backend`` as for ``grad``: with Numba installed, loops get Numba's code).
     A bound method gives the code for its object's class (``self`` held constant).
+    ``checkpoint_memory`` as for ``grad``.
     """
     kind = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "split",
             "jvp": "jvp"}.get(mode)
@@ -648,13 +699,14 @@ def source(fun: Callable[..., Any], wrt: Wrt = 0, mode: Mode = "grad",
         raise AdjointError(f"unknown mode {mode!r}; use 'grad', 'value_and_grad', 'vjp' or 'jvp'")
     names, _ = _wrt_names(fun, wrt)
     ranks = _rank_tuple(fun, ranks)
+    memory = None if kind == "jvp" else _budget(checkpoint_memory)
     if isinstance(fun, types.MethodType):  # the method's function, for this object's class
         rest = (None,) * len(inspect.signature(fun).parameters)
         classes = argument_classes((fun.__self__,) + rest)
         ranks = None if ranks is None else (None,) + ranks
         return _built(fun.__func__, names, kind, ranks=ranks, backend=backend,
-                      classes=classes).source
-    return _built(fun, names, kind, ranks=ranks, backend=backend).source
+                      classes=classes, memory=memory).source
+    return _built(fun, names, kind, ranks=ranks, backend=backend, memory=memory).source
 
 
 def _rank_tuple(fun, ranks):

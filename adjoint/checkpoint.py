@@ -11,6 +11,10 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+class CheckpointWarning(UserWarning):
+    """``checkpoint_memory`` left a loop on the plain tape: the checkpoint pass refuses it."""
+
+
 def checkpointed(iterable: T, snapshots: int | None = None, memory: int | str | None = None) -> T:
     """``iterable`` itself: ``for t in checkpointed(range(n), snapshots=k):`` runs as
     ``for t in range(n):``; its gradient keeps at most ``k`` copies of the loop's state and

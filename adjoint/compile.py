@@ -102,7 +102,7 @@ class _FunctionTransform:
     """The passes applied to one user function."""
 
     def __init__(self, fn, program: _Program, ranks=None, typed=False, refuse=True, classes=None,
-                 real_params=()):
+                 real_params=(), checkpoint_memory=None):
         self.refuse = refuse  # False: only what the alias model finds, for a helper run as is
         fn = closures.python_function(fn)
         self.fn = fn
@@ -115,7 +115,7 @@ class _FunctionTransform:
         statements.lower(self.parsed)  # try, with, match, :=, global, del -> the core subset
         fence.check(node, self.parsed.filename)
         self.renamed = _rename_reserved(node, self.parsed.resolver, self.parsed.filename)
-        self.checkpointed = checkpoint.rewrite(node, self.parsed)  # kept: their trees are parsed
+        self.checkpointed = checkpoint.rewrite(node, self.parsed, checkpoint_memory)  # kept: parsed
         self.constants.update({f.__name__: f for f in self.checkpointed})  # generated code calls
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.namer = normalize.Namer(all_names(node) | RUNTIME_NAMES | MODULE_NAMES)
@@ -770,7 +770,7 @@ def _from_scipy(obj) -> bool:
         display_name(obj).startswith("scipy.")
 
 
-def choose_backend(fn, backend, ranks, mode):
+def choose_backend(fn, backend, ranks, mode, checkpoint_memory=None):
     """'numpy', 'numba' or 'tiered' for ``backend`` in ('auto', 'numpy', 'numba').
 
     'tiered' is what 'auto' picks for a function Numba suits: NumPy answers the
@@ -782,7 +782,7 @@ def choose_backend(fn, backend, ranks, mode):
         backend = os.environ.get("ADJOINT_BACKEND", "auto")
     if backend == "numpy" or mode in ("split", "jvp"):
         return "numpy"
-    if checkpoint.has_checkpointed(parse_function(fn)):
+    if checkpoint.has_checkpointed(parse_function(fn), checkpoint_memory):
         return _checkpoint_backend(backend)
     from .backends import numba as nb
     if not nb.available():
@@ -814,17 +814,20 @@ def check_tapes() -> bool:
 
 
 def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
-          backend: str = "numpy", classes: dict | None = None, layout=None) -> Built:
+          backend: str = "numpy", classes: dict | None = None, layout=None,
+          checkpoint_memory: int | None = None) -> Built:
     """Transform ``fn`` for ``mode`` in ('grad', 'value_and_grad', 'split', 'jvp').
 
     ``ranks`` maps parameters to the ``ndim`` of the arguments the code is for
     (see ``passes.kinds``); None compiles code valid for any arguments.
     ``backend`` is 'numpy', 'numba' or 'tiered' (see ``choose_backend``); ``classes`` maps
     parameters to the classes of object arguments (their methods are resolved), ``layout``
-    (``objects.Layout``) the classes of objects their attributes hold.
+    (``objects.Layout``) the classes of objects their attributes hold; ``checkpoint_memory``
+    (bytes) checkpoints ``fn``'s first long loop (``passes/checkpoint.py``).
     """
     program = _Program(layout=dict(((c, a), k) for c, a, k in layout or ()))
-    main = _FunctionTransform(fn, program, ranks, typed=backend in ("numba", "tiered"), classes=classes)
+    main = _FunctionTransform(fn, program, ranks, typed=backend in ("numba", "tiered"), classes=classes,
+                              checkpoint_memory=checkpoint_memory)
     wrt = main.own_names(wrt)
     main.check_wrt(wrt)
     base = main.parsed.node.name

@@ -16,7 +16,7 @@ import numpy as np
 
 from .api import (Transformed, _as_partial, _bound, _built, _check_differentiable, _check_tangent,
                   _wrt_names, vjp)
-from .errors import AdjointError, WrtError, public
+from .errors import AdjointError, NotDifferentiableError, WrtError, public
 from .passes.kinds import argument_rank
 from .passes.objects import argument_classes
 
@@ -174,11 +174,25 @@ class _GradOfGrad(_Derivative):
             base = self._inner._tangent_fn(None, args)
         else:
             base = _built(self._inner._fun, self._inner._wrt, self._inner._mode,
-                          self._inner._aux, ranks,
-                          classes=argument_classes(args)).entry["main"]
-        outer = _built(base, (self._name,), "jvp", ranks=ranks + (0,) * (self._order - 2))
+                          self._inner._aux, ranks, classes=argument_classes(args),
+                          memory=self._inner._memory).entry["main"]
+        try:
+            outer = _built(base, (self._name,), "jvp", ranks=ranks + (0,) * (self._order - 2))
+        except NotDifferentiableError as exc:
+            raise self._checkpointed(exc) from None
         self._last = outer
         return outer.entry["main"]
+
+    def _checkpointed(self, exc):
+        """``exc``, saying why the loop is checkpointed when ``checkpoint_memory`` chose it
+        (the user marked no loop, so the refusal must name the option)."""
+        memory = getattr(self._inner, "_memory", None)
+        if memory is None or "checkpoint_forward" not in exc.message:
+            return exc
+        return NotDifferentiableError(
+            f"{exc.message}; its loop is checkpointed because the gradient was made with "
+            f"checkpoint_memory={memory}: take higher derivatives of a gradient made without it",
+            exc.filename, exc.lineno)
 
     @public
     def __call__(self, *args, **kwargs):

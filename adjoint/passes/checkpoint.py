@@ -15,6 +15,13 @@ driver (``runtime/checkpoint.py``) with ``f_step``'s split pair. Refused
 at the loop's line: a target other than a name, ``break``/``continue`` of
 the loop itself, ``return`` in it, a target read after it, and a state name
 unbound before it.
+
+With a memory budget (``grad(f, checkpoint_memory=...)``) and no loop marked,
+the first top-level loop of the function with a trip count that is not a
+literal (a ``while``, or a ``for`` over ``range(...)`` with a bound that is no
+number literal) is rewritten as if marked ``checkpointed(..., memory=budget)``;
+a loop this pass (or a later one) refuses makes ``api`` build the plain tape
+instead, with a ``CheckpointWarning``.
 """
 from __future__ import annotations
 
@@ -31,11 +38,45 @@ from ..errors import UnsupportedSyntaxError
 from ..frontend import unsupported
 
 
-def rewrite(node, parsed):
-    """Rewrite the checkpointed loops of ``node`` in place; return the functions made."""
+def rewrite(node, parsed, memory=None):
+    """Rewrite the checkpointed loops of ``node`` in place; return the functions made.
+    ``memory`` (bytes): the budget of the loop chosen when none is marked."""
     made = []
     _rewrite_block(node.body, node, parsed, made)
+    if memory is not None and not made:
+        _rewrite_automatic(node, parsed, memory, made)
     return made
+
+
+def automatic_loop(node, parsed):
+    """(index in ``node.body``, loop) of the loop ``checkpoint_memory`` checkpoints, or None:
+    the first top-level ``while``, or ``for`` over ``range`` whose trip count is no literal."""
+    for k, s in enumerate(node.body):
+        if isinstance(s, gast.While) or isinstance(s, gast.For) and _long_range(s.iter, parsed):
+            return k, s
+    return None
+
+
+def _long_range(it, parsed):
+    """Whether ``it`` is ``range(...)`` with a bound other than a number literal."""
+    if not (isinstance(it, gast.Call) and parsed.resolver.resolve(it.func) is range):
+        return False
+    literal = (gast.Constant, gast.UnaryOp)  # 10, -1
+    return any(not (isinstance(a, literal) and isinstance(getattr(a, "operand", a), gast.Constant))
+               for a in it.args)
+
+
+def _rewrite_automatic(node, parsed, memory, made):
+    """Checkpoint ``automatic_loop`` with ``memory`` bytes as if marked; the refusals are a
+    marked loop's (``api`` then builds the plain tape and warns)."""
+    found = automatic_loop(node, parsed)
+    if found is None:
+        return
+    k, loop = found
+    head = "iter" if isinstance(loop, gast.For) else "test"
+    setattr(loop, head, gast.Call(func=name("checkpointed"), args=[getattr(loop, head)],
+                                  keywords=[gast.keyword(arg="memory", value=const(memory))]))
+    node.body[k] = (_rewrite_for if head == "iter" else _rewrite_while)(loop, node, parsed, made)
 
 
 def _rewrite_block(stmts, top, parsed, made):
@@ -50,8 +91,11 @@ def _rewrite_block(stmts, top, parsed, made):
             _rewrite_block(getattr(s, field, None) or [], top, parsed, made)
 
 
-def has_checkpointed(parsed):
-    """Whether the parsed function has a checkpointed loop (the backend choice asks)."""
+def has_checkpointed(parsed, memory=None):
+    """Whether the parsed function has a checkpointed loop (the backend choice asks), marked
+    or, with a ``memory`` budget, chosen by ``automatic_loop``."""
+    if memory is not None and automatic_loop(parsed.node, parsed) is not None:
+        return True
     return any(isinstance(s, gast.For) and _is_checkpointed(s.iter, parsed)
                or isinstance(s, gast.While) and _is_checkpointed(s.test, parsed)
                for s in gast.walk(parsed.node))
@@ -70,7 +114,7 @@ def _rewrite_for(loop, top, parsed, made):
         unsupported("a checkpointed loop over anything but one name", loop, filename,
                     "write 'for t in adjoint.checkpointed(range(n)):'")
     target = loop.target.id
-    if target in _outside(top, loop, loaded_names):
+    if target in _outside(top, loop, _loaded):
         unsupported(f"reading the checkpointed loop's variable '{target}' after the loop", loop,
                     filename, "keep its last value in a variable of your own")
     state, reads = _carried(loop, loop.body, top, parsed, target)
@@ -110,7 +154,7 @@ def _carried(loop, body, top, parsed, target):
     """(state, reads) of a checkpointed loop whose trip runs ``body``; refusals at its line."""
     filename = parsed.filename
     _refuse_jumps(loop.body, filename, 0)
-    outside = _outside(top, loop, loaded_names)
+    outside = _outside(top, loop, _loaded)
     exposed, _ = _exposed(body, {target})
     written = stored_names(gast.Module(body=loop.body, type_ignores=[])) | _written_bases(loop.body)
     state = sorted((written & (exposed | outside)) - {target})
@@ -198,23 +242,54 @@ def _exposed(stmts, bound):
     exposed, bound = set(), set(bound)
     for s in stmts:
         if isinstance(s, gast.If):
-            exposed |= loaded_names(s.test) - bound
+            exposed |= _loaded(s.test) - bound
             e1, b1 = _exposed(s.body, bound)
             e2, b2 = _exposed(s.orelse, bound)
             exposed |= e1 | e2
             bound = b1 & b2
         elif isinstance(s, (gast.For, gast.While)):
             head = s.iter if isinstance(s, gast.For) else s.test
-            exposed |= loaded_names(head) - bound
+            exposed |= _loaded(head) - bound
             inner = bound | (stored_names(s.target) if isinstance(s, gast.For) else set())
             exposed |= _exposed(s.body, inner)[0]  # a later trip may read what an earlier bound
         else:
-            reads = loaded_names(s)
+            reads = _loaded(s)
             if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name):
                 reads.add(s.target.id)
             exposed |= reads - bound
             bound |= stored_names(s)
     return exposed, bound
+
+
+_COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.GeneratorExp, gast.DictComp)
+
+
+def _loaded(node):
+    """The names ``node`` reads from the function's scope: a comprehension's own variables,
+    local to it, are left out (they are no state, and no value the loop reads)."""
+    out = set()
+    _visit_loads(node, frozenset(), out)
+    return out
+
+
+def _visit_loads(n, hidden, out):
+    if isinstance(n, gast.Name):
+        if isinstance(n.ctx, gast.Load) and n.id not in hidden:
+            out.add(n.id)
+        return
+    if not isinstance(n, _COMPREHENSIONS):
+        for child in gast.iter_child_nodes(n):
+            _visit_loads(child, hidden, out)
+        return
+    own = hidden | {t.id for g in n.generators for t in gast.walk(g.target)
+                    if isinstance(t, gast.Name)}
+    for k, g in enumerate(n.generators):  # the first iterable is evaluated outside
+        _visit_loads(g.iter, hidden if k == 0 else own, out)
+        for c in g.ifs:
+            _visit_loads(c, own, out)
+    for field in ("elt", "key", "value"):
+        if getattr(n, field, None) is not None:
+            _visit_loads(getattr(n, field), own, out)
 
 
 def _written_bases(stmts):
@@ -287,15 +362,15 @@ def _function(fname, params, body, returned, loop, parsed):
 
 def _compile(node, parsed):
     """Compile ``node`` inside a maker function that declares the user's free variables, then
-    rebind the inner code to the user's cells."""
+    rebind the inner code to the user's cells and those ``closures`` made (lifted functions)."""
     user = parsed.fn
-    freevars = [v for v in user.__code__.co_freevars if v in loaded_names(node)]
+    cells = parsed.resolver.cells
+    freevars = [v for v in cells if v in loaded_names(node)]
     text = ast.unparse(gast.gast_to_ast(gast.Module(body=[clone(node)], type_ignores=[])))
     text = textwrap.indent(text, "    ")
     maker = f"def maker():\n    {' = '.join(freevars + ['None'])}\n{text}\n"
     code = compile(maker, f"<adjoint checkpointed loop of {parsed.qualname}>", "exec")
     maker_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in maker_code.co_consts if isinstance(c, types.CodeType))
-    cells = dict(zip(user.__code__.co_freevars, user.__closure__ or ()))
     closure = tuple(cells[v] for v in inner.co_freevars) or None
     return types.FunctionType(inner, user.__globals__, node.name, None, closure)

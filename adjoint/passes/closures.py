@@ -1407,7 +1407,8 @@ class _Environments:
             self.scope.refuse(f"a nested function ('{fn.__name__}') reading the partial '{partial[0]}'",
                               call, "make the partial inside the nested function")
         for p, e in fn._adjoint_env:
-            call.keywords.append(gast.keyword(arg=p, value=name(e)))
+            if p not in given:  # given: lowered already (a checkpointed loop's step)
+                call.keywords.append(gast.keyword(arg=p, value=name(e)))
         positional = _positional_params(fn)
         for param, holder in fn._adjoint_captured.items():
             if param not in given and param not in positional[:len(call.args)]:

@@ -11,6 +11,7 @@ trip first, summing the adjoints of the values the body only reads.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 
 import numpy as np
@@ -54,26 +55,28 @@ def _snapshots(count, snapshots, memory, state):
     if snapshots is not None:
         k = int(snapshots)
     elif memory is not None:
-        k = _bytes(memory) // max(1, _size(state))
+        k = memory_bytes(memory) // max(1, _size(state))
     else:
         k = default_snapshots(count)
     if k < 1:
         raise ValueError(f"a checkpointed loop needs at least 1 snapshot, not {k}"
-                         + (f" ({memory!r} holds no copy of its state)" if memory else ""))
+                         + (f" (the memory budget {memory!r} holds no copy of its state, which "
+                            f"takes {_size(state)} bytes)" if memory is not None else ""))
     return k
 
 
 _UNITS = {"": 1, "B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
 
 
-def _bytes(memory):
+def memory_bytes(memory):
     """A memory budget in bytes: a number, or "512KB", "256MB", "1.5GB" (powers of 1024)."""
-    if not isinstance(memory, str):
+    if isinstance(memory, numbers.Real) and not isinstance(memory, bool) and memory >= 0:
         return int(memory)
-    found = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([KMGT]?)(?:I?B)?\s*", memory.upper())
+    found = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([KMGT]?)(?:I?B)?\s*", memory.upper()) \
+        if isinstance(memory, str) else None
     if found is None:
-        raise ValueError(f"checkpointed(memory=...) takes bytes or a size like '256MB', "
-                         f"not {memory!r}")
+        raise ValueError(f"a memory budget (checkpoint_memory=, or memory= of checkpointed) is "
+                         f"a number of bytes or a size like '256MB', not {memory!r}")
     return int(float(found.group(1)) * _UNITS[found.group(2) + "B" if found.group(2) else ""])
 
 
