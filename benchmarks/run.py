@@ -14,8 +14,9 @@ workload has objectives beside NumPy's: "function (numba)", "(jax)", "(torch)");
 first call (setup, transform and compilation included); for the loop
 workloads, the peak memory of one call (the resident set's high-water mark
 above its level before the call, and tracemalloc's peak, which sees NumPy's
-and Numba's arrays as both allocate through Python's raw allocator); status (ok, WRONG if the gradient disagrees with the reference, a
-Numba fallback with Numba's reason, skipped or failed with the reason).
+and Numba's arrays as both allocate through Python's raw allocator); status
+(ok, WRONG if the gradient disagrees with the reference, a Numba fallback
+with Numba's reason, skipped or failed with the reason).
 """
 from __future__ import annotations
 
@@ -219,9 +220,9 @@ def measure(workload, size, budget, previous):
     return rows
 
 
-def run(names, quick):
+def run(names, quick, budget=None):
     results = []
-    budget = 0.3 if quick else 1.5
+    budget = budget or (0.3 if quick else 1.5)
     for name in names:
         workload = WORKLOADS[name]
         sizes = workload.sizes[:1] if quick else workload.sizes
@@ -314,6 +315,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smallest size only, short timings")
     parser.add_argument("--only", help="comma-separated workloads: " + ", ".join(WORKLOADS))
     parser.add_argument("--markdown", action="store_true", help="print markdown tables")
+    parser.add_argument("--budget", type=float, help="seconds of timing per engine and size "
+                        "(at least 3 rounds are taken; default 1.5, 0.3 with --quick)")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(WORKLOADS)
     unknown = [n for n in names if n not in WORKLOADS]
@@ -321,7 +324,7 @@ def main(argv=None):
         parser.error(f"unknown workloads {unknown}")
     _exact_heap()
     print(("Machine: " if args.markdown else "") + machine() + "\n")
-    for workload, label, rows in run(names, args.quick):
+    for workload, label, rows in run(names, args.quick, args.budget):
         print(table(workload, label, rows, args.markdown), flush=True)
 
 

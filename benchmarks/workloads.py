@@ -491,7 +491,7 @@ WORKLOADS.update({
     "gmm": Workload("gmm", gmm.gmm_vec, gmm.gmm_hand, (0, 1, 2), [(10, 25, 1000), (64, 100, 1000)],
                     _gmm_data, _gmm_label, engines=_gmm_engines(), cost=_gmm_cost),
     "gmm_loop": Workload("gmm_loop", gmm.gmm_loop, gmm.gmm_hand, (0, 1, 2),
-                         [(10, 25, 1000), (64, 100, 100), (64, 100, 1000)], _gmm_data, _gmm_label,
+                         [(10, 25, 1000), (64, 100, 50), (64, 100, 1000)], _gmm_data, _gmm_label,
                          engines=_gmm_loop_engines(), cost=_gmm_cost, memory=True),
     "ba": Workload("ba", ba.ba_objective, None, (0, 1), [1000], ba.ba_data,
                    lambda m: f"{m:,} observations", engines=_ba_engines(),
