@@ -8,9 +8,15 @@ Engines are timed in alternating rounds (each round times every engine once),
 so drift in the machine's speed affects all of them alike.
 
 Columns: median time per gradient; ratio to the hand-written NumPy gradient;
-ratio to the function alone; first call (setup, transform and compilation
-included); status (ok, WRONG if the gradient disagrees with the hand-written
-one, skipped or failed with the reason).
+ratio to the function alone; J/f, the ratio to the objective evaluated by the
+same tool (the figure of merit of the published AD benchmarks; shown where a
+workload has objectives beside NumPy's: "function (numba)", "(jax)", "(torch)");
+first call (setup, transform and compilation included); for the loop
+workloads, the peak memory of one call (the resident set's high-water mark
+above its level before the call, and tracemalloc's peak, which sees NumPy's
+and Numba's arrays as both allocate through Python's raw allocator); status
+(ok, WRONG if the gradient disagrees with the reference, a Numba fallback
+with Numba's reason, skipped or failed with the reason).
 """
 from __future__ import annotations
 
@@ -37,17 +43,41 @@ try:
     import adjoint  # noqa: F401
 except ImportError:  # running from a checkout
     sys.path.insert(0, os.path.dirname(HERE))
-from workloads import ENGINES, WORKLOADS  # noqa: E402
+from workloads import WORKLOADS, Skip  # noqa: E402
 
 SLOW_CALL = 2.0  # seconds: an engine slower than this for one call is not timed
-COMPILING = {"adjoint-numba", "numba", "jax"}  # a slow first call is their compiler at work
+MEMORY_LIMIT = 3 << 30  # bytes: an engine estimated to need more for one call is not run
+COMPILING = ("adjoint-numba", "numba", "jax", "function (numba)", "function (jax)")
+OBJECTIVE = {"adjoint-numba": "function (numba)", "numba": "function (numba)",
+             "jax": "function (jax)", "torch": "function (torch)"}  # J/f: the same tool's objective
 
 
-def _close(a, b):
+def _exact_heap():
+    """Have glibc map every allocation over 64 kB and unmap it when freed, so the resident
+    set's high-water mark sees each call's own large arrays rather than reused heap."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 16)  # M_MMAP_THRESHOLD (fixing it also stops its adaptation)
+        libc.mallopt(-1, 1 << 16)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+def _close(a, b, tol):
     a = [np.asarray(x, dtype=float) for x in a]
     b = [np.asarray(x, dtype=float) for x in b]
-    return len(a) == len(b) and all(x.shape == y.shape and np.allclose(x, y, rtol=1e-6, atol=1e-9)
+    return len(a) == len(b) and all(x.shape == y.shape and np.allclose(x, y, rtol=tol[0], atol=tol[1])
                                     for x, y in zip(a, b))
+
+
+def _fallback(caught):
+    """Numba's reason, where the Numba backend fell back to NumPy (adjoint.BackendWarning)."""
+    for w in caught:
+        if type(w.message).__name__ == "BackendWarning":
+            text = str(w.message)
+            return text.split("Numba said: ", 1)[-1].splitlines()[0][:90]
+    return None
 
 
 def calibrate(fn, args):
@@ -62,28 +92,66 @@ def calibrate(fn, args):
         number *= 4
 
 
-def prepare(engine, workload, args, reference):
+def prepare(engine, maker, workload, args, reference):
     """(gradient function or None, first-call seconds, status) for one engine on one size."""
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fn = ENGINES[engine](workload.name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fn = maker()
             out = fn(*args)
     except ImportError as exc:
         return None, None, f"skipped: {exc.name or exc} not installed"
+    except Skip as exc:
+        return None, None, f"skipped: {exc}"
     except Exception as exc:  # a failing engine is reported, not fatal
         return None, None, f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:60]}"
     first = time.perf_counter() - start
-    if engine != "function" and reference is not None and not _close(out, reference):
+    checked = not engine.startswith("function") and reference is not None
+    if checked and not _close(out, reference, workload.tol):
         return None, first, "WRONG"
-    if first > SLOW_CALL * 5 and engine not in COMPILING:
+    reason = _fallback(caught)
+    status = f"ok, on NumPy: Numba said {reason}" if reason else "ok"
+    if first > SLOW_CALL * 5 and not engine.startswith(COMPILING):
         return None, first, "skipped: too slow"
     once = time.perf_counter()
     fn(*args)
-    if time.perf_counter() - once > SLOW_CALL:
-        return None, first, "skipped: one call > 2 s"
-    return fn, first, "ok"
+    seconds = time.perf_counter() - once
+    if seconds > SLOW_CALL:
+        return None, first, f"skipped: one call took {seconds:.1f} s ({status})"
+    return fn, first, status
+
+
+def _resident():
+    """(current, peak) resident set of this process in bytes, from /proc (Linux)."""
+    values = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS", "VmHWM")):
+                values[line[:5]] = int(line.split()[1]) * 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+def peak_memory(fn, args):
+    """(resident-set growth, tracemalloc peak) in bytes of one call of ``fn``; None where unknown."""
+    import gc
+    import tracemalloc
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset the high-water mark to the current resident set
+        before, _ = _resident()
+        fn(*args)
+        grown = _resident()[1] - before
+    except OSError:
+        grown = None
+    tracemalloc.start()
+    try:
+        fn(*args)
+        traced = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return grown, traced
 
 
 def interleaved_medians(fns, args, budget):
@@ -108,41 +176,60 @@ def interleaved_medians(fns, args, budget):
             return {e: statistics.median(v) for e, v in samples.items()}
 
 
-def _extrapolated(previous, size):
-    """Seconds one call would take at ``size``, from a smaller size, assuming linear cost."""
+def _extrapolated(workload, previous, size):
+    """(seconds, bytes) one call would take at ``size``, from a smaller size, assuming linear cost."""
     if previous is None:
-        return 0.0
-    small, (t, first, _) = previous
+        return 0.0, 0.0
+    small, (t, first, _, memory) = previous
     known = t if t is not None else first
-    return (known or 0.0) * float(np.prod(size)) / float(np.prod(small))
+    scale = workload.cost(size) / workload.cost(small)
+    return (known or 0.0) * scale, ((memory or (0, 0))[0] or 0) * scale
 
 
-def run(names, quick):
+def _estimate_skip(workload, previous, size):
+    """The reason not to run an engine at ``size`` (too slow or too large), or None."""
+    seconds, nbytes = _extrapolated(workload, previous, size)
+    if seconds > SLOW_CALL * 5:
+        return f"skipped: ~{seconds:.0f} s per call or more (extrapolated from the smaller size)"
+    if nbytes > MEMORY_LIMIT:
+        return (f"skipped: ~{nbytes / 2**30:.1f} GB for one call (extrapolated from the smaller "
+                "size's peak memory)")
+    return None
+
+
+def measure(workload, size, budget, previous):
+    """{engine: (median, first call, status, memory)} for one size of one workload."""
+    args = workload.data(size)
+    reference = workload.reference(*args) if workload.reference else None
+    prepared, tried = {}, []
+    for engine, maker in workload.engines().items():
+        reason = _estimate_skip(workload, previous.get(engine), size)
+        if reason:
+            prepared[engine] = (None, None, reason)
+        else:
+            prepared[engine] = prepare(engine, maker, workload, args, reference)
+            tried.append(engine)
+        print(f"  {workload.name} {workload.label(size)} {engine}: {prepared[engine][2]}",
+              file=sys.stderr)
+    fns = {e: p[0] for e, p in prepared.items() if p[0]}
+    medians = interleaved_medians(fns, args, budget)
+    memory = {e: peak_memory(fn, args) for e, fn in fns.items()} if workload.memory else {}
+    rows = {e: (medians.get(e), first, status, memory.get(e))
+            for e, (_, first, status) in prepared.items()}
+    previous.update({e: (size, rows[e]) for e in tried})
+    return rows
+
+
+def run(names, quick, budget=None):
     results = []
-    budget = 0.3 if quick else 1.5
+    budget = budget or (0.3 if quick else 1.5)
     for name in names:
         workload = WORKLOADS[name]
         sizes = workload.sizes[:1] if quick else workload.sizes
         previous = {}
         for size in sizes:
-            args = workload.data(size)
-            reference = workload.hand(*args)
-            prepared, tried = {}, []
-            for engine in ENGINES:
-                guess = _extrapolated(previous.get(engine), size)
-                if guess > SLOW_CALL * 5:
-                    prepared[engine] = (None, None, f"skipped: ~{guess:.0f} s per call or more "
-                                                    "(extrapolated from the smaller size)")
-                else:
-                    prepared[engine] = prepare(engine, workload, args, reference)
-                    tried.append(engine)
-                print(f"  {name} {workload.label(size)} {engine}: {prepared[engine][2]}",
-                      file=sys.stderr)
-            medians = interleaved_medians({e: p[0] for e, p in prepared.items() if p[0]}, args,
-                                          budget)
-            rows = {e: (medians.get(e), first, status) for e, (_, first, status) in prepared.items()}
-            previous.update({e: (size, rows[e]) for e in tried})
-            results.append((name, workload.label(size), rows))
+            rows = measure(workload, size, budget, previous)
+            results.append((workload, workload.label(size), rows))
     return results
 
 
@@ -159,14 +246,39 @@ def _ratio(t, base):
     return f"{t / base:.2f}x" if t is not None and base else "-"
 
 
-def table(name, label, rows, markdown):
-    base = rows["numpy"][0]
+def _fmt_bytes(n):
+    if n is None:
+        return "-"
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} B"
+
+
+def _objective(engine, rows):
+    """The objective ``engine``'s J/f divides by: the same tool's, else NumPy's."""
+    for prefix, objective in OBJECTIVE.items():
+        if engine.startswith(prefix) and rows.get(objective, (None,))[0]:
+            return rows[objective][0]
+    return rows["function"][0]
+
+
+def table(workload, label, rows, markdown):
+    base = rows.get("numpy", (None,))[0]
     alone = rows["function"][0]
-    header = ["engine", "median", "vs hand NumPy", "vs function", "first call", "status"]
+    tools = any(e.startswith("function (") for e in rows)
+    header = ["engine", "median", "vs hand NumPy", "vs function"] + (["J/f"] if tools else [])
+    header += ["first call"] + (["peak RSS", "peak traced"] if workload.memory else []) + ["status"]
     lines = []
-    for engine, (t, first, status) in rows.items():
-        lines.append([engine, _fmt_time(t), _ratio(t, base), _ratio(t, alone), _fmt_time(first), status])
-    title = f"{name} ({label})"
+    for engine, (t, first, status, memory) in rows.items():
+        line = [engine, _fmt_time(t), _ratio(t, base), _ratio(t, alone)]
+        if tools:
+            line.append("-" if engine.startswith("function") else _ratio(t, _objective(engine, rows)))
+        line.append(_fmt_time(first))
+        if workload.memory:
+            line += [_fmt_bytes(m) for m in (memory or (None, None))]
+        lines.append(line + [status])
+    title = f"{workload.name} ({label})"
     if markdown:
         out = [f"#### {title}", "", "| " + " | ".join(header) + " |",
                "|" + "---|" * len(header)]
@@ -203,14 +315,17 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smallest size only, short timings")
     parser.add_argument("--only", help="comma-separated workloads: " + ", ".join(WORKLOADS))
     parser.add_argument("--markdown", action="store_true", help="print markdown tables")
+    parser.add_argument("--budget", type=float, help="seconds of timing per engine and size "
+                        "(at least 3 rounds are taken; default 1.5, 0.3 with --quick)")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(WORKLOADS)
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
         parser.error(f"unknown workloads {unknown}")
+    _exact_heap()
     print(("Machine: " if args.markdown else "") + machine() + "\n")
-    for name, label, rows in run(names, args.quick):
-        print(table(name, label, rows, args.markdown))
+    for workload, label, rows in run(names, args.quick, args.budget):
+        print(table(workload, label, rows, args.markdown), flush=True)
 
 
 if __name__ == "__main__":

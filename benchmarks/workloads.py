@@ -9,6 +9,7 @@ peer only removes its column.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -276,9 +277,25 @@ def torch_grad(name):
 
 # -- the registry -------------------------------------------------------------------------------
 class Workload:
-    def __init__(self, name, loss, hand, wrt, sizes, data, label):
+    """A loss and its sizes. ``engines`` adds or replaces engine makers for this workload (a
+    zero-argument maker; None drops the engine); ``reference`` replaces ``hand`` as the gradient
+    every engine is checked against (within ``tol``); ``cost(size)`` scales the estimates from
+    one size to the next; ``memory`` asks for each engine's peak memory."""
+
+    def __init__(self, name, loss, hand, wrt, sizes, data, label, engines=None, reference=None,
+                 tol=(1e-6, 1e-9), cost=None, memory=False):
         self.name, self.loss, self.hand, self.wrt = name, loss, hand, wrt
         self.sizes, self.data, self.label = sizes, data, label
+        self.reference = reference or hand
+        self.tol, self.memory = tol, memory
+        self.cost = cost or (lambda size: float(np.prod(size)))
+        self._engines = engines or {}
+
+    def engines(self):
+        """{engine name: maker of its gradient function}, in table order."""
+        out = {e: (lambda e=e: ENGINES[e](self.name)) for e in ENGINES}
+        out.update(self._engines)
+        return {e: maker for e, maker in out.items() if maker is not None}
 
 
 def _mlp_data(size):
@@ -303,11 +320,11 @@ WORKLOADS = {
     "logreg": Workload("logreg", logreg_loss, logreg_hand, (0,), [100, 10_000, 1_000_000],
                        _logreg_data, lambda n: f"n={n:,}"),
     "recurrence": Workload("recurrence", recurrence_loss, recurrence_hand, (0, 1), [1_000, 100_000],
-                           lambda n: (0.9, 0.3, 0.5, n), lambda n: f"n={n:,}"),
+                           lambda n: (0.9, 0.3, 0.5, n), lambda n: f"n={n:,}", memory=True),
     "logsumexp_loop": Workload("logsumexp_loop", logsumexp_loop_loss, logsumexp_loop_hand, (0,),
                                [10_000, 1_000_000],
                                lambda n: (np.random.default_rng(2).normal(size=n),),
-                               lambda n: f"n={n:,}"),
+                               lambda n: f"n={n:,}", memory=True),
     "tiny": Workload("tiny", tiny_loss, tiny_hand, (0,), [None], lambda _: (0.7,),
                      lambda _: "scalar"),
 }
@@ -332,3 +349,152 @@ ENGINES = {
     "jax": jax_grad,
     "torch": torch_grad,
 }
+
+
+# -- the AD benchmark suites' problems: GMM and bundle adjustment (see gmm.py, ba.py) -------------
+import ba  # noqa: E402
+import gmm  # noqa: E402
+
+
+class Skip(Exception):
+    """An engine not run on this size, with the reason (an estimate of what it would take)."""
+
+
+def _adjoint(loss, backend, wrt=(0, 1, 2)):
+    import adjoint
+    return adjoint.grad(loss, wrt=wrt, backend=backend)
+
+
+def _tensors(args, wrt):
+    import torch
+    return [torch.from_numpy(a).requires_grad_(i in wrt) if isinstance(a, np.ndarray) else a
+            for i, a in enumerate(args)]
+
+
+def _torch_grad_of(objective, wrt=(0, 1, 2)):
+    def call(*args):
+        targs = _tensors(args, wrt)
+        objective(*targs).backward()
+        return tuple(targs[i].grad.numpy() for i in wrt)
+    return call
+
+
+def _torch_value_of(objective):
+    import torch
+
+    def call(*args):
+        with torch.no_grad():
+            return float(objective(*_tensors(args, ())))
+    return call
+
+
+def _jax_jit(fun):
+    import jax
+    jax.config.update("jax_enable_x64", True)
+
+    def call(*args):
+        out = fun(*args)
+        jax.block_until_ready(out)
+        return tuple(np.asarray(o) for o in out) if isinstance(out, tuple) else float(out)
+    return call
+
+
+def _jax_grad_of(objective, wrt=(0, 1, 2)):
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    return _jax_jit(jax.jit(jax.grad(objective, wrt)))
+
+
+def _jax_value_of(objective):
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    return _jax_jit(jax.jit(objective))
+
+
+def _autograd_of(objective, wrt=(0, 1, 2)):
+    import autograd
+    g = autograd.grad(objective, wrt)
+    return lambda *args: tuple(g(*args))
+
+
+def _per_point_estimate(make):
+    """A maker that times the engine on the first point only and reports, as a skip, what the
+    1,000 points would take (engines that trace every scalar operation of the loops in Python)."""
+    def maker():
+        fn = make()
+
+        def estimate(*args):
+            one = args[:3] + (args[3][:1],) + args[4:]
+            start = time.perf_counter()
+            fn(*one)
+            seconds = time.perf_counter() - start
+            raise Skip(f"~{seconds * args[3].shape[0]:.0f} s per call (one point took "
+                       f"{seconds * 1e3:.0f} ms; every scalar operation is traced in Python)")
+        return estimate
+    return maker
+
+
+def _gmm_engines():
+    return {
+        "numba": None,
+        "function (jax)": lambda: _jax_value_of(gmm.jax_vec()),
+        "function (torch)": lambda: _torch_value_of(gmm.torch_vec()),
+        "autograd": lambda: _autograd_of(gmm.autograd_vec()),
+        "jax": lambda: _jax_grad_of(gmm.jax_vec()),
+        "torch": lambda: _torch_grad_of(gmm.torch_vec()),
+    }
+
+
+def _gmm_loop_engines():
+    return {
+        "numba": lambda: __import__("numba").njit(gmm.gmm_loop_hand),
+        "function (numba)": lambda: __import__("numba").njit(gmm.gmm_loop),
+        "adjoint-numba (initialised)": lambda: _adjoint(gmm.gmm_loop_initialised, "numba"),
+        "adjoint-numpy (vectorised)": lambda: _adjoint(gmm.gmm_vec, "numpy"),
+        "function (jax)": lambda: _jax_value_of(gmm.jax_loop()),
+        "autograd": _per_point_estimate(lambda: _autograd_of(gmm.scalar_loop("autograd.numpy"))),
+        "jax": lambda: _jax_grad_of(gmm.jax_loop()),
+        "torch": _per_point_estimate(lambda: _torch_grad_of(gmm.scalar_loop("torch"))),
+    }
+
+
+def _ba_engines():
+    return {
+        "numpy": None, "numba": None,
+        "adjoint-numpy": lambda: ba.per_observation(ba.adjoint_block("numpy")),
+        "adjoint-numba": lambda: ba.per_observation(ba.adjoint_block("numba")),
+        "function (jax)": ba.jax_objective,
+        "function (torch)": ba.torch_objective,
+        "autograd": lambda: ba.per_observation(ba.autograd_block()),
+        "jax": ba.jax_jacobian,
+        "torch": ba.torch_jacobian,
+    }
+
+
+def _gmm_label(size):
+    d, K, n = size
+    return f"d={d} K={K} n={n:,}"
+
+
+def _gmm_data(size):
+    d, K, n = size
+    args = gmm.gmm_data((d, K))
+    return args[:3] + (args[3][:n],) + args[4:]
+
+
+def _gmm_cost(size):
+    d, K, n = size
+    return float(n * K * d * d)
+
+
+WORKLOADS.update({
+    "gmm": Workload("gmm", gmm.gmm_vec, gmm.gmm_hand, (0, 1, 2), [(10, 25, 1000), (64, 100, 1000)],
+                    _gmm_data, _gmm_label, engines=_gmm_engines(), cost=_gmm_cost),
+    "gmm_loop": Workload("gmm_loop", gmm.gmm_loop, gmm.gmm_hand, (0, 1, 2),
+                         [(10, 25, 1000), (64, 100, 50), (64, 100, 1000)], _gmm_data, _gmm_label,
+                         engines=_gmm_loop_engines(), cost=_gmm_cost, memory=True),
+    "ba": Workload("ba", ba.ba_objective, None, (0, 1), [1000], ba.ba_data,
+                   lambda m: f"{m:,} observations", engines=_ba_engines(),
+                   reference=ba.per_observation(ba.numerical_block), tol=(1e-5, 1e-8),
+                   cost=float),
+})
