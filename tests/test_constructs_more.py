@@ -1,6 +1,7 @@
 """Issue 11's remaining constructs against finite differences or closed forms, on both backends:
 nonlocal in the differentiated function, **kwargs passed on, methods of objects reached through
 attributes, try/except inside loops; and their refusals at the user's line."""
+import re
 import warnings
 
 import numpy as np
@@ -129,7 +130,8 @@ def test_kwargs_bound_as_python_binds_them():
             fun(*args, **bad)
         with pytest.raises(TypeError) as got:
             adjoint.grad(fun)(*args, **bad)
-        assert str(got.value).split("() ")[-1] == str(want.value).split("() ")[-1]
+        first = str(got.value).splitlines()[0]  # Python 3.10 appends adjoint's note to the text
+        assert first.split("() ")[-1] == str(want.value).split("() ")[-1]
     with pytest.raises(TypeError, match="missing required argument 'scale'"):
         adjoint.grad(c.array_default)(w)
     text = adjoint.source(c.kwargs_loss, wrt=0)
@@ -234,7 +236,8 @@ def test_try_in_a_loop_against_finite_differences(fun, args, wrt, backend):
 
 def test_try_in_a_loop_reads_as_a_helper():
     text = adjoint.source(c.logs_or_linear)
-    assert "unpacked1, try228_saved1 = try228_fwd(i, v, x)" in text  # one helper call per trip
+    # one helper call per trip (Python 3.10's unparse writes the targets in parentheses)
+    assert re.search(r"\(?unpacked1, try228_saved1\)? = try228_fwd\(i, v, x\)", text)
     assert "# more_cases.py:231: v = 0.5 * x[i]" in text and "except ValueError:" in text
 
 
