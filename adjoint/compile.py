@@ -217,9 +217,9 @@ class _FunctionTransform:
         bwd = resolver.block(bwd)
         tapes, stacks, self.stack_tops = resolver.tapes, [], {}
         floats = (active & rev.scalars & self.real) - self.scopes.integers
-        # with trip counters; a parameter holds another value before a loop rebinds it
-        integers = (self.scopes.integers | scopes.integer_names(fwd)) - set(self.params)
         if self.typed:
+            # with trip counters; a parameter holds another value before a loop rebinds it
+            integers = (self.scopes.integers | scopes.integer_names(fwd)) - set(self.params)
             numbers = {**{v: "" for v in floats}, **{v: ", np.int64" for v in integers},
                        **{v: ", np.bool_" for v in tape_arrays.booleans(fwd) & rev.scalars}}
             tapes = tape_arrays.preallocate(fwd, bwd, tapes, numbers, self.namer.exact)

@@ -1,5 +1,4 @@
 """grad(f, checkpoint_memory=...): the first long loop of f is checkpointed without a mark."""
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -9,6 +8,8 @@ import adjoint
 from adjoint.checkpoint import CheckpointWarning
 from adjoint.errors import BackendWarning
 from adjoint.testing import numerical_grad
+
+from .test_checkpoint import peak
 
 rng = np.random.default_rng(140)
 X, W = rng.normal(size=4), 0.5 * rng.normal(size=(4, 4))
@@ -252,15 +253,6 @@ def recurrence(h, a, n):
     for t in range(n):
         h = np.sin(h) * a + 0.1 * h
     return np.sum(h * h)
-
-
-def peak(fn, *args):
-    tracemalloc.start()
-    try:
-        fn(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def test_peak_memory_drops():

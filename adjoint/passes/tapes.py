@@ -23,6 +23,8 @@ its order.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import gast
 
 from ..astutil import clone, quote, quote_expr, stored_names, walk, walk_stmts
@@ -69,9 +71,11 @@ def stack(fwd, bwd, tapes, numbers, fresh):
     ``(kept, prologue, tops)``: the tapes kept in lists, the statements starting
     the others (``t = np.empty(0)``, ``t_top = 0``) and each one's count (tape -> name)."""
     pushes, pops = _sites(fwd, "append"), _sites(bwd, "pop")
+    uses = Counter(n.id for n in walk(gast.Module(body=fwd + bwd, type_ignores=[]))
+                   if isinstance(n, gast.Name))
     kept, prologue, tops = [], [], {}
     for t in tapes:
-        kind = _number_kind(t, pushes, pops, numbers, fwd + bwd)
+        kind = _number_kind(t, pushes, pops, numbers, uses[t])
         if kind is None:
             kept.append(t)
             continue
@@ -86,12 +90,10 @@ def stack(fwd, bwd, tapes, numbers, fresh):
     return kept, prologue, tops
 
 
-def _number_kind(t, pushes, pops, numbers, sweeps):
-    """The dtype argument of ``t``'s array when every use of ``t`` is a push of names of one
-    type in ``numbers`` or a pop into a name; else None (it stays a list)."""
+def _number_kind(t, pushes, pops, numbers, uses):
+    """The dtype argument of ``t``'s array when every one of its ``uses`` is a push of names of
+    one type in ``numbers`` or a pop into a name; else None (it stays a list)."""
     push = pushes.get(t, [])
-    uses = sum(isinstance(n, gast.Name) and n.id == t
-               for n in walk(gast.Module(body=sweeps, type_ignores=[])))
     if not push or uses != len(push) + len(pops.get(t, [])) or \
             any(len(s.value.args) != 1 or not isinstance(s.value.args[0], gast.Name) for s, _ in push):
         return None
