@@ -45,21 +45,41 @@ def clone(node):
 def walk(node):
     """Every node under ``node`` (itself included), like ``gast.walk`` but in no set order.
 
-    Faster than ``gast.walk``: it skips the expression contexts and the
-    field-by-field generator protocol. Use it where order does not matter.
+    Faster than ``gast.walk``: it skips the expression contexts, the fields that
+    never hold a node, and the field-by-field generator protocol. Use it where
+    order does not matter.
     """
     stack = [node]
+    fields_of, ast_class = _WALKED, gast.AST
     while stack:
         n = stack.pop()
         yield n
-        for field in n._fields:
-            if field == "ctx":
-                continue
+        fields = fields_of.get(n.__class__)
+        if fields is None:
+            fields = _fields(n.__class__, fields_of, ())
+        for field in fields:
             value = getattr(n, field, None)
-            if isinstance(value, list):
-                stack.extend(v for v in value if isinstance(v, gast.AST))
-            elif isinstance(value, gast.AST):
+            if value.__class__ is list:
+                stack.extend(v for v in value if isinstance(v, ast_class))
+            elif isinstance(value, ast_class):
                 stack.append(value)
+
+
+# Fields of a node class that never hold a node with a name under it, and the tables of
+# the other fields (filled per class on first sight): the inner loops of walk and name_nodes.
+_LEAVES = {"ctx", "type_comment", "kind", "id", "attr", "is_async", "level", "module",
+           "conversion", "lineno", "col_offset", "end_lineno", "end_col_offset"}
+_OPERATORS = ("op", "ops")
+_WALKED: dict = {}
+_NAMED: dict = {}
+
+
+def _fields(cls, table, skipped):
+    """The fields of ``cls`` worth visiting (``skipped`` left out too), remembered in ``table``."""
+    fields = tuple(f for f in cls._fields if f not in _LEAVES and f not in skipped
+                   and not (cls is gast.Constant and f == "value"))
+    table[cls] = fields
+    return fields
 
 
 @functools.lru_cache(maxsize=None)
@@ -133,19 +153,24 @@ def name_nodes(*nodes) -> list:
     """Every ``Name`` node under ``nodes``.
 
     The workhorse of liveness, called for every statement on every pass: a
-    plain loop over a stack rather than the ``walk`` generator.
+    plain loop over a stack rather than the ``walk`` generator, visiting only
+    the fields that may hold a name.
     """
     found = []
     stack = list(nodes)
-    name_class, ast_class = gast.Name, gast.AST
+    name_class, ast_class, fields_of = gast.Name, gast.AST, _NAMED
     while stack:
         n = stack.pop()
-        if n.__class__ is name_class:
+        cls = n.__class__
+        if cls is name_class:
             found.append(n)
             continue
-        if not isinstance(n, ast_class):
-            continue  # None or a string in a list field
-        for field in n._fields:
+        fields = fields_of.get(cls)
+        if fields is None:
+            if not isinstance(n, ast_class):
+                continue  # None or a string in a list field
+            fields = _fields(cls, fields_of, _OPERATORS)
+        for field in fields:
             value = getattr(n, field, None)
             if value.__class__ is list:
                 stack.extend(value)

@@ -125,6 +125,7 @@ class _Flow:
         self.item_written = set()  # objects written otherwise than by += on a name
         self.alias_bindings = {}  # id(binding) -> objects it may alias
         self.lists = set()  # objects surely lists, tuples or dicts: displays, appended to
+        self.sites = set()  # ids of the allocation sites some object came from so far
 
     def run(self, body):
         self.block(body)
@@ -163,6 +164,7 @@ class _Flow:
         while True:
             before = self._snapshot()
             if isinstance(s, gast.For):
+                self.sites.add(id(s))
                 self.state[s.target.id] = frozenset({("site", id(s))})
             self.block(s.body)
             self._join(before)
@@ -301,6 +303,9 @@ class _Flow:
     def fresh(self, s):
         """A new object of the allocation site ``s``; earlier ones of the site become "old"."""
         new, old = ("site", id(s)), ("old", id(s))
+        if id(s) not in self.sites:  # a first allocation: no object of the site to age
+            self.sites.add(id(s))
+            return frozenset({new})
 
         def age_one(o):
             if o == new:
