@@ -11,7 +11,7 @@ import gast
 
 __all__ = [
     "name", "const", "clone", "walk", "quote", "quote_expr", "subst", "loaded_names", "stored_names",
-    "with_line", "is_atom", "walk_stmts", "name_nodes", "dotted", "at_line",
+    "with_line", "is_atom", "walk_stmts", "name_nodes", "dotted", "at_line", "children",
 ]
 
 
@@ -63,6 +63,21 @@ def walk(node):
                 stack.extend(v for v in value if isinstance(v, ast_class))
             elif isinstance(value, ast_class):
                 stack.append(value)
+
+
+def children(node) -> list:
+    """The nodes directly under ``node``, in field order (contexts left out)."""
+    fields = _WALKED.get(node.__class__)
+    if fields is None:
+        fields = _fields(node.__class__, _WALKED, ())
+    out = []
+    for field in fields:
+        value = getattr(node, field, None)
+        if value.__class__ is list:
+            out.extend(v for v in value if isinstance(v, gast.AST))
+        elif isinstance(value, gast.AST):
+            out.append(value)
+    return out
 
 
 # Fields of a node class that never hold a node with a name under it, and the tables of

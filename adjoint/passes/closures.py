@@ -47,7 +47,7 @@ import weakref
 import gast
 
 from .. import runtime
-from ..astutil import clone, const, dotted, name, walk
+from ..astutil import children, clone, const, dotted, name, walk
 from ..frontend import LOCAL, UNKNOWN, unsupported
 from ..rules import lookup
 from . import cells as own_cells
@@ -103,7 +103,7 @@ def own_nodes(stmts):
         elif isinstance(n, gast.Lambda):
             inner = n.args.defaults + [d for d in n.args.kw_defaults if d]
         else:
-            inner = [v for f in n._fields if f != "ctx" for v in _children(getattr(n, f, None))]
+            inner = children(n)
         stack.extend(reversed(inner))
 
 
@@ -699,7 +699,7 @@ class _FunctionValues:
         tables = {n for n, v in facts.items() if v and v[1]}
         bad = set()
         for node in own_nodes(self.scope.node.body):
-            for child in _children_all(node):
+            for child in children(node):
                 if isinstance(child, gast.Name) and child.id in tables and not _reads_table(node, child):
                     bad.add(child.id)
         return bad
@@ -890,10 +890,6 @@ def _replace_slot(stmt, expr):
     return stmt
 
 
-def _children_all(node):
-    return [v for f in node._fields if f != "ctx" for v in _children(getattr(node, f, None))]
-
-
 def _reads_table(parent, child):
     """Whether ``child`` (a table's name) is read as ``T[k]``, looped over (``T.items()``,
     ``zip(T, ...)`` too), or measured."""
@@ -934,7 +930,7 @@ def hoist(scope, s, call, replacement, what):
     that may have effects."""
     parents = {}
     for n in own_nodes([s]):
-        for child in _children_all(n):
+        for child in children(n):
             parents[id(child)] = n
     chain, n = [], call
     while id(n) in parents:
@@ -1493,7 +1489,7 @@ def _comprehensions_around(stmts):
             around = around + (n,)
         if isinstance(n, gast.FunctionDef):
             continue
-        stack.extend((c, around) for c in _children_all(n))
+        stack.extend((c, around) for c in children(n))
     return out
 
 
