@@ -52,6 +52,18 @@ CASES = [
     (c.partial_local, (W, np.abs(X) + 0.1), (0, 1)),
     (c.decorated_helpers, (W, X), (0, 1)),
     (c.counting_loss, (W,), 0),  # nonlocal in the differentiated function itself
+    (c.returned_closure, (W, X), (0, 1)),  # functions returned by helpers
+    (c.returned_lambda_reads_a_local, (W, X), (0, 1)),
+    (c.returned_and_called_at_once, (W, X), (0, 1)),
+    (c.returned_called_in_a_loop, (W, X), (0, 1)),
+    (c.factory_called_in_a_loop, (W, X), (0, 1)),
+    (c.returned_on_branches, (W, X, "tanh"), (0, 1)),
+    (c.returned_on_branches, (W, X, "linear"), (0, 1)),
+    (c.nested_factory, (W, X), (0, 1)),
+    (c.curried, (W, X), (0, 1)),
+    (c.composed, (W, X), (0, 1)),
+    (c.returned_with_a_default, (W, X), (0, 1)),
+    (c.factory_with_helpers, (W, X), (0, 1)),
 ]
 IDS = [f"{f.__name__}-{k}" for k, (f, _, _) in enumerate(CASES)]
 REFUSED = [  # (function, arguments, the line's text, fragment of the message)
@@ -67,6 +79,16 @@ REFUSED = [  # (function, arguments, the line's text, fragment of the message)
      "calling a function held in a local variable"),
     (c.called_in_shadowing_comprehension, (W, X), "[f(x) for k in range(3)]",
      "whose variable 'k' hides the 'k' it reads"),
+    (c.returned_counter, (W, X), "return f", "returning 'f', which rebinds 'calls' (nonlocal)"),
+    (c.returned_passed_on, (W, X), "return scale", "passing the nested function 'scale'"),
+    (c.returned_mixed, (W, X), "return np.tanh", "returning a function it defines on some paths"),
+    (c.returned_bound_twice, (W, X), "f = make_scaler(w)", "to a name bound elsewhere too"),
+    (c.several_returned_in_a_loop_test, (W, X), "while np.sum(act(x)) > 10.0:",
+     "may be one of several in a loop test"),
+    (c.closure_into_a_factory, (W, X), "h = compose(np.tanh, inner)", "passing the nested function 'inner'"),
+    (c.returned_maybe, (W, X), "def make_maybe(w, c):", "may end without a return"),
+    (c.two_returned_in_one_expression, (W, X), "make_scaler(w)(x) + make_affine(w)(x)",
+     "in an expression with another call"),
 ]
 
 
@@ -124,6 +146,14 @@ def test_nonlocal_counter_is_returned_to_the_caller():
     text = adjoint.source(c.nonlocal_counter, wrt=0)
     assert "calls = unpacked1[1]" in text
     assert adjoint.value_and_grad(c.nonlocal_counter)(W, X)[0] == pytest.approx(c.nonlocal_counter(W, X))
+
+
+def test_a_returned_closure_is_called_with_what_its_factory_held():
+    text = adjoint.source(c.returned_closure, wrt=(0, 1))
+    assert "make_scaler_closure_fwd(w)" in text and "scale_fwd(x, w=f_w)" in text
+    assert "# closure_cases.py:407: return w * x" in text  # the returned function's own line
+    assert "act_which == 0" in adjoint.source(c.returned_on_branches, wrt=0)
+    assert text == adjoint.source(c.returned_closure, wrt=(0, 1))
 
 
 def test_function_table_branches_on_the_function_held():
