@@ -583,3 +583,37 @@ def make_maybe(w, c):
 def returned_maybe(w, x):
     f = make_maybe(w, True)
     return np.sum(f(x))
+
+
+def closure_writes_an_enclosing_array(w, x):
+    buf = np.zeros(3)
+
+    def f(v):
+        buf[0] = v[0]  # Python's closure changes the enclosing array itself
+        return np.sum(buf * w)
+    return f(x) + f(2.0 * x) + buf[0]
+
+
+def make_logger(w):
+    seen = []
+
+    def f(x):
+        seen.append(x)
+        return w * x * len(seen)
+    return f
+
+
+def returned_writes_what_it_captured(w, x):
+    f = make_logger(w)
+    return np.sum(f(x) + f(x))
+
+
+def fill_first(a, *, out):
+    out[0] = a
+    return a
+
+
+def helper_writes_a_keyword_argument(w, x):
+    buf = np.zeros(2)
+    y = fill_first(w, out=buf)
+    return np.sum(buf) * y

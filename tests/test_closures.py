@@ -89,6 +89,11 @@ REFUSED = [  # (function, arguments, the line's text, fragment of the message)
     (c.returned_maybe, (W, X), "def make_maybe(w, c):", "may end without a return"),
     (c.two_returned_in_one_expression, (W, X), "make_scaler(w)(x) + make_affine(w)(x)",
      "in an expression with another call"),
+    (c.closure_writes_an_enclosing_array, (W, X), "return f(x) + f(2.0 * x) + buf[0]",
+     "'f' writes into its argument 'buf', which is read afterwards"),
+    (c.returned_writes_what_it_captured, (W, X), "return np.sum(f(x) + f(x))", "writes into its argument"),
+    (c.helper_writes_a_keyword_argument, (W, X), "y = fill_first(w, out=buf)",
+     "'fill_first' writes into its argument 'buf'"),
 ]
 
 
