@@ -16,6 +16,10 @@ left, and every call the later passes see names the function it calls:
   module-level table of functions ``ACTIVATIONS[kind]``) is called as
   that function, or, when it may hold several, through an ``if h is f:``
   branch per function (the path taken at run time is differentiated);
+* a local bound to a function a helper of yours returns (``f = make(w)``, every return of
+  ``make`` giving a ``def`` or lambda it defines) holds what that function reads: a copy of
+  ``make`` returns those values, and ``f(x)`` calls the lifted function with them
+  (``_Factories``);
 * ``functools.partial`` objects call their function with the bound values
   (evaluated where the partial was made); a ``functools.wraps`` wrapper that
   only forwards calls the function it wraps;
