@@ -1,6 +1,7 @@
 """Functions as values (issue 11): nested defs, lambdas, closures, nonlocal, function tables,
 partial, wraps, numba-jitted helpers, all against finite differences on both backends."""
 import copy
+import re
 import warnings
 
 import numpy as np
@@ -149,7 +150,7 @@ def test_lifted_code_reads_like_the_users():
 
 def test_nonlocal_counter_is_returned_to_the_caller():
     text = adjoint.source(c.nonlocal_counter, wrt=0)
-    assert "calls = unpacked1[1]" in text
+    assert re.search(r"calls = (snapshot\()?unpacked1\[1\]", text)  # a copy: += may change an array
     assert adjoint.value_and_grad(c.nonlocal_counter)(W, X)[0] == pytest.approx(c.nonlocal_counter(W, X))
 
 
