@@ -617,3 +617,23 @@ def helper_writes_a_keyword_argument(w, x):
     buf = np.zeros(2)
     y = fill_first(w, out=buf)
     return np.sum(buf) * y
+
+
+# -- **d into a helper taking **rest ---------------------------------------------------
+def scaled_penalty(w, kind="l2", **options):
+    scale = options.get("scale", 1.0)
+    if kind == "l2":
+        return scale * np.sum(w ** 2) + len(options)
+    return scale * np.sum(np.abs(w)) + options["bias"]
+
+
+def forwards_rest(w, **kwargs):
+    return scaled_penalty(w, **kwargs) * 2.0
+
+
+def keywords_into_rest(w, cfg):
+    return scaled_penalty(w, **cfg) + forwards_rest(w * 2.0, **cfg)
+
+
+def keywords_and_a_loose_one(w, cfg):
+    return scaled_penalty(w, extra=1.0, **cfg)

@@ -162,6 +162,36 @@ def test_a_returned_closure_is_called_with_what_its_factory_held():
     assert text == adjoint.source(c.returned_closure, wrt=(0, 1))
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("cfg", [{"scale": 0.5, "other": 2.0}, {}, {"kind": "l1", "scale": 0.5, "bias": 0.3}])
+def test_keywords_known_at_run_time_into_a_rest_parameter(cfg, backend):
+    """``f(w, **cfg)`` into ``def f(w, kind="l2", **options)``: ``options`` holds the keys no
+    parameter takes, as Python binds it, and the dict's active values get their gradient."""
+    if backend == "numba":
+        pytest.importorskip("numba")
+    wrt = (0, 1) if "kind" not in cfg else 0  # a string in the dict has no gradient
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adjoint.BackendWarning)  # dicts run on NumPy
+        got = adjoint.grad(c.keywords_into_rest, wrt, backend=backend)(X, cfg)
+    want = numerical_grad(c.keywords_into_rest, (X, cfg), _positions(wrt))
+    np.testing.assert_allclose(tree_ravel(_grads(got, wrt))[0], tree_ravel(tuple(want))[0], rtol=1e-6)
+    assert adjoint.value_and_grad(c.keywords_into_rest, 0)(X, cfg)[0] == pytest.approx(c.keywords_into_rest(X, cfg))
+
+
+def test_keywords_into_a_rest_parameter_raise_what_python_raises():
+    for bad in ({"w": 1.0}, {"kind": "l1"}):  # a parameter given twice; a missing key
+        with pytest.raises((TypeError, KeyError)) as want:
+            c.keywords_into_rest(X, bad)
+        with pytest.raises(want.type) as got:
+            adjoint.grad(c.keywords_into_rest)(X, bad)
+        assert str(got.value).splitlines()[0] == str(want.value)
+    with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
+        adjoint.grad(c.keywords_and_a_loose_one)(X, {"scale": 0.5})
+    message = str(info.value)
+    assert "closure_cases.py" in message and "return scaled_penalty(w, extra=1.0, **cfg)" in message
+    assert "the keyword 'extra'" in message and "which takes **options" in message
+
+
 def test_function_table_branches_on_the_function_held():
     text = adjoint.source(c.activation_table, wrt=0)
     assert "is np.tanh" in text and "is relu" in text

@@ -1191,7 +1191,8 @@ def _bind_keywords(fn, args, shape, scope, where, defaults, cells, taken):
     """``f(..., **d)``, the keys of ``d`` known only when it runs: the copy takes ``d`` whole as a
     keyword-only parameter and binds, first thing, each parameter the call leaves to it as Python
     would (``kind = d['kind'] if 'kind' in d else 'l2'``), after ``check_keywords`` raised the
-    ``TypeError`` Python raises for a key no parameter takes, one given twice or one missing."""
+    ``TypeError`` Python raises for a key no parameter takes, one given twice or one missing;
+    its own ``**rest`` holds the keys no parameter takes (``_rest_of``)."""
     npos, keywords, functions = shape
     positional = args.posonlyargs + args.args
     by_position = [a.id for a in positional[:npos]]
@@ -1199,15 +1200,16 @@ def _bind_keywords(fn, args, shape, scope, where, defaults, cells, taken):
     free = [a.id for a in args.args[max(0, npos - len(args.posonlyargs)):] + args.kwonlyargs
             if a.id not in named and a.id not in functions]
     if args.kwarg is not None:
-        scope.refuse(f"passing **keywords to '{fn.__name__}', which takes **{args.kwarg.id}", scope.at,
-                     "pass the keywords it takes one by one")
+        _check_rest(fn, args, keywords, scope)
+        by_position = by_position[len(args.posonlyargs):]  # a key named like one goes to **rest
     ident = _fresh_in("keywords", taken)
     checker = _fresh_in("check_keywords", taken)
     cells[checker] = types.CellType(runtime.check_keywords)
     required = [p for p in free if p not in defaults]
     check = gast.Expr(value=gast.Call(func=name(checker), args=[
-        name(ident), const(fn.__name__), const(tuple(free)), const(tuple(required)),
-        const(tuple(by_position)), const(tuple(named[len(by_position):]))], keywords=[]))
+        name(ident), const(fn.__name__), const(tuple(free) if args.kwarg is None else None),
+        const(tuple(required)), const(tuple(by_position)), const(tuple(named[len(by_position):]))],
+        keywords=[]))
     fixed = sorted(p for p in functions if p not in named)  # specialised to a default function
     if fixed:
         check.value.args.append(const(tuple(fixed)))
@@ -1219,9 +1221,53 @@ def _bind_keywords(fn, args, shape, scope, where, defaults, cells, taken):
                               body=item, orelse=_default_value(p, defaults[p], taken, cells))
         out.append(_assign(p, item, where))
         _drop_param(args, p)
+    if args.kwarg is not None:
+        out.append(_rest_of(args.kwarg.id, ident, free, taken, where))
+        _RestRead(args.kwarg.id).visit(gast.Module(body=where.body, type_ignores=[]))
+        args.kwarg = None
     args.kwonlyargs = args.kwonlyargs + [_param(ident)]
     args.kw_defaults = args.kw_defaults + [None]
     return out, ident
+
+
+def _check_rest(fn, args, keywords, scope):
+    """``f(..., **d)`` into a function taking ``**rest``: a keyword of the call ``rest`` would
+    hold beside ``d``'s keys is refused (their order in ``rest`` is not followed)."""
+    params = {a.id for a in args.args + args.kwonlyargs}
+    loose = [k for k in keywords if k is not None and k not in params]
+    if loose:
+        scope.refuse(f"passing **keywords and the keyword '{loose[0]}' to '{fn.__name__}', which "
+                     f"takes **{args.kwarg.id}", scope.at, f"put '{loose[0]}' in the dict")
+
+
+def _rest_of(rest, ident, free, taken, where):
+    """``rest = {key: keywords[key] for key in keywords if key not in free}``: the keys no
+    parameter takes, in the dict's order, as Python binds ``**rest``."""
+    key = _fresh_in("key", taken)
+    test = gast.Compare(left=name(key), ops=[gast.NotIn()], comparators=[const(tuple(free))])
+    loop = gast.comprehension(target=name(key, store=True), iter=name(ident), ifs=[test], is_async=0)
+    item = gast.Subscript(value=name(ident), slice=name(key), ctx=gast.Load())
+    return _assign(rest, gast.DictComp(key=name(key), value=item, generators=[loop]), where)
+
+
+class _RestRead(gast.NodeTransformer):
+    """``rest.get(k, d)`` on the dict ``**rest`` binds from keys known only at run time:
+    ``rest[k] if k in rest else d``, what the method does."""
+
+    def __init__(self, ident):
+        self.ident = ident
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        f = node.func
+        if isinstance(f, gast.Attribute) and f.attr == "get" and getattr(f.value, "id", None) == self.ident \
+                and 1 <= len(node.args) <= 2 and not node.keywords \
+                and isinstance(node.args[0], (gast.Constant, gast.Name)):
+            key = node.args[0]
+            test = gast.Compare(left=clone(key), ops=[gast.In()], comparators=[name(self.ident)])
+            item = gast.Subscript(value=name(self.ident), slice=clone(key), ctx=gast.Load())
+            return gast.IfExp(test=test, body=item, orelse=node.args[1] if len(node.args) == 2 else const(None))
+        return node
 
 
 def _default_value(param, default, taken, cells):
