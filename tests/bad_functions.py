@@ -8,9 +8,11 @@ def uses_try(x):
     y = x
     for k in range(2):
         try:  # error here
-            return y * 2.0
+            y = y * 2.0
         except ValueError:
             y = x
+        finally:
+            return y
     return y
 
 

@@ -399,3 +399,241 @@ TABLE = {"swish": lambda z: z / (1.0 + np.exp(-z)),
 def calls_from_a_module_table(x, kind):
     f = TABLE[kind]
     return np.sum(f(x) * 2.0)
+
+
+# -- functions returned by helpers (closure conversion) ----------------------------
+def make_scaler(w):
+    def scale(x):
+        return w * x
+    return scale
+
+
+def returned_closure(w, x):
+    f = make_scaler(w)
+    return np.sum(f(x) ** 2)
+
+
+def make_affine(w):
+    s = 2.0 * w  # a local the factory computed, read by the lambda it returns
+    return lambda x: s * x + np.sin(w)
+
+
+def returned_lambda_reads_a_local(w, x):
+    f = make_affine(w)
+    return np.sum(np.tanh(f(x)))
+
+
+def returned_and_called_at_once(w, x):
+    y = make_affine(w * x[0])(x)
+    return np.sum(make_scaler(w)(y) ** 2)
+
+
+def two_returned_in_one_expression(w, x):
+    return np.sum(make_scaler(w)(x) + make_affine(w)(x))
+
+
+def returned_called_in_a_loop(w, x):
+    f = make_affine(w)
+    h = x
+    for _ in range(3):
+        h = np.tanh(f(h))
+    return np.sum(f(h) * f(x))
+
+
+def make_power(w, k):
+    def power(x):
+        return np.sum((w * x) ** k)
+    return power
+
+
+def factory_called_in_a_loop(w, x):
+    total = 0.0
+    for k in range(1, 4):
+        p = make_power(w, k)
+        total = total + p(x)
+    return total
+
+
+def make_activation(kind, w):
+    if kind == "tanh":
+        def act(x):
+            return np.tanh(w * x)
+        return act
+    s = w ** 2
+    return lambda x: s * x + 1.0
+
+
+def returned_on_branches(w, x, kind):
+    act = make_activation(kind, w)
+    return np.sum(act(x) * act(2.0 * x)) + np.sum(act(x))
+
+
+def nested_factory(w, x):
+    b = np.cos(w)
+
+    def make(a):
+        return lambda v: a * v + b
+    f = make(w * 3.0)
+    return np.sum(f(x) ** 2)
+
+
+def make_adder(a):
+    def add_b(b):
+        return lambda x: a + b * x
+    return add_b
+
+
+def curried(w, x):
+    g = make_adder(w)(np.sin(w))
+    return np.sum(g(x) ** 2)
+
+
+def compose(f, g):
+    return lambda x: f(g(x))
+
+
+def composed(w, x):
+    h = compose(np.tanh, relu)
+    return np.sum(h(w * x))
+
+
+def make_with_default(w):
+    def f(x, s=w * 2.0):
+        return s * x
+    return f
+
+
+def returned_with_a_default(w, x):
+    f = make_with_default(w)
+    return np.sum(f(x)) + np.sum(f(x, s=3.0))
+
+
+def make_model(w):
+    def hidden(x):
+        return np.tanh(w * x)
+    offset = np.sum(hidden(np.ones(3)))
+
+    def model(x):
+        return hidden(x) + offset
+    return model
+
+
+def factory_with_helpers(w, x):
+    m = make_model(w)
+    return np.sum(m(x) ** 2)
+
+
+def make_counter(w):
+    calls = 0
+
+    def f(x):
+        nonlocal calls
+        calls += 1
+        return w * x * calls
+    return f
+
+
+def returned_counter(w, x):
+    f = make_counter(w)
+    return np.sum(f(x))
+
+
+def returned_passed_on(w, x):
+    f = make_scaler(w)
+    return np.sum(np.apply_along_axis(f, 0, x))
+
+
+def make_mixed(w, kind):
+    if kind == "a":
+        return lambda x: w * x
+    return np.tanh
+
+
+def returned_mixed(w, x):
+    f = make_mixed(w, "a")
+    return np.sum(f(x))
+
+
+def returned_bound_twice(w, x):
+    f = make_scaler(w)
+    y = f(x)
+    f = make_scaler(2.0 * w)
+    return np.sum(f(y))
+
+
+def several_returned_in_a_loop_test(w, x):
+    act = make_activation("tanh", w)
+    while np.sum(act(x)) > 10.0:
+        x = x * 0.5
+    return np.sum(x)
+
+
+def closure_into_a_factory(w, x):
+    def inner(v):
+        return v * w
+    h = compose(np.tanh, inner)
+    return np.sum(h(x))
+
+
+def make_maybe(w, c):
+    if c:
+        return lambda x: w * x
+
+
+def returned_maybe(w, x):
+    f = make_maybe(w, True)
+    return np.sum(f(x))
+
+
+def closure_writes_an_enclosing_array(w, x):
+    buf = np.zeros(3)
+
+    def f(v):
+        buf[0] = v[0]  # Python's closure changes the enclosing array itself
+        return np.sum(buf * w)
+    return f(x) + f(2.0 * x) + buf[0]
+
+
+def make_logger(w):
+    seen = []
+
+    def f(x):
+        seen.append(x)
+        return w * x * len(seen)
+    return f
+
+
+def returned_writes_what_it_captured(w, x):
+    f = make_logger(w)
+    return np.sum(f(x) + f(x))
+
+
+def fill_first(a, *, out):
+    out[0] = a
+    return a
+
+
+def helper_writes_a_keyword_argument(w, x):
+    buf = np.zeros(2)
+    y = fill_first(w, out=buf)
+    return np.sum(buf) * y
+
+
+# -- **d into a helper taking **rest ---------------------------------------------------
+def scaled_penalty(w, kind="l2", **options):
+    scale = options.get("scale", 1.0)
+    if kind == "l2":
+        return scale * np.sum(w ** 2) + len(options)
+    return scale * np.sum(np.abs(w)) + options["bias"]
+
+
+def forwards_rest(w, **kwargs):
+    return scaled_penalty(w, **kwargs) * 2.0
+
+
+def keywords_into_rest(w, cfg):
+    return scaled_penalty(w, **cfg) + forwards_rest(w * 2.0, **cfg)
+
+
+def keywords_and_a_loose_one(w, cfg):
+    return scaled_penalty(w, extra=1.0, **cfg)

@@ -302,9 +302,10 @@ def refused_try_in_loop(x):
     for k in range(2):
         try:  # refused here
             y = y * 2.0
-            return np.sum(y)
         except ValueError:
             pass
+        finally:
+            return np.sum(y)
     return np.sum(y)
 
 

@@ -20,7 +20,7 @@ def marked_line(fun):
 
 
 CASES = [
-    (bad.uses_try, adjoint.UnsupportedSyntaxError, "return inside a try in a loop"),
+    (bad.uses_try, adjoint.UnsupportedSyntaxError, "in the finally of a try in a loop"),
     (bad.uses_generator, adjoint.UnsupportedSyntaxError, "generator"),
     (bad.uses_global, adjoint.UnsupportedSyntaxError, "assigning the global"),
     (bad.nested_def, adjoint.UnsupportedSyntaxError, "nested def"),

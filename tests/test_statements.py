@@ -175,7 +175,7 @@ def test_a_manager_that_swallows_an_exception_is_an_error():
 
 
 REFUSED = [  # (function, argument, fragment of the message)
-    (c.refused_try_in_loop, normal(3), "return inside a try in a loop"),
+    (c.refused_try_in_loop, normal(3), "in the finally of a try in a loop"),
     (c.refused_compound_try, normal(3), "this statement inside a try body"),
     (c.refused_append_in_try, normal(3), "calling a method of a local value inside a try body"),
     (c.refused_item_in_try, normal(3), "writing into an item or an attribute inside a try body"),

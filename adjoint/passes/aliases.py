@@ -27,6 +27,7 @@ their arguments' objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import inspect
 
 import gast
 import numpy as np
@@ -285,7 +286,7 @@ class _Flow:
         v = s.value
         written = self.helper_writes(getattr(v, "callee", None)) if isinstance(v, gast.Call) else None
         for k, kind in (written or {}).items():
-            arg = v.args[k] if k < len(v.args) else None
+            arg = _argument_for(v, k)
             if isinstance(arg, gast.Name) and not (kind == "augmented" and self.ranks.get(arg.id) == 0):
                 self.mutate(arg.id, s, helper=(kind, dotted(v.func)))
 
@@ -391,6 +392,18 @@ class _Flow:
 
     def _refuse(self, s, message, hint):
         raise UnsupportedSyntaxError(f"{message}; {hint}", self.filename, s.lineno)
+
+
+def _argument_for(call, k):
+    """What ``call`` passes for its callee's parameter number ``k``: by position or by keyword
+    (a lifted function's environment comes by keyword)."""
+    if k < len(call.args):
+        return call.args[k]
+    code = getattr(getattr(call, "callee", None), "__code__", None)
+    if code is None or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        return None
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    return next((kw.value for kw in call.keywords if k < len(names) and kw.arg == names[k]), None)
 
 
 def _basic(index, ranks):

@@ -16,6 +16,10 @@ left, and every call the later passes see names the function it calls:
   module-level table of functions ``ACTIVATIONS[kind]``) is called as
   that function, or, when it may hold several, through an ``if h is f:``
   branch per function (the path taken at run time is differentiated);
+* a local bound to a function a helper of yours returns (``f = make(w)``, every return of
+  ``make`` giving a ``def`` or lambda it defines) holds what that function reads: a copy of
+  ``make`` returns those values, and ``f(x)`` calls the lifted function with them
+  (``_Factories``);
 * ``functools.partial`` objects call their function with the bound values
   (evaluated where the partial was made); a ``functools.wraps`` wrapper that
   only forwards calls the function it wraps;
@@ -64,6 +68,7 @@ def lower(parsed) -> None:
     _variadic_signature(parsed.node.args)
     scope = _Scope(parsed)
     scope.lift()
+    scope.call_returned_functions()
     scope.calls_through_values()
     scope.expand_stars()
     scope.specialise_calls()
@@ -382,6 +387,13 @@ class _Scope:
         _ReplaceLambdas().visit(self.node)
 
     # -- calls through function values -------------------------------------
+    def call_returned_functions(self):
+        """``f = make(w)``, ``make`` a helper returning a function it defines: ``f`` holds what
+        that function reads, and ``f(x)`` calls it with those values (``_Factories``)."""
+        factories = _Factories(self)
+        while factories.hoist_direct_call() or factories.convert_binding():
+            pass
+
     def calls_through_values(self):
         """Calls through locals holding known functions call those functions."""
         values = _FunctionValues(self)
@@ -924,10 +936,10 @@ def _target_paths(target, path):
     return []
 
 
-def hoist(scope, s, call, replacement, what):
+def hoist(scope, s, call, replacement, what, first=False):
     """Replace ``call`` in ``s`` by ``replacement`` (its value, computed before ``s``), or refuse
-    where that could change what runs: under a condition, in a loop test, or after another call
-    that may have effects."""
+    where that could change what runs: under a condition, in a loop test, or beside another call
+    that may have effects (``first``: one Python completes before it starts)."""
     parents = {}
     for n in own_nodes([s]):
         for child in children(n):
@@ -943,7 +955,7 @@ def hoist(scope, s, call, replacement, what):
         scope.refuse(f"{what}, inside a condition or a loop test", s, hint)
     inside = {id(n) for n in own_nodes([call])}
     ancestors = {id(p) for p in chain}
-    for other in own_nodes(header(s)):
+    for other in _completed_before(s, inside) if first else own_nodes(header(s)):
         if isinstance(other, gast.Call) and id(other) not in inside and id(other) not in ancestors \
                 and _may_have_effects(scope, other):
             scope.refuse(f"{what}, in an expression with another call", s, hint)
@@ -954,6 +966,26 @@ def hoist(scope, s, call, replacement, what):
             setattr(parent, field, replacement)
         elif isinstance(value, list):
             setattr(parent, field, [replacement if v is call else v for v in value])
+
+
+def _completed_before(s, inside):
+    """The nodes of ``s``'s own expressions Python evaluates before it starts the expression whose
+    nodes are ``inside`` (children first, left to right; an assignment's value before its targets)."""
+    out = []
+    stack = [(n, False) for n in reversed(header(s))]
+    while stack:
+        n, expanded = stack.pop()
+        if id(n) in inside:
+            return out
+        if expanded or isinstance(n, gast.Lambda):
+            out.append(n)
+            continue
+        children = _children_all(n)
+        if isinstance(n, (gast.Assign, gast.AugAssign, gast.AnnAssign)) and n.value is not None:
+            children = [n.value] + [c for c in children if c is not n.value]
+        stack.append((n, True))
+        stack.extend((c, False) for c in reversed(children))
+    return out
 
 
 def _may_have_effects(scope, call):
@@ -1155,7 +1187,8 @@ def _bind_keywords(fn, args, shape, scope, where, defaults, cells, taken):
     """``f(..., **d)``, the keys of ``d`` known only when it runs: the copy takes ``d`` whole as a
     keyword-only parameter and binds, first thing, each parameter the call leaves to it as Python
     would (``kind = d['kind'] if 'kind' in d else 'l2'``), after ``check_keywords`` raised the
-    ``TypeError`` Python raises for a key no parameter takes, one given twice or one missing."""
+    ``TypeError`` Python raises for a key no parameter takes, one given twice or one missing;
+    its own ``**rest`` holds the keys no parameter takes (``_rest_of``)."""
     npos, keywords, functions = shape
     positional = args.posonlyargs + args.args
     by_position = [a.id for a in positional[:npos]]
@@ -1163,15 +1196,16 @@ def _bind_keywords(fn, args, shape, scope, where, defaults, cells, taken):
     free = [a.id for a in args.args[max(0, npos - len(args.posonlyargs)):] + args.kwonlyargs
             if a.id not in named and a.id not in functions]
     if args.kwarg is not None:
-        scope.refuse(f"passing **keywords to '{fn.__name__}', which takes **{args.kwarg.id}", scope.at,
-                     "pass the keywords it takes one by one")
+        _check_rest(fn, args, keywords, scope)
+        by_position = by_position[len(args.posonlyargs):]  # a key named like one goes to **rest
     ident = _fresh_in("keywords", taken)
     checker = _fresh_in("check_keywords", taken)
     cells[checker] = types.CellType(runtime.check_keywords)
     required = [p for p in free if p not in defaults]
     check = gast.Expr(value=gast.Call(func=name(checker), args=[
-        name(ident), const(fn.__name__), const(tuple(free)), const(tuple(required)),
-        const(tuple(by_position)), const(tuple(named[len(by_position):]))], keywords=[]))
+        name(ident), const(fn.__name__), const(tuple(free) if args.kwarg is None else None),
+        const(tuple(required)), const(tuple(by_position)), const(tuple(named[len(by_position):]))],
+        keywords=[]))
     fixed = sorted(p for p in functions if p not in named)  # specialised to a default function
     if fixed:
         check.value.args.append(const(tuple(fixed)))
@@ -1183,9 +1217,53 @@ def _bind_keywords(fn, args, shape, scope, where, defaults, cells, taken):
                               body=item, orelse=_default_value(p, defaults[p], taken, cells))
         out.append(_assign(p, item, where))
         _drop_param(args, p)
+    if args.kwarg is not None:
+        out.append(_rest_of(args.kwarg.id, ident, free, taken, where))
+        _RestRead(args.kwarg.id).visit(gast.Module(body=where.body, type_ignores=[]))
+        args.kwarg = None
     args.kwonlyargs = args.kwonlyargs + [_param(ident)]
     args.kw_defaults = args.kw_defaults + [None]
     return out, ident
+
+
+def _check_rest(fn, args, keywords, scope):
+    """``f(..., **d)`` into a function taking ``**rest``: a keyword of the call ``rest`` would
+    hold beside ``d``'s keys is refused (their order in ``rest`` is not followed)."""
+    params = {a.id for a in args.args + args.kwonlyargs}
+    loose = [k for k in keywords if k is not None and k not in params]
+    if loose:
+        scope.refuse(f"passing **keywords and the keyword '{loose[0]}' to '{fn.__name__}', which "
+                     f"takes **{args.kwarg.id}", scope.at, f"put '{loose[0]}' in the dict")
+
+
+def _rest_of(rest, ident, free, taken, where):
+    """``rest = {key: keywords[key] for key in keywords if key not in free}``: the keys no
+    parameter takes, in the dict's order, as Python binds ``**rest``."""
+    key = _fresh_in("key", taken)
+    test = gast.Compare(left=name(key), ops=[gast.NotIn()], comparators=[const(tuple(free))])
+    loop = gast.comprehension(target=name(key, store=True), iter=name(ident), ifs=[test], is_async=0)
+    item = gast.Subscript(value=name(ident), slice=name(key), ctx=gast.Load())
+    return _assign(rest, gast.DictComp(key=name(key), value=item, generators=[loop]), where)
+
+
+class _RestRead(gast.NodeTransformer):
+    """``rest.get(k, d)`` on the dict ``**rest`` binds from keys known only at run time:
+    ``rest[k] if k in rest else d``, what the method does."""
+
+    def __init__(self, ident):
+        self.ident = ident
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        f = node.func
+        if isinstance(f, gast.Attribute) and f.attr == "get" and getattr(f.value, "id", None) == self.ident \
+                and 1 <= len(node.args) <= 2 and not node.keywords \
+                and isinstance(node.args[0], (gast.Constant, gast.Name)):
+            key = node.args[0]
+            test = gast.Compare(left=clone(key), ops=[gast.In()], comparators=[name(self.ident)])
+            item = gast.Subscript(value=name(self.ident), slice=clone(key), ctx=gast.Load())
+            return gast.IfExp(test=test, body=item, orelse=node.args[1] if len(node.args) == 2 else const(None))
+        return node
 
 
 def _default_value(param, default, taken, cells):
@@ -1501,3 +1579,261 @@ def _positional_params(fn):
 def _is_dispatch_test(s, node):
     return isinstance(s, gast.If) and isinstance(s.test, gast.Compare) \
         and isinstance(s.test.ops[0], gast.Is) and node in s.test.comparators
+
+
+# -- functions returned by helpers -------------------------------------------------
+class _Record:
+    """A factory's copy, the functions the factory may return and the slots its copy returns
+    instead: the factory's names those functions read (their index first when several)."""
+
+    def __init__(self, copy, functions, slots):
+        self.copy, self.functions, self.slots = copy, functions, slots
+
+
+class _Factories:
+    """Closure conversion of the functions helpers return.
+
+    A helper of yours every return of which gives a function it defines (a nested ``def`` or a
+    lambda) is a *factory*. ``f = make(w)`` calls a copy of ``make`` that returns, in place of the
+    function, the values of ``make``'s names it reads, and which function it is when there are
+    several: ``(f_w,) = make_closure(w)``. Each ``f(x)`` calls the lifted function with them,
+    ``scale(x, w=f_w)`` (one branch per function when there are several). These are the values
+    Python's closure cells hold whenever ``f`` runs: ``make`` has returned, and no function
+    rebinds them (a returned function with ``nonlocal`` is refused).
+    """
+
+    def __init__(self, scope):
+        self.scope = scope
+        self.kinds = {}  # id(function) -> (function, whether it is a factory)
+        self.records = {}  # id(factory) -> (factory, its _Record)
+
+    def hoist_direct_call(self):
+        """``make(w)(x)``: ``returned = make(w)`` first, then ``returned(x)``. Returns whether
+        it hoisted one."""
+        for s in [n for n in own_nodes(self.scope.node.body) if isinstance(n, gast.stmt)]:
+            for c in own_nodes(header(s)):
+                if isinstance(c, gast.Call) and isinstance(c.func, gast.Call) and self.factory(c.func):
+                    inner = c.func
+                    ident = self.scope.fresh("returned")
+                    hoist(self.scope, s, inner, name(ident), f"calling the function "
+                          f"'{dotted(inner.func)}' returns", first=True)
+                    self.scope.node.body = _replace_stmts(self.scope.node.body,
+                                                          {id(s): [_assign(ident, inner, s), s]})
+                    self.scope.refresh()
+                    return True
+        return False
+
+    def convert_binding(self):
+        """One ``f = make(w)`` whose ``f`` is called: bound to the record, its calls converted.
+        Returns whether it converted one."""
+        for s in own_nodes(self.scope.node.body):
+            if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name) \
+                    and isinstance(s.value, gast.Call) and self._called(s.targets[0].id) \
+                    and self.factory(s.value):
+                self._convert(s, s.targets[0].id)
+                self.scope.refresh()
+                return True
+        return False
+
+    def factory(self, call):
+        """The factory ``call`` calls, else None."""
+        fn = self.scope.known(call.func)
+        if not isinstance(fn, types.FunctionType) or fn.__module__ == "adjoint.runtime" \
+                or lookup(fn) is not None or _library(fn):
+            return None
+        if id(fn) not in self.kinds:
+            self.kinds[id(fn)] = (fn, self._returns_its_functions(fn))
+        return fn if self.kinds[id(fn)][1] else None
+
+    def _called(self, ident):
+        return any(isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == ident
+                   for n in own_nodes(self.scope.node.body))
+
+    def _returns_its_functions(self, fn):
+        """Whether every return of ``fn`` gives a function it defined before, on the return's path
+        (a mix, or a path ending without a return, is refused)."""
+        from ..errors import AdjointError
+        from ..frontend import parse_function
+        try:
+            parsed = parse_function(fn)
+        except AdjointError:
+            return False
+        made, other = _returned_functions(parsed.node.body)
+        if made and other:
+            unsupported(f"a helper ('{fn.__name__}') returning a function it defines on some paths "
+                        "and another value here", other[0], parsed.filename,
+                        "return a nested def or lambda, defined before the return on its path, on every path")
+        if made and not _always_returns(parsed.node.body):
+            unsupported(f"a helper ('{fn.__name__}') returning a function it defines that may end "
+                        "without a return", parsed.node, parsed.filename, "end it with a return")
+        return bool(made)
+
+    # -- one binding ---------------------------------------------------------------
+    def _convert(self, s, ident):
+        self._check_binding(s, ident)
+        s.value = self._specialise(s.value, s)
+        record = self._record(self.scope.known(s.value.func), s)
+        names = {slot: self.scope.fresh(f"{ident}_{slot}") for slot in record.slots}
+        which = self.scope.fresh(f"{ident}_which") if len(record.functions) > 1 else None
+        targets = ([which] if which else []) + [names[slot] for slot in record.slots]
+        s.value.func = self.scope.cell_for(record.copy, record.copy.__name__)
+        if targets:
+            s.targets = [gast.Tuple(elts=[name(t, store=True) for t in targets], ctx=gast.Store())]
+        self.scope.node.body = self._block(self.scope.node.body, ident, record, names, which)
+
+    def _check_binding(self, s, ident):
+        """``f`` bound by this statement only, and only called, by this function itself."""
+        what = f"the function '{ident}' that '{dotted(s.value.func)}' returns"
+        stores = [n for n in own_nodes(self.scope.node.body)
+                  if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id == ident]
+        if len(stores) > 1 or ident in _params(self.scope.node.args):
+            self.scope.refuse(f"binding {what} to a name bound elsewhere too", s,
+                              "give each returned function a name of its own")
+        if ident in self.scope.lifted_reads | self.scope.lifted_writes:
+            self.scope.refuse(f"a nested function reading {what}", s,
+                              "call it in the function that binds it, or pass its result")
+        for st in [n for n in own_nodes(self.scope.node.body) if isinstance(n, gast.stmt)]:
+            nodes = list(own_nodes(header(st)))
+            callees = {id(c.func) for c in nodes if isinstance(c, gast.Call)}
+            if any(isinstance(n, gast.Name) and n.id == ident and isinstance(n.ctx, gast.Load)
+                   and id(n) not in callees for n in nodes):
+                self.scope.refuse(f"using {what} other than by calling it", st,
+                                  "call it here; adjoint cannot follow a function value further")
+
+    def _specialise(self, call, s):
+        """A factory call passing functions, ``*args`` or ``**kwargs``: the call of its copy
+        specialised to them (a function passed is then a cell the returned function reads)."""
+        fn = self.scope.known(call.func)
+        shape = _call_shape(self.scope, fn, call)
+        if shape is None:
+            return call
+        for value in shape[2].values():
+            reads = getattr(value, "_adjoint_env", ()) or getattr(value, "_adjoint_writes", ()) \
+                or getattr(value, "_adjoint_captured", {})
+            if reads:
+                self.scope.refuse(f"passing the nested function '{value.__name__}', which reads "
+                                  f"enclosing names, to '{fn.__name__}', which returns a function", s,
+                                  "pass what it reads as arguments")
+        return specialise(fn, shape, self.scope, call)
+
+    def _record(self, fn, s):
+        if id(fn) not in self.records:
+            self.records[id(fn)] = (fn, self._make_record(fn, s))
+        return self.records[id(fn)][1]
+
+    def _make_record(self, fn, s):
+        """The factory's copy: its nested functions lifted, each return giving the slots."""
+        from ..frontend import parse_function
+        if getattr(fn, "_adjoint_writes", ()):
+            self.scope.refuse(f"calling '{fn.__name__}', which rebinds '{fn._adjoint_writes[0]}' "
+                              "(nonlocal), for the function it returns", s, "return the new value instead")
+        parsed = parse_function(fn)
+        made, _ = _returned_functions(parsed.node.body)
+        inner = _Scope(parsed)
+        inner.lift()
+        returned = [(r, inner.resolver.cells[r.value.id].cell_contents) for r in made]
+        functions = []
+        for r, f in returned:
+            if f._adjoint_writes:
+                inner.refuse(f"returning '{r.value.id}', which rebinds '{f._adjoint_writes[0]}' "
+                             "(nonlocal) of the function that made it", r, "return the new value instead")
+            functions += [f] if all(f is not g for g in functions) else []
+        slots = list(dict.fromkeys(slot for f in functions for slot in _slots(f)))
+        for r, f in returned:
+            index = [const(functions.index(f))] if len(functions) > 1 else []
+            r.value = gast.Tuple(elts=index + [name(slot) if slot in _slots(f) else const(None)
+                                               for slot in slots], ctx=gast.Load())
+        parsed.node.name = f"{fn.__name__}_closure"
+        copy = synthesize(parsed.node, fn.__globals__, parsed.filename, dict(inner.resolver.cells),
+                          f"{fn.__qualname__}_closure", (fn.__defaults__ or (), fn.__kwdefaults__ or {}))
+        for attribute in ("_adjoint_env", "_adjoint_writes", "_adjoint_captured", "_adjoint_homes"):
+            if hasattr(fn, attribute):  # a nested factory: its calls pass what it reads
+                setattr(copy, attribute, getattr(fn, attribute))
+        return _Record(copy, functions, slots)
+
+    # -- its calls -------------------------------------------------------------------
+    def _block(self, stmts, ident, record, names, which):
+        out = []
+        for s in stmts:
+            for holder, field in _blocks(s):
+                setattr(holder, field, self._block(getattr(holder, field), ident, record, names, which))
+            calls = [c for c in own_nodes(header(s)) if isinstance(c, gast.Call)
+                     and isinstance(c.func, gast.Name) and c.func.id == ident]
+            if not calls or which is None:
+                for c in calls:
+                    _call_returned(self.scope, c, record.functions[0], names)
+                out.append(s)
+            else:
+                out += self._dispatch(s, calls, record, names, which)
+        return out
+
+    def _dispatch(self, s, calls, record, names, which):
+        """``if f_which == 0: <s calling the first> else: ...``: all of ``s``'s calls of ``f``
+        call the function the factory returned."""
+        if isinstance(s, gast.While):
+            self.scope.refuse("calling a returned function that may be one of several in a loop "
+                              "test", s, "call it in the loop body")
+        for c in calls:
+            c.returned_call = True
+        branches = []
+        for f in record.functions:
+            branch = clone(s)
+            for c in own_nodes(header(branch)):
+                if getattr(c, "returned_call", False):
+                    del c.returned_call
+                    _call_returned(self.scope, c, f, names)
+            branches.append(branch)
+        orelse = [branches[-1]]
+        for k in reversed(range(len(branches) - 1)):
+            test = gast.Compare(left=name(which), ops=[gast.Eq()], comparators=[const(k)])
+            orelse = [_at(gast.If(test=test, body=[branches[k]], orelse=orelse), s)]
+        return orelse
+
+
+def _call_returned(scope, call, fn, names):
+    """``f(x)`` -> ``scale(x, w=f_w)``: the lifted function, passed the values its factory held."""
+    call.func = scope.cell_for(fn, fn.__name__)
+    given = {k.arg for k in call.keywords}
+    positional = _positional_params(fn)[:len(call.args)]
+    for p, e in fn._adjoint_env:
+        if p not in given:
+            call.keywords.append(gast.keyword(arg=p, value=name(names[e])))
+    for param, holder in fn._adjoint_captured.items():
+        if param not in given and param not in positional:
+            call.keywords.append(gast.keyword(arg=param, value=name(names[holder])))
+
+
+def _slots(fn):
+    """The names of its factory a lifted function reads: its environment, its captured defaults."""
+    return [e for _, e in fn._adjoint_env] + list(fn._adjoint_captured.values())
+
+
+def _returned_functions(stmts, defined=frozenset()):
+    """(the returns of a body giving a function defined before them on their path, the others)."""
+    made, other = [], []
+    defined = set(defined)
+    for s in stmts:
+        if isinstance(s, gast.Return):
+            v = s.value
+            own = isinstance(v, gast.Lambda) or isinstance(v, gast.Name) and v.id in defined
+            (made if own else other).append(s)
+        elif isinstance(s, gast.FunctionDef):
+            defined.add(s.name)
+            continue
+        elif isinstance(s, gast.Assign) and isinstance(s.value, gast.Lambda) and len(s.targets) == 1 \
+                and isinstance(s.targets[0], gast.Name):
+            defined.add(s.targets[0].id)
+        for holder, field in _blocks(s):
+            inner_made, inner_other = _returned_functions(getattr(holder, field), defined)
+            made, other = made + inner_made, other + inner_other
+    return made, other
+
+
+def _always_returns(stmts):
+    """Whether a block surely ends in ``return`` or ``raise`` (judged by its last statement)."""
+    last = stmts[-1] if stmts else None
+    if isinstance(last, (gast.Return, gast.Raise)):
+        return True
+    if isinstance(last, gast.If):
+        return _always_returns(last.body) and _always_returns(last.orelse)
+    return isinstance(last, gast.With) and _always_returns(last.body)

@@ -284,36 +284,41 @@ class _Lowering:
     def try_in_loop(self, s):
         """A try in a loop is a function of its own, called in its place: ``(v, jump1) =
         try12(x, v)`` takes the locals the try reads or binds and returns those it binds, and
-        how it left (0, or 1 for a ``break`` and 2 for a ``continue`` in its handlers or its
-        ``else``), so each trip's path is one call of a helper whose try is lowered as above."""
+        how it left (0, or 1 for a ``break``, 2 for a ``continue`` in its handlers or its
+        ``else``, 3 for a ``return``, whose value comes last), so each trip's path is one call
+        of a helper whose try is lowered as above."""
         s = _break_into_else(s)
         self.check_try(s)
-        if any(_leaves(t) for t in s.finalbody) or _returns(s):
-            self.refuse("return inside a try in a loop, or break and continue in its finally", s,
+        if any(_leaves(t) or _returns(t) for t in s.finalbody):
+            self.refuse("return, break or continue in the finally of a try in a loop", s,
                         "set a flag in the try and act on it after")
         caught = {h.name.id for h in s.handlers if h.name is not None}
         written = sorted(_bound_here(s) - caught)
         read = {n.id for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
         params = sorted(n for n in (read - caught) | set(written) if self.resolver.lookup(n) is LOCAL)
-        jump = self.fresh("jump") if _leaves(s) else None
-        fn = self.try_function(s, params, written, jump is not None)
+        value = self.fresh("returned_value") if _returns(s) else None
+        jump = self.fresh("jump") if _leaves(s) or value else None
+        fn = self.try_function(s, params, written, jump is not None, value is not None)
         ident = self.given(fn.__name__, fn)
         self.unbound |= set(written) - self.bound
-        outputs = written + ([jump] if jump else [])
+        outputs = written + ([jump] if jump else []) + ([value] if value else [])
         target = gast.Tuple(elts=[name(n, store=True) for n in outputs], ctx=gast.Store()) \
             if outputs else name(self.fresh("tried_none"), store=True)
         call = gast.Call(func=name(ident), args=[name(p) for p in params], keywords=[])
         out = [with_line(gast.Assign(targets=[target], value=call, type_comment=None), s.lineno)]
-        for code, kind in ((1, gast.Break), (2, gast.Continue)) if jump else ():
+        exits = ([(1, gast.Break()), (2, gast.Continue())] if _leaves(s) else []) + \
+            ([(3, gast.Return(value=name(value)))] if value else [])
+        for code, leave in exits:
             test = gast.Compare(left=name(jump), ops=[gast.Eq()], comparators=[const(code)])
-            out.append(with_line(gast.If(test=test, body=[kind()], orelse=[]), s.lineno))
+            out.append(with_line(gast.If(test=test, body=[with_line(leave, s.lineno)], orelse=[]), s.lineno))
         return out
 
-    def try_function(self, s, params, written, jumps):
+    def try_function(self, s, params, written, jumps, returns=False):
         """``def try12(params): <the try>; return (written...)``, compiled with the user's lines."""
         from .closures import synthesize
-        def returned(code):
-            items = [name(n) for n in written] + ([const(code)] if jumps else [])
+        def returned(code, value=None):
+            items = [name(n) for n in written] + ([const(code)] if jumps else []) \
+                + ([value or const(None)] if returns else [])
             return gast.Return(value=gast.Tuple(elts=items, ctx=gast.Load()) if items else const(None))
         body = _jumps_returned(clone(s), returned)
         args = gast.arguments(args=[gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None)
@@ -785,11 +790,17 @@ def _bound_here(s):
             and id(n) not in inner}
 
 
-def _jumps_returned(s, returned):
+def _jumps_returned(s, returned, in_loop=False):
     """``s`` with each ``break``/``continue`` that leaves it (none of an inner loop) a return of
-    ``returned(1)`` / ``returned(2)``."""
-    for holder, field in _statement_lists(s):
-        setattr(holder, field, [_jumps_returned(t, returned) for t in getattr(holder, field)])
+    ``returned(1)`` / ``returned(2)``, and each ``return v``, at any depth, one of ``returned(3, v)``."""
+    loop = isinstance(s, (gast.For, gast.While))
+    lists = [(s, "body"), (s, "orelse")] if loop else _statement_lists(s)
+    for holder, field in lists:
+        setattr(holder, field, [_jumps_returned(t, returned, in_loop or loop) for t in getattr(holder, field)])
+    if isinstance(s, gast.Return):
+        return with_line(returned(3, s.value), s.lineno)
+    if in_loop:
+        return s  # a break or continue of an inner loop
     if isinstance(s, gast.Break):
         return with_line(returned(1), s.lineno)
     if isinstance(s, gast.Continue):

@@ -165,7 +165,7 @@ def check_keywords(keywords, function, free, required, positional=(), named=(), 
             raise TypeError(f"{function}() got multiple values for keyword argument '{key}'")
         if key in positional:
             raise TypeError(f"{function}() got multiple values for argument '{key}'")
-        if key not in free:
+        if free is not None and key not in free:  # None: a **rest parameter takes any key
             raise TypeError(f"{function}() got an unexpected keyword argument '{key}'")
     missing = [k for k in required if k not in keywords]
     if missing:
