@@ -980,11 +980,11 @@ def _completed_before(s, inside):
         if expanded or isinstance(n, gast.Lambda):
             out.append(n)
             continue
-        children = _children_all(n)
+        inner = children(n)
         if isinstance(n, (gast.Assign, gast.AugAssign, gast.AnnAssign)) and n.value is not None:
-            children = [n.value] + [c for c in children if c is not n.value]
+            inner = [n.value] + [c for c in inner if c is not n.value]
         stack.append((n, True))
-        stack.extend((c, False) for c in reversed(children))
+        stack.extend((c, False) for c in reversed(inner))
     return out
 
 
