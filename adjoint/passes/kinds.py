@@ -167,15 +167,16 @@ def argument_rank(value):
 def call_key(value):
     """A cheap stand-in for one argument in the call cache of a compiled derivative.
 
-    Equal keys mean equal ``argument_rank`` and an equal verdict on whether the
-    value can be differentiated: floats and float arrays by rank, other arrays
-    by dtype kind and rank, anything else by its type.
+    Equal keys mean equal ``argument_rank``, an equal shape pattern
+    (``passes.shapes``) and an equal verdict on whether the value can be
+    differentiated: float arrays by shape, other arrays by dtype kind and
+    shape, anything else by its type. A shape costs no more than a rank here.
     """
     kind = type(value)
     if kind is float:
         return 0
     if kind is np.ndarray:
-        return value.ndim if value.dtype.kind == "f" else (value.dtype.kind, value.ndim)
+        return value.shape if value.dtype.kind == "f" else (value.dtype.kind, value.shape)
     return kind
 
 
