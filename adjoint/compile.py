@@ -512,8 +512,10 @@ class _FunctionTransform:
 
     def _specialise(self, body, params, temps, shares):
         """``body`` without the shape helpers the parameters' shapes make idle (``passes.shapes``)."""
+        body = dead_values.drop_shape_only(body, self.ranks, False, shares)  # the seed first
         fixed = set(params) - stored_names(gast.Module(body=body, type_ignores=[]))
-        body, changed = shapes.specialise(body, {p: self.shapes.get(p) for p in params}, fixed)
+        body, changed = shapes.specialise(body, {p: self.shapes.get(p) for p in params}, fixed,
+                                          sums=not self.typed)
         if not changed:
             return body
         body = simplify.propagate_copies(body, temps - set(params))
@@ -531,6 +533,8 @@ class _FunctionTransform:
             body = self._specialise(body, params, temps, shares)
         if self._real_adjoints():  # values read only for their shape are not computed
             body = dead_values.drop_shape_only(body, self.ranks, not self.typed, shares)
+            if not self.typed:
+                body = simplify.logistic_without_logaddexp(body)
         body = simplify.unspread_reductions(body)
         body = simplify.double_repeats(body)
         body = simplify.accumulate_in_place(body, self._real_adjoints())

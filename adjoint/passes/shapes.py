@@ -11,7 +11,7 @@ rewrites the backward sweep where the facts prove a helper does nothing:
 
 - ``unbroadcast(g, x)`` and ``unreduce(g, x, ...)`` of a ``g`` shaped like
   ``x`` are ``g``; an ``unbroadcast`` that only sums leading or unit axes is
-  ``np.sum(g, axis=..., keepdims=...)``;
+  ``g.sum(axis=..., keepdims=...)`` (on the NumPy backend);
 - ``count(t, axis)`` is the product of the dimensions it counts, read from a
   parameter (``X.shape[0]``);
 - a scalar spread by ``unreduce`` (the seed of a mean) stays a scalar where
@@ -283,13 +283,16 @@ def _named_call(node, ident) -> bool:
 
 
 # -- rewriting ---------------------------------------------------------------------------
-def specialise(body, params: dict, fixed: set):
+def specialise(body, params: dict, fixed: set, sums=True):
     """``body`` without the shape helpers its shape facts make idle (see the module's doc).
     ``params``: parameter -> shape; ``fixed``: the parameters ``body`` never binds again
-    (their dimensions can be read from them). Returns the new body and whether it changed."""
+    (their dimensions can be read from them); ``sums``: an ``unbroadcast`` that sums may
+    become ``g.sum(...)`` (Numba has no ``keepdims``: it keeps the helper). Returns the new
+    body and whether it changed."""
     env = infer(body, params)
     dims = _dimension_sources(params, fixed)
-    rewriter = _Rewrite(env, dims)
+    alike = {s: p for p, s in reversed(params.items()) if p in fixed and _known(s)}
+    rewriter = _Rewrite(env, dims, alike, sums, _read_for_shape_only(body))
     body = [rewriter.visit(s) for s in body]
     changed = rewriter.changed
     while _keep_scalar(body, env):
@@ -310,8 +313,10 @@ def _dimension_sources(params, fixed):
 class _Rewrite(gast.NodeTransformer):
     """The helpers the facts make idle, inner calls first."""
 
-    def __init__(self, env, dims):
-        self.env, self.dims, self.changed = env, dims, False
+    def __init__(self, env, dims, alike, sums, shape_only):
+        self.env, self.dims, self.changed, self.sums = env, dims, False, sums
+        self.alike = alike  # shape -> the first parameter of that shape
+        self.shape_only = shape_only  # the names read only for their shapes
 
     def visit_Call(self, node):
         self.generic_visit(node)
@@ -322,14 +327,25 @@ class _Rewrite(gast.NodeTransformer):
 
     def _rewritten(self, node):
         if _named_call(node, "unbroadcast") and len(node.args) == 2 and not node.keywords:
-            return _summed(node.args[0], shape(node.args[0], self.env),
-                           shape(node.args[1], self.env)) or node
+            return _summed(node.args[0], shape(node.args[0], self.env), shape(node.args[1], self.env),
+                           self.sums) or self._shaped_by_parameter(node)
         if _named_call(node, "unreduce") and len(node.args) >= 2:
             same = _known(shape(node.args[0], self.env)) and \
                 shape(node.args[0], self.env) == shape(node.args[1], self.env)
-            return node.args[0] if same else node
+            return node.args[0] if same else self._shaped_by_parameter(node)
         if _named_call(node, "count") and node.args and not node.keywords:
             return self._count(node)
+        return node
+
+    def _shaped_by_parameter(self, node):
+        """``node`` (``unbroadcast`` or ``unreduce``, which read their second argument only
+        for its shape) reading a parameter of that shape instead: the value it stood in for
+        need not be computed."""
+        like = self.alike.get(shape(node.args[1], self.env))
+        if like is not None and isinstance(node.args[1], gast.Name) and node.args[1].id != like \
+                and node.args[1].id in self.shape_only:
+            node.args[1] = name(like)
+            self.changed = True
         return node
 
     def _count(self, node):
@@ -340,6 +356,8 @@ class _Rewrite(gast.NodeTransformer):
         axes = _axes(axis, len(s)) if _known(s) else None
         if axes is None:
             return node
+        if len(axes) == len(s) > 1 and s in self.alike:
+            return quote_expr(f"{self.alike[s]}.size")
         factors = [self._dimension(s[k]) for k in sorted(axes) if s[k] != 1]
         if None in factors:
             return node
@@ -355,17 +373,32 @@ class _Rewrite(gast.NodeTransformer):
         return quote_expr(f"{p}.shape[{k}]")
 
 
+def _read_for_shape_only(body):
+    """The names every read of which is one of a helper's shape arguments (dead values')."""
+    from .dead_values import shape_args
+    reads, shape_reads = {}, {}
+    for node in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            reads[node.id] = reads.get(node.id, 0) + 1
+        elif isinstance(node, gast.Call):
+            for arg in shape_args(node):
+                shape_reads[arg.id] = shape_reads.get(arg.id, 0) + 1
+    return {v for v, n in reads.items() if shape_reads.get(v) == n}
+
+
 def _known(s) -> bool:
     return isinstance(s, tuple)
 
 
-def _summed(g, have, want):
+def _summed(g, have, want, sums=True):
     """``unbroadcast(g, x)`` as plain code where ``g``'s shape ``have`` and ``x``'s ``want``
-    are known: ``g`` itself, or one ``np.sum`` (None: leave the helper)."""
+    are known: ``g`` itself, or (``sums``) one ``g.sum(...)`` (None: leave the helper)."""
     if not (_known(have) and _known(want)) or len(have) < len(want):
         return None
     if have == want:
         return g
+    if not sums:
+        return None
     lead = len(have) - len(want)
     if broadcast(have, want) != have:
         return None
@@ -378,7 +411,8 @@ def _summed(g, have, want):
     keywords = [gast.keyword(arg="axis", value=axis)]
     if units:
         keywords.append(gast.keyword(arg="keepdims", value=gast.Constant(value=True, kind=None)))
-    return gast.Call(func=quote_expr("np.sum"), args=[g], keywords=keywords)
+    return gast.Call(func=gast.Attribute(value=g, attr="sum", ctx=gast.Load()), args=[],
+                     keywords=keywords)  # an array's method: no np.sum wrapper to pass through
 
 
 # -- a spread scalar kept a scalar ----------------------------------------------------------
