@@ -29,6 +29,7 @@ import numpy as np
 
 from ..astutil import name, quote_expr, walk, walk_stmts
 from ..rules import lookup
+from . import kinds
 
 _TOP = "top"  # not decided yet: optimistic, so values carried around loops can be proven
 _ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.FloorDiv, gast.Mod, gast.Pow,
@@ -39,7 +40,7 @@ _SAME_SHAPE = {np.zeros_like, np.ones_like, np.empty_like, np.copy, np.real, np.
                np.conj, np.conjugate}
 # runtime helpers (called by plain name) -> the position of the argument whose shape the
 # result has
-_LIKE_ARGUMENT = {"unbroadcast": 1, "unreduce": 1, "zeros_like": 0, "grad_like": 1,
+_LIKE_ARGUMENT = {"unreduce": 1, "zeros_like": 0, "grad_like": 1,
                   "extremum_grad": 1, "matmul_grad_a": 1, "matmul_grad_b": 2, "dot_grad_a": 1,
                   "dot_grad_b": 2, "snapshot": 0, "conj": 0, "writable_copy": 0}
 
@@ -66,6 +67,8 @@ def infer(body, params: dict) -> dict:
     """name -> shape for every name whose bindings in ``body`` agree (``params``: the
     parameters' shapes, None where unknown)."""
     bindings = _bindings(body)
+    displays = kinds.displays(body, bindings, params)
+    bindings = {k: [_through_display(v, displays) for v in vs] for k, vs in bindings.items()}
     state = {ident: _TOP for ident in bindings}
     state.update(params)
     changed = True
@@ -103,6 +106,17 @@ def _bindings(body):
             counter = _named_call(s.iter, "range")
             bind(s.target, () if counter else gast.Constant(value=None, kind=None))
     return found
+
+
+def _through_display(v, displays):
+    """``d[k]`` of a display ``d`` read as its item, ``np.array(d)`` as ``np.array([...])``,
+    for shapes only."""
+    if isinstance(v, gast.Subscript) and isinstance(v.value, gast.Name) and v.value.id in displays:
+        return kinds.item_of(v, displays)
+    if isinstance(v, gast.Call) and _np_function(v.func) in (np.array, np.asarray) and v.args \
+            and isinstance(v.args[0], gast.Name) and v.args[0].id in displays:
+        return gast.Call(func=v.func, args=[displays[v.args[0].id]] + v.args[1:], keywords=v.keywords)
+    return v
 
 
 def _join(found):
@@ -193,6 +207,8 @@ def _matmul(a, b):
 
 
 def _call(node, env):
+    if _named_call(node, "unbroadcast") and len(node.args) == 2:
+        return _summed_shape(shape(node.args[0], env), shape(node.args[1], env))
     if isinstance(node.func, gast.Name) and node.func.id in _LIKE_ARGUMENT:
         k = _LIKE_ARGUMENT[node.func.id]
         return shape(node.args[k], env) if k < len(node.args) else None
@@ -206,6 +222,9 @@ def _call(node, env):
     fn = _np_function(node.func)
     if fn is None:
         return None
+    if fn in (np.array, np.asarray) and len(node.args) == 1 and \
+            isinstance(node.args[0], (gast.Tuple, gast.List)) and all(k.arg == "dtype" for k in node.keywords):
+        return _stacked(node.args[0].elts, env)
     if fn in _REDUCTIONS:
         return _reduction(node, env)
     if fn in (np.matmul, np.dot) and len(node.args) == 2 and not node.keywords:
@@ -221,6 +240,16 @@ def _call(node, env):
     return None
 
 
+def _summed_shape(have, want):
+    """The shape of ``unbroadcast(g, x)``: ``x``'s where ``g`` broadcasts from it (a ``g``
+    with fewer axes keeps its own sizes)."""
+    if _TOP in (have, want):
+        return _TOP
+    if _known(have) and _known(want) and len(have) >= len(want) and broadcast(have, want) == have:
+        return want
+    return None
+
+
 def _product(fn, a, b):
     """The shape of ``np.matmul(a, b)`` or ``np.dot(a, b)`` (``dot`` only up to matrices)."""
     if fn is np.dot and () in (a, b):
@@ -228,6 +257,14 @@ def _product(fn, a, b):
     if fn is np.dot and any(_known(s) and len(s) > 2 for s in (a, b)):
         return None
     return _matmul(a, b)
+
+
+def _stacked(items, env):
+    """The shape of ``np.array([items...])`` of numbers: ``(len(items),)``."""
+    found = [shape(n, env) for n in items]
+    if not items or any(f not in ((), _TOP) for f in found):
+        return None
+    return _TOP if _TOP in found else (len(items),)
 
 
 def _broadcast_all(args, env):
