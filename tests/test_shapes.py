@@ -46,6 +46,21 @@ def row_scaled(A, s):
     return np.sum(np.sin(A * s) * A.T)
 
 
+def seeded_product(x, y):
+    return np.sum(x * y)
+
+
+def loop_mean(x, b):
+    s = 0.0
+    for i in range(3):
+        s = s + np.mean(np.sin(x * i + b))
+    return s
+
+
+def axis_mean(x, y):
+    return np.sum(np.mean(x, axis=1, keepdims=True) * y) + np.sum(np.mean(x, axis=0) * np.mean(y, axis=0))
+
+
 def _logreg(n, d):
     X = rng.normal(size=(n, d))
     return (rng.normal(size=d), X, (rng.random(n) < 0.5).astype(float), 0.1)
@@ -75,6 +90,11 @@ CASES = [
     ("mlp batch == hidden", mlp_loss, _mlp(4, 3, 4, 4), (0, 1, 2, 3)),
     ("mlp batch 1", mlp_loss, _mlp(1, 3, 4, 2), (0, 1, 2, 3)),
     ("integer targets", integer_targets, (rng.normal(size=3), X34.T, np.arange(4)), 0),
+    ("sum of a product (3, 1)", seeded_product, (X34, rng.normal(size=(3, 1))), (0, 1)),
+    ("sum of a product (1, 4)", seeded_product, (rng.normal(size=(1, 4)), X34), (0, 1)),
+    ("mean in a loop", loop_mean, (X34, rng.normal(size=4)), (0, 1)),
+    ("means over axes", axis_mean, (X34, rng.normal(size=(3, 4))), (0, 1)),
+    ("means over axes (3, 1)", axis_mean, (X34, rng.normal(size=(3, 1))), (0, 1)),
     ("square, rows scaled", row_scaled, (rng.normal(size=(3, 3)), rng.normal(size=(3, 1))), (0, 1)),
     ("square, columns scaled", row_scaled, (rng.normal(size=(3, 3)), rng.normal(size=3)), (0, 1)),
 ]
