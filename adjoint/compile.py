@@ -518,6 +518,7 @@ class _FunctionTransform:
                                           sums=not self.typed)
         if not changed:
             return body
+        body = simplify.copy_then_add(body)
         body = simplify.propagate_copies(body, temps - set(params))
         body = simplify.inline_temps(body, temps - set(params))
         return simplify.dce(body, set(), shares=shares)[0]

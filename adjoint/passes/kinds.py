@@ -21,7 +21,7 @@ import math
 import gast
 import numpy as np
 
-from ..astutil import walk_stmts
+from ..astutil import walk, walk_stmts
 from ..rules import lookup
 from ..rules.registry import CUSTOM
 
@@ -65,15 +65,18 @@ def displays(body, bindings, params):
     """name -> the tuple or list display it holds, where it is bound once to one and (a list)
     never changed: an item of it is the name the display put there."""
     changed = set(params)
-    for s in walk_stmts(body):
-        if isinstance(s, gast.Expr):  # lst.append(v), a call that may change its arguments
-            changed |= {n.id for n in gast.walk(s) if isinstance(n, gast.Name)}
-        targets = s.targets if isinstance(s, gast.Assign) else [getattr(s, "target", None)]
-        for t in targets:
-            while isinstance(t, (gast.Subscript, gast.Attribute)):
-                t = t.value
-                if isinstance(t, gast.Name):
-                    changed.add(t.id)
+    for node in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.Expr):  # lst.append(v), a call that may change its arguments
+            changed |= {n.id for n in walk(node) if isinstance(n, gast.Name)}
+        elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and isinstance(node.func.value, gast.Name):  # x = lst.pop()
+            changed.add(node.func.value.id)
+        elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Store):
+            base = node.value
+            while isinstance(base, (gast.Subscript, gast.Attribute)):
+                base = base.value
+            if isinstance(base, gast.Name):
+                changed.add(base.id)
     return {k: vs[0] for k, vs in bindings.items() if len(vs) == 1 and k not in changed
             and isinstance(vs[0], (gast.Tuple, gast.List))}
 

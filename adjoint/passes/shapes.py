@@ -222,8 +222,8 @@ def _call(node, env):
     fn = _np_function(node.func)
     if fn is None:
         return None
-    if fn in (np.array, np.asarray) and len(node.args) == 1 and \
-            isinstance(node.args[0], (gast.Tuple, gast.List)) and all(k.arg == "dtype" for k in node.keywords):
+    if fn in (np.array, np.asarray) and len(node.args) == 1 and all(k.arg == "dtype" for k in node.keywords) \
+            and isinstance(node.args[0], (gast.Tuple, gast.List)):
         return _stacked(node.args[0].elts, env)
     if fn in _REDUCTIONS:
         return _reduction(node, env)

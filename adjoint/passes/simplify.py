@@ -312,6 +312,41 @@ def zero_then_add(stmts):
     return out
 
 
+def copy_then_add(stmts):
+    """``v = a`` followed, with nothing reading ``v`` or changing ``a`` between, by
+    ``v = v + c`` becomes ``v = a + c`` (``a`` a name: the copy an idle ``unbroadcast``
+    left, ``z_bar = t5_bar``, meeting a second contribution)."""
+    out = list(stmts)
+    for s in out:
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                setattr(s, field, copy_then_add(getattr(s, field)))
+    i = 0
+    while i < len(out):
+        j = _added_after_copy(out, i)
+        if j is None:
+            i += 1
+            continue
+        added = _self_add(out[j], out[i].targets[0].id)
+        out[j].value = gast.BinOp(left=out[i].value, op=gast.Add(), right=added)
+        del out[i]
+    return out
+
+
+def _added_after_copy(stmts, i):
+    """The position of the ``v = v + c`` that the copy ``stmts[i]`` (``v = a``) can join."""
+    s = stmts[i]
+    if not (_assigns_name(s) and isinstance(s.value, gast.Name) and s.value.id != s.targets[0].id):
+        return None
+    ident, source = s.targets[0].id, s.value.id
+    for j in range(i + 1, len(stmts)):
+        if _mentions(stmts[j], ident):
+            return j if _self_add(stmts[j], ident) is not None else None
+        if source in _changed_names(stmts[j]):
+            return None
+    return None
+
+
 def double_repeats(stmts):
     """Two equal contributions in a row (the halves of ``x * x``'s adjoint) become one, doubled.
 
