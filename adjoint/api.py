@@ -24,6 +24,7 @@ from . import compile as _compile
 from .errors import (AdjointError, NonScalarOutputError, SourceUnavailableError, WrtError,
                      hidden, internal_error, located, public)
 from .passes.kinds import argument_rank, call_key
+from .passes.shapes import pattern
 from .passes.objects import Layout, argument_classes, object_layout
 from .pytree import is_record
 from .runtime.builtins import CellReads, reading_cells
@@ -69,9 +70,10 @@ def _store(key, fun, built):
         del _CACHE[next(iter(_CACHE))]
 
 
-def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy", classes=None, memory=None):
-    """The compiled derivative, built once per function, wrt, mode, argument ranks, backend
-    and checkpoint memory budget (bytes).
+def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy", classes=None, memory=None,
+           shapes=None):
+    """The compiled derivative, built once per function, wrt, mode, argument ranks, backend,
+    checkpoint memory budget (bytes) and shape pattern (``passes.shapes``).
 
     Keyed by the code object and checked against the function's own globals
     and cells: two closures of one ``def`` share code but not the values they
@@ -80,20 +82,22 @@ def _built(fun, wrt, mode, aux=False, ranks=None, backend="numpy", classes=None,
     if backend == "auto":  # the environment's choice is part of the key
         backend = os.environ.get("ADJOINT_BACKEND", "auto")
     fun = _python_function(fun)
-    key = (fun.__code__, wrt, mode, aux, ranks, backend, classes, _compile.check_tapes(), memory)
+    key = (fun.__code__, wrt, mode, aux, ranks, backend, classes, _compile.check_tapes(), memory,
+           shapes)
     with _LOCK:
         built = _cached(key, fun)
         if built is None:
-            built = _build(fun, wrt, mode, aux, ranks, backend, classes, memory)
+            built = _build(fun, wrt, mode, aux, ranks, backend, classes, memory, shapes)
             _store(key, fun, built)
     return built
 
 
-def _build(fun, wrt, mode, aux, ranks, backend, classes=None, memory=None):
+def _build(fun, wrt, mode, aux, ranks, backend, classes=None, memory=None, shapes=None):
     """Run the pipeline; anything but an AdjointError escaping it is adjoint's bug, said so."""
     try:
         params = list(inspect.signature(fun).parameters)
         by_name = dict(zip(params, ranks)) if ranks is not None else None
+        shaped = dict(zip(params, shapes)) if shapes is not None else None
         by_class = {p: c for p, c in zip(params, classes) if c is not None} if classes else None
         layout = classes[-1] if classes and isinstance(classes[-1], Layout) else None
         chosen = _compile.choose_backend(fun, backend, by_name, mode, memory)
@@ -103,7 +107,7 @@ def _build(fun, wrt, mode, aux, ranks, backend, classes=None, memory=None):
             plain = functools.partial(_build, fun, wrt, mode, aux, ranks, backend, classes)
             return _checkpointed_or_plain(fun, (wrt, mode, aux, by_name, chosen, by_class, layout),
                                           memory, plain)
-        return _compile.build(fun, wrt, mode, aux, by_name, chosen, by_class, layout)
+        return _compile.build(fun, wrt, mode, aux, by_name, chosen, by_class, layout, shapes=shaped)
     except AdjointError:
         raise
     except Exception as exc:
@@ -239,6 +243,7 @@ def _check_differentiable(name, value):
 
 
 _ndarray = np.ndarray
+_SHAPES_KEPT = 256  # call keys (argument shapes) one derivative remembers
 
 
 def _call_key(args):
@@ -273,7 +278,7 @@ class Transformed:
         self._one_tuple = not self._single and len(self._wrt) == 1 and self._picks is None
         self._entries = {}  # call key -> compiled entry points
         self._layouts = False  # whether call keys hold the object arguments' layout
-        self._ranks = {}  # call key -> (the argument ranks, classes) its code is compiled for
+        self._ranks = {}  # call key -> (the argument ranks, classes, shape pattern) of its code
         # (call key, its "main" entry point) of the latest call: one attribute, so that a
         # thread never pairs one call's key with another's entry point
         self._last = (None, None)
@@ -283,9 +288,9 @@ class Transformed:
         """The generated Python module, as text (for the arguments of the latest call)."""
         return self._build(*self._ranks.get(self._last[0], (None,))).source
 
-    def _build(self, ranks=None, classes=None):
+    def _build(self, ranks=None, classes=None, shapes=None):
         return _built(self._fun, self._wrt, self._mode, self._aux, ranks, self._backend, classes,
-                      self._memory)
+                      self._memory, shapes)
 
     def _entry(self, args):
         key = _call_key(args)
@@ -306,12 +311,17 @@ class Transformed:
             _check_differentiable(name, args[p])
         ranks = tuple(map(argument_rank, args))
         classes = argument_classes(args)
-        entry = self._build(ranks, classes).entry
-        self._ranks[key] = (ranks, classes)
+        # the key holds the shapes; the code is made per pattern (grad's backward sweep uses it)
+        shapes = pattern(args) if self._mode in ("grad", "value_and_grad") else None
+        entry = self._build(ranks, classes, shapes).entry
+        if len(self._entries) >= _SHAPES_KEPT:  # calls of ever new sizes: forget the old ones
+            self._entries.clear()
+            self._ranks.clear()
+        self._ranks[key] = (ranks, classes, shapes)
         self._entries[key] = entry
         if classes and isinstance(classes[-1], Layout):  # calls are keyed by the layout too
             self._layouts = True
-            self._ranks[key + (classes[-1],)] = (ranks, classes)
+            self._ranks[key + (classes[-1],)] = (ranks, classes, shapes)
             self._entries[key + (classes[-1],)] = entry
         return entry
 

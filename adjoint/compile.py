@@ -31,7 +31,7 @@ from .emit import Emitter
 from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
 from .frontend import parse_function
 from .passes import (activity, aliases, checkpoint, closures, dead_values, fence, forward, jumps, kinds,
-                     normalize, objects, placement, reverse, scopes, simplify, statements)
+                     normalize, objects, placement, reverse, scopes, shapes, simplify, statements)
 from .passes import tapes as tape_arrays
 from .rules import carries_no_derivative, lookup
 
@@ -100,6 +100,8 @@ def _placeholder(v, integers, floats, typed):
 
 class _FunctionTransform:
     """The passes applied to one user function."""
+
+    shapes = {}  # parameter -> symbolic shape (``passes.shapes``): the function transformed only
 
     def __init__(self, fn, program: _Program, ranks=None, typed=False, refuse=True, classes=None,
                  real_params=(), checkpoint_memory=None):
@@ -508,6 +510,19 @@ class _FunctionTransform:
         names = set(self.params) | stored_names(gast.Module(body=self.body, type_ignores=[]))
         return {reverse.bar(v) for v in names} if names <= self.real else set()
 
+    def _specialise(self, body, params, temps, shares):
+        """``body`` without the shape helpers the parameters' shapes make idle (``passes.shapes``)."""
+        body = dead_values.drop_shape_only(body, self.ranks, False, shares)  # the seed first
+        fixed = set(params) - stored_names(gast.Module(body=body, type_ignores=[]))
+        body, changed = shapes.specialise(body, {p: self.shapes.get(p) for p in params}, fixed,
+                                          sums=not self.typed)
+        if not changed:
+            return body
+        body = simplify.copy_then_add(body)
+        body = simplify.propagate_copies(body, temps - set(params))
+        body = simplify.inline_temps(body, temps - set(params))
+        return simplify.dce(body, set(), shares=shares)[0]
+
     def _add(self, fname, params, body, doc, shares=None):
         temps = self.namer.generated | {reverse.bar(t) for t in self.namer.generated} \
             | {forward.dot(t) for t in self.namer.generated}
@@ -515,8 +530,12 @@ class _FunctionTransform:
         body = simplify.propagate_copies(body, temps - set(params))
         body = simplify.inline_temps(body, temps - set(params))
         body, _ = simplify.dce(body, set(), shares=shares)
+        if self._real_adjoints() and any(self.shapes.get(p) is not None for p in params):
+            body = self._specialise(body, params, temps, shares)
         if self._real_adjoints():  # values read only for their shape are not computed
             body = dead_values.drop_shape_only(body, self.ranks, not self.typed, shares)
+            if not self.typed:
+                body = simplify.logistic_without_logaddexp(body)
         body = simplify.unspread_reductions(body)
         body = simplify.double_repeats(body)
         body = simplify.accumulate_in_place(body, self._real_adjoints())
@@ -817,7 +836,7 @@ def check_tapes() -> bool:
 
 def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
           backend: str = "numpy", classes: dict | None = None, layout=None,
-          checkpoint_memory: int | None = None) -> Built:
+          checkpoint_memory: int | None = None, shapes: dict | None = None) -> Built:
     """Transform ``fn`` for ``mode`` in ('grad', 'value_and_grad', 'split', 'jvp').
 
     ``ranks`` maps parameters to the ``ndim`` of the arguments the code is for
@@ -825,11 +844,13 @@ def build(fn, wrt, mode: str, aux: bool = False, ranks: dict | None = None,
     ``backend`` is 'numpy', 'numba' or 'tiered' (see ``choose_backend``); ``classes`` maps
     parameters to the classes of object arguments (their methods are resolved), ``layout``
     (``objects.Layout``) the classes of objects their attributes hold; ``checkpoint_memory``
-    (bytes) checkpoints ``fn``'s first long loop (``passes/checkpoint.py``).
+    (bytes) checkpoints ``fn``'s first long loop (``passes/checkpoint.py``); ``shapes`` maps
+    parameters to symbolic shapes (``passes.shapes``), which the backward sweep specialises to.
     """
     program = _Program(layout=dict(((c, a), k) for c, a, k in layout or ()))
     main = _FunctionTransform(fn, program, ranks, typed=backend in ("numba", "tiered"), classes=classes,
                               checkpoint_memory=checkpoint_memory)
+    main.shapes = {p: (shapes or {}).get(main.renamed.get(p, p)) for p in main.params}
     wrt = main.own_names(wrt)
     main.check_wrt(wrt)
     base = main.parsed.node.name

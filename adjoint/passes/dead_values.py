@@ -66,7 +66,7 @@ def _replaceable(body, ranks):
         if isinstance(node, gast.Name):
             (stores if isinstance(node.ctx, gast.Store) else reads)[node.id] += 1
         elif isinstance(node, gast.Call):
-            for arg in _shape_args(node):
+            for arg in shape_args(node):
                 shape_reads[arg.id] += 1
         elif isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             bindings[node.targets[0].id] = node
@@ -75,7 +75,7 @@ def _replaceable(body, ranks):
             and not _named_call(s.value, STAND_IN) and _elementwise(s.value)]
 
 
-def _shape_args(call):
+def shape_args(call):
     """The plain names ``call`` reads only for their shape."""
     if not isinstance(call.func, gast.Name) or call.keywords:
         return []

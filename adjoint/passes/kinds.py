@@ -4,6 +4,9 @@ Contract: accepts a normalised body and the ranks (``ndim``) of the
 parameters as seen in a call (``None`` when unknown: containers, arrays whose
 rank may change). Returns, for every name it can prove it for, the rank of the
 value the name holds; a name gets a rank only when all its bindings agree.
+An item ``d[k]`` of a tuple display (or of a list display never changed) is
+ranked as the item put there, and ``np.array([...])`` of items of one rank has
+one more.
 
 The reverse pass uses it for one thing: between two rank-0 values nothing
 broadcasts, so ``unbroadcast`` (and the tape entries kept only to know a
@@ -18,7 +21,7 @@ import math
 import gast
 import numpy as np
 
-from ..astutil import walk_stmts
+from ..astutil import walk, walk_stmts
 from ..rules import lookup
 from ..rules.registry import CUSTOM
 
@@ -28,6 +31,7 @@ _FULL_REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, 
 
 
 _SAME_RANK = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy}
+_ARRAY_BUILDERS = {np.array, np.asarray}
 
 _TOP = "top"  # not decided yet: optimistic, so loop-carried values can be proven
 
@@ -39,6 +43,8 @@ def infer(body, param_ranks: dict, integers: set) -> dict:
             bindings.setdefault(s.targets[0].id, []).append(s.value)
         elif isinstance(s, gast.For):
             bindings.setdefault(s.target.id, []).append(gast.Constant(value=0, kind=None))
+    shown = displays(body, bindings, param_ranks)
+    bindings = {k: [_through_display(v, shown) for v in vs] for k, vs in bindings.items()}
     state = {ident: _TOP for ident in bindings}
     state.update(param_ranks)
     changed = True
@@ -53,6 +59,46 @@ def infer(body, param_ranks: dict, integers: set) -> dict:
                 state[ident] = new
                 changed = True
     return {k: v for k, v in state.items() if isinstance(v, int)}
+
+
+def displays(body, bindings, params):
+    """name -> the tuple or list display it holds, where it is bound once to one and (a list)
+    never changed: an item of it is the name the display put there."""
+    changed = set(params)
+    for node in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.Expr):  # lst.append(v), a call that may change its arguments
+            changed |= {n.id for n in walk(node) if isinstance(n, gast.Name)}
+        elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and isinstance(node.func.value, gast.Name):  # x = lst.pop()
+            changed.add(node.func.value.id)
+        elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Store):
+            base = node.value
+            while isinstance(base, (gast.Subscript, gast.Attribute)):
+                base = base.value
+            if isinstance(base, gast.Name):
+                changed.add(base.id)
+    return {k: vs[0] for k, vs in bindings.items() if len(vs) == 1 and k not in changed
+            and isinstance(vs[0], (gast.Tuple, gast.List))}
+
+
+def _through_display(v, displays):
+    """``v`` with ``d[k]`` of a display ``d`` read as its item and ``np.array(d)`` as
+    ``np.array([...])``, for ranking only."""
+    if isinstance(v, gast.Subscript) and isinstance(v.value, gast.Name) and v.value.id in displays:
+        return item_of(v, displays)
+    if isinstance(v, gast.Call) and getattr(v, "callee", None) in _ARRAY_BUILDERS and v.args \
+            and isinstance(v.args[0], gast.Name) and v.args[0].id in displays:
+        built = gast.Call(func=v.func, args=[displays[v.args[0].id]] + v.args[1:], keywords=v.keywords)
+        built.callee = v.callee
+        return built
+    return v
+
+
+def item_of(v, displays):
+    """The item ``d[k]`` (``k`` a number) of display ``d`` reads, else ``v`` itself."""
+    items = displays[v.value.id].elts
+    k = v.slice.value if isinstance(v.slice, gast.Constant) and type(v.slice.value) is int else None
+    return items[k] if k is not None and -len(items) <= k < len(items) else v
 
 
 def _join(found):
@@ -90,6 +136,17 @@ def _rank(v, ranks, integers=frozenset()):
     if isinstance(v, gast.Call):
         return _call(v, ranks, integers)
     return None
+
+
+def _stacked(items, ranks, integers):
+    """The rank of ``np.array([items...])``: one more than the items' (all equal) rank."""
+    found = [_rank(n, ranks, integers) for n in items]
+    if not items or None in found:
+        return None
+    known = {f for f in found if f is not _TOP}
+    if len(known) > 1:
+        return None
+    return known.pop() + 1 if known else _TOP
 
 
 def _broadcast(nodes, ranks, integers):
@@ -139,6 +196,9 @@ def _call(v, ranks, integers):
     fn = getattr(v, "callee", None)
     if fn in _SCALAR_RESULT:
         return 0
+    if fn in _ARRAY_BUILDERS and len(v.args) == 1 and isinstance(v.args[0], (gast.Tuple, gast.List)) \
+            and all(k.arg == "dtype" for k in v.keywords):
+        return _stacked(v.args[0].elts, ranks, integers)
     if fn in _FULL_REDUCTIONS and len(v.args) == 1 and not v.keywords:
         return 0
     if fn in _SAME_RANK and v.args and not v.keywords:
@@ -167,15 +227,16 @@ def argument_rank(value):
 def call_key(value):
     """A cheap stand-in for one argument in the call cache of a compiled derivative.
 
-    Equal keys mean equal ``argument_rank`` and an equal verdict on whether the
-    value can be differentiated: floats and float arrays by rank, other arrays
-    by dtype kind and rank, anything else by its type.
+    Equal keys mean equal ``argument_rank``, an equal shape pattern
+    (``passes.shapes``) and an equal verdict on whether the value can be
+    differentiated: float arrays by shape, other arrays by dtype kind and
+    shape, anything else by its type. A shape costs no more than a rank here.
     """
     kind = type(value)
     if kind is float:
         return 0
     if kind is np.ndarray:
-        return value.ndim if value.dtype.kind == "f" else (value.dtype.kind, value.ndim)
+        return value.shape if value.dtype.kind == "f" else (value.dtype.kind, value.shape)
     return kind
 
 

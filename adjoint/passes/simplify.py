@@ -312,6 +312,41 @@ def zero_then_add(stmts):
     return out
 
 
+def copy_then_add(stmts):
+    """``v = a`` followed, with nothing reading ``v`` or changing ``a`` between, by
+    ``v = v + c`` becomes ``v = a + c`` (``a`` a name: the copy an idle ``unbroadcast``
+    left, ``z_bar = t5_bar``, meeting a second contribution)."""
+    out = list(stmts)
+    for s in out:
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                setattr(s, field, copy_then_add(getattr(s, field)))
+    i = 0
+    while i < len(out):
+        j = _added_after_copy(out, i)
+        if j is None:
+            i += 1
+            continue
+        added = _self_add(out[j], out[i].targets[0].id)
+        out[j].value = gast.BinOp(left=out[i].value, op=gast.Add(), right=added)
+        del out[i]
+    return out
+
+
+def _added_after_copy(stmts, i):
+    """The position of the ``v = v + c`` that the copy ``stmts[i]`` (``v = a``) can join."""
+    s = stmts[i]
+    if not (_assigns_name(s) and isinstance(s.value, gast.Name) and s.value.id != s.targets[0].id):
+        return None
+    ident, source = s.targets[0].id, s.value.id
+    for j in range(i + 1, len(stmts)):
+        if _mentions(stmts[j], ident):
+            return j if _self_add(stmts[j], ident) is not None else None
+        if source in _changed_names(stmts[j]):
+            return None
+    return None
+
+
 def double_repeats(stmts):
     """Two equal contributions in a row (the halves of ``x * x``'s adjoint) become one, doubled.
 
@@ -688,3 +723,108 @@ def _all_real(expr, real, neutral):
                 and not (n.id.endswith("_bar") and n.id[:-4] in real):
             return False
     return True
+
+
+def logistic_without_logaddexp(stmts):
+    """``t = np.logaddexp(a, b)`` read only by ``np.exp(b - t)`` (its derivative, where the
+    loss itself is not needed): the logistic function of ``b - a``, computed stably from
+    ``t = np.exp(-np.abs(b - a))`` as ``np.where(b >= a, 1.0, t) / (1.0 + t)`` — the same
+    values with one ``exp`` instead of ``logaddexp``'s ``exp``, ``log1p`` and the ``exp`` of
+    its derivative (and no ``inf - inf`` at infinite arguments). Real functions only."""
+    loads, stores = _count_names(stmts)
+    written = _written_names(stmts)
+    for block in _blocks(stmts):
+        for k, s in enumerate(block):
+            pair = _logaddexp_binding(s, loads, stores, written)
+            if pair is not None:
+                _logistic_reader(block[k + 1:], s, *pair)
+    return stmts
+
+
+def _blocks(stmts):
+    yield stmts
+    for s in walk_stmts(stmts):
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                yield getattr(s, field)
+
+
+def _written_names(stmts):
+    """Names changed in place somewhere (``a[i] = v``, ``a += v``, ``add_at(a, i, v)``) or bound
+    more than once."""
+    _, stores = _count_names(stmts)
+    out = {v for v, n in stores.items() if n > 1}
+    for s in walk_stmts(stmts):
+        target = s.targets[0] if isinstance(s, gast.Assign) else getattr(s, "target", None)
+        while isinstance(target, (gast.Subscript, gast.Attribute)):
+            target = target.value
+        if isinstance(target, gast.Name) and not (isinstance(s, gast.Assign) and target is s.targets[0]):
+            out.add(target.id)
+        if isinstance(s, gast.Expr):  # a call for its effect may change what it is given
+            out |= loaded_names(s)
+    return out
+
+
+def _logaddexp_binding(s, loads, stores, written):
+    """(t, a, b) for ``t = np.logaddexp(a, b)`` of names or numbers that nothing changes,
+    ``t`` bound and read once; else None."""
+    if not (_assigns_name(s) and _np_call(s.value, "logaddexp") and len(s.value.args) == 2):
+        return None
+    t = s.targets[0].id
+    a, b = s.value.args
+    atoms = all(isinstance(x, gast.Name) and x.id not in written or
+                isinstance(x, gast.Constant) and type(x.value) in (int, float) for x in (a, b))
+    if not atoms or loads.get(t) != 1 or stores.get(t) != 1:
+        return None
+    return t, a, b
+
+
+def _logistic_reader(later, binding, t, a, b):
+    """Rewrite the one ``np.exp(x - t)`` (``x`` is ``a`` or ``b``) in ``later`` and ``binding``."""
+    for s in later:
+        for node in walk(s):
+            for field in node._fields:
+                value = getattr(node, field, None)
+                items = value if isinstance(value, list) else [value]
+                for k, item in enumerate(items):
+                    x = _exp_minus(item, t)
+                    if x is None or not (_same_atom(x, a) or _same_atom(x, b)):
+                        continue
+                    other = b if _same_atom(x, a) else a
+                    new = quote_expr(f"np.where(x >= o, 1.0, {t}) / (1.0 + {t})", x=x, o=other)
+                    if isinstance(value, list):
+                        value[k] = new
+                    else:
+                        setattr(node, field, new)
+                    gap = x if _is_zero(other) else quote_expr("x - o", x=x, o=other)
+                    binding.value = quote_expr("np.exp(-np.abs(d))", d=gap)
+                    return
+        if t in all_names(s):
+            return
+
+
+def _exp_minus(node, t):
+    """``x`` where ``node`` is ``np.exp(x - t)``."""
+    if not (_np_call(node, "exp") and len(node.args) == 1):
+        return None
+    d = node.args[0]
+    if isinstance(d, gast.BinOp) and isinstance(d.op, gast.Sub) and \
+            isinstance(d.right, gast.Name) and d.right.id == t:
+        return d.left
+    return None
+
+
+def _np_call(node, attr) -> bool:
+    """Whether ``node`` is ``np.<attr>(...)`` without keywords."""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+        node.func.attr == attr and getattr(node.func.value, "id", None) == "np" and not node.keywords
+
+
+def _same_atom(x, y) -> bool:
+    if isinstance(x, gast.Name) and isinstance(y, gast.Name):
+        return x.id == y.id
+    return isinstance(x, gast.Constant) and isinstance(y, gast.Constant) and x.value == y.value
+
+
+def _is_zero(node) -> bool:
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float) and node.value == 0
