@@ -1610,7 +1610,10 @@ class _Factories:
     def hoist_direct_call(self):
         """``make(w)(x)``: ``returned = make(w)`` first, then ``returned(x)``. Returns whether
         it hoisted one."""
-        for s in [n for n in own_nodes(self.scope.node.body) if isinstance(n, gast.stmt)]:
+        nodes = list(own_nodes(self.scope.node.body))
+        if not any(isinstance(c, gast.Call) and isinstance(c.func, gast.Call) for c in nodes):
+            return False
+        for s in [n for n in nodes if isinstance(n, gast.stmt)]:
             for c in own_nodes(header(s)):
                 if isinstance(c, gast.Call) and isinstance(c.func, gast.Call) and self.factory(c.func):
                     inner = c.func
@@ -1626,9 +1629,11 @@ class _Factories:
     def convert_binding(self):
         """One ``f = make(w)`` whose ``f`` is called: bound to the record, its calls converted.
         Returns whether it converted one."""
-        for s in own_nodes(self.scope.node.body):
+        nodes = list(own_nodes(self.scope.node.body))
+        called = {n.func.id for n in nodes if isinstance(n, gast.Call) and isinstance(n.func, gast.Name)}
+        for s in nodes:
             if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name) \
-                    and isinstance(s.value, gast.Call) and self._called(s.targets[0].id) \
+                    and isinstance(s.value, gast.Call) and s.targets[0].id in called \
                     and self.factory(s.value):
                 self._convert(s, s.targets[0].id)
                 self.scope.refresh()
@@ -1644,10 +1649,6 @@ class _Factories:
         if id(fn) not in self.kinds:
             self.kinds[id(fn)] = (fn, self._returns_its_functions(fn))
         return fn if self.kinds[id(fn)][1] else None
-
-    def _called(self, ident):
-        return any(isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == ident
-                   for n in own_nodes(self.scope.node.body))
 
     def _returns_its_functions(self, fn):
         """Whether every return of ``fn`` gives a function it defined before, on the return's path

@@ -88,26 +88,35 @@ def _pure_call(call) -> bool:
 
 
 def _removable(stmt, live, shares=None) -> bool:
-    written_live = _with_sharers(live, shares)  # an in-place write is seen through every alias
     if isinstance(stmt, gast.Assign):
         targets = stmt.targets[0]
         names = [targets] if not isinstance(targets, gast.Tuple) else targets.elts
-        pure = all(_pure_call(c) for c in walk(stmt.value) if isinstance(c, gast.Call))
         if not all(isinstance(t, gast.Name) for t in names):
             base = targets.value  # an item restored from a tape keeps its pop: tapes stay aligned
-            return isinstance(base, gast.Name) and base.id not in written_live and pure
-        return pure and not any(t.id in live for t in names)
+            return isinstance(base, gast.Name) and _unwritten(base.id, live, shares) and \
+                _pure_calls(stmt.value)
+        return not any(t.id in live for t in names) and _pure_calls(stmt.value)
     if isinstance(stmt, gast.AugAssign):
         base = stmt.target.value if isinstance(stmt.target, gast.Subscript) else stmt.target
-        return isinstance(base, gast.Name) and base.id not in written_live
+        return isinstance(base, gast.Name) and _unwritten(base.id, live, shares)
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
         call = stmt.value
         if isinstance(call.func, gast.Name) and call.func.id == "add_at":
-            return call.args[0].id not in written_live
+            return _unwritten(call.args[0].id, live, shares)
         if isinstance(call.func, gast.Attribute) and call.func.attr == "append":
             base = call.func.value
-            return isinstance(base, gast.Name) and base.id not in written_live
+            return isinstance(base, gast.Name) and _unwritten(base.id, live, shares)
     return isinstance(stmt, gast.Pass)
+
+
+def _pure_calls(value) -> bool:
+    return all(_pure_call(c) for c in walk(value) if isinstance(c, gast.Call))
+
+
+def _unwritten(ident, live, shares) -> bool:
+    """Whether an in-place write into ``ident`` is dead: neither it nor any name sharing
+    its array is live (the write is seen through every alias)."""
+    return ident not in live and not (shares and ident in shares and shares[ident] & live)
 
 
 def _defs(stmt):
@@ -185,13 +194,6 @@ def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None, shares=None
         out.append(stmt)
     out.reverse()
     return out, live
-
-
-def _with_sharers(live, shares):
-    """``live`` and every name that shares an array with a live name."""
-    if not shares:
-        return live
-    return live.union(*(shares[n] for n in live if n in shares))
 
 
 def _cached_uses(stmt, cache):
