@@ -90,6 +90,10 @@ def _inert(fn) -> bool:
     return fn is not None and carries_no_derivative(fn)
 
 
+def _names_in(node):
+    return loaded_names(node) if node is not None else set()
+
+
 def _placeholder(v, integers, floats, typed):
     """What a name taped before its first binding holds: a number of its type (an array tape
     of numbers takes no None), else None."""
@@ -152,6 +156,10 @@ class _FunctionTransform:
     def _facts(self):
         self.scopes = scopes.analyse(self.body, self.params)
         self.ranks = kinds.infer(self.body, self.param_ranks, self.scopes.integers)
+        used = scopes.index_integers(self.body, self.ranks, self.scopes.integers)
+        if used:  # ``j = index[r, c] + d`` read as an index: its element reads are numbers
+            self.scopes.integers |= used
+            self.ranks = kinds.infer(self.body, self.param_ranks, self.scopes.integers)
 
     def _alias_model(self):
         """Parameters to copy first; bindings that alias a value written later bind a copy.
@@ -183,8 +191,10 @@ class _FunctionTransform:
                                f"parameters are {self.params}", self.parsed.filename,
                                self.parsed.node.lineno)
 
-    def sweeps(self, wrt, seed):
-        """Forward and backward sweeps (markers resolved) and what they need."""
+    def sweeps(self, wrt, seed, read_after=frozenset()):
+        """Forward and backward sweeps (markers resolved) and what they need (``read_after``:
+        the names the code after the backward sweep reads besides the parameters, the output
+        and adjoints)."""
         wrt = [w for w in wrt if w not in objects.constant_self(self.fn, self.program.method_classes)]
         active = activity.active_names(self.body, wrt, self.output, _inert)
         objects.check_attribute_writes(self.body, wrt, _inert, self.parsed.filename)
@@ -195,6 +205,7 @@ class _FunctionTransform:
         rev.real = self.real
         rev.ranks = self.ranks
         rev.specialise = not self.typed  # Numba keeps the helpers (contiguous operands)
+        rev.recompute_calls = self.typed
         rev.params = [p for p in self.params if p in active]
         rev.params_all = set(self.params)
         rev.seed = seed
@@ -217,7 +228,9 @@ class _FunctionTransform:
         bwd = resolver.block(bwd)
         tapes, stacks, self.stack_tops = resolver.tapes, [], {}
         floats = (active & rev.scalars & self.real) - self.scopes.integers
-        if self.typed:
+        if self.typed:  # the tapes whose values nothing reads go before they become arrays
+            after = set(self.params) | {reverse.bar(v) for v in active} | {self.output} | set(read_after)
+            fwd, bwd, tapes = placement.drop_dead_tapes(fwd, bwd, tapes, after)
             # with trip counters; a parameter holds another value before a loop rebinds it
             integers = (self.scopes.integers | scopes.integer_names(fwd)) - set(self.params)
             numbers = {**{v: "" for v in floats}, **{v: ", np.int64" for v in integers},
@@ -389,7 +402,7 @@ class _FunctionTransform:
         aux_node = self._split_aux() if aux else None
         seed = gast.Call(func=name("unit_seed"), args=[name(self.output)], keywords=[]) \
             if self.output else None
-        fwd, bwd, active, _, _ = self.sweeps(wrt, seed)
+        fwd, bwd, active, _, _ = self.sweeps(wrt, seed, _names_in(aux_node))
         assigned = _assigned(bwd)
         given = self._given(wrt)
         fwd = quote("\n".join(f"{g} = {w}" for w, g in given.items())) + fwd

@@ -28,6 +28,7 @@ _FULL_REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, 
 
 
 _SAME_RANK = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy}
+_FROM_SHAPE = {np.zeros, np.ones, np.empty, np.full}  # their first argument is the shape
 
 _TOP = "top"  # not decided yet: optimistic, so loop-carried values can be proven
 
@@ -143,6 +144,8 @@ def _call(v, ranks, integers):
         return 0
     if fn in _SAME_RANK and v.args and not v.keywords:
         return _rank(v.args[0], ranks, integers)
+    if fn in _FROM_SHAPE and v.args:
+        return _shape_length(v.args[0], ranks, integers)
     if fn in (np.matmul, np.dot) and len(v.args) == 2 and not v.keywords:
         return _product(v.args[0], v.args[1], ranks, integers, fn)
     rule = lookup(fn)
@@ -152,6 +155,15 @@ def _call(v, ranks, integers):
             (fn is not None and fn in vars(math).values()):
         return 0
     return None
+
+
+def _shape_length(shape, ranks, integers):
+    """The rank of an array made from ``shape``: one axis for a number (``np.zeros(K)``, a
+    0-d array too), one per item of a tuple or list display; else unknown."""
+    if isinstance(shape, (gast.Tuple, gast.List)):
+        return len(shape.elts) if not any(isinstance(e, gast.Starred) for e in shape.elts) else None
+    found = _rank(shape, ranks, integers)
+    return 1 if found == 0 else None if found is not _TOP else _TOP
 
 
 def argument_rank(value):

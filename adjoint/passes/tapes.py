@@ -27,7 +27,7 @@ from collections import Counter
 
 import gast
 
-from ..astutil import clone, quote, quote_expr, stored_names, walk, walk_stmts
+from ..astutil import clone, loaded_names, quote, quote_expr, stored_names, walk, walk_stmts
 
 _SIZES = {"len", "min", "max", "abs", "int"}  # pure calls a trip count may be made of
 
@@ -130,27 +130,49 @@ def _reserve(block, stmt, t, top, n):
 
 def _bound(s, t, fwd):
     """The most pushes onto ``t`` statement ``s`` makes: an int for straight-line code, an
-    expression ``n * c`` for a counted loop whose trips push ``c``, else None."""
+    expression ``n * c`` for a counted loop whose trips push ``c`` (a count of inner loops
+    too, when nothing it reads changes in the loop, so the outermost loop makes room for
+    all), else None."""
     if _is_push(s, t):
         return 1
     inner = [_block_bound(getattr(s, f, None) or [], t, fwd) for f in ("body", "orelse")]
     if None in inner:
         return None
     if isinstance(s, gast.If):
-        return max(inner)
-    if not isinstance(s, (gast.For, gast.While)) or not inner[0]:
-        return inner[0] + inner[1]
+        return max(inner) if all(isinstance(c, int) for c in inner) else \
+            quote_expr("max(a, b)", a=_expr(inner[0]), b=_expr(inner[1]))
+    if not isinstance(s, (gast.For, gast.While)) or (isinstance(inner[0], int) and not inner[0]):
+        return _plus(*inner)
     n = _trips(s, fwd)
-    if n is None:
+    if n is None or not isinstance(inner[0], int) and \
+            loaded_names(inner[0]) & (stored_names(gast.Module(body=s.body, type_ignores=[]))
+                                      | {s.target.id}):
         return None
-    n = n if inner[0] == 1 else quote_expr("n * c", n=n, c=gast.Constant(inner[0], None))
-    return n if not inner[1] else quote_expr("n + c", n=n, c=gast.Constant(inner[1], None))
+    n = n if inner[0] == 1 else quote_expr("n * c", n=n, c=_expr(inner[0]))
+    return _plus(n, inner[1])
 
 
 def _block_bound(block, t, fwd):
-    """The most pushes onto ``t`` ``block`` makes when every statement's is an int, else None."""
+    """The most pushes onto ``t`` ``block`` makes (an int or an expression), else None."""
     counts = [_bound(s, t, fwd) for s in block]
-    return sum(counts) if all(isinstance(c, int) for c in counts) else None
+    if None in counts:
+        return None
+    total = 0
+    for c in counts:
+        total = _plus(total, c)
+    return total
+
+
+def _plus(a, b):
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b
+    if isinstance(b, int) and not b or isinstance(a, int) and not a:
+        return b if isinstance(a, int) else a
+    return quote_expr("a + b", a=_expr(a), b=_expr(b))
+
+
+def _expr(count):
+    return gast.Constant(count, None) if isinstance(count, int) else clone(count)
 
 
 def _is_push(s, t) -> bool:
