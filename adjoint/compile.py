@@ -94,12 +94,24 @@ def _names_in(node):
     return loaded_names(node) if node is not None else set()
 
 
-def _placeholder(v, integers, floats, typed):
-    """What a name taped before its first binding holds: a number of its type (an array tape
-    of numbers takes no None), else None."""
+def _placeholder(v, integers, floats, typed, body=()):
+    """What a name taped (or saved) before its first binding holds: a number of its type (an
+    array tape of numbers takes no None, and Numba types no optional tuple), a tuple of them
+    for a name every binding of which is a tuple display of such names, else None."""
     if v in integers:
         return "0"
-    return "0.0" if typed and v in floats else "None"
+    if not typed:
+        return "None"
+    if v in floats:
+        return "0.0"
+    values = [s.value for s in walk_stmts(list(body)) if isinstance(s, gast.Assign)
+              and isinstance(s.targets[0], gast.Name) and s.targets[0].id == v]
+    items = [[_placeholder(e.id, integers, floats, typed) if isinstance(e, gast.Name) else "None"
+              for e in t.elts] for t in values if isinstance(t, gast.Tuple)]
+    if not values or len(items) != len(values) or any(i != items[0] for i in items) or \
+            "None" in items[0]:
+        return "None"
+    return "(" + ", ".join(items[0]) + ("," if len(items[0]) == 1 else "") + ")"
 
 
 class _FunctionTransform:
@@ -240,7 +252,8 @@ class _FunctionTransform:
                                                                self.namer.exact)
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         # a name taped before its first binding holds a placeholder of its type (Numba types it)
-        prologue += quote("\n".join(f"{v} = {_placeholder(v, self.scopes.integers, floats, self.typed)}"
+        self.floats = floats
+        prologue += quote("\n".join(f"{v} = {_placeholder(v, self.scopes.integers, floats, self.typed, self.body)}"
                                      for v in sorted(rev.prebind)))
         prologue += quote("\n".join(f"{t} = []" for t in tapes)) + stacks
         self.list_tapes = tapes
@@ -464,7 +477,8 @@ class _FunctionTransform:
             out = gast.Tuple(elts=[out, clone(aux_node)], ctx=gast.Load())
         top_bound = set(self.params) | {t.id for s in fwd if isinstance(s, gast.Assign)
                                         for t in [s.targets[0]] if isinstance(t, gast.Name)}
-        fwd = quote("\n".join(f"{r} = None" for r in reads if r not in top_bound)) + fwd
+        fwd = quote("\n".join(f"{r} = {_placeholder(r, self.scopes.integers, self.floats, self.typed, self.body)}"
+                               for r in reads if r not in top_bound)) + fwd
         fwd_body, _ = simplify.dce(fwd + quote("return (out, saved)", self.return_line,
                                                out=out, saved=saved), set())
         unpack = []
