@@ -147,3 +147,27 @@ def test_overwritten_values_nobody_reads_are_not_taped(backend):
     assert "v_1_tape" not in g.source  # the tape of ``v += ...``'s old values
     if backend == "numba":
         assert "v = None" not in g.source and "_tape = []" not in g.source
+
+
+def pairs(x):
+    s = 0.3
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            p = (x[i] * s, np.cos(x[i]))
+        else:
+            p = (s, x[i] + 1.0)
+        s = s + p[0] * p[1]
+    return s
+
+
+@pytest.mark.parametrize("backend", _backends())
+def test_names_taped_before_their_first_binding_start_typed(backend):
+    """``p``'s old value is taped before the loop first binds it: on Numba it starts as a
+    tuple of numbers like its bindings (Numba types no optional tuple), never None."""
+    x = np.array([0.5, -0.3, 0.8, -1.1])
+    g = adjoint.grad(pairs, backend=backend)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adjoint.BackendWarning)  # no Numba zeros_like of tuples yet
+        got = g(x)
+    np.testing.assert_allclose(got, numerical_grad(pairs, (x,), [0])[0], rtol=1e-6, atol=1e-9)
+    assert ("p = (0.0, 0.0)" in g.source) == (backend == "numba")

@@ -40,6 +40,7 @@ def infer(body, param_ranks: dict, integers: set) -> dict:
             bindings.setdefault(s.targets[0].id, []).append(s.value)
         elif isinstance(s, gast.For):
             bindings.setdefault(s.target.id, []).append(gast.Constant(value=0, kind=None))
+    bindings.update(_tuple_items(bindings, param_ranks))
     state = {ident: _TOP for ident in bindings}
     state.update(param_ranks)
     changed = True
@@ -53,7 +54,22 @@ def infer(body, param_ranks: dict, integers: set) -> dict:
             if new != state[ident]:
                 state[ident] = new
                 changed = True
-    return {k: v for k, v in state.items() if isinstance(v, int)}
+    return {k: v for k, v in state.items() if isinstance(v, int) and isinstance(k, str)}
+
+
+def _tuple_items(bindings, params):
+    """For a local every binding of which is a tuple display of one length (``unpacked1 =
+    (t1, t2, t3)`` of ``r0, r1, r2 = ...``): its items as names of their own, ``("item", name,
+    k)``, bound to the displays' k-th elements, so that ``unpacked1[0]`` has a rank."""
+    items = {}
+    for ident, values in list(bindings.items()):
+        sizes = {len(v.elts) if isinstance(v, gast.Tuple) and
+                 not any(isinstance(e, gast.Starred) for e in v.elts) else None for v in values}
+        if ident in params or len(sizes) != 1 or None in sizes:
+            continue
+        for k in range(sizes.pop()):
+            items[("item", ident, k)] = [v.elts[k] for v in values]
+    return items
 
 
 def _join(found):
@@ -118,6 +134,9 @@ def _product(a, b, ranks, integers, fn):
 
 
 def _subscript(v, ranks, integers):
+    if isinstance(v.value, gast.Name) and isinstance(v.slice, gast.Constant) and \
+            type(v.slice.value) is int and ("item", v.value.id, v.slice.value) in ranks:
+        return ranks[("item", v.value.id, v.slice.value)]  # an item of a tuple display
     base = _rank(v.value, ranks, integers)
     if base is None or base is _TOP:
         return base
