@@ -370,3 +370,24 @@ def test_numba_failures_at_run_time_fall_back(error):
 
     with pytest.raises(RuntimeError, match="the user's own"):
         Fallback(fails, genuine, "g")(1.0)
+
+
+def carried_array(x):
+    s = 0.0
+    buf = np.zeros(2)
+    for i in range(x.shape[0]):
+        buf = np.zeros(2)  # read after the loop: its tape holds the array an earlier trip left
+        buf[0] = np.sin(x[i] * s + 0.2)
+        buf[1] = x[i] * buf[0]
+        s = s + buf[0] * buf[1]
+    return s + buf[1] * buf[0]
+
+
+def test_arrays_taped_before_a_binding_keep_their_value():
+    x = rng.normal(size=4)
+    want = numerical_grad(carried_array, (x,), [0])[0]
+    for backend in ("numpy", "numba"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", adjoint.BackendWarning)
+            got = adjoint.grad(carried_array, backend=backend)(x)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)

@@ -101,6 +101,8 @@ def _fixed_shape(x, loop, fwd, numbers):
                 isinstance(n.value, gast.Name) and n.value.id == x and _ints(n.slice, len(shape), numbers)]
     reads = [n for n in walk(body) if isinstance(n, gast.Name) and n.id == x and isinstance(n.ctx, gast.Load)]
     pushes = [s for s in loop.body if _is_push_of(s, x)]
+    if any(loop.body.index(s) < loop.body.index(binds[0]) for s in pushes):
+        return None  # the value before the binding (another trip's)
     return [clone(d) for d in shape] if len(reads) == len(elements) + len(pushes) else None
 
 
