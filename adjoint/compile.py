@@ -253,11 +253,13 @@ class _FunctionTransform:
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         # a name taped before its first binding holds a placeholder of its type (Numba types it)
         self.floats = floats
-        prologue += quote("\n".join(f"{v} = {_placeholder(v, self.scopes.integers, floats, self.typed, self.body)}"
-                                     for v in sorted(rev.prebind)))
+        prologue += quote("\n".join(f"{v} = {self._placeholder(v)}" for v in sorted(rev.prebind)))
         prologue += quote("\n".join(f"{t} = []" for t in tapes)) + stacks
         self.list_tapes = tapes
         return prologue + fwd, bwd, active, resolver.tapes, primal
+
+    def _placeholder(self, v):
+        return _placeholder(v, self.scopes.integers, self.floats, self.typed, self.body)
 
     def _tape_checks(self, body):
         """``body`` (ending in its return) with, if ``ADJOINT_CHECK_TAPES`` is set, an assert
@@ -477,8 +479,7 @@ class _FunctionTransform:
             out = gast.Tuple(elts=[out, clone(aux_node)], ctx=gast.Load())
         top_bound = set(self.params) | {t.id for s in fwd if isinstance(s, gast.Assign)
                                         for t in [s.targets[0]] if isinstance(t, gast.Name)}
-        fwd = quote("\n".join(f"{r} = {_placeholder(r, self.scopes.integers, self.floats, self.typed, self.body)}"
-                               for r in reads if r not in top_bound)) + fwd
+        fwd = quote("\n".join(f"{r} = {self._placeholder(r)}" for r in reads if r not in top_bound)) + fwd
         fwd_body, _ = simplify.dce(fwd + quote("return (out, saved)", self.return_line,
                                                out=out, saved=saved), set())
         unpack = []

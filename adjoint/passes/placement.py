@@ -128,7 +128,7 @@ class Resolver:
             return []
         if kind in ("save", "save_after"):
             return quote("t.append(x)", line, t=self._tape(v, site=getattr(m, "tape", None)), x=v)
-        if kind == "recompute":  # an element of a parameter that never changes
+        if kind == "recompute":  # a stable value, computed again (reverse._recomputable)
             return quote("x = v", line, x=v, v=clone(m.value))
         if kind in ("restore", "load"):
             return quote("x = t.pop()", line, t=self._tape(v, site=getattr(m, "tape", None)), x=v)
