@@ -90,12 +90,28 @@ def _inert(fn) -> bool:
     return fn is not None and carries_no_derivative(fn)
 
 
-def _placeholder(v, integers, floats, typed):
-    """What a name taped before its first binding holds: a number of its type (an array tape
-    of numbers takes no None), else None."""
+def _names_in(node):
+    return loaded_names(node) if node is not None else set()
+
+
+def _placeholder(v, integers, floats, typed, body=()):
+    """What a name taped (or saved) before its first binding holds: a number of its type (an
+    array tape of numbers takes no None, and Numba types no optional tuple), a tuple of them
+    for a name every binding of which is a tuple display of such names, else None."""
     if v in integers:
         return "0"
-    return "0.0" if typed and v in floats else "None"
+    if not typed:
+        return "None"
+    if v in floats:
+        return "0.0"
+    values = [s.value for s in walk_stmts(list(body)) if isinstance(s, gast.Assign)
+              and isinstance(s.targets[0], gast.Name) and s.targets[0].id == v]
+    items = [[_placeholder(e.id, integers, floats, typed) if isinstance(e, gast.Name) else "None"
+              for e in t.elts] for t in values if isinstance(t, gast.Tuple)]
+    if not values or len(items) != len(values) or any(i != items[0] for i in items) or \
+            "None" in items[0]:
+        return "None"
+    return "(" + ", ".join(items[0]) + ("," if len(items[0]) == 1 else "") + ")"
 
 
 class _FunctionTransform:
@@ -154,6 +170,10 @@ class _FunctionTransform:
     def _facts(self):
         self.scopes = scopes.analyse(self.body, self.params)
         self.ranks = kinds.infer(self.body, self.param_ranks, self.scopes.integers)
+        used = scopes.index_integers(self.body, self.ranks, self.scopes.integers)
+        if used:  # ``j = index[r, c] + d`` read as an index: its element reads are numbers
+            self.scopes.integers |= used
+            self.ranks = kinds.infer(self.body, self.param_ranks, self.scopes.integers)
 
     def _alias_model(self):
         """Parameters to copy first; bindings that alias a value written later bind a copy.
@@ -185,8 +205,10 @@ class _FunctionTransform:
                                f"parameters are {self.params}", self.parsed.filename,
                                self.parsed.node.lineno)
 
-    def sweeps(self, wrt, seed):
-        """Forward and backward sweeps (markers resolved) and what they need."""
+    def sweeps(self, wrt, seed, read_after=frozenset()):
+        """Forward and backward sweeps (markers resolved) and what they need (``read_after``:
+        the names the code after the backward sweep reads besides the parameters, the output
+        and adjoints)."""
         wrt = [w for w in wrt if w not in objects.constant_self(self.fn, self.program.method_classes)]
         active = activity.active_names(self.body, wrt, self.output, _inert)
         objects.check_attribute_writes(self.body, wrt, _inert, self.parsed.filename)
@@ -197,6 +219,7 @@ class _FunctionTransform:
         rev.real = self.real
         rev.ranks = self.ranks
         rev.specialise = not self.typed  # Numba keeps the helpers (contiguous operands)
+        rev.recompute_calls = self.typed
         rev.params = [p for p in self.params if p in active]
         rev.params_all = set(self.params)
         rev.seed = seed
@@ -219,7 +242,9 @@ class _FunctionTransform:
         bwd = resolver.block(bwd)
         tapes, stacks, self.stack_tops = resolver.tapes, [], {}
         floats = (active & rev.scalars & self.real) - self.scopes.integers
-        if self.typed:
+        if self.typed:  # the tapes whose values nothing reads go before they become arrays
+            after = set(self.params) | {reverse.bar(v) for v in active} | {self.output} | set(read_after)
+            fwd, bwd, tapes = placement.drop_dead_tapes(fwd, bwd, tapes, after)
             # with trip counters; a parameter holds another value before a loop rebinds it
             integers = (self.scopes.integers | scopes.integer_names(fwd)) - set(self.params)
             numbers = {**{v: "" for v in floats}, **{v: ", np.int64" for v in integers},
@@ -229,11 +254,14 @@ class _FunctionTransform:
                                                                self.namer.exact)
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         # a name taped before its first binding holds a placeholder of its type (Numba types it)
-        prologue += quote("\n".join(f"{v} = {_placeholder(v, self.scopes.integers, floats, self.typed)}"
-                                     for v in sorted(rev.prebind)))
+        self.floats = floats
+        prologue += quote("\n".join(f"{v} = {self._placeholder(v)}" for v in sorted(rev.prebind)))
         prologue += quote("\n".join(f"{t} = []" for t in tapes)) + stacks
         self.list_tapes = tapes
         return prologue + fwd, bwd, active, resolver.tapes, primal
+
+    def _placeholder(self, v):
+        return _placeholder(v, self.scopes.integers, self.floats, self.typed, self.body)
 
     def _tape_checks(self, body):
         """``body`` (ending in its return) with, if ``ADJOINT_CHECK_TAPES`` is set, an assert
@@ -391,7 +419,7 @@ class _FunctionTransform:
         aux_node = self._split_aux() if aux else None
         seed = gast.Call(func=name("unit_seed"), args=[name(self.output)], keywords=[]) \
             if self.output else None
-        fwd, bwd, active, _, _ = self.sweeps(wrt, seed)
+        fwd, bwd, active, _, _ = self.sweeps(wrt, seed, _names_in(aux_node))
         assigned = _assigned(bwd)
         given = self._given(wrt)
         fwd = quote("\n".join(f"{g} = {w}" for w, g in given.items())) + fwd
@@ -453,7 +481,7 @@ class _FunctionTransform:
             out = gast.Tuple(elts=[out, clone(aux_node)], ctx=gast.Load())
         top_bound = set(self.params) | {t.id for s in fwd if isinstance(s, gast.Assign)
                                         for t in [s.targets[0]] if isinstance(t, gast.Name)}
-        fwd = quote("\n".join(f"{r} = None" for r in reads if r not in top_bound)) + fwd
+        fwd = quote("\n".join(f"{r} = {self._placeholder(r)}" for r in reads if r not in top_bound)) + fwd
         fwd_body, _ = simplify.dce(fwd + quote("return (out, saved)", self.return_line,
                                                out=out, saved=saved), set())
         unpack = []

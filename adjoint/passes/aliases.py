@@ -236,6 +236,8 @@ class _Flow:
             base = self.points(v.value)
             if self.ranks.get(v.value.id) is None:  # maybe an item of a list, tuple or dict
                 return self.item(base, _key(v.slice)), True
+            if _element(v.slice, self.ranks, self.ranks[v.value.id]):
+                return self.fresh(s), False  # a number (an int per axis) is a copy
             return (base, True) if _basic(v.slice, self.ranks) else (self.fresh(s), False)
         if is_field_read(v):  # what an object's attribute holds: one of its items
             return self.item(self.points(v.value), alias_key(v.attr)), True
@@ -411,6 +413,15 @@ def _basic(index, ranks):
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
     return not any(isinstance(p, gast.Name) and (ranks.get(p.id) or 0) > 0 or
                    isinstance(p, (gast.List, gast.Tuple)) for p in parts)
+
+
+def _element(index, ranks, rank):
+    """Whether ``base[index]`` of an array of ``rank`` picks one element: a number per axis (an
+    int; a float raises, a boolean number selects a copy). NumPy returns it as a new scalar."""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return rank == len(parts) > 0 and all(
+        isinstance(p, gast.Constant) and type(p.value) is int or
+        isinstance(p, gast.Name) and ranks.get(p.id) == 0 for p in parts)
 
 
 def copy_aliases(body, ids, namer):

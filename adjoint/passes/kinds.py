@@ -32,6 +32,7 @@ _FULL_REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, 
 
 _SAME_RANK = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy}
 _ARRAY_BUILDERS = {np.array, np.asarray}
+_FROM_SHAPE = {np.zeros, np.ones, np.empty, np.full}  # their first argument is the shape
 
 _TOP = "top"  # not decided yet: optimistic, so loop-carried values can be proven
 
@@ -45,6 +46,7 @@ def infer(body, param_ranks: dict, integers: set) -> dict:
             bindings.setdefault(s.target.id, []).append(gast.Constant(value=0, kind=None))
     shown = displays(body, bindings, param_ranks)
     bindings = {k: [_through_display(v, shown) for v in vs] for k, vs in bindings.items()}
+    bindings.update(_tuple_items(bindings, param_ranks))
     state = {ident: _TOP for ident in bindings}
     state.update(param_ranks)
     changed = True
@@ -58,7 +60,22 @@ def infer(body, param_ranks: dict, integers: set) -> dict:
             if new != state[ident]:
                 state[ident] = new
                 changed = True
-    return {k: v for k, v in state.items() if isinstance(v, int)}
+    return {k: v for k, v in state.items() if isinstance(v, int) and isinstance(k, str)}
+
+
+def _tuple_items(bindings, params):
+    """For a local every binding of which is a tuple display of one length (``unpacked1 =
+    (t1, t2, t3)`` of ``r0, r1, r2 = ...``): its items as names of their own, ``("item", name,
+    k)``, bound to the displays' k-th elements, so that ``unpacked1[0]`` has a rank."""
+    items = {}
+    for ident, values in list(bindings.items()):
+        sizes = {len(v.elts) if isinstance(v, gast.Tuple) and
+                 not any(isinstance(e, gast.Starred) for e in v.elts) else None for v in values}
+        if ident in params or len(sizes) != 1 or None in sizes:
+            continue
+        for k in range(sizes.pop()):
+            items[("item", ident, k)] = [v.elts[k] for v in values]
+    return items
 
 
 def displays(body, bindings, params):
@@ -174,6 +191,9 @@ def _product(a, b, ranks, integers, fn):
 
 
 def _subscript(v, ranks, integers):
+    if isinstance(v.value, gast.Name) and isinstance(v.slice, gast.Constant) and \
+            type(v.slice.value) is int and ("item", v.value.id, v.slice.value) in ranks:
+        return ranks[("item", v.value.id, v.slice.value)]  # an item of a tuple display
     base = _rank(v.value, ranks, integers)
     if base is None or base is _TOP:
         return base
@@ -203,6 +223,8 @@ def _call(v, ranks, integers):
         return 0
     if fn in _SAME_RANK and v.args and not v.keywords:
         return _rank(v.args[0], ranks, integers)
+    if fn in _FROM_SHAPE and v.args:
+        return _shape_length(v.args[0], ranks, integers)
     if fn in (np.matmul, np.dot) and len(v.args) == 2 and not v.keywords:
         return _product(v.args[0], v.args[1], ranks, integers, fn)
     rule = lookup(fn)
@@ -212,6 +234,15 @@ def _call(v, ranks, integers):
             (fn is not None and fn in vars(math).values()):
         return 0
     return None
+
+
+def _shape_length(shape, ranks, integers):
+    """The rank of an array made from ``shape``: one axis for a number (``np.zeros(K)``, a
+    0-d array too), one per item of a tuple or list display; else unknown."""
+    if isinstance(shape, (gast.Tuple, gast.List)):
+        return len(shape.elts) if not any(isinstance(e, gast.Starred) for e in shape.elts) else None
+    found = _rank(shape, ranks, integers)
+    return 1 if found == 0 else None if found is not _TOP else _TOP
 
 
 def argument_rank(value):

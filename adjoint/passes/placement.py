@@ -12,6 +12,7 @@ import gast
 
 from ..astutil import clone, loaded_names, quote, quote_expr
 from .reverse import bar, item_tape, tape
+from . import simplify
 from .simplify import fold_constants
 
 
@@ -96,10 +97,11 @@ class Resolver:
             out.append(s)
         return out
 
-    def _tape(self, ident, items=False):
-        """The tape of ``ident``'s values, or of the items written into it (a tape of its own:
-        a block-local value is loaded at the top of its reversed block, items where undone)."""
-        t = item_tape(ident) if items else tape(ident)
+    def _tape(self, ident, items=False, site=None):
+        """The tape of ``ident``'s values (``site``: the one of a binding), or of the items
+        written into it (a tape of its own: a block-local value is loaded at the top of its
+        reversed block, items where undone)."""
+        t = item_tape(ident) if items else site or tape(ident)
         if t not in self.tapes:
             self.tapes.append(t)
         return t
@@ -125,11 +127,11 @@ class Resolver:
         if v not in self.needed:
             return []
         if kind in ("save", "save_after"):
-            return quote("t.append(x)", line, t=self._tape(v), x=v)
-        if kind == "recompute":  # an element of a parameter that never changes
+            return quote("t.append(x)", line, t=self._tape(v, site=getattr(m, "tape", None)), x=v)
+        if kind == "recompute":  # a stable value, computed again (reverse._recomputable)
             return quote("x = v", line, x=v, v=clone(m.value))
         if kind in ("restore", "load"):
-            return quote("x = t.pop()", line, t=self._tape(v), x=v)
+            return quote("x = t.pop()", line, t=self._tape(v, site=getattr(m, "tape", None)), x=v)
         if kind == "save_item" and v in self.dicts:
             return quote("t.append(old_item(x, i))", line, t=self._tape(v, items=True), x=v,
                          i=clone(m.index))
@@ -146,3 +148,29 @@ class Resolver:
         if kind == "restore_append":
             return quote("x.pop()", line, x=v)
         raise AssertionError(kind)
+
+
+def drop_dead_tapes(fwd, bwd, tapes, live_out):
+    """``(fwd, bwd, tapes)`` without the tapes none of whose restored values the backward sweep
+    reads before it rebinds the name (``live_out``: what code after it reads), pushes and pops
+    included: done on the list tapes, before they become arrays that dead code removal no
+    longer sees as tapes."""
+    bwd = simplify.dead_restores(bwd, live_out)
+    read = loaded_names(gast.Module(body=bwd, type_ignores=[]))
+    gone = {t for t in tapes if t not in read}
+    return _without_pushes(fwd, gone), bwd, [t for t in tapes if t not in gone]
+
+
+def _without_pushes(stmts, gone):
+    out = []
+    for s in stmts:
+        call = s.value if isinstance(s, gast.Expr) else None
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+                call.func.attr == "append" and isinstance(call.func.value, gast.Name) and \
+                call.func.value.id in gone:
+            continue
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                setattr(s, field, _without_pushes(getattr(s, field), gone) or [gast.Pass()])
+        out.append(s)
+    return out

@@ -101,6 +101,8 @@ class Reverse:
         self.unchanged = set()  # parameters neither bound again nor written: read, never changed
         self.counters = []  # the targets of the loops around the statement being reversed
         self.recomputed = {}  # loop local -> the read its reversed block repeats instead of a tape
+        self.tape_sites = {}  # name -> the tapes of its bindings, in order
+        self.recompute_calls = False  # elementwise functions of stable numbers too (Numba)
         self.seed = None  # the expression seeding the output's adjoint
         self.output = None  # the name whose adjoint the seed starts
 
@@ -175,7 +177,17 @@ class Reverse:
             return [], [], []  # the first binding: there is no older value to keep
         if ident not in self.scopes.bound_before.get(id(self.top_stmt), set()):
             self.prebind.add(ident)  # may be unbound when first saved
-        return [marker("save", ident, lineno)], [], [marker("restore", ident, lineno)]
+        t = self._site_tape(ident)
+        return [marker("save", ident, lineno, tape=t)], [], [marker("restore", ident, lineno, tape=t)]
+
+    def _site_tape(self, ident):
+        """The tape of the values one binding of ``ident`` overwrites: one per binding, since the
+        backward sweep undoes each binding's trips in the reverse order of that binding's own,
+        so that a binding whose old values the backward sweep never reads (``v`` before
+        ``v += ...`` whose adjoint passes through) is taped by nobody."""
+        sites = self.tape_sites.setdefault(ident, [])
+        sites.append(tape(ident) if not sites else tape(self.namer.fresh(ident + "_")))
+        return sites[-1]
 
     def _reset(self, ident, block, lineno):
         if ident in self.active and not self.scopes.is_local(ident, block):
@@ -198,16 +210,42 @@ class Reverse:
         return before + forward + after, adjoint + restore + self._reset(ident, block, s.lineno)
 
     def _recomputable(self, ident, value) -> bool:
-        """Whether the loop local ``ident = value`` is an element of a parameter that never
-        changes, at loop counters and constants: its reversed block reads it again (the
-        counters hold the same values there) rather than taping it."""
-        if self.scopes.defs.get(ident) != 1 or not isinstance(value, gast.Subscript) or \
-                not isinstance(value.value, gast.Name) or value.value.id not in self.unchanged:
+        """Whether the loop local ``ident = value`` gives the same value when its reversed block
+        evaluates it again, so that the block repeats it rather than taping it: an element of a
+        parameter that never changes at a stable index, or arithmetic of stable numbers
+        (``index[r, c] + d``, ``x[i, c] - means[k, c]`` through its operands; on Numba an
+        elementwise function of them too, ``np.exp(icf[k, r])``)."""
+        if self.scopes.defs.get(ident) != 1:
             return False
-        parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
-        return self.ranks.get(value.value.id) == len(parts) and all(
-            isinstance(p, gast.Name) and p.id in self.counters or
-            isinstance(p, gast.Constant) and type(p.value) is int for p in parts)
+        if isinstance(value, gast.Subscript):
+            parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
+            return isinstance(value.value, gast.Name) and value.value.id in self.unchanged and \
+                self.ranks.get(value.value.id) == len(parts) and \
+                all(self._stable(p, self.scopes.integers) for p in parts)
+        if self.ranks.get(ident) != 0:
+            return False
+        if isinstance(value, gast.BinOp):
+            return self._stable(value.left) and self._stable(value.right)
+        if isinstance(value, gast.Call):  # compiled, ``exp`` costs less than a tape's store
+            rule = lookup(getattr(value, "callee", None))
+            return self.recompute_calls and rule is not None and rule.kind == "elementwise" \
+                and not value.keywords and all(map(self._stable, value.args))
+        return isinstance(value, gast.UnaryOp) and self._stable(value.operand)
+
+    def _stable(self, atom, kind=None) -> bool:
+        """Whether ``atom`` holds the same number (one of ``kind``, if given) wherever the
+        reversed block being built reads it: a constant, a counter of the loops around it, a
+        parameter that never changes, or a local of that block or of one around it (bound once,
+        restored at the top of its reversed block)."""
+        if isinstance(atom, gast.Constant):
+            return type(atom.value) is int if kind is not None else \
+                type(atom.value) in (int, float)
+        if not isinstance(atom, gast.Name) or self.ranks.get(atom.id) != 0 or \
+                kind is not None and atom.id not in kind:
+            return False
+        blocks = {id(b) for b, _ in self.blocks}
+        return atom.id in self.counters or atom.id in self.unchanged or \
+            self.scopes.local_block.get(atom.id) in blocks
 
     def _write(self, s, target):
         base = target.value.id
@@ -552,7 +590,9 @@ class Reverse:
         if ident not in self.scopes.bound_before.get(id(self.top_stmt), set()):
             self.prebind.add(ident)
         reset = [marker("reset", ident, lineno)] if ident in self.active else []
-        return [marker("save", ident, lineno)], [marker("restore", ident, lineno)] + reset
+        t = self._site_tape(ident)
+        return [marker("save", ident, lineno, tape=t)], \
+            [marker("restore", ident, lineno, tape=t)] + reset
 
     def stmt_While(self, s, block):
         self.loop_depth += 1

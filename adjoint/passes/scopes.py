@@ -163,6 +163,39 @@ def _int_valued(v, ints, shapes):
     return False
 
 
+def index_integers(body, ranks, integers) -> set:
+    """Names proven integers by their use: every binding is ``a + b``, ``a - b`` or ``a * b``
+    of numbers (rank 0) one of which is an int, and every read is a position of an index into
+    an array (``icf[k, j]`` after ``j = index[r, c] + d``). A boolean number plus an int is
+    an int and a float index raises, so wherever the value is used it is an int."""
+    bindings, reads, loads = {}, {}, {}
+    for s in walk_stmts(body):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            bindings.setdefault(s.targets[0].id, []).append(s.value)
+    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            loads[node.id] = loads.get(node.id, 0) + 1
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and \
+                ranks.get(node.value.id) is not None:  # an array's (a dict takes float keys)
+            for p in node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]:
+                if isinstance(p, gast.Name):
+                    reads[p.id] = reads.get(p.id, 0) + 1
+    return {ident for ident, values in bindings.items() if ident not in integers
+            and reads.get(ident) == loads.get(ident, 0) > 0
+            and all(_int_arithmetic(v, ranks, integers) for v in values)}
+
+
+def _int_arithmetic(v, ranks, integers):
+    """``a op b`` of numbers, ``op`` one that keeps ints ints, one operand an int."""
+    if not (isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Sub, gast.Mult))):
+        return False
+    sides = (v.left, v.right)
+    number = all(isinstance(n, gast.Constant) and type(n.value) is int or
+                 isinstance(n, gast.Name) and ranks.get(n.id) == 0 for n in sides)
+    return number and any(isinstance(n, gast.Constant) and type(n.value) is int or
+                          isinstance(n, gast.Name) and n.id in integers for n in sides)
+
+
 def surely_bound(body, bound):
     """The names certainly bound after ``body`` runs, given those ``bound`` before it: an
     ``if`` binds what both branches bind; a loop's body may not run."""

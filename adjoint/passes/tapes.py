@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections import Counter
 
 import gast
+import numpy as np
 
-from ..astutil import clone, quote, quote_expr, stored_names, walk, walk_stmts
+from ..astutil import clone, loaded_names, quote, quote_expr, stored_names, walk, walk_stmts
 
 _SIZES = {"len", "min", "max", "abs", "int"}  # pure calls a trip count may be made of
 
@@ -49,31 +50,85 @@ def preallocate(fwd, bwd, tapes, numbers, fresh):
             stmt, block = pop[0]
             owner = next((s for s in bwd if isinstance(s, gast.For) and s.body is block), None)
             value = push[0][0].value.args[0]
-            if owner is None or owner.target.id != counter or \
-                    not (isinstance(value, gast.Name) and value.id in numbers):
+            if owner is None or owner.target.id != counter or not isinstance(value, gast.Name):
                 continue
-            _replace(loop.body, push[0][0], quote("t[i] = x", push[0][0].lineno, t=t, i=counter,
-                                                   x=value.id))
+            shape = None if value.id in numbers else _fixed_shape(value.id, loop, fwd, numbers)
+            if value.id not in numbers and shape is None:
+                continue
+            store = quote("t[i] = x", push[0][0].lineno, t=t, i=counter, x=value.id)
+            if shape is None:
+                _replace(loop.body, push[0][0], store)
+            else:  # the array as the trip leaves it, as the list's reference shows it
+                loop.body.remove(push[0][0])
+                loop.body += store
             _replace(block, stmt, quote("x = t[i]", stmt.lineno, x=stmt.targets[0].id, t=t,
                                         i=counter))
-            alloc = "t = np.empty(n" + numbers[value.id] + ")"
             size = length if _nonnegative(length, fwd) else \
                 quote_expr("max(n, 0)", n=length)  # range(-2) runs no trips
-            fwd.insert(fwd.index(loop), quote(alloc, loop.lineno, t=t, n=clone(size))[0])
+            if shape is None:
+                alloc = quote("t = np.empty(n" + numbers[value.id] + ")", loop.lineno, t=t, n=clone(size))
+            else:
+                alloc = quote("t = np.empty(s)", loop.lineno, t=t,
+                              s=gast.Tuple(elts=[clone(size)] + shape, ctx=gast.Load()))
+            fwd.insert(fwd.index(loop), alloc[0])
             kept.remove(t)
             if counter == "_":
                 counter = _name_counter(loop, owner, fresh("i"))
     return kept
 
 
+def _fixed_shape(x, loop, fwd, numbers):
+    """The shape (expressions) of the float array ``x`` on every trip of ``loop``, when each
+    trip binds it once, directly in the body, to ``np.zeros``, ``np.ones`` or ``np.empty`` of
+    sizes the loop leaves alone, and the trip uses it only through its elements (an int per
+    axis): then no other name holds it, and its value at the end of the trip is the one the
+    backward sweep reads. Else None."""
+    body = gast.Module(body=loop.body, type_ignores=[])
+    binds = [s for s in walk_stmts(loop.body) if isinstance(s, gast.Assign)
+             and isinstance(s.targets[0], gast.Name) and s.targets[0].id == x]
+    if len(binds) != 1 or binds[0] not in loop.body or any(isinstance(n, gast.Break) for n in walk(body)):
+        return None
+    call = binds[0].value
+    if not (isinstance(call, gast.Call) and getattr(call, "callee", None) in (np.zeros, np.ones, np.empty)
+            and len(call.args) == 1 and not call.keywords):
+        return None
+    shape = call.args[0].elts if isinstance(call.args[0], gast.Tuple) else [call.args[0]]
+    fixed = stored_names(body) | {loop.target.id}
+    if not all(isinstance(d, gast.Constant) and type(d.value) is int or
+               isinstance(d, gast.Name) and d.id not in fixed for d in shape):
+        return None
+    elements = [n for n in walk(body) if isinstance(n, gast.Subscript) and
+                isinstance(n.value, gast.Name) and n.value.id == x and _ints(n.slice, len(shape), numbers)]
+    reads = [n for n in walk(body) if isinstance(n, gast.Name) and n.id == x and isinstance(n.ctx, gast.Load)]
+    pushes = [s for s in loop.body if _is_push_of(s, x)]
+    if any(loop.body.index(s) < loop.body.index(binds[0]) for s in pushes):
+        return None  # the value before the binding (another trip's)
+    return [clone(d) for d in shape] if len(reads) == len(elements) + len(pushes) else None
+
+
+def _ints(index, rank, numbers):
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return len(parts) == rank and all(isinstance(p, gast.Constant) and type(p.value) is int or
+                                      isinstance(p, gast.Name) and numbers.get(p.id) == ", np.int64"
+                                      for p in parts)
+
+
+def _is_push_of(s, x):
+    call = s.value if isinstance(s, gast.Expr) else None
+    return isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+        call.func.attr == "append" and len(call.args) == 1 and \
+        isinstance(call.args[0], gast.Name) and call.args[0].id == x
+
+
 def stack(fwd, bwd, tapes, numbers, fresh):
     """Tapes of numbers become arrays with a count of their entries. Returns
     ``(kept, prologue, tops)``: the tapes kept in lists, the statements starting
     the others (``t = np.empty(0)``, ``t_top = 0``) and each one's count (tape -> name)."""
-    pushes, pops = _sites(fwd, "append"), _sites(bwd, "pop")
+    pushes, pops = _sites(fwd, "append"), _sites(bwd, "pop", items=True)
     uses = Counter(n.id for n in walk(gast.Module(body=fwd + bwd, type_ignores=[]))
                    if isinstance(n, gast.Name))
     kept, prologue, tops = [], [], {}
+    numbers = {**numbers, **_float_items(fwd, numbers)}
     for t in tapes:
         kind = _number_kind(t, pushes, pops, numbers, uses[t])
         if kind is None:
@@ -83,9 +138,9 @@ def stack(fwd, bwd, tapes, numbers, fresh):
         _size(fwd, t, top, fwd)
         prologue += quote(f"{t} = np.empty(0{kind})\n{top} = 0")
         for s, block in pushes[t]:
-            _replace(block, s, quote("t[k] = x\nk += 1", s.lineno, t=t, k=top, x=s.value.args[0].id))
-        for s, block in pops[t]:
-            _replace(block, s, quote("k -= 1\nx = t[k]", s.lineno, t=t, k=top, x=s.targets[0].id))
+            _replace(block, s, quote("t[k] = x\nk += 1", s.lineno, t=t, k=top, x=clone(s.value.args[0])))
+        for s, block in pops.get(t, []):
+            _replace(block, s, quote("k -= 1\nx = t[k]", s.lineno, t=t, k=top, x=clone(s.targets[0])))
         tops[t] = top
     return kept, prologue, tops
 
@@ -94,11 +149,67 @@ def _number_kind(t, pushes, pops, numbers, uses):
     """The dtype argument of ``t``'s array when every one of its ``uses`` is a push of names of
     one type in ``numbers`` or a pop into a name; else None (it stays a list)."""
     push = pushes.get(t, [])
-    if not push or uses != len(push) + len(pops.get(t, [])) or \
-            any(len(s.value.args) != 1 or not isinstance(s.value.args[0], gast.Name) for s, _ in push):
+    if not push or uses != len(push) + len(pops.get(t, [])) or any(len(s.value.args) != 1 for s, _ in push):
         return None
-    kinds = {numbers.get(s.value.args[0].id) for s, _ in push}
+    kinds = {numbers.get(_key(s.value.args[0])) for s, _ in push}
     return kinds.pop() if len(kinds) == 1 else None
+
+
+def _key(value):
+    """How ``numbers`` names a pushed value: a name, or the text of an element read."""
+    if isinstance(value, gast.Name):
+        return value.id
+    return gast.dump(value) if isinstance(value, gast.Subscript) else None
+
+
+def _float_items(fwd, numbers):
+    """The element reads ``x[k]`` (an int per axis) the forward sweep pushes (``numbers``-style
+    keys, floats) of an array ``x`` bound once, to ``np.zeros``, ``np.ones`` or ``np.empty`` of
+    a shape (float64), and read only after that binding in its block: it holds that array
+    whenever an element is taped (the items an in-place write overwrites)."""
+    found = {}
+    for block in _blocks(fwd):
+        for at, s in enumerate(block):
+            call = s.value if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) else None
+            if not (isinstance(call, gast.Call) and getattr(call, "callee", None) in
+                    (np.zeros, np.ones, np.empty) and len(call.args) == 1 and not call.keywords):
+                continue
+            x = s.targets[0].id
+            rank = len(call.args[0].elts) if isinstance(call.args[0], gast.Tuple) else 1
+            later = gast.Module(body=block[at + 1:], type_ignores=[])
+            everywhere = gast.Module(body=fwd, type_ignores=[])
+            if _loads(everywhere, x) != _loads(later, x) or \
+                    sum(1 for n in walk(everywhere) if isinstance(n, gast.Name) and n.id == x
+                        and isinstance(n.ctx, gast.Store)) != 1:
+                continue
+            for stmt in walk_stmts(block[at + 1:]):
+                item = _pushed(stmt)
+                if isinstance(item, gast.Subscript) and isinstance(item.value, gast.Name) and \
+                        item.value.id == x and _ints(item.slice, rank, numbers):
+                    found[_key(item)] = ""
+    return found
+
+
+def _pushed(s):
+    """What ``t.append(v)`` pushes (``v``), else None."""
+    call = s.value if isinstance(s, gast.Expr) else None
+    if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+            call.func.attr == "append" and len(call.args) == 1:
+        return call.args[0]
+    return None
+
+
+def _loads(tree, x):
+    return sum(1 for n in walk(tree) if isinstance(n, gast.Name) and n.id == x
+               and isinstance(n.ctx, gast.Load))
+
+
+def _blocks(stmts):
+    yield stmts
+    for s in stmts:
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                yield from _blocks(getattr(s, field))
 
 
 def _size(block, t, top, fwd):
@@ -130,27 +241,49 @@ def _reserve(block, stmt, t, top, n):
 
 def _bound(s, t, fwd):
     """The most pushes onto ``t`` statement ``s`` makes: an int for straight-line code, an
-    expression ``n * c`` for a counted loop whose trips push ``c``, else None."""
+    expression ``n * c`` for a counted loop whose trips push ``c`` (a count of inner loops
+    too, when nothing it reads changes in the loop, so the outermost loop makes room for
+    all), else None."""
     if _is_push(s, t):
         return 1
     inner = [_block_bound(getattr(s, f, None) or [], t, fwd) for f in ("body", "orelse")]
     if None in inner:
         return None
     if isinstance(s, gast.If):
-        return max(inner)
-    if not isinstance(s, (gast.For, gast.While)) or not inner[0]:
-        return inner[0] + inner[1]
+        return max(inner) if all(isinstance(c, int) for c in inner) else \
+            quote_expr("max(a, b)", a=_expr(inner[0]), b=_expr(inner[1]))
+    if not isinstance(s, (gast.For, gast.While)) or (isinstance(inner[0], int) and not inner[0]):
+        return _plus(*inner)
     n = _trips(s, fwd)
-    if n is None:
+    if n is None or not isinstance(inner[0], int) and \
+            loaded_names(inner[0]) & (stored_names(gast.Module(body=s.body, type_ignores=[]))
+                                      | {s.target.id}):
         return None
-    n = n if inner[0] == 1 else quote_expr("n * c", n=n, c=gast.Constant(inner[0], None))
-    return n if not inner[1] else quote_expr("n + c", n=n, c=gast.Constant(inner[1], None))
+    n = n if inner[0] == 1 else quote_expr("n * c", n=n, c=_expr(inner[0]))
+    return _plus(n, inner[1])
 
 
 def _block_bound(block, t, fwd):
-    """The most pushes onto ``t`` ``block`` makes when every statement's is an int, else None."""
+    """The most pushes onto ``t`` ``block`` makes (an int or an expression), else None."""
     counts = [_bound(s, t, fwd) for s in block]
-    return sum(counts) if all(isinstance(c, int) for c in counts) else None
+    if None in counts:
+        return None
+    total = 0
+    for c in counts:
+        total = _plus(total, c)
+    return total
+
+
+def _plus(a, b):
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b
+    if isinstance(b, int) and not b or isinstance(a, int) and not a:
+        return b if isinstance(a, int) else a
+    return quote_expr("a + b", a=_expr(a), b=_expr(b))
+
+
+def _expr(count):
+    return gast.Constant(count, None) if isinstance(count, int) else clone(count)
 
 
 def _is_push(s, t) -> bool:
@@ -230,8 +363,9 @@ def _binding(node, fwd):
     return values[0] if len(values) == 1 else None
 
 
-def _sites(stmts, method):
-    """Tape name -> [(statement, block holding it)] for ``t.append(x)`` or ``x = t.pop()``."""
+def _sites(stmts, method, items=False):
+    """Tape name -> [(statement, block holding it)] for ``t.append(x)`` or ``x = t.pop()``
+    (``items``: ``x[i] = t.pop()`` too)."""
     found = {}
 
     def visit(block):
@@ -239,7 +373,8 @@ def _sites(stmts, method):
             call = s.value if isinstance(s, (gast.Expr, gast.Assign)) else None
             if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
                     call.func.attr == method and isinstance(call.func.value, gast.Name) and \
-                    (method == "append" or isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
+                    (method == "append" or isinstance(s, gast.Assign) and
+                     isinstance(s.targets[0], (gast.Name, gast.Subscript) if items else gast.Name)):
                 found.setdefault(call.func.value.id, []).append((s, block))
             for field in ("body", "orelse"):
                 visit(getattr(s, field, []) or [])
