@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba.extending import overload
 
 from ... import runtime
-from .kinds import (Rows, array, axes_type, basic_index, flat, integer, integer_array, kept_shape, list_of,
-                    none, number, real, real_array, shape_of, spread_add)
+from .kinds import (Rows, array, axes_type, basic_index, flat, generated, integer, integer_array, kept_shape,
+                    list_of, none, number, per_item, real, real_array, shape_of, spread_add, tuple_of, twin)
 
 
 @numba.njit(cache=True)
@@ -58,34 +57,34 @@ def _spread(g_flat, kept, x):
     return out.reshape(x.shape)
 
 
-@overload(runtime.unit_seed)
+@twin(runtime.unit_seed)
 def _unit_seed(y):
     if number(y):
         return lambda y: 1.0
 
 
-@overload(runtime.conj)
+@twin(runtime.conj)
 def _conj(x):
     if real(x):
         return lambda x: x
     return lambda x: np.conj(x)
 
 
-@overload(runtime.real_part)
+@twin(runtime.real_part)
 def _real_part(g):
     if real(g):
         return lambda g: g
     return lambda g: np.real(g)
 
 
-@overload(runtime.real_like)
+@twin(runtime.real_like)
 def _real_like(g, like):
     if real(like) and not real(g):
         return lambda g, like: np.real(g)
     return lambda g, like: g
 
 
-@overload(runtime.zeros_like)
+@twin(runtime.zeros_like)
 def _zeros_like(x):
     if number(x):
         return lambda x: 0.0
@@ -93,9 +92,11 @@ def _zeros_like(x):
         return lambda x: np.zeros(x.shape)
     if list_of(x) and (number(x.dtype) or array(x.dtype)):
         return lambda x: [runtime.zeros_like(v) for v in x]
+    if tuple_of(x) and all(number(t) or array(t) for t in x.types):
+        return generated(per_item(len(x), "zeros_like(x[{i}])"), {"zeros_like": runtime.zeros_like})
 
 
-@overload(runtime.snapshot)
+@twin(runtime.snapshot)
 def _snapshot(v):
     if number(v):
         return lambda v: v
@@ -103,19 +104,19 @@ def _snapshot(v):
         return lambda v: v.copy()
 
 
-@overload(runtime.reserve)
+@twin(runtime.reserve)
 def _reserve(tape, size):
     if array(tape) and integer(size):
         return runtime.reserve
 
 
-@overload(runtime.writable_copy)
+@twin(runtime.writable_copy)
 def _writable_copy(x):
     if array(x):
         return lambda x: x.copy()
 
 
-@overload(runtime.grad_like)
+@twin(runtime.grad_like)
 def _grad_like(x_bar, x):
     if number(x) and number(x_bar):
         return lambda x_bar, x: float(x_bar)
@@ -127,7 +128,7 @@ def _grad_like(x_bar, x):
         return impl
 
 
-@overload(runtime.unbroadcast)
+@twin(runtime.unbroadcast)
 def _unbroadcast(g, x):
     if not (real(g) and real(x)):
         return None
@@ -144,7 +145,7 @@ def _unbroadcast(g, x):
     return lambda g, x: _summed(g, x)
 
 
-@overload(runtime.unreduce)
+@twin(runtime.unreduce)
 def _unreduce(g, x, axis=None, keepdims=False):
     if not (real(g) and real(x)) or not (none(axis) or axes_type(axis)):
         return None
@@ -158,7 +159,7 @@ def _unreduce(g, x, axis=None, keepdims=False):
     return lambda g, x, axis=None, keepdims=False: _spread(flat(g), kept_shape(x.shape, axes_of(axis)), x)
 
 
-@overload(runtime.count)
+@twin(runtime.count)
 def _count(x, axis=None):
     if none(axis):
         return (lambda x, axis=None: x.size) if array(x) else (lambda x, axis=None: 1)
@@ -173,7 +174,7 @@ def _count(x, axis=None):
         return impl
 
 
-@overload(runtime.extremum_grad)
+@twin(runtime.extremum_grad)
 def _extremum_grad(g, x, ans, axis=None, keepdims=False):
     """Ties share ``g`` equally: each reduced slice counts the entries equal to its extremum."""
     if not (real(g) and real_array(x) and real(ans)) or not (none(axis) or axes_type(axis)):
@@ -194,7 +195,7 @@ def _extremum_grad(g, x, ans, axis=None, keepdims=False):
     return impl
 
 
-@overload(runtime.add_at)
+@twin(runtime.add_at)
 def _add_at(x_bar, index, g):
     if not array(x_bar):
         return None
@@ -223,7 +224,7 @@ def _add_at_rows(g, x_bar):
     return impl
 
 
-@overload(runtime.last_writes)
+@twin(runtime.last_writes)
 def _last_writes(x, index):
     if not array(x):
         return None
@@ -241,7 +242,7 @@ def _last_writes(x, index):
         return impl
 
 
-@overload(runtime.unstack_like)
+@twin(runtime.unstack_like)
 def _unstack_like(g, x):
     if real(x):
         return lambda g, x: g
@@ -250,7 +251,7 @@ def _unstack_like(g, x):
 
 
 # -- contractions (rank 0, 1 and 2 operands; the same dtype, as Numba's np.dot needs) ------
-@overload(runtime.dot_grad_a)
+@twin(runtime.dot_grad_a)
 def _dot_grad_a(g, a, b):
     if not (real(g) and real(a) and real(b)):
         return None
@@ -259,7 +260,7 @@ def _dot_grad_a(g, a, b):
     return _matrix_grad_a(a.ndim, b.ndim)
 
 
-@overload(runtime.dot_grad_b)
+@twin(runtime.dot_grad_b)
 def _dot_grad_b(g, a, b):
     if not (real(g) and real(a) and real(b)):
         return None
@@ -268,13 +269,13 @@ def _dot_grad_b(g, a, b):
     return _matrix_grad_b(a.ndim, b.ndim)
 
 
-@overload(runtime.matmul_grad_a)
+@twin(runtime.matmul_grad_a)
 def _matmul_grad_a(g, a, b):
     if real(g) and real_array(a) and real_array(b):
         return _matrix_grad_a(a.ndim, b.ndim)
 
 
-@overload(runtime.matmul_grad_b)
+@twin(runtime.matmul_grad_b)
 def _matmul_grad_b(g, a, b):
     if real(g) and real_array(a) and real_array(b):
         return _matrix_grad_b(a.ndim, b.ndim)
@@ -296,7 +297,7 @@ def _matrix_grad_b(na, nb):
             (2, 2): lambda g, a, b: np.dot(a.T, g)}.get((na, nb))
 
 
-@overload(runtime.transpose_grad)
+@twin(runtime.transpose_grad)
 def _transpose_grad(g, axes=None):
     if array(g) and none(axes):
         return lambda g, axes=None: np.transpose(g)

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
-from numba.extending import overload
 
 from ... import runtime
-from .kinds import flat, none, number, real_array
+from .kinds import flat, none, number, real_array, twin
 
 
-@overload(runtime.prod_grad)
+@twin(runtime.prod_grad)
 def _prod_grad(g, a, axis=None, keepdims=False):
     """``g`` times the product of the other entries, by prefix and suffix products (exact at 0)."""
     if number(g) and real_array(a) and none(axis):
@@ -27,14 +26,14 @@ def _prod_grad(g, a, axis=None, keepdims=False):
         return impl
 
 
-@overload(runtime.cumsum_grad)
+@twin(runtime.cumsum_grad)
 def _cumsum_grad(g, a, axis=None):
     """The reversed cumulative sum of ``g`` (cumsum over the flattened entries)."""
     if real_array(g) and g.ndim == 1 and real_array(a) and none(axis):
         return lambda g, a, axis=None: np.ascontiguousarray(np.cumsum(g[::-1])[::-1]).reshape(a.shape)
 
 
-@overload(runtime.norm_grad)
+@twin(runtime.norm_grad)
 def _norm_grad(g, x, ans, ord=None, axis=None, keepdims=False, vector=False):
     """The 2-norm over every entry: ``g * x / |x|`` (0 where the norm is 0)."""
     if number(g) and real_array(x) and number(ans) and none(ord) and none(axis):
