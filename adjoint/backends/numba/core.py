@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import types
 
 from ... import runtime
-from .kinds import (Rows, array, axes_type, basic_index, flat, generated, integer, integer_array, kept_shape,
+from .kinds import (Rows, array, axes_type, basic_index, dict_of, flat, generated, integer, integer_array, kept_shape,
                     list_of, none, number, per_item, real, real_array, shape_of, spread_add, tuple_of, twin)
 
 
@@ -92,6 +93,13 @@ def _zeros_like(x):
         return lambda x: np.zeros(x.shape)
     if list_of(x) and (number(x.dtype) or array(x.dtype)):
         return lambda x: [runtime.zeros_like(v) for v in x]
+    if dict_of(x) and (number(x.value_type) or array(x.value_type)):
+        def impl(x):
+            out = dict()
+            for k, v in x.items():
+                out[k] = runtime.zeros_like(v)
+            return out
+        return impl
     if tuple_of(x) and all(number(t) or array(t) for t in x.types):
         return generated(per_item(len(x), "zeros_like(x[{i}])"), {"zeros_like": runtime.zeros_like})
 
@@ -197,48 +205,85 @@ def _extremum_grad(g, x, ans, axis=None, keepdims=False):
 
 @twin(runtime.add_at)
 def _add_at(x_bar, index, g):
+    """``x_bar[index] += g``; an index array adds its rows one by one, so repeats add up."""
     if not array(x_bar):
         return None
+    if array(index) and isinstance(index.dtype, types.Boolean) and index.ndim > 1:
+        return _add_at_mask
     if basic_index(index):  # each element at most once: a plain in-place add
         def impl(x_bar, index, g):
             x_bar[index] += g
             return x_bar
         return impl
-    if integer_array(index) and index.ndim == 1:
-        return _add_at_rows(g, x_bar)
+    place = _one_index_array(index)
+    if place is not None:
+        return generated(_scatter_source(index, *place, number(g)), {"np": np})
 
 
-def _add_at_rows(g, x_bar):
-    """``add_at`` for a 1-D integer index: rows added one by one, so repeats add up."""
-    if array(g) and g.ndim == x_bar.ndim:  # one row of g per index (or one broadcast row)
-        def impl(x_bar, index, g):
-            for k in range(index.size):
-                x_bar[index[k]] += g[k if g.shape[0] != 1 else 0]
-            return x_bar
-        return impl
+def _one_index_array(index):
+    """For an index with one integer array and otherwise numbers and slices, the array's
+    position and how many slices come before it, when NumPy keeps the array's axes in place
+    (no slice between it and a number); else None."""
+    entries = index.types if tuple_of(index) else (index,)
+    arrays = [k for k, t in enumerate(entries) if integer_array(t)]
+    if len(arrays) != 1 or not all(integer_array(t) or integer(t) or isinstance(t, types.SliceType)
+                                   for t in entries):
+        return None
+    numbers = [k for k, t in enumerate(entries) if integer(t)] + arrays
+    between = entries[min(numbers):max(numbers) + 1]
+    if any(isinstance(t, types.SliceType) for t in between):
+        return None
+    p = arrays[0]
+    return p, sum(isinstance(t, types.SliceType) for t in entries[:p])
 
-    def impl(x_bar, index, g):
-        for k in range(index.size):
-            x_bar[index[k]] += g
-        return x_bar
-    return impl
+
+def _scatter_source(index, p, slices_before, scalar):
+    """The source of ``add_at`` for one index array at position ``p``: ``g`` (broadcast to the
+    shape ``x_bar[index]`` has) added at one entry of the array after another."""
+    if not tuple_of(index):
+        ids, at = "index.ravel()", "ids[k]"
+    else:
+        ids = f"index[{p}].ravel()"
+        at = ", ".join("ids[k]" if k == p else f"index[{k}]" for k in range(len(index)))
+    lines = ["def impl(x_bar, index, g):", f"    ids = {ids}"]
+    if scalar:
+        return lines + ["    for k in range(ids.size):", f"        x_bar[{at}] += g", "    return x_bar"]
+    nd = (index.types[p] if tuple_of(index) else index).ndim
+    q = slices_before
+    return lines + ["    full = x_bar[index].shape",
+                    "    rows = np.ascontiguousarray(np.broadcast_to(g, full))"
+                    f".reshape(full[:{q}] + (ids.size,) + full[{q + nd}:])",
+                    "    for k in range(ids.size):",
+                    f"        x_bar[{at}] += rows[{':, ' * q}k]", "    return x_bar"]
+
+
+def _add_at_mask(x_bar, index, g):
+    """``x_bar[mask] += g`` for a mask of two or more axes: the selected rows in C order."""
+    rows = x_bar.reshape((index.size,) + x_bar.shape[index.ndim:])
+    picked = flat(index)
+    values = np.broadcast_to(g, (np.count_nonzero(picked),) + x_bar.shape[index.ndim:])
+    j = 0
+    for k in range(picked.size):
+        if picked[k]:
+            rows[k] += values[j]
+            j += 1
+    return x_bar
 
 
 @twin(runtime.last_writes)
 def _last_writes(x, index):
+    """Which writes of ``x[index] = v`` stay: the last one to each position, as NumPy keeps."""
     if not array(x):
         return None
-    if basic_index(index):  # no position is written twice: every write is kept
-        return lambda x, index: True
-    if integer_array(index) and index.ndim == 1:
+    if basic_index(index) or (array(index) and isinstance(index.dtype, types.Boolean)):
+        return lambda x, index: True  # no position is written twice: every write is kept
+    if _one_index_array(index) is not None:
         def impl(x, index):
-            winner = np.full(x.shape[0], -1)
-            for k in range(index.size):
-                winner[index[k]] = k  # NumPy keeps the last write to a position
-            out = np.empty((index.size,) + x.shape[1:], np.bool_)
-            for k in range(index.size):
-                out[k] = winner[index[k]] == k
-            return out
+            picked = x[index]
+            labels = np.arange(picked.size).reshape(picked.shape)
+            winner = np.full(x.shape, -1)
+            winner[index] = labels  # written in order: the last label to a position stays
+            return winner[index] == labels
         return impl
 
 

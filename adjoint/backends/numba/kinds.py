@@ -39,6 +39,16 @@ def array(t):
     return isinstance(t, types.Array)
 
 
+def scalar(t):
+    """A real or complex number."""
+    return number(t) or complex_number(t)
+
+
+def numeric(t):
+    """A real or complex number, or an array of them."""
+    return scalar(t) or (array(t) and scalar(t.dtype))
+
+
 def real_array(t):
     return array(t) and not isinstance(t.dtype, types.Complex)
 
@@ -168,6 +178,10 @@ structref.define_constructor(Rows, RowsType, ["data"])
 
 def list_of(t):
     return isinstance(t, types.List)
+
+
+def dict_of(t):
+    return isinstance(t, types.DictType)
 
 
 def tuple_of(t):

@@ -7,14 +7,15 @@ import numba
 import numpy as np
 
 from ... import runtime
-from .kinds import none, number, real, real_array, twin
+from .kinds import array, none, number, numeric, real, real_array, scalar, twin
 
 
 @twin(runtime.safe_div)
 def _safe_div(a, b):
-    if number(a) and number(b):
+    """Real or complex numbers and arrays (the adjoint of ``abs`` of a complex value divides it)."""
+    if scalar(a) and scalar(b):
         return lambda a, b: 0.0 if b == 0 else a / b
-    if real(a) and real(b) and (real_array(a) or real_array(b)):
+    if numeric(a) and numeric(b) and (array(a) or array(b)):
         def impl(a, b):
             zero = np.equal(b, 0)
             return np.where(zero, 0.0, a / np.where(zero, 1.0, b))
