@@ -9,6 +9,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 from numba import types
+from numba.extending import overload
 
 from ... import runtime
 from .kinds import (Rows, array, axes_type, basic_index, dict_of, flat, generated, integer, integer_array, kept_shape,
@@ -116,6 +117,19 @@ def _snapshot(v):
 def _reserve(tape, size):
     if array(tape) and integer(size):
         return runtime.reserve
+
+
+@twin(runtime.astype)
+def _astype(x, dtype):
+    if array(x):
+        return lambda x, dtype: x.astype(dtype)
+
+
+@overload(np.result_type)
+def _result_type(x):
+    """``np.result_type`` of one array: its dtype (``astype``'s adjoint casts back to it)."""
+    if array(x):
+        return lambda x: x.dtype
 
 
 @twin(runtime.writable_copy)

@@ -62,6 +62,18 @@ def none(t):
     return t is None or isinstance(t, (types.NoneType, types.Omitted))
 
 
+def left_out(t, default):
+    """Whether an optional argument is left out (Numba then types the call with the typing
+    function's own default, a Python value, or an ``Omitted``) and so is ``default``."""
+    if isinstance(t, types.Omitted):
+        return t.value == default
+    return not isinstance(t, types.Type) and t == default
+
+
+def integer_or_left_out(t, default):
+    return integer(t) or left_out(t, default)
+
+
 def integer(t):
     return isinstance(t, types.Integer)
 

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import types
 
 from ... import runtime
-from .kinds import Rows, array, flat, generated, integer, list_of, none, real_array, tuple_of, twin
+from .kinds import (Rows, array, flat, generated, integer, integer_array, integer_or_left_out, left_out, list_of,
+                    none, number, real_array, tuple_of, twin)
 
 
 @twin(runtime.unstack)
 def _unstack(g, arrays, axis=0):
     """``np.stack``'s adjoint: ``g``'s slices along ``axis``, as an array or a list's items."""
-    if not (real_array(g) and (integer(axis) or isinstance(axis, types.Omitted))):
+    if not (real_array(g) and integer_or_left_out(axis, 0)):
         return None
     if array(arrays):
         return lambda g, arrays, axis=0: np.swapaxes(g, 0, axis % g.ndim) if axis % g.ndim else g
@@ -40,7 +40,7 @@ def _unconcatenate(g, arrays, axis=0, promote=None):
     ``promote`` (``np.atleast_2d`` for ``vstack``, ...) is a function the generated code names;
     the twin calls the function it stands for. ``axis=None`` joined flattened pieces.
     """
-    if not (real_array(g) and (none(axis) or integer(axis) or isinstance(axis, types.Omitted))):
+    if not (real_array(g) and (none(axis) or integer_or_left_out(axis, 0))):
         return None
     flat_pieces = none(axis)
     env = {"Rows": Rows, "np": np, "promoted": _promoter(promote),
@@ -119,3 +119,103 @@ def _cut_flat(first, start, stop, ax, x):
     return first[start:stop].copy().reshape(x.shape)
 
 
+
+
+# -- copies of entries: their adjoints add back where each came from --------------------------
+@twin(runtime.diag_grad)
+def _diag_grad(g, v, k=0):
+    """Building (``v`` a vector): the diagonal ``k`` of ``g``; reading (``v`` a matrix): ``g`` on it."""
+    if not (real_array(g) and real_array(v) and integer_or_left_out(k, 0)):
+        return None
+    if v.ndim == 1:
+        def impl(g, v, k=0):
+            out = np.empty(v.size)
+            for i in range(v.size):
+                out[i] = g[i, i + k] if k >= 0 else g[i - k, i]
+            return out
+        return impl
+    if v.ndim == 2:
+        def impl(g, v, k=0):
+            out = np.zeros(v.shape)
+            for i in range(g.size):
+                if k >= 0:
+                    out[i, i + k] = g[i]
+                else:
+                    out[i - k, i] = g[i]
+            return out
+        return impl
+
+
+@twin(runtime.take_grad)
+def _take_grad(g, a, indices, axis=None, mode="raise"):
+    """``g`` added back at ``indices`` (repeats add up): flat entries, or with a vector of
+    indices the slices along ``axis``. Indices out of range raise, as ``np.take`` does."""
+    if not (real_array(a) and (real_array(g) or number(g)) and integer_array(indices)
+            and left_out(mode, "raise")):
+        return None
+    if none(axis):
+        def impl(g, a, indices, axis=None, mode="raise"):
+            out = np.zeros(a.size)
+            values = np.broadcast_to(np.asarray(g), indices.shape).ravel()
+            at = indices.ravel()
+            for k in range(at.size):
+                out[_checked(at[k], a.size)] += values[k]
+            return out.reshape(a.shape)
+        return impl
+    if integer(axis) and indices.ndim == 1 and array(g) and g.ndim == a.ndim:
+        def impl(g, a, indices, axis=None, mode="raise"):
+            ax = axis % a.ndim
+            out = np.zeros(a.shape)
+            rows, parts = _axis_first(out, ax), _axis_first(g, ax)
+            for k in range(indices.size):
+                rows[_checked(indices[k], rows.shape[0])] += parts[k]
+            return out
+        return impl
+
+
+@numba.njit(cache=True)
+def _checked(j, n):
+    """Index ``j`` of ``n`` entries, negative ones from the end; out of range raises."""
+    if j < -n or j >= n:
+        raise IndexError("index out of bounds")
+    return j % n
+
+
+@twin(runtime.repeat_grad)
+def _repeat_grad(g, a, repeats, axis=None):
+    """Each entry's copies summed, over the flattened entries (``repeats`` a count or counts)."""
+    if not (real_array(g) and g.ndim == 1 and (real_array(a) or number(a)) and none(axis)):
+        return None
+    if integer(repeats) or integer_array(repeats):
+        def impl(g, a, repeats, axis=None):
+            counts = np.broadcast_to(np.asarray(repeats), (np.size(a),)).ravel()
+            out = np.zeros(np.size(a))
+            start = 0
+            for i in range(out.size):
+                out[i] = g[start:start + counts[i]].sum()
+                start += counts[i]
+            return out.reshape(np.shape(a))
+        return impl
+
+
+@twin(runtime.sort_grad)
+def _sort_grad(g, a, axis=-1):
+    """``g`` sent back where each sorted entry came from (a stable sort, as the NumPy helper's),
+    along the last axis of a vector or a matrix."""
+    if not (real_array(g) and real_array(a) and a.ndim in (1, 2) and g.ndim == a.ndim):
+        return None
+    if not integer_or_left_out(axis, -1):
+        return None
+
+    def impl(g, a, axis=-1):
+        if axis % a.ndim != a.ndim - 1:
+            raise NotImplementedError("sort_grad along an axis other than the last")
+        out = np.zeros(a.shape)
+        rows, values, sorted_rows = out.reshape((-1, a.shape[-1])), \
+            np.ascontiguousarray(a).reshape((-1, a.shape[-1])), np.ascontiguousarray(g).reshape((-1, a.shape[-1]))
+        for r in range(rows.shape[0]):
+            order = np.argsort(values[r], kind="mergesort")
+            for k in range(order.size):
+                rows[r, order[k]] = sorted_rows[r, k]
+        return out
+    return impl

@@ -108,3 +108,16 @@ def _sum_grad(g, x):
                 out[i] = g
             return out
         return impl
+
+
+@twin(runtime.mT)
+def _mT(x):
+    """The transpose of the last two axes (a view, as ``np.swapaxes`` gives)."""
+    if array(x) and x.ndim >= 2:
+        return lambda x: np.swapaxes(x, x.ndim - 1, x.ndim - 2)
+
+
+@twin(runtime.mH)
+def _mH(x):
+    if array(x) and x.ndim >= 2:
+        return lambda x: runtime.conj(np.swapaxes(x, x.ndim - 1, x.ndim - 2))
