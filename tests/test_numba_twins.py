@@ -142,14 +142,48 @@ R = np.round(A)  # ties for the extremum cases
 V = rng.normal(size=4)
 
 
-def call(helper, *fixed):
+COVERED = set()  # the helpers the cases below call
+
+
+def inner(helper):
+    """What compiled code calls: a runtime helper (its twin), or a case's own function, jitted."""
+    return helper if getattr(rt, helper.__name__, None) is helper else numba.njit(helper)
+
+
+def call(helper, *fixed, covers=()):
     """``helper(*args, *fixed)`` compiled by Numba, and run by NumPy."""
-    return numba.njit(lambda *args: helper(*args, *fixed)), lambda *args: helper(*args, *fixed)
+    COVERED.update(covers or (helper.__name__,))
+    jitted = inner(helper)
+    return numba.njit(lambda *args: jitted(*args, *fixed)), lambda *args: helper(*args, *fixed)
 
 
 def in_place(helper):
     """``helper`` on a copy of its first argument (``add_at`` writes into it)."""
+    COVERED.add(helper.__name__)
     return numba.njit(lambda x, i, g: helper(x.copy(), i, g)), lambda x, i, g: helper(x.copy(), i, g)
+
+
+def items(helper, *fixed, covers=()):
+    """``helper`` returning a list's or a tuple's adjoint: ``Rows`` on Numba, whose items are compared."""
+    COVERED.update(covers or (helper.__name__,))
+    jitted = inner(helper)
+    return numba.njit(lambda *args: jitted(*args, *fixed).data), lambda *args: helper(*args, *fixed)
+
+
+def dict_items(helper, covers=()):
+    """``helper`` returning a dict: a typed dict on Numba, compared as a list of its items."""
+    COVERED.update(covers or (helper.__name__,))
+    compiled = inner(helper)
+    return (lambda *args: list(compiled(*args).items())), lambda *args: list(helper(*args).items())
+
+
+M = rng.normal(size=(3, 3)) + 3 * np.eye(3)
+B = rng.normal(size=(3, 2))
+KEYS, VALUES = [2, 0, 2], [1.5, 2.5, 3.5]
+
+
+def SOLVE_A(g, a, b, x):
+    return rt.solve_grad(g, a, b, x, "a")
 
 
 CASES = {
@@ -183,6 +217,87 @@ CASES = {
     "imag_grad of a real number": (call(rt.imag_grad), (2.0, 1.5)),
     "imag_grad of a real array": (call(rt.imag_grad), (V, V)),
 }
+CASES.update({
+    "add_at rows of a 2-D index": (in_place(rt.add_at), (A, np.array([[0, 2], [2, 2]]), rng.normal(size=(2, 2, 4)))),
+    "add_at a number at a 2-D index": (in_place(rt.add_at), (A, np.array([[0, 2], [2, 2]]), 2.0)),
+    "add_at columns of a 2-D index": (in_place(rt.add_at), (A, (slice(None), np.array([[0, 3], [3, 1]])),
+                                                            rng.normal(size=(3, 2, 2)))),
+    "add_at a number then an index": (in_place(rt.add_at), (A, (1, np.array([0, 3, 3])), V[:3])),
+    "add_at an index between slices": (in_place(rt.add_at), (np.zeros((2, 3, 4)), (slice(None), np.array([0, 2, 0]),
+                                                                                   slice(1, 3)), np.ones((2, 3, 2)))),
+    "add_at a 2-D mask": (in_place(rt.add_at), (A, A > 0, rng.normal(size=int(np.sum(A > 0))))),
+    "add_at a 2-D mask, a number": (in_place(rt.add_at), (A, A > 0, 1.5)),
+    "add_at a row mask": (in_place(rt.add_at), (A, np.array([True, False, True]), rng.normal(size=(2, 4)))),
+    "last_writes of a 2-D index": (call(rt.last_writes), (A, np.array([[0, 2], [2, 2]]))),
+    "last_writes of columns": (call(rt.last_writes), (A, (slice(None), np.array([1, 1, 3])))),
+    "unconcatenate a tuple along 1": (items(rt.unconcatenate, 1), (rng.normal(size=(3, 6)), (A[:, :2], A))),
+    "unconcatenate along -1": (items(rt.unconcatenate, -1), (rng.normal(size=(3, 6)), (A[:, :2], A))),
+    "unconcatenate flattened": (items(rt.unconcatenate, None), (rng.normal(size=16), (A, V))),
+    "unconcatenate a list": (items(rt.unconcatenate, 0), (rng.normal(size=(6, 4)), [A, A])),
+    "unconcatenate vstack's vectors": (items(lambda g, t: rt.unconcatenate(g, t, 0, np.atleast_2d)), (rng.normal(size=(2, 4)), (V, V))),
+    "unconcatenate column_stack's": (items(lambda g, t: rt.unconcatenate(g, t, 1, rt.as_column)), (rng.normal(size=(4, 4)), (V, A.T))),
+    "unconcatenate an array's rows": (call(rt.unconcatenate, 0), (rng.normal(size=12), A)),
+    "unstack a list along 1": (items(rt.unstack, 1), (rng.normal(size=(4, 2)), [V, V])),
+    "unstack an array along 0": (call(rt.unstack, 0), (A, A)),
+    "unstack an array along 1": (call(rt.unstack, 1), (A, rng.normal(size=(4, 3)))),
+    "zeros_like of a tuple": (call(rt.zeros_like), ((A, V),)),
+    "zeros_like of a dict": (dict_items(lambda k, v: rt.zeros_like(rt.dict_from(k, v)), ("zeros_like",)), (KEYS, VALUES)),
+    "as_column of a vector": (call(rt.as_column), (V,)),
+    "as_column of a number": (call(rt.as_column), (2.0,)),
+    "integer_cut of an integer cast": (call(rt.integer_cut), (V, V.astype(np.int64))),
+    "integer_cut of a float cast": (call(rt.integer_cut), (V, V)),
+    "safe_div of complex by real": (call(rt.safe_div), (V * (1 + 2j), np.array([0.0, 1.0, 2.0, 0.0]))),
+    "safe_div of complex numbers": (call(rt.safe_div), (1 + 2j, 0j)),
+    "fit_like cut and padded": (call(rt.fit_like), (A, np.zeros((2, 6)))),
+    "fit_like of complex to real": (call(rt.fit_like), (V + 1j, np.zeros(6))),
+    "dict_from with a repeated key": (dict_items(rt.dict_from), (KEYS, VALUES)),
+    "dict_from_grad with a repeated key": (items(lambda k, v, w: rt.dict_from_grad(rt.dict_from(k, w), k, v),
+                                                 covers=("dict_from_grad",)),
+                                           (KEYS, VALUES, [10.0, 20.0, 30.0])),
+    "items_of a dict": (call(lambda k, v: rt.items_of(rt.dict_from(k, v)), covers=("items_of",)), (KEYS, VALUES)),
+    "items_of_grad of a dict": (dict_items(lambda k, v: rt.items_of_grad(0.0, rt.dict_from(k, v)),
+                                           ("items_of_grad",)), (KEYS, VALUES)),
+    "keys_of a dict": (call(lambda k, v: rt.keys_of(rt.dict_from(k, v)), covers=("keys_of",)), (KEYS, VALUES)),
+    "scatter_add repeated rows": (call(rt.scatter_add), (A, np.array([0, 2, 0]), V)),
+    "put_into, wrapped": (call(rt.put_into, "wrap"), (A, np.array([0, -1, 13, 5]), np.array([7.0, 8.0]))),
+    "put_into, clipped": (call(rt.put_into, "clip"), (A, np.array([0, -20, 13]), 9.0)),
+    "put_into, checked": (call(rt.put_into), (A, np.array([0, -1, 11, 0]), np.array([7.0, 8.0]))),
+    "astype to float32": (call(rt.astype, np.float32), (A,)),
+    "mT of a stack": (call(rt.mT), (np.zeros((2, 3, 4)) + V,)),
+    "mH of a matrix": (call(rt.mH), (A,)),
+    "det_grad": (call(rt.det_grad), (1.5, M, np.linalg.det(M))),
+    "solve_grad for a vector b": (call(lambda g, a, b, x: rt.solve_grad(g, a, b, x, "b"), covers=("solve_grad",)), (V[:3], M, V[:3], np.linalg.solve(M, V[:3]))),
+    "solve_grad for a, a vector b": (call(SOLVE_A, covers=("solve_grad",)), (V[:3], M, V[:3], np.linalg.solve(M, V[:3]))),
+    "solve_grad for a, a matrix b": (call(SOLVE_A), (B, M, B, np.linalg.solve(M, B))),
+    "cumprod_grad with zeros": (call(rt.cumprod_grad), (V[:3], np.array([2.0, 0.0, 3.0]), np.array([2.0, 0, 0]))),
+    "cumprod_grad of a matrix": (call(rt.cumprod_grad), (rng.normal(size=12), A, np.cumprod(A))),
+    "trace_grad above the diagonal": (call(rt.trace_grad, 1), (2.0, A)),
+    "trace_grad below the diagonal": (call(rt.trace_grad, -1), (2.0, A)),
+    "diag_grad building, k=-2": (call(rt.diag_grad, -2), (rng.normal(size=(6, 6)), V)),
+    "diag_grad reading, k=1": (call(rt.diag_grad, 1), (rng.normal(size=3), A)),
+    "diag_grad reading, k=-1": (call(rt.diag_grad, -1), (rng.normal(size=2), A)),
+    "take_grad flat, repeats": (call(rt.take_grad), (rng.normal(size=(2, 2)), A, np.array([[0, 11], [0, -1]]))),
+    "take_grad along 1": (call(rt.take_grad, 1), (rng.normal(size=(3, 3)), A, np.array([0, 3, 0]))),
+    "repeat_grad by counts": (call(rt.repeat_grad), (rng.normal(size=6), V, np.array([1, 0, 2, 3]))),
+    "repeat_grad of a matrix": (call(rt.repeat_grad), (rng.normal(size=24), A, 2)),
+    "sort_grad with ties": (call(rt.sort_grad), (V[:3].copy(), np.array([1.0, 0.0, 1.0]))),
+    "sort_grad of rows": (call(rt.sort_grad), (rng.normal(size=(3, 4)), A)),
+    "conj of a real array": (call(rt.conj), (A,)),
+    "conj of a complex number": (call(rt.conj), (1 + 2j,)),
+    "real_part of a complex array": (call(rt.real_part), (V * 1j + V,)),
+    "real_like of complex for a real array": (call(rt.real_like), (V * 1j + V, V)),
+    "cumsum_grad of a matrix": (call(rt.cumsum_grad), (rng.normal(size=12), A)),
+    "grad_like of a number for an array": (call(rt.grad_like), (2.0, A)),
+    "log_base of a number": (call(rt.log_base), (10.0,)),
+    "norm_grad at zero": (call(rt.norm_grad), (2.0, np.zeros(3), 0.0)),
+    "norm_grad of a matrix's entries": (call(rt.norm_grad), (2.0, A, np.linalg.norm(A))),
+    "pick_grad at a tie": (call(rt.pick_grad), (2.0, 1.0, 1.0, 1.0)),
+    "pick_grad of the other": (call(rt.pick_grad), (2.0, 3.0, 1.0, 3.0)),
+    "transpose_grad of a matrix": (call(rt.transpose_grad), (A,)),
+    "unstack_like of an array": (call(rt.unstack_like), (A, A)),
+    "unstack_like of a list": (items(rt.unstack_like), (A, [V, V, V])),
+    "snapshot of an array": (call(rt.snapshot), (A,)),
+})
 for na, nb_ in [(1, 1), (2, 1), (1, 2), (2, 2)]:
     a, b = (A if na == 2 else V), (rng.normal(size=(4, 2)) if nb_ == 2 else V)
     g = np.ones(np.shape(a @ b)) if np.ndim(a @ b) else 1.5
@@ -198,5 +313,27 @@ def test_twin_matches_numpy_helper(case):
         pytest.importorskip("scipy", reason="Numba's np.dot and @ need SciPy")
     (compiled, plain), args = CASES[case]
     got, want = compiled(*args), plain(*args)
+    if isinstance(want, (list, tuple)):
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            same(a, b)
+    else:
+        same(got, want)
+
+
+def same(got, want):
     assert np.shape(got) == np.shape(want)
-    np.testing.assert_allclose(np.asarray(got, float), np.asarray(want, float), rtol=1e-12, atol=1e-12)
+    if isinstance(want, tuple):  # a dict's item
+        assert got[0] == want[0]
+        got, want = got[1], want[1]
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-12)
+
+
+UNCASED = {"reserve": "test_tapes.py covers the tapes it grows",
+           "writable_copy": "the entry point's private copy of a written parameter",
+           "unit_seed": "the seed 1.0 of every gradient in test_numba_compiles.py"}
+
+
+def test_every_twin_has_a_case():
+    uncased = sorted(set(TWINS) - COVERED - set(UNCASED))
+    assert not uncased, f"twins with no case here: {uncased}"
