@@ -12,8 +12,9 @@ from numba import types
 from numba.extending import overload
 
 from ... import runtime
-from .kinds import (Rows, array, axes_type, basic_index, dict_of, flat, generated, integer, integer_array, kept_shape,
-                    list_of, none, number, per_item, real, real_array, shape_of, spread_add, tuple_of, twin)
+from .kinds import (Rows, RowsType, array, axes_type, basic_index, dict_of, flat, generated, integer,
+                    integer_array, kept_shape, list_of, none, number, per_item, real, real_array, shape_of,
+                    spread_add, tuple_of, twin)
 
 
 @numba.njit(cache=True)
@@ -74,9 +75,16 @@ def _conj(x):
 
 @twin(runtime.real_part)
 def _real_part(g):
-    if real(g):
+    if real(g) or (isinstance(g, RowsType) and _real_items(g.field_dict["data"])):
         return lambda g: g
     return lambda g: np.real(g)
+
+
+def _real_items(data):
+    """Whether a ``Rows``' data holds real values: a real array, or a list or tuple of them."""
+    if tuple_of(data):
+        return all(real(t) for t in data.types)
+    return real(data) or (list_of(data) and real(data.dtype))
 
 
 @twin(runtime.real_like)
@@ -130,6 +138,14 @@ def _result_type(x):
     """``np.result_type`` of one array: its dtype (``astype``'s adjoint casts back to it)."""
     if array(x):
         return lambda x: x.dtype
+
+
+@overload(np.ndim)
+def _ndim(x):
+    """``np.ndim`` of an array or a number (``hstack``'s adjoint asks its first piece's rank)."""
+    rank = x.ndim if array(x) else 0 if number(x) else None
+    if rank is not None:
+        return lambda x: rank
 
 
 @twin(runtime.writable_copy)

@@ -64,9 +64,11 @@ def none(t):
 
 def left_out(t, default):
     """Whether an optional argument is left out (Numba then types the call with the typing
-    function's own default, a Python value, or an ``Omitted``) and so is ``default``."""
+    function's own default, a Python value, or an ``Omitted``) or given as the literal ``default``."""
     if isinstance(t, types.Omitted):
         return t.value == default
+    if isinstance(t, types.Literal):
+        return t.literal_value == default
     return not isinstance(t, types.Type) and t == default
 
 
@@ -80,7 +82,7 @@ def integer(t):
 
 def basic_index(t):
     """An index that picks each element at most once: numbers, slices, masks and tuples of them."""
-    if isinstance(t, (types.Integer, types.SliceType)):
+    if isinstance(t, (types.Integer, types.SliceType, types.EllipsisType)):
         return True
     if array(t) and isinstance(t.dtype, types.Boolean):
         return True

@@ -6,7 +6,7 @@ import numpy as np
 
 from ... import runtime
 from .kinds import (Rows, array, flat, generated, integer, integer_array, integer_or_left_out, left_out, list_of,
-                    none, number, real_array, tuple_of, twin)
+                    none, number, per_item, real_array, tuple_of, twin)
 
 
 @twin(runtime.unstack)
@@ -21,6 +21,10 @@ def _unstack(g, arrays, axis=0):
             first = _axis_first(g, axis % g.ndim)
             return Rows([np.ascontiguousarray(first[i]) for i in range(first.shape[0])])
         return impl
+    if tuple_of(arrays) and all(real_array(t) for t in arrays.types):
+        items = per_item(len(arrays), "np.ascontiguousarray(first[{i}])", "first")
+        rows = numba.njit(generated(items, {"np": np}))
+        return lambda g, arrays, axis=0: Rows(rows(_axis_first(g, axis % g.ndim)))
 
 
 @numba.njit(cache=True)
