@@ -2,7 +2,9 @@
 
 Every program below makes the generated loop code call helpers (dot and matmul
 adjoints, ``safe_log``, ``log_base``, 2-D ``unbroadcast``, ``unreduce`` over an
-axis, ``add_at`` with a slice or a tuple, ``last_writes``, ``unstack_like``, ...).
+axis, ``add_at`` with a slice, a tuple, index arrays and masks, ``last_writes``,
+``unstack_like``, ``unconcatenate``, ``unstack`` of a list, dict comprehensions,
+the linear-algebra and copying adjoints, ...).
 Each must compile with Numba (no ``BackendWarning``, the entry point still
 Numba's) and agree with the NumPy backend and with finite differences.
 """
@@ -105,6 +107,56 @@ def reductions(x):
     return s
 
 
+def joined(x, y):
+    s = 0.0
+    for i in range(2):
+        z = np.concatenate((x * s + x, y), axis=0)
+        w = np.hstack((x, y * y))
+        s = s + np.sum(z * z) + np.sum(w * np.arange(w.shape[0]))
+    return s
+
+
+def fancy(A, idx):
+    s = 0.0
+    for i in range(2):
+        B = A * (s + 1.0)
+        s = s + np.sum(B[idx] * B[idx]) + np.sum(B[:, idx[0]] ** 2) + np.sum(B[0][B[0] > 0.0] ** 3)
+    return s
+
+
+def stacked(x):
+    s = 0.0
+    for i in range(2):
+        rows = (x * s, x * x, np.sin(x))  # Numba stacks tuples, not lists
+        s = s + np.sum(np.stack(rows, axis=1) * np.arange(3.0)) + np.sum(np.stack(rows) ** 2)
+    return s
+
+
+def dict_comprehension(x):
+    s = 0.0
+    for i in range(2):
+        d = {k: x[k] * x[k] + s for k in range(3)}
+        s = s + d[0] + d[2] * s
+    return s
+
+
+def linear_algebra(A, b):
+    s = 0.0
+    for i in range(2):
+        M = A + (s + 1.0) * np.eye(3)
+        s = s + np.sum(np.linalg.solve(M, b) ** 2) + np.linalg.det(M) * 0.1 + np.trace(M @ M)
+    return s
+
+
+def copies(x, idx):
+    s = 0.0
+    for i in range(2):
+        y = x * (s + 1.0)
+        s = s + np.sum(np.take(y, idx) ** 2) + np.sum(np.sort(y) * np.arange(4.0)) \
+            + np.sum(np.repeat(y, 2) ** 2) + np.sum(np.diag(y) @ np.diag(y)) + np.sum(np.cumprod(y))
+    return s
+
+
 CASES = [
     (dots, (normal(3, 4), normal(4)), (0, 1)),
     (recurrent, (0.5 * normal(3, 3), normal(3, 2), normal(4, 2)), (0, 1, 2)),
@@ -117,6 +169,12 @@ CASES = [
     (appended, (normal(3),), 0),
     (broadcasting, (normal(3, 4), normal(4)), (0, 1)),
     (reductions, (normal(4),), 0),
+    (joined, (normal(3), normal(2)), (0, 1)),
+    (fancy, (normal(3, 4), np.array([[0, 2], [2, 1]])), 0),
+    (stacked, (normal(4),), 0),
+    (dict_comprehension, (normal(3),), 0),
+    (linear_algebra, (0.3 * normal(3, 3), normal(3)), (0, 1)),
+    (copies, (normal(4), np.array([3, 0, 3])), 0),
 ]
 
 

@@ -1,21 +1,50 @@
-"""Numba twins of ``adjoint/runtime/builtins.py``: iterating a loop's sequence."""
+"""Numba twins of ``adjoint/runtime/builtins.py``: iterating a loop's sequence, dict comprehensions."""
 from __future__ import annotations
 
-from numba.extending import overload
-
 from ... import runtime
-from .kinds import array, list_of
+from .kinds import Rows, array, dict_of, list_of, twin
 
 
-@overload(runtime.items_of)
+@twin(runtime.items_of)
 def _items_of(x):
-    """An array or a list is its own sequence of items (a dict never reaches compiled code)."""
+    """An array or a list is its own sequence of items; a dict's are its keys."""
     if array(x) or list_of(x):
         return lambda x: x
+    if dict_of(x):
+        return lambda x: [k for k in x.keys()]
 
 
-@overload(runtime.items_of_grad)
+@twin(runtime.items_of_grad)
 def _items_of_grad(g, x):
-    """The adjoint of an array's or a list's items is the items' adjoint."""
+    """The adjoint of an array's or a list's items is the items' adjoint; a dict's keys carry none."""
     if array(x) or list_of(x):
         return lambda g, x: g
+    if dict_of(x):
+        return lambda g, x: runtime.zeros_like(x)
+
+
+@twin(runtime.dict_from)
+def _dict_from(keys, values):
+    """A dict comprehension's dict, typed from its first item: a later key wins, in first-seen
+    order (a typed dict keeps a key where it was first set)."""
+    if list_of(keys) and list_of(values):
+        def impl(keys, values):
+            out = dict()
+            for i in range(len(keys)):
+                out[keys[i]] = values[i]
+            return out
+        return impl
+
+
+@twin(runtime.dict_from_grad)
+def _dict_from_grad(g, keys, values):
+    """Each value gets its key's adjoint unless a later value with that key replaced it: a
+    list's adjoint, added item by item (``Rows``)."""
+    if dict_of(g) and list_of(keys) and list_of(values):
+        def impl(g, keys, values):
+            last = dict()
+            for i in range(len(keys)):
+                last[keys[i]] = i
+            return Rows([g[keys[i]] if last[keys[i]] == i and keys[i] in g
+                         else runtime.zeros_like(values[i]) for i in range(len(keys))])
+        return impl

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import types
 from numba.extending import overload
 
 from ... import runtime
-from .kinds import (Rows, array, axes_type, basic_index, flat, integer, integer_array, kept_shape, list_of,
-                    none, number, real, real_array, shape_of, spread_add)
+from .kinds import (Rows, RowsType, array, axes_type, basic_index, dict_of, flat, generated, integer,
+                    integer_array, kept_shape, list_of, none, number, per_item, real, real_array, shape_of,
+                    spread_add, tuple_of, twin)
 
 
 @numba.njit(cache=True)
@@ -58,34 +60,41 @@ def _spread(g_flat, kept, x):
     return out.reshape(x.shape)
 
 
-@overload(runtime.unit_seed)
+@twin(runtime.unit_seed)
 def _unit_seed(y):
     if number(y):
         return lambda y: 1.0
 
 
-@overload(runtime.conj)
+@twin(runtime.conj)
 def _conj(x):
     if real(x):
         return lambda x: x
     return lambda x: np.conj(x)
 
 
-@overload(runtime.real_part)
+@twin(runtime.real_part)
 def _real_part(g):
-    if real(g):
+    if real(g) or (isinstance(g, RowsType) and _real_items(g.field_dict["data"])):
         return lambda g: g
     return lambda g: np.real(g)
 
 
-@overload(runtime.real_like)
+def _real_items(data):
+    """Whether a ``Rows``' data holds real values: a real array, or a list or tuple of them."""
+    if tuple_of(data):
+        return all(real(t) for t in data.types)
+    return real(data) or (list_of(data) and real(data.dtype))
+
+
+@twin(runtime.real_like)
 def _real_like(g, like):
     if real(like) and not real(g):
         return lambda g, like: np.real(g)
     return lambda g, like: g
 
 
-@overload(runtime.zeros_like)
+@twin(runtime.zeros_like)
 def _zeros_like(x):
     if number(x):
         return lambda x: 0.0
@@ -93,9 +102,18 @@ def _zeros_like(x):
         return lambda x: np.zeros(x.shape)
     if list_of(x) and (number(x.dtype) or array(x.dtype)):
         return lambda x: [runtime.zeros_like(v) for v in x]
+    if dict_of(x) and (number(x.value_type) or array(x.value_type)):
+        def impl(x):
+            out = dict()
+            for k, v in x.items():
+                out[k] = runtime.zeros_like(v)
+            return out
+        return impl
+    if tuple_of(x) and all(number(t) or array(t) for t in x.types):
+        return generated(per_item(len(x), "zeros_like(x[{i}])"), {"zeros_like": runtime.zeros_like})
 
 
-@overload(runtime.snapshot)
+@twin(runtime.snapshot)
 def _snapshot(v):
     if number(v):
         return lambda v: v
@@ -103,19 +121,40 @@ def _snapshot(v):
         return lambda v: v.copy()
 
 
-@overload(runtime.reserve)
+@twin(runtime.reserve)
 def _reserve(tape, size):
     if array(tape) and integer(size):
         return runtime.reserve
 
 
-@overload(runtime.writable_copy)
+@twin(runtime.astype)
+def _astype(x, dtype):
+    if array(x):
+        return lambda x, dtype: x.astype(dtype)
+
+
+@overload(np.result_type)
+def _result_type(x):
+    """``np.result_type`` of one array: its dtype (``astype``'s adjoint casts back to it)."""
+    if array(x):
+        return lambda x: x.dtype
+
+
+@overload(np.ndim)
+def _ndim(x):
+    """``np.ndim`` of an array or a number (``hstack``'s adjoint asks its first piece's rank)."""
+    rank = x.ndim if array(x) else 0 if number(x) else None
+    if rank is not None:
+        return lambda x: rank
+
+
+@twin(runtime.writable_copy)
 def _writable_copy(x):
     if array(x):
         return lambda x: x.copy()
 
 
-@overload(runtime.grad_like)
+@twin(runtime.grad_like)
 def _grad_like(x_bar, x):
     if number(x) and number(x_bar):
         return lambda x_bar, x: float(x_bar)
@@ -127,7 +166,7 @@ def _grad_like(x_bar, x):
         return impl
 
 
-@overload(runtime.unbroadcast)
+@twin(runtime.unbroadcast)
 def _unbroadcast(g, x):
     if not (real(g) and real(x)):
         return None
@@ -144,7 +183,7 @@ def _unbroadcast(g, x):
     return lambda g, x: _summed(g, x)
 
 
-@overload(runtime.unreduce)
+@twin(runtime.unreduce)
 def _unreduce(g, x, axis=None, keepdims=False):
     if not (real(g) and real(x)) or not (none(axis) or axes_type(axis)):
         return None
@@ -158,7 +197,7 @@ def _unreduce(g, x, axis=None, keepdims=False):
     return lambda g, x, axis=None, keepdims=False: _spread(flat(g), kept_shape(x.shape, axes_of(axis)), x)
 
 
-@overload(runtime.count)
+@twin(runtime.count)
 def _count(x, axis=None):
     if none(axis):
         return (lambda x, axis=None: x.size) if array(x) else (lambda x, axis=None: 1)
@@ -173,7 +212,7 @@ def _count(x, axis=None):
         return impl
 
 
-@overload(runtime.extremum_grad)
+@twin(runtime.extremum_grad)
 def _extremum_grad(g, x, ans, axis=None, keepdims=False):
     """Ties share ``g`` equally: each reduced slice counts the entries equal to its extremum."""
     if not (real(g) and real_array(x) and real(ans)) or not (none(axis) or axes_type(axis)):
@@ -194,54 +233,91 @@ def _extremum_grad(g, x, ans, axis=None, keepdims=False):
     return impl
 
 
-@overload(runtime.add_at)
+@twin(runtime.add_at)
 def _add_at(x_bar, index, g):
+    """``x_bar[index] += g``; an index array adds its rows one by one, so repeats add up."""
     if not array(x_bar):
         return None
+    if array(index) and isinstance(index.dtype, types.Boolean) and index.ndim > 1:
+        return _add_at_mask
     if basic_index(index):  # each element at most once: a plain in-place add
         def impl(x_bar, index, g):
             x_bar[index] += g
             return x_bar
         return impl
-    if integer_array(index) and index.ndim == 1:
-        return _add_at_rows(g, x_bar)
+    place = _one_index_array(index)
+    if place is not None:
+        return generated(_scatter_source(index, *place, number(g)), {"np": np})
 
 
-def _add_at_rows(g, x_bar):
-    """``add_at`` for a 1-D integer index: rows added one by one, so repeats add up."""
-    if array(g) and g.ndim == x_bar.ndim:  # one row of g per index (or one broadcast row)
-        def impl(x_bar, index, g):
-            for k in range(index.size):
-                x_bar[index[k]] += g[k if g.shape[0] != 1 else 0]
-            return x_bar
-        return impl
+def _one_index_array(index):
+    """For an index with one integer array and otherwise numbers and slices, the array's
+    position and how many slices come before it, when NumPy keeps the array's axes in place
+    (no slice between it and a number); else None."""
+    entries = index.types if tuple_of(index) else (index,)
+    arrays = [k for k, t in enumerate(entries) if integer_array(t)]
+    if len(arrays) != 1 or not all(integer_array(t) or integer(t) or isinstance(t, types.SliceType)
+                                   for t in entries):
+        return None
+    numbers = [k for k, t in enumerate(entries) if integer(t)] + arrays
+    between = entries[min(numbers):max(numbers) + 1]
+    if any(isinstance(t, types.SliceType) for t in between):
+        return None
+    p = arrays[0]
+    return p, sum(isinstance(t, types.SliceType) for t in entries[:p])
 
-    def impl(x_bar, index, g):
-        for k in range(index.size):
-            x_bar[index[k]] += g
-        return x_bar
-    return impl
+
+def _scatter_source(index, p, slices_before, scalar):
+    """The source of ``add_at`` for one index array at position ``p``: ``g`` (broadcast to the
+    shape ``x_bar[index]`` has) added at one entry of the array after another."""
+    if not tuple_of(index):
+        ids, at = "index.ravel()", "ids[k]"
+    else:
+        ids = f"index[{p}].ravel()"
+        at = ", ".join("ids[k]" if k == p else f"index[{k}]" for k in range(len(index)))
+    lines = ["def impl(x_bar, index, g):", f"    ids = {ids}"]
+    if scalar:
+        return lines + ["    for k in range(ids.size):", f"        x_bar[{at}] += g", "    return x_bar"]
+    nd = (index.types[p] if tuple_of(index) else index).ndim
+    q = slices_before
+    return lines + ["    full = x_bar[index].shape",
+                    "    rows = np.ascontiguousarray(np.broadcast_to(g, full))"
+                    f".reshape(full[:{q}] + (ids.size,) + full[{q + nd}:])",
+                    "    for k in range(ids.size):",
+                    f"        x_bar[{at}] += rows[{':, ' * q}k]", "    return x_bar"]
 
 
-@overload(runtime.last_writes)
+def _add_at_mask(x_bar, index, g):
+    """``x_bar[mask] += g`` for a mask of two or more axes: the selected rows in C order."""
+    rows = x_bar.reshape((index.size,) + x_bar.shape[index.ndim:])
+    picked = flat(index)
+    values = np.broadcast_to(g, (np.count_nonzero(picked),) + x_bar.shape[index.ndim:])
+    j = 0
+    for k in range(picked.size):
+        if picked[k]:
+            rows[k] += values[j]
+            j += 1
+    return x_bar
+
+
+@twin(runtime.last_writes)
 def _last_writes(x, index):
+    """Which writes of ``x[index] = v`` stay: the last one to each position, as NumPy keeps."""
     if not array(x):
         return None
-    if basic_index(index):  # no position is written twice: every write is kept
-        return lambda x, index: True
-    if integer_array(index) and index.ndim == 1:
+    if basic_index(index) or (array(index) and isinstance(index.dtype, types.Boolean)):
+        return lambda x, index: True  # no position is written twice: every write is kept
+    if _one_index_array(index) is not None:
         def impl(x, index):
-            winner = np.full(x.shape[0], -1)
-            for k in range(index.size):
-                winner[index[k]] = k  # NumPy keeps the last write to a position
-            out = np.empty((index.size,) + x.shape[1:], np.bool_)
-            for k in range(index.size):
-                out[k] = winner[index[k]] == k
-            return out
+            picked = x[index]
+            labels = np.arange(picked.size).reshape(picked.shape)
+            winner = np.full(x.shape, -1)
+            winner[index] = labels  # written in order: the last label to a position stays
+            return winner[index] == labels
         return impl
 
 
-@overload(runtime.unstack_like)
+@twin(runtime.unstack_like)
 def _unstack_like(g, x):
     if real(x):
         return lambda g, x: g
@@ -250,7 +326,7 @@ def _unstack_like(g, x):
 
 
 # -- contractions (rank 0, 1 and 2 operands; the same dtype, as Numba's np.dot needs) ------
-@overload(runtime.dot_grad_a)
+@twin(runtime.dot_grad_a)
 def _dot_grad_a(g, a, b):
     if not (real(g) and real(a) and real(b)):
         return None
@@ -259,7 +335,7 @@ def _dot_grad_a(g, a, b):
     return _matrix_grad_a(a.ndim, b.ndim)
 
 
-@overload(runtime.dot_grad_b)
+@twin(runtime.dot_grad_b)
 def _dot_grad_b(g, a, b):
     if not (real(g) and real(a) and real(b)):
         return None
@@ -268,13 +344,13 @@ def _dot_grad_b(g, a, b):
     return _matrix_grad_b(a.ndim, b.ndim)
 
 
-@overload(runtime.matmul_grad_a)
+@twin(runtime.matmul_grad_a)
 def _matmul_grad_a(g, a, b):
     if real(g) and real_array(a) and real_array(b):
         return _matrix_grad_a(a.ndim, b.ndim)
 
 
-@overload(runtime.matmul_grad_b)
+@twin(runtime.matmul_grad_b)
 def _matmul_grad_b(g, a, b):
     if real(g) and real_array(a) and real_array(b):
         return _matrix_grad_b(a.ndim, b.ndim)
@@ -296,7 +372,7 @@ def _matrix_grad_b(na, nb):
             (2, 2): lambda g, a, b: np.dot(a.T, g)}.get((na, nb))
 
 
-@overload(runtime.transpose_grad)
+@twin(runtime.transpose_grad)
 def _transpose_grad(g, axes=None):
     if array(g) and none(axes):
         return lambda g, axes=None: np.transpose(g)

@@ -15,6 +15,18 @@ from numba.experimental import structref
 from numba.extending import overload
 
 
+TWINS: dict = {}  # helper name -> the runtime helper a Numba implementation is registered for
+
+
+def twin(helper):
+    """Register the decorated typing function as ``helper``'s Numba implementation (``overload``),
+    and record it, so a test can ask which runtime helpers have one."""
+    def register(typing):
+        TWINS[helper.__name__] = helper
+        return overload(helper)(typing)
+    return register
+
+
 def number(t):
     return isinstance(t, (types.Float, types.Integer, types.Boolean))
 
@@ -25,6 +37,16 @@ def complex_number(t):
 
 def array(t):
     return isinstance(t, types.Array)
+
+
+def scalar(t):
+    """A real or complex number."""
+    return number(t) or complex_number(t)
+
+
+def numeric(t):
+    """A real or complex number, or an array of them."""
+    return scalar(t) or (array(t) and scalar(t.dtype))
 
 
 def real_array(t):
@@ -40,13 +62,27 @@ def none(t):
     return t is None or isinstance(t, (types.NoneType, types.Omitted))
 
 
+def left_out(t, default):
+    """Whether an optional argument is left out (Numba then types the call with the typing
+    function's own default, a Python value, or an ``Omitted``) or given as the literal ``default``."""
+    if isinstance(t, types.Omitted):
+        return t.value == default
+    if isinstance(t, types.Literal):
+        return t.literal_value == default
+    return not isinstance(t, types.Type) and t == default
+
+
+def integer_or_left_out(t, default):
+    return integer(t) or left_out(t, default)
+
+
 def integer(t):
     return isinstance(t, types.Integer)
 
 
 def basic_index(t):
     """An index that picks each element at most once: numbers, slices, masks and tuples of them."""
-    if isinstance(t, (types.Integer, types.SliceType)):
+    if isinstance(t, (types.Integer, types.SliceType, types.EllipsisType)):
         return True
     if array(t) and isinstance(t.dtype, types.Boolean):
         return True
@@ -141,12 +177,13 @@ class RowsType(types.StructRef):
 
 
 class Rows(structref.StructRefProxy):
-    """An array's rows as the adjoint of a list (``unstack_like(g, lst)``).
+    """An array's rows, or a list's or tuple's items, as the adjoint of a list or a tuple
+    (``unstack_like(g, lst)``, ``unconcatenate(g, (a, b))``).
 
-    On the NumPy backend a list's adjoint is an ``AdjointList``, whose ``+=``
-    adds item by item. Numba's lists concatenate on ``+=``, so the twins return
-    this type instead, for which ``list += rows`` adds row ``i`` to item ``i``;
-    no other list operation is changed.
+    On the NumPy backend such an adjoint is an ``AdjointList``, whose ``+=``
+    adds item by item. Numba's lists and tuples concatenate on ``+=``, so the
+    twins return this type instead, for which ``items += rows`` adds row (item)
+    ``i`` to item ``i``; no other list or tuple operation is changed.
     """
 
 
@@ -157,14 +194,41 @@ def list_of(t):
     return isinstance(t, types.List)
 
 
+def dict_of(t):
+    return isinstance(t, types.DictType)
+
+
+def tuple_of(t):
+    return isinstance(t, types.BaseTuple)
+
+
+def generated(lines, env, name="impl"):
+    """The function ``name`` defined by the source ``lines``, its globals ``env``: for twins
+    whose code depends on a length or a rank known only when Numba types the call (a tuple's
+    items, one slice per axis), written out for that length."""
+    namespace = dict(env)
+    exec("\n".join(lines), namespace)
+    return namespace[name]
+
+
+def per_item(n, expr, params="x"):
+    """``lambda params: (expr(0), expr(1), ...)`` for a tuple of ``n`` items: ``expr`` is a
+    format string of ``{i}``, the item's position."""
+    items = "".join(expr.format(i=i) + ", " for i in range(n))
+    return [f"def impl({params}):", f"    return ({items})"]
+
+
 @overload(operator.iadd)
 def _add_rows_in_place(items, rows):
+    """``items += rows``: a list adjoint adds item by item; a tuple adjoint gives a new tuple."""
     if list_of(items) and isinstance(rows, RowsType):
         def impl(items, rows):
             for i in range(len(items)):
                 items[i] = items[i] + rows.data[i]
             return items
         return impl
+    if tuple_of(items) and isinstance(rows, RowsType):
+        return _added_items(len(items))
 
 
 @overload(operator.add)
@@ -175,3 +239,9 @@ def _add_rows(items, rows):
             out += rows
             return out
         return impl
+    if tuple_of(items) and isinstance(rows, RowsType):
+        return _added_items(len(items))
+
+
+def _added_items(n):
+    return generated(per_item(n, "items[{i}] + rows.data[{i}]", "items, rows"), {})

@@ -5,24 +5,24 @@ import math
 
 import numba
 import numpy as np
-from numba.extending import overload
 
 from ... import runtime
-from .kinds import none, number, real, real_array
+from .kinds import array, none, number, numeric, real, real_array, scalar, twin
 
 
-@overload(runtime.safe_div)
+@twin(runtime.safe_div)
 def _safe_div(a, b):
-    if number(a) and number(b):
+    """Real or complex numbers and arrays (the adjoint of ``abs`` of a complex value divides it)."""
+    if scalar(a) and scalar(b):
         return lambda a, b: 0.0 if b == 0 else a / b
-    if real(a) and real(b) and (real_array(a) or real_array(b)):
+    if numeric(a) and numeric(b) and (array(a) or array(b)):
         def impl(a, b):
             zero = np.equal(b, 0)
             return np.where(zero, 0.0, a / np.where(zero, 1.0, b))
         return impl
 
 
-@overload(runtime.safe_log)
+@twin(runtime.safe_log)
 def _safe_log(x):
     if number(x):
         return lambda x: np.log(1.0 if x == 0 else x)
@@ -30,7 +30,7 @@ def _safe_log(x):
         return lambda x: np.log(np.where(x == 0, 1.0, x))
 
 
-@overload(runtime.log_base)
+@twin(runtime.log_base)
 def _log_base(base):
     if none(base):
         return lambda base: 1.0
@@ -38,14 +38,14 @@ def _log_base(base):
         return lambda base: math.log(base)
 
 
-@overload(runtime.pick_grad)
+@twin(runtime.pick_grad)
 def _pick_grad(g, ans, x, other=None):
     """``max(x, other)``/``min`` of two numbers: the chosen one gets ``g``, a tie halves it."""
     if number(g) and number(ans) and number(x) and number(other):
         return lambda g, ans, x, other=None: g / 2 if x == other else g * (x == ans)
 
 
-@overload(runtime.clip_grad)
+@twin(runtime.clip_grad)
 def _clip_grad(g, x, lo=None, hi=None, lo_kw=None, hi_kw=None):
     """``clip(x, lo, hi)`` with bounds that are numbers or None, given by position."""
     if not (real(g) and real(x) and none(lo_kw) and none(hi_kw)):
@@ -87,7 +87,7 @@ def _never(x, bound):
     return np.less(x, x)
 
 
-@overload(runtime.imag_grad)
+@twin(runtime.imag_grad)
 def _imag_grad(g, x):
     """A real ``x`` (the only kind compiled here) has no imaginary part to receive ``g``."""
     if real(x) and number(g):
@@ -96,7 +96,7 @@ def _imag_grad(g, x):
         return lambda g, x: np.zeros_like(g)
 
 
-@overload(runtime.sum_grad)
+@twin(runtime.sum_grad)
 def _sum_grad(g, x):
     """The built-in ``sum`` of a real array: each row (or entry) of ``x`` gets ``g``."""
     if real_array(x) and number(g):
@@ -108,3 +108,16 @@ def _sum_grad(g, x):
                 out[i] = g
             return out
         return impl
+
+
+@twin(runtime.mT)
+def _mT(x):
+    """The transpose of the last two axes (a view, as ``np.swapaxes`` gives)."""
+    if array(x) and x.ndim >= 2:
+        return lambda x: np.swapaxes(x, x.ndim - 1, x.ndim - 2)
+
+
+@twin(runtime.mH)
+def _mH(x):
+    if array(x) and x.ndim >= 2:
+        return lambda x: runtime.conj(np.swapaxes(x, x.ndim - 1, x.ndim - 2))

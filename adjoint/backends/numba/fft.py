@@ -1,0 +1,25 @@
+"""Numba twins of ``adjoint/runtime/fft.py``.
+
+Numba compiles ``np.fft`` only with an extension (rocket-fft); where one is
+installed, these let the adjoints of the transforms compile too.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import runtime
+from .kinds import array, complex_number, generated, real_array, twin
+
+
+@twin(runtime.fit_like)
+def _fit_like(x, like):
+    """``x`` cut or zero-padded at the end of each axis to ``like``'s shape; real when ``like`` is."""
+    if not (array(x) and array(like) and x.ndim == like.ndim):
+        return None
+    value = "np.real(x)" if complex_number(x.dtype) and real_array(like) else "x"
+    corner = ", ".join(f":n[{d}]" for d in range(x.ndim))
+    return generated(["def impl(x, like):",
+                      f"    v = {value}",
+                      "    out = np.zeros(like.shape, v.dtype)",
+                      "    n = np.minimum(np.array(v.shape), np.array(like.shape))",
+                      f"    out[{corner}] = v[{corner}]", "    return out"], {"np": np})
