@@ -526,7 +526,7 @@ def _inline_into(stmts, i, ident, value):
                 return False  # keep the forward sweep's values visible in the backward sweep
             candidate = clone(s)
             _substitute(candidate, ident, value)
-            if len(_header_source(candidate)) > MAX_LINE:
+            if _line_bound(candidate) > MAX_LINE and len(_header_source(candidate)) > MAX_LINE:
                 return False
             stmts[j] = candidate
             return True
@@ -547,6 +547,40 @@ def _header_source(s):
     if isinstance(s, gast.For):
         return "for _ in " + expr_source(s.iter)
     return expr_source(s)
+
+
+def _line_bound(s) -> int:
+    """An upper bound of ``len(_header_source(s))``, or just over ``MAX_LINE`` (see _longest)."""
+    if isinstance(s, (gast.If, gast.While)):
+        return _longest(s.test) + len("if ")
+    return _longest(s.iter) + len("for _ in ") if isinstance(s, gast.For) else _longest(s)
+
+
+# The most characters printed around a node of each kind (operators with their spaces,
+# parentheses, a comma and space before it, ``for _ in`` before a loop's sequence).
+_AROUND = {gast.Return: 8, gast.Delete: 5, gast.Assert: 10, gast.Raise: 13, gast.cmpop: 8, gast.operator: 5, gast.unaryop: 4, gast.expr_context: 0,
+           gast.IfExp: 14, gast.Lambda: 14, gast.comprehension: 16, gast.Starred: 6}
+_SPELLED = {gast.Name: "id", gast.Attribute: "attr", gast.keyword: "arg"}
+
+
+def _longest(node) -> int:
+    """An upper bound of the printed length of ``node``, without printing it (which is
+    slow): its names, attributes and constants' reprs, and what may surround each node;
+    just over ``MAX_LINE`` for an f-string, whose length only printing tells."""
+    total = 0
+    for n in walk(node):
+        kind = n.__class__
+        field = _SPELLED.get(kind)
+        if field is not None:
+            total += len(getattr(n, field) or "")
+        elif kind is gast.Constant:
+            total += len(repr(n.value))
+        elif kind is gast.BoolOp:
+            total += 5 * len(n.values)  # " and " between each two
+        elif kind is gast.JoinedStr:
+            return MAX_LINE + 1  # braces doubled, quotes chosen: only printing tells
+        total += next((v for k, v in _AROUND.items() if isinstance(n, k)), 4)
+    return total
 
 
 def _header_mentions(s, ident):
