@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from ..astutil import clone, const, name, quote, quote_expr, walk, with_line
+from ..astutil import clone, const, name, name_nodes, quote, quote_expr, walk, with_line
 from ..errors import NotDifferentiableError
 from ..rules import lookup
 from .objects import as_subscript, bound_fields, constructor_fields, is_field_read, is_replace
@@ -300,7 +300,7 @@ class Reverse:
 
     def _accumulate(self, ident, contribution, elementwise_of, target=None, real=False):
         """The marker adding ``contribution`` to ``ident``'s adjoint (``real``: known real)."""
-        if self.specialise:
+        if self.specialise and any(n.id in _PRODUCT_HELPERS for n in name_nodes(contribution)):
             contribution = _Products(self.ranks, self.real).visit(contribution)
         contribution = _fold(strip_conj(contribution, self.real, NEUTRAL))
         real = real or kinds.real_template(contribution, self.real)

@@ -73,6 +73,8 @@ def _is_int_like(node):
 
 def fold_constants(node):
     """``node`` with constant arithmetic folded (shapes are never folded away)."""
+    if not any(isinstance(n, (gast.Constant, gast.UnaryOp)) for n in walk(node)):
+        return node  # nothing to fold: spare the transformer's visit
     return _Folder().visit(node)
 
 
@@ -740,6 +742,9 @@ def _multiplies(expr, a, b):
 
 def strip_conj(expr, real, neutral):
     """``conj(e)`` -> ``e`` where every name in ``e`` is real or ``neutral`` (modules, helpers)."""
+    if not any(n.id == "conj" for n in name_nodes(expr)):
+        return expr
+
     class _Strip(gast.NodeTransformer):
         def visit_Call(self, node):
             self.generic_visit(node)
