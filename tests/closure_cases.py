@@ -637,3 +637,28 @@ def keywords_into_rest(w, cfg):
 
 def keywords_and_a_loose_one(w, cfg):
     return scaled_penalty(w, extra=1.0, **cfg)
+
+
+# -- a function argument called inside the helper's own nested functions -----------------
+def apply_in_lambda(f, x):
+    g = lambda v: f(v) * 2.0
+    return g(x)
+
+
+def apply_in_def(f, x):
+    def g(v):
+        return f(v) + f(v * v)
+    return g(x)
+
+
+def closure_called_in_helper_lambda(w, x):
+    s = w * 1.5
+
+    def inner(v):
+        return s * v
+    return np.sum(apply_in_lambda(inner, x)) + np.sum(apply_in_def(inner, x))
+
+
+def active_lambda_into_helper_lambda(w, x):
+    s = w * w
+    return np.sum(apply_in_lambda(lambda v: s * np.sin(v), x))

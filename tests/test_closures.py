@@ -65,6 +65,8 @@ CASES = [
     (c.composed, (W, X), (0, 1)),
     (c.returned_with_a_default, (W, X), (0, 1)),
     (c.factory_with_helpers, (W, X), (0, 1)),
+    (c.closure_called_in_helper_lambda, (W, X), (0, 1)),  # the helper's nested functions pass it on
+    (c.active_lambda_into_helper_lambda, (W, X), (0, 1)),
 ]
 IDS = [f"{f.__name__}-{k}" for k, (f, _, _) in enumerate(CASES)]
 REFUSED = [  # (function, arguments, the line's text, fragment of the message)

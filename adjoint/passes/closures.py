@@ -293,7 +293,8 @@ class _Scope:
                 self.refuse(f"rebinding '{outer[0]}' (nonlocal) of a function around the "
                             "differentiated one", f, "return the new value instead")
         locals_ -= set(self.constants)
-        env = {k: free[k] & locals_ for k in lifted}
+        env = {k: (free[k] & locals_) | self._held_environment(f, free[k] - set(lifted), locals_)
+               for k, f in lifted.items()}
         writes = {k: nonlocal_writes(f) & locals_ for k, f in lifted.items()}
         changed = True
         while changed:
@@ -306,6 +307,20 @@ class _Scope:
         for k, f in lifted.items():
             self._check_hidden(k, f, env, free[k] & set(lifted))
         return env, writes
+
+    def _held_environment(self, fnode, free, locals_):
+        """What the functions held in cells a nested function reads read from here: a copy
+        specialised to a lifted function holds it in a cell and takes its environment as
+        parameters, which a nested function calling it must pass on."""
+        out = set()
+        for ident in sorted(free & set(self.resolver.cells)):
+            held = self.resolver.cells[ident].cell_contents
+            for _, e in getattr(held, "_adjoint_env", ()):
+                if e not in locals_:
+                    self.refuse(f"a nested function calling '{ident}', which reads '{e}' of a "
+                                "scope it cannot reach", fnode, "pass what it reads as arguments")
+                out.add(e)
+        return out
 
     def _check_hidden(self, ident, fnode, env, calls):
         """A lifted function passes its environment on to those it calls: it must not hide it."""
