@@ -104,9 +104,10 @@ def _build(fun, wrt, mode, aux, ranks, backend, classes=None, memory=None, shape
         if chosen == "numba" and by_class:
             chosen = _objects_on_numpy(fun, by_class)
         if memory is not None:
-            plain = functools.partial(_build, fun, wrt, mode, aux, ranks, backend, classes)
+            plain = functools.partial(_build, fun, wrt, mode, aux, ranks, backend, classes,
+                                      shapes=shapes)
             return _checkpointed_or_plain(fun, (wrt, mode, aux, by_name, chosen, by_class, layout),
-                                          memory, plain)
+                                          memory, plain, shaped)
         return _compile.build(fun, wrt, mode, aux, by_name, chosen, by_class, layout, shapes=shaped)
     except AdjointError:
         raise
@@ -114,11 +115,11 @@ def _build(fun, wrt, mode, aux, ranks, backend, classes=None, memory=None, shape
         raise internal_error(fun, exc) from exc
 
 
-def _checkpointed_or_plain(fun, args, memory, plain):
+def _checkpointed_or_plain(fun, args, memory, plain, shapes):
     """The build with ``checkpoint_memory``; where checkpointing the loop it chose is refused,
     ``plain()`` (the tape's build), with a warning that says why, or its own error."""
     try:
-        return _compile.build(fun, *args, memory)
+        return _compile.build(fun, *args, memory, shapes=shapes)
     except AdjointError as exc:
         refused = exc
     built = plain()

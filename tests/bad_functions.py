@@ -52,8 +52,15 @@ def vector_output(x):
 
 def writes_view(x):
     y = x.copy()
-    row = y[0]
+    row = y[1:]
     row[1] = 5.0  # error here
+    return np.sum(y)
+
+
+def writes_element(x):
+    y = x.copy()
+    item = y[0]  # of a vector: a NumPy scalar, and Python raises at the next line
+    item[1] = 5.0  # error here
     return np.sum(y)
 
 

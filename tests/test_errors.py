@@ -27,6 +27,7 @@ CASES = [
     (bad.uses_with, adjoint.UnsupportedSyntaxError, "inside a with-block"),
     (bad.no_rule, adjoint.NotDifferentiableError, "unwrap"),
     (bad.writes_view, adjoint.UnsupportedSyntaxError, "view"),
+    (bad.writes_element, adjoint.UnsupportedSyntaxError, "NumPy scalar"),
 ]
 
 

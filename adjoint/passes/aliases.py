@@ -127,6 +127,7 @@ class _Flow:
         self.alias_bindings = {}  # id(binding) -> objects it may alias
         self.lists = set()  # objects surely lists, tuples or dicts: displays, appended to
         self.sites = set()  # ids of the allocation sites some object came from so far
+        self.elements = set()  # ids of the sites whose objects are NumPy scalars (a[i, j])
 
     def run(self, body):
         self.block(body)
@@ -237,6 +238,7 @@ class _Flow:
             if self.ranks.get(v.value.id) is None:  # maybe an item of a list, tuple or dict
                 return self.item(base, _key(v.slice)), True
             if _element(v.slice, self.ranks, self.ranks[v.value.id]):
+                self.elements.add(id(s))
                 return self.fresh(s), False  # a number (an int per axis) is a copy
             return (base, True) if _basic(v.slice, self.ranks) else (self.fresh(s), False)
         if is_field_read(v):  # what an object's attribute holds: one of its items
@@ -365,6 +367,10 @@ class _Flow:
         if not self.check:
             return
         ident = self.shown.get(ident, ident)
+        if kind == "item" and any(o[0] in ("site", "old") and o[1] in self.elements for o in objs):
+            self._refuse(s, f"'{ident}' may hold one element of an array, a NumPy scalar, whose "
+                            "items cannot be assigned (Python raises TypeError here)",
+                         "write into the array itself")
         if any(o[0] == "global" for o in objs):
             self._refuse(s, f"'{ident}' may be a module-level value; writing into it in place "
                             "changes it for every caller", f"{ident} = {ident}.copy() first")
