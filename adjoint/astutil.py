@@ -12,6 +12,7 @@ import gast
 __all__ = [
     "name", "const", "clone", "walk", "quote", "quote_expr", "subst", "loaded_names", "stored_names",
     "with_line", "is_atom", "walk_stmts", "name_nodes", "dotted", "at_line", "children",
+    "root_name", "attribute_chain",
 ]
 
 
@@ -239,6 +240,22 @@ def walk_stmts(stmts):
 def blocks(stmt):
     """The statement lists nested directly in a compound statement."""
     return [b for b in (getattr(stmt, "body", None), getattr(stmt, "orelse", None)) if b]
+
+
+def root_name(expr):
+    """The name at the base of ``a.b[i].c`` (``a``), else None."""
+    while isinstance(expr, (gast.Subscript, gast.Attribute)):
+        expr = expr.value
+    return expr.id if isinstance(expr, gast.Name) else None
+
+
+def attribute_chain(expr):
+    """``("np", ["linalg", "solve"])`` for ``np.linalg.solve``; None unless a name starts it."""
+    parts = []
+    while isinstance(expr, gast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    return (expr.id, parts[::-1]) if isinstance(expr, gast.Name) else None
 
 
 def dotted(expr) -> str:

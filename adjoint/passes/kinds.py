@@ -21,7 +21,7 @@ import math
 import gast
 import numpy as np
 
-from ..astutil import walk, walk_stmts
+from ..astutil import attribute_chain, root_name, walk, walk_stmts
 from ..rules import lookup
 from ..rules.registry import CUSTOM
 
@@ -89,11 +89,7 @@ def displays(body, bindings, params):
                 and isinstance(node.func.value, gast.Name):  # x = lst.pop()
             changed.add(node.func.value.id)
         elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Store):
-            base = node.value
-            while isinstance(base, (gast.Subscript, gast.Attribute)):
-                base = base.value
-            if isinstance(base, gast.Name):
-                changed.add(base.id)
+            changed.update({root_name(node)} - {None})
     return {k: vs[0] for k, vs in bindings.items() if len(vs) == 1 and k not in changed
             and isinstance(vs[0], (gast.Tuple, gast.List))}
 
@@ -393,14 +389,11 @@ def real_template(expr, real) -> bool:
 def _template_function(func):
     """The function a template's ``np.linalg.solve`` or ``unreduce`` (a runtime helper) names."""
     from .. import runtime
-    parts = []
-    while isinstance(func, gast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not isinstance(func, gast.Name):
+    chain = attribute_chain(func)
+    if chain is None:
         return None
-    value = np if func.id == "np" else getattr(runtime, func.id, None)
-    for part in reversed(parts):
+    value = np if chain[0] == "np" else getattr(runtime, chain[0], None)
+    for part in chain[1]:
         value = getattr(value, part, None)
     return value
 

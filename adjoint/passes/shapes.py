@@ -27,7 +27,7 @@ from __future__ import annotations
 import gast
 import numpy as np
 
-from ..astutil import name, quote_expr, walk, walk_stmts
+from ..astutil import attribute_chain, name, quote_expr, walk, walk_stmts
 from ..rules import lookup
 from . import kinds
 
@@ -303,14 +303,11 @@ def _axes(axis, rank):
 
 def _np_function(func):
     """The NumPy function ``np.<name>`` (``np.linalg.<name>``) names, else None."""
-    parts = []
-    while isinstance(func, gast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not (isinstance(func, gast.Name) and func.id == "np" and parts):
+    chain = attribute_chain(func)
+    if chain is None or chain[0] != "np" or not chain[1]:
         return None
     value = np
-    for part in reversed(parts):
+    for part in chain[1]:
         value = getattr(value, part, None)
     return value
 

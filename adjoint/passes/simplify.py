@@ -18,7 +18,7 @@ import operator
 
 import gast
 
-from ..astutil import all_names, clone, loaded_names, name_nodes, quote_expr, walk, walk_stmts
+from ..astutil import all_names, clone, loaded_names, name_nodes, quote_expr, root_name, walk, walk_stmts
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Pow: operator.pow}
@@ -272,11 +272,7 @@ def _changed_names(stmt):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             out.add(node.id)
         elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Store):
-            base = node.value
-            while isinstance(base, (gast.Subscript, gast.Attribute)):
-                base = base.value
-            if isinstance(base, gast.Name):
-                out.add(base.id)
+            out.update({root_name(node)} - {None})
         elif isinstance(node, gast.AugAssign):
             base = node.target
             while isinstance(base, (gast.Subscript, gast.Attribute)):
