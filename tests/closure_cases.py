@@ -662,3 +662,34 @@ def closure_called_in_helper_lambda(w, x):
 def active_lambda_into_helper_lambda(w, x):
     s = w * w
     return np.sum(apply_in_lambda(lambda v: s * np.sin(v), x))
+
+
+def _twice(f, x):
+    return f(f(x))
+
+
+def pass_on(f, x):
+    return _twice(f, x)
+
+
+def pass_on_in_lambda(f, x):
+    g = lambda v: _twice(f, v)
+    return g(x)
+
+
+def call_from_list(f, x):
+    fs = [f, f]
+    return fs[0](x) + fs[1](x)
+
+
+def call_in_comprehension(f, x):
+    return sum([f(x[i]) for i in range(x.shape[0])])
+
+
+def closure_passed_on_by_helpers(w, x):
+    s = w * 1.5
+
+    def inner(v):
+        return s * v
+    return np.sum(pass_on(inner, x)) + np.sum(pass_on_in_lambda(inner, x)) + \
+        np.sum(call_from_list(inner, x)) + call_in_comprehension(inner, x)

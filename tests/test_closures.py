@@ -67,6 +67,7 @@ CASES = [
     (c.factory_with_helpers, (W, X), (0, 1)),
     (c.closure_called_in_helper_lambda, (W, X), (0, 1)),  # the helper's nested functions pass it on
     (c.active_lambda_into_helper_lambda, (W, X), (0, 1)),
+    (c.closure_passed_on_by_helpers, (W, X), (0, 1)),  # on to another helper, a list, a comprehension
 ]
 IDS = [f"{f.__name__}-{k}" for k, (f, _, _) in enumerate(CASES)]
 REFUSED = [  # (function, arguments, the line's text, fragment of the message)
