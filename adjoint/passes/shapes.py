@@ -31,7 +31,7 @@ from ..astutil import attribute_chain, name, quote_expr, walk, walk_stmts
 from ..rules import lookup
 from . import kinds
 
-_TOP = "top"  # not decided yet: optimistic, so values carried around loops can be proven
+_TOP = kinds._TOP  # not decided yet: optimistic, so values carried around loops can be proven
 _ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.FloorDiv, gast.Mod, gast.Pow,
                gast.BitAnd, gast.BitOr, gast.BitXor)
 _REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std, np.var,
@@ -119,13 +119,7 @@ def _through_display(v, displays):
     return v
 
 
-def _join(found):
-    found = [f for f in found if f is not _TOP]
-    if not found:
-        return _TOP
-    if None in found or len(set(found)) > 1:
-        return None
-    return found[0]
+_join = kinds._join  # one shape where every binding agrees, as ranks are joined
 
 
 def shape(node, env):
