@@ -562,8 +562,7 @@ class _FunctionTransform:
             body = self._specialise(body, params, temps, shares)
         if self._real_adjoints():  # values read only for their shape are not computed
             body = dead_values.drop_shape_only(body, self.ranks, not self.typed, shares)
-            if not self.typed:
-                body = simplify.logistic_without_logaddexp(body)
+            body = simplify.logistic_without_logaddexp(body)
         body = simplify.unspread_reductions(body)
         body = simplify.double_repeats(body)
         body = simplify.accumulate_in_place(body, self._real_adjoints())

@@ -228,6 +228,30 @@ def test_fixed_shape_arrays_per_trip_are_rows_of_one_array():
     assert "index1 = t" in g.source.split("_bar = ", 1)[1]  # the index is computed again
 
 
+def blocks_per_trip(x, n):
+    total = 0.0
+    for i in range(n):
+        A = np.zeros((2, 3))  # a 2-D array of one shape per trip, written by elements
+        for r in range(2):
+            for c_ in range(3):
+                A[r, c_] = np.sin(x[r] * (c_ + 1) + i * total)
+        total += A[0, 1] * A[1, 2] + A[1, 0]
+    return total
+
+
+def test_matrices_per_trip_are_slices_of_one_array():
+    """``A = np.zeros((2, 3))`` on every trip (its shape bound to a name by normalisation): one
+    ``(n, 2, 3)`` array, every tape an array, the gradient that of central differences."""
+    x = rng.normal(size=2)
+    g = adjoint.grad(blocks_per_trip, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adjoint.BackendWarning)
+        got = g(x, 4)
+    assert "A_tape = np.empty((max(n, 0), 2, 3))" in g.source and "A_tape[i] = A" in g.source
+    assert "= []" not in g.source and ".append(" not in g.source
+    np.testing.assert_allclose(got, numerical_grad(blocks_per_trip, (x, 4), [0])[0], rtol=1e-6, atol=1e-9)
+
+
 def growing(x):
     s = 0.0
     for i in range(x.shape[0]):

@@ -214,6 +214,8 @@ CASES = {
     "clip with no lower bound": (call(rt.clip_grad, None, 0.5, None, None), (np.ones(3), np.array([-np.inf, 0.5, 1]))),
     "safe_div by zeros": (call(rt.safe_div), (A, np.array([0.0, 2.0, 1.0, 0.0]))),
     "safe_log at zero": (call(rt.safe_log), (np.array([0.0, 1.0, 2.0]),)),
+    "logistic past exp's overflow": (call(rt.logistic), (np.array([-800.0, -30.0, 0.0, 2.0, 800.0]),)),
+    "logistic of a number": (call(rt.logistic), (-2.5,)),
     "sum_grad of a vector": (call(rt.sum_grad), (2.0, V)),
     "sum_grad of rows": (call(rt.sum_grad), (V, A)),
     "imag_grad of a real number": (call(rt.imag_grad), (2.0, 1.5)),

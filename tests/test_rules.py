@@ -490,6 +490,7 @@ CASES = {
     "adjoint.runtime.det_grad": [C("rt.det_grad(c, a, np.linalg.det(a))", c=S(), a=Well(3, 3), dtypes=F64),
                                  C("rt.det_grad(c, a, s)", c=R(2), a=Well(2, 3, 3), s=R(2), dtypes=F64)],
     "adjoint.runtime.safe_log": [C("rt.safe_log(a)", a=P(3, 4), dtypes=F64)],
+    "adjoint.runtime.logistic": [C("rt.logistic(a)", a=R(3, 4), dtypes=F64), C("rt.logistic(a)", a=S(), dtypes=F64)],
     "adjoint.runtime.safe_div": [C("rt.safe_div(a, b)", a=R(3, 4), b=P(4), dtypes=F64)],
     # helpers linear in their cotangent (second order through every NumPy rule)
     "adjoint.runtime.unsplit": [C("rt.unsplit([c, d], [a, b], 1)", c=R(2, 1), d=R(2, 3), a=R(2, 1),

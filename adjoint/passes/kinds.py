@@ -95,11 +95,11 @@ def displays(body, bindings, params):
 
 
 def _through_display(v, displays):
-    """``v`` with ``d[k]`` of a display ``d`` read as its item and ``np.array(d)`` as
-    ``np.array([...])``, for ranking only."""
+    """``v`` with ``d[k]`` of a display ``d`` read as its item, ``np.array(d)`` as
+    ``np.array([...])`` and ``np.zeros(d)`` as ``np.zeros((...))``, for ranking only."""
     if isinstance(v, gast.Subscript) and isinstance(v.value, gast.Name) and v.value.id in displays:
         return item_of(v, displays)
-    if isinstance(v, gast.Call) and getattr(v, "callee", None) in _ARRAY_BUILDERS and v.args \
+    if isinstance(v, gast.Call) and getattr(v, "callee", None) in _ARRAY_BUILDERS | _FROM_SHAPE and v.args \
             and isinstance(v.args[0], gast.Name) and v.args[0].id in displays:
         built = gast.Call(func=v.func, args=[displays[v.args[0].id]] + v.args[1:], keywords=v.keywords)
         built.callee = v.callee

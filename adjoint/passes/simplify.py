@@ -763,18 +763,21 @@ def _all_real(expr, real, neutral):
 
 
 def logistic_without_logaddexp(stmts):
-    """``t = np.logaddexp(a, b)`` read only by ``np.exp(b - t)`` (its derivative, where the
-    loss itself is not needed): the logistic function of ``b - a``, computed stably from
-    ``t = np.exp(-np.abs(b - a))`` as ``np.where(b >= a, 1.0, t) / (1.0 + t)`` — the same
-    values with one ``exp`` instead of ``logaddexp``'s ``exp``, ``log1p`` and the ``exp`` of
-    its derivative (and no ``inf - inf`` at infinite arguments). Real functions only."""
+    """``t = np.logaddexp(a, b)`` read only by ``np.exp(b - t)`` or ``np.exp(a - t)`` (its
+    derivatives, where the loss itself is not needed): each reads ``logistic(b - a)`` (or
+    ``logistic(a - b)``) and ``t`` is not computed — the same values with one ``exp`` each
+    instead of ``logaddexp``'s ``exp`` and ``log1p`` and the ``exp`` of its derivatives (and no
+    ``inf - inf`` at infinite arguments). Real functions only."""
     loads, stores = _count_names(stmts)
     written = _written_names(stmts)
     for block in _blocks(stmts):
-        for k, s in enumerate(block):
+        for s in list(block):
             pair = _logaddexp_binding(s, loads, stores, written)
-            if pair is not None:
-                _logistic_reader(block[k + 1:], s, *pair)
+            sites = pair and _exp_readers(block[block.index(s) + 1:], *pair)
+            if sites and len(sites) == loads[pair[0]]:
+                for put, gap in sites:
+                    put(quote_expr("logistic(d)", d=gap))
+                block.remove(s)
     return stmts
 
 
@@ -804,40 +807,38 @@ def _written_names(stmts):
 
 def _logaddexp_binding(s, loads, stores, written):
     """(t, a, b) for ``t = np.logaddexp(a, b)`` of names or numbers that nothing changes,
-    ``t`` bound and read once; else None."""
+    ``t`` bound once and read once or twice; else None."""
     if not (_assigns_name(s) and _np_call(s.value, "logaddexp") and len(s.value.args) == 2):
         return None
     t = s.targets[0].id
     a, b = s.value.args
     atoms = all(isinstance(x, gast.Name) and x.id not in written or
                 isinstance(x, gast.Constant) and type(x.value) in (int, float) for x in (a, b))
-    if not atoms or loads.get(t) != 1 or stores.get(t) != 1:
+    if not atoms or loads.get(t) not in (1, 2) or stores.get(t) != 1:
         return None
     return t, a, b
 
 
-def _logistic_reader(later, binding, t, a, b):
-    """Rewrite the one ``np.exp(x - t)`` (``x`` is ``a`` or ``b``) in ``later`` and ``binding``."""
-    for s in later:
-        for node in walk(s):
-            for field in node._fields:
-                value = getattr(node, field, None)
-                items = value if isinstance(value, list) else [value]
-                for k, item in enumerate(items):
-                    x = _exp_minus(item, t)
-                    if x is None or not (_same_atom(x, a) or _same_atom(x, b)):
-                        continue
+def _exp_readers(later, t, a, b):
+    """(put, gap) for each ``np.exp(x - t)`` in ``later`` (``x`` is ``a`` or ``b``): ``put``
+    replaces it, ``gap`` is ``x`` minus the other one."""
+    sites = []
+    for node in walk(gast.Module(body=later, type_ignores=[])):
+        for field in node._fields:
+            value = getattr(node, field, None)
+            for k, item in enumerate(value if isinstance(value, list) else [value]):
+                x = _exp_minus(item, t)
+                if x is not None and (_same_atom(x, a) or _same_atom(x, b)):
                     other = b if _same_atom(x, a) else a
-                    new = quote_expr(f"np.where(x >= o, 1.0, {t}) / (1.0 + {t})", x=x, o=other)
-                    if isinstance(value, list):
-                        value[k] = new
-                    else:
-                        setattr(node, field, new)
                     gap = x if _is_zero(other) else quote_expr("x - o", x=x, o=other)
-                    binding.value = quote_expr("np.exp(-np.abs(d))", d=gap)
-                    return
-        if t in all_names(s):
-            return
+                    sites.append((_setter(node, field, k if isinstance(value, list) else None), gap))
+    return sites
+
+
+def _setter(node, field, k):
+    if k is None:
+        return lambda new: setattr(node, field, new)
+    return lambda new: getattr(node, field).__setitem__(k, new)
 
 
 def _exp_minus(node, t):

@@ -92,7 +92,7 @@ def _fixed_shape(x, loop, fwd, numbers):
     if not (isinstance(call, gast.Call) and getattr(call, "callee", None) in (np.zeros, np.ones, np.empty)
             and len(call.args) == 1 and not call.keywords):
         return None
-    shape = call.args[0].elts if isinstance(call.args[0], gast.Tuple) else [call.args[0]]
+    shape = _shape_display(call.args[0], loop.body[:loop.body.index(binds[0])])
     fixed = stored_names(body) | {loop.target.id}
     if not all(isinstance(d, gast.Constant) and type(d.value) is int or
                isinstance(d, gast.Name) and d.id not in fixed for d in shape):
@@ -104,6 +104,16 @@ def _fixed_shape(x, loop, fwd, numbers):
     if any(loop.body.index(s) < loop.body.index(binds[0]) for s in pushes):
         return None  # the value before the binding (another trip's)
     return [clone(d) for d in shape] if len(reads) == len(elements) + len(pushes) else None
+
+
+def _shape_display(arg, before):
+    """The sizes ``arg`` gives: its items when a tuple display, or the display the last of
+    ``before`` binding it is (``t1 = (2, 3)``, as normalisation names a call's arguments)."""
+    if isinstance(arg, gast.Name):
+        binds = [s for s in before if isinstance(s, gast.Assign) and arg.id in stored_names(s)]
+        if binds and isinstance(binds[-1].value, gast.Tuple) and isinstance(binds[-1].targets[0], gast.Name):
+            arg = binds[-1].value
+    return arg.elts if isinstance(arg, gast.Tuple) else [arg]
 
 
 def _ints(index, rank, numbers):
@@ -175,7 +185,7 @@ def _float_items(fwd, numbers):
                     (np.zeros, np.ones, np.empty) and len(call.args) == 1 and not call.keywords):
                 continue
             x = s.targets[0].id
-            rank = len(call.args[0].elts) if isinstance(call.args[0], gast.Tuple) else 1
+            rank = len(_shape_display(call.args[0], block[:at]))
             later = gast.Module(body=block[at + 1:], type_ignores=[])
             everywhere = gast.Module(body=fwd, type_ignores=[])
             if _loads(everywhere, x) != _loads(later, x) or \

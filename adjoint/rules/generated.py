@@ -82,6 +82,7 @@ structural(rt.det_grad, "cot, a, ans_",
            notes="invertible a")
 
 elementwise(rt.log_base, "base", base="g / conj(base)")
+elementwise(rt.logistic, "x", x="g * conj(ans * (1 - ans))")
 elementwise(rt.safe_log, "x", x="safe_div(g, conj(x))")
 elementwise(rt.safe_div, "a, b", a="safe_div(g, conj(b))", b="-safe_div(g * conj(ans), conj(b))")
 structural(rt.integer_cut, "cot, like", static="like", jvp="linear", cot="integer_cut(g, like)")

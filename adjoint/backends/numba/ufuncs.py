@@ -38,6 +38,13 @@ def _log_base(base):
         return lambda base: math.log(base)
 
 
+@twin(runtime.logistic)
+def _logistic(x):
+    """``1 / (1 + exp(-x))`` with ``-x`` capped as on NumPy."""
+    if number(x) or real_array(x):
+        return lambda x: 1.0 / (1.0 + np.exp(np.minimum(-x, runtime.ufuncs.LOGISTIC_CAP)))
+
+
 @twin(runtime.pick_grad)
 def _pick_grad(g, ans, x, other=None):
     """``max(x, other)``/``min`` of two numbers: the chosen one gets ``g``, a tie halves it."""
