@@ -1,9 +1,9 @@
-"""Every example runs, checks its own result and finishes quickly."""
+"""Every example runs and checks its own result (how fast is for benchmarks/, not a test:
+a 2-minute limit catches only a hang)."""
 import glob
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -18,13 +18,10 @@ EXAMPLES = sorted(p for p in glob.glob(os.path.join(ROOT, "examples", "*.py"))
 def test_example_runs(path, tmp_path):
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(adjoint.__file__)),
                MPLBACKEND="Agg")
-    start = time.perf_counter()
     out = subprocess.run([sys.executable, path], cwd=tmp_path, capture_output=True, text=True,
                          env=env, timeout=120)
-    elapsed = time.perf_counter() - start
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip(), "an example prints its result"
-    assert elapsed < 20, f"{os.path.basename(path)} took {elapsed:.1f} s"
 
 
 def test_readme_shows_the_source_quickstart_prints():
