@@ -178,6 +178,64 @@ CASES = [
 ]
 
 
+# -- reductions over every entry, trapezoid, linspace, arange, angle of real values ---------------
+def quantiles(x):
+    s = 0.0
+    for i in range(2):
+        y = x * (s + 1.0)
+        s = s + np.quantile(y, 0.3) + np.median(y) + np.percentile(y, 70.0) \
+            + np.sum(np.quantile(y, np.array([0.2, 0.9])) ** 2)
+    return s
+
+
+def averages(x, w):
+    s = 0.0
+    for i in range(2):
+        y = x * (s + 1.0)
+        s = s + np.average(y) + np.average(y * y, weights=w) + np.nanmean(y * x)
+    return s
+
+
+def trapezoids(y, x):
+    s = 0.0
+    for i in range(2):
+        z = y * (s + 1.0)
+        s = s + np.sum(np.trapezoid(z) + np.trapezoid(z * z, dx=0.5)) + np.sum(np.trapezoid(z, x) ** 2)
+    return s
+
+
+def spaced(a, b):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.linspace(a * (s + 1.0), b, 7) ** 2) + np.sum(np.sin(np.linspace(a, b * s)))
+    return s
+
+
+def ranged(a, c):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.arange(a, 5.0, 0.5) ** 2) * (s + 1.0) + np.sum(np.arange(0.0, 3.0, c) ** 2)
+    return s
+
+
+def angles(x):
+    s = 0.0
+    for i in range(2):
+        y = x * (s + 1.0)
+        s = s + np.sum(np.angle(y - 0.5) * y) + np.angle(y[0] - 1.0, True) * y[1]
+    return s
+
+
+CASES += [
+    (quantiles, (normal(5),), 0),
+    (averages, (normal(2, 3), rng.uniform(0.5, 2.0, size=(2, 3))), (0, 1)),
+    (trapezoids, (normal(2, 5), np.cumsum(rng.uniform(0.5, 1.0, size=5))), 0),
+    (spaced, (0.7, 1.3), (0, 1)),
+    (ranged, (1.2, 0.7), (0, 1)),
+    (angles, (normal(4),), 0),
+]
+
+
 def as_tuple(value, wrt):
     return value if isinstance(wrt, tuple) else (value,)
 

@@ -5,9 +5,10 @@ import math
 
 import numba
 import numpy as np
+from numba import types
 
 from ... import runtime
-from .kinds import array, none, number, numeric, real, real_array, scalar, twin
+from .kinds import array, complex_number, left_out, none, number, numeric, real, real_array, scalar, twin
 
 
 @twin(runtime.safe_div)
@@ -128,3 +129,18 @@ def _mT(x):
 def _mH(x):
     if array(x) and x.ndim >= 2:
         return lambda x: runtime.conj(np.swapaxes(x, x.ndim - 1, x.ndim - 2))
+
+
+@twin(runtime.angle_grad)
+def _angle_grad(g, z, deg=False):
+    """``1j * g * z / |z|^2`` (times ``180 / pi`` in degrees, 0 at ``z == 0``) for complex
+    ``z``; a real ``z`` has angle 0 or pi, derivative 0."""
+    if not ((number(g) or real_array(g)) and (isinstance(deg, types.Boolean) or left_out(deg, False))):
+        return None
+    if real(z):
+        return lambda g, z, deg=False: 0.0 * g
+    if complex_number(z) or (array(z) and complex_number(z.dtype)):
+        def impl(g, z, deg=False):
+            scale = 180 / math.pi if deg else 1.0
+            return 1j * g * scale * runtime.safe_div(z, np.abs(z) ** 2)
+        return impl
