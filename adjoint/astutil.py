@@ -12,13 +12,21 @@ import gast
 __all__ = [
     "name", "const", "clone", "walk", "quote", "quote_expr", "subst", "loaded_names", "stored_names",
     "with_line", "is_atom", "walk_stmts", "name_nodes", "dotted", "at_line", "children",
-    "root_name", "attribute_chain",
+    "root_name", "attribute_chain", "item_read",
 ]
 
 
 def name(ident: str, store: bool = False) -> gast.Name:
     ctx = gast.Store() if store else gast.Load()
     return gast.Name(id=ident, ctx=ctx, annotation=None, type_comment=None)
+
+
+def item_read(ident: str, index) -> gast.expr:
+    """``ident[index]`` read, or ``ident`` itself for ``ident[...]``: the same values (a view
+    of the whole array), and Numba cannot read an array at an Ellipsis."""
+    if isinstance(index, gast.Constant) and index.value is Ellipsis:
+        return name(ident)
+    return gast.Subscript(value=name(ident), slice=clone(index), ctx=gast.Load())
 
 
 def const(value) -> gast.Constant:

@@ -3,7 +3,8 @@
 Every program below makes the generated loop code call helpers (dot and matmul
 adjoints, ``safe_log``, ``log_base``, 2-D ``unbroadcast``, ``unreduce`` over an
 axis, ``add_at`` with a slice, a tuple, index arrays and masks, ``last_writes``,
-``unstack_like``, ``unconcatenate``, ``unstack`` of a list, dict comprehensions,
+``unstack_like``, ``unconcatenate``, ``unstack`` of a list, dict comprehensions, ``np.add.at``
+and ``np.put`` (whole-array writes, ``a[...] = t``),
 the linear-algebra and copying adjoints, ...).
 Each must compile with Numba (no ``BackendWarning``, the entry point still
 Numba's) and agree with the NumPy backend and with finite differences.
@@ -233,6 +234,40 @@ CASES += [
     (spaced, (0.7, 1.3), (0, 1)),
     (ranged, (1.2, 0.7), (0, 1)),
     (angles, (normal(4),), 0),
+]
+
+
+def added_at(x, idx):
+    total = 0.0
+    for i in range(3):
+        acc = np.zeros(4)
+        np.add.at(acc, idx, x * (i + 1))  # lowered to a whole-array write, acc[...] = t
+        total += np.sum(np.sin(acc))
+    return total
+
+
+def put_in(x, idx):
+    total = 0.0
+    for i in range(2):
+        y = x * (i + 1.0)
+        np.put(y, idx, x[:2] * 3.0)
+        total += np.sum(y * y)
+    return total
+
+
+def unpacked(x):
+    s = 0.0
+    for i in range(x.shape[0] - 2):
+        a, b, c_ = x[i], x[i + 1], x[i + 2]  # a tuple of numbers: its adjoint is added to by item
+        u, v = a / (1.0 + c_ * c_), np.sin(b)
+        s += u * v
+    return s
+
+
+CASES += [
+    (unpacked, (normal(5),), 0),
+    (added_at, (normal(3), np.array([0, 2, 0])), 0),
+    (put_in, (normal(4), np.array([3, 3])), 0),
 ]
 
 

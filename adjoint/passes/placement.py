@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gast
 
-from ..astutil import clone, loaded_names, quote, quote_expr
+from ..astutil import clone, item_read, loaded_names, quote, quote_expr
 from .reverse import bar, item_tape, tape
 from . import simplify
 from .simplify import fold_constants
@@ -139,7 +139,7 @@ class Resolver:
             return quote("put_back(x, i, t.pop())", line, x=v, i=clone(m.index),
                          t=self._tape(v, items=True))
         if kind == "save_item":
-            item = quote_expr("x[i]", x=v, i=clone(m.index))
+            item = item_read(v, m.index)
             if not getattr(m, "element", False):
                 item = quote_expr("snapshot(item)", item=item)  # a view, or several elements
             return quote("t.append(item)", line, t=self._tape(v, items=True), item=item)

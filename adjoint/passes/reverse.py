@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from ..astutil import clone, const, name, name_nodes, quote, quote_expr, walk, with_line
+from ..astutil import clone, const, item_read, name, name_nodes, quote, quote_expr, walk, with_line
 from ..errors import NotDifferentiableError
 from ..rules import lookup
 from .objects import as_subscript, bound_fields, constructor_fields, is_field_read, is_replace
@@ -269,7 +269,7 @@ class Reverse:
         (``snapshot``); with an index array NumPy keeps one of repeated writes, and
         only that one receives the adjoint (``last_writes``).
         """
-        item = gast.Subscript(value=name(bar(base)), slice=clone(index), ctx=gast.Load())
+        item = item_read(bar(base), index)
         if element:
             return item
         if self._int_index(index):
@@ -289,7 +289,7 @@ class Reverse:
         """Whether ``index`` is basic (ints, slices, None): no element is selected twice."""
         parts = index.elts if isinstance(index, gast.Tuple) else [index]
         for p in parts:
-            if isinstance(p, gast.Constant) and (type(p.value) in (int, str) or p.value is None):
+            if isinstance(p, gast.Constant) and (type(p.value) in (int, str) or p.value in (None, Ellipsis)):
                 continue  # a str: one key of a dict
             if isinstance(p, gast.Name) and p.id in self.scopes.integers:
                 continue

@@ -109,6 +109,9 @@ def _zeros_like(x):
                 out[k] = runtime.zeros_like(v)
             return out
         return impl
+    if tuple_of(x) and all(number(t) for t in x.types):  # its items are added to one by one
+        size = len(x)
+        return lambda x: np.zeros(size)
     if tuple_of(x) and all(number(t) or array(t) for t in x.types):
         return generated(per_item(len(x), "zeros_like(x[{i}])"), {"zeros_like": runtime.zeros_like})
 
