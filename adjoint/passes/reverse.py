@@ -212,11 +212,15 @@ class Reverse:
     def _recomputable(self, ident, value) -> bool:
         """Whether the loop local ``ident = value`` gives the same value when its reversed block
         evaluates it again, so that the block repeats it rather than taping it: an element of a
-        parameter that never changes at a stable index, or arithmetic of stable numbers
-        (``index[r, c] + d``, ``x[i, c] - means[k, c]`` through its operands; on Numba an
-        elementwise function of them too, ``np.exp(icf[k, r])``)."""
+        parameter that never changes at a stable index or its size along an axis, or arithmetic
+        of stable numbers (``index[r, c] + d``, ``x[i, c] - means[k, c]`` through its operands; on Numba an
+        elementwise function of them too, ``np.exp(icf[k, r])``, in an inner loop: there its tape
+        would grow with the product of the trip counts, while in a top-level loop it holds one
+        number a trip, and storing and loading one costs less than an ``exp``)."""
         if self.scopes.defs.get(ident) != 1:
             return False
+        if self._size_of_unchanged(value):
+            return True
         if isinstance(value, gast.Subscript):
             parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
             return isinstance(value.value, gast.Name) and value.value.id in self.unchanged and \
@@ -226,11 +230,21 @@ class Reverse:
             return False
         if isinstance(value, gast.BinOp):
             return self._stable(value.left) and self._stable(value.right)
-        if isinstance(value, gast.Call):  # compiled, ``exp`` costs less than a tape's store
+        if isinstance(value, gast.Call):
             rule = lookup(getattr(value, "callee", None))
-            return self.recompute_calls and rule is not None and rule.kind == "elementwise" \
+            return self.recompute_calls and len(self.counters) > 1 and rule is not None and \
+                rule.kind == "elementwise" \
                 and not value.keywords and all(map(self._stable, value.args))
         return isinstance(value, gast.UnaryOp) and self._stable(value.operand)
+
+    def _size_of_unchanged(self, value) -> bool:
+        """``x.shape`` of a parameter that never changes, or an item of it (``t4 = X.shape;
+        t5 = t4[1]`` from ``range(X.shape[1])``)."""
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and \
+                isinstance(value.slice, gast.Constant) and type(value.slice.value) is int:
+            value = self.recomputed.get(value.value.id)
+        return isinstance(value, gast.Attribute) and value.attr == "shape" and \
+            isinstance(value.value, gast.Name) and value.value.id in self.unchanged
 
     def _stable(self, atom, kind=None) -> bool:
         """Whether ``atom`` holds the same number (one of ``kind``, if given) wherever the

@@ -220,6 +220,8 @@ def _extremum_grad(g, x, ans, axis=None, keepdims=False):
     """Ties share ``g`` equally: each reduced slice counts the entries equal to its extremum."""
     if not (real(g) and real_array(x) and real(ans)) or not (none(axis) or axes_type(axis)):
         return None
+    if none(axis) and number(g) and number(ans):
+        return _extremum_of_all
     g_flat, ans_flat = _flat_of(g), _flat_of(ans)
     axes_of = _axes_of(axis) if not none(axis) else None
 
@@ -234,6 +236,22 @@ def _extremum_grad(g, x, ans, axis=None, keepdims=False):
         share = _spread(g_flat(g), reduced, x).ravel() / _spread(ties, reduced, x).ravel()
         return (hit * share).reshape(x.shape)
     return impl
+
+
+def _extremum_of_all(g, x, ans, axis=None, keepdims=False):
+    """Over every entry, in two passes and one array: count the ties, then give each its share
+    (none attains a NaN extremum: then every entry is NaN, as NumPy's ``0 * (g / 0)``)."""
+    entries = flat(x)
+    ties = 0
+    for v in entries:
+        ties += v == ans
+    if ties == 0:
+        return np.full(x.shape, np.nan)
+    out, share = np.zeros(entries.size), g / ties
+    for k in range(entries.size):
+        if entries[k] == ans:
+            out[k] = share
+    return out.reshape(x.shape)
 
 
 @twin(runtime.add_at)
