@@ -122,7 +122,7 @@ PRODUCTS = {
     "stack of one and stack": (S[:1], P), "stack and stack of one": (S, P[:1]),
     "transposed stacks": (np.transpose(P, (0, 2, 1)), np.transpose(S, (0, 2, 1))),
     "strided stacks": (S[:, ::2], P[::-1]), "empty stack": (S[:0], P[:0]),
-    "contracting nothing": (S[:, :, :0], P[:, :0]), "complex stacks": (S * 1j + S, P + 0j),
+    "contracting nothing": (S[:, :, :0], P[:, :0]), "empty stack and stack of one": (S[:0], P[:1]), "complex stacks": (S * 1j + S, P + 0j),
 }
 
 

@@ -320,7 +320,7 @@ CASES["transpose_grad, axes passed"] = (call(rt.transpose_grad), (rng.normal(siz
 S3, P3 = rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 5, 2))
 for label, (a, b) in {"stacks": (S3, P3), "a stack and a matrix": (S3, P3[0]),
                       "a matrix and a stack": (S3[0].T, S3), "a stack of one and a stack": (S3[:1], P3),
-                      "a stack and a stack of one": (S3, P3[:1]),
+                      "a stack and a stack of one": (S3, P3[:1]), "an empty stack": (S3[:0], P3[:1]),
                       "transposed stacks": (np.transpose(P3, (0, 2, 1)), np.transpose(S3, (0, 2, 1)))}.items():
     for helper in (rt.matmul_grad_a, rt.matmul_grad_b):
         CASES[f"{helper.__name__} of {label}"] = (call(helper), (rng.normal(size=(a @ b).shape), a, b))

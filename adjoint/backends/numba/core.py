@@ -16,7 +16,7 @@ from ... import runtime
 from .kinds import (Rows, RowsType, array, axes_type, basic_index, dict_of, flat, generated, integer,
                     integer_array, kept_shape, list_of, none, number, per_item, real, real_array, shape_of,
                     spread_add, tuple_of, twin)
-from .numpy import batched_matmul, stacked, transposed_stack_of
+from .numpy import batched_matmul_ta, batched_matmul_tb, stack_of, stacked
 
 
 @numba.njit(cache=True)
@@ -362,15 +362,15 @@ def _stack_grad_a(g, a, b):
     """The adjoint of ``a`` in a product of stacks: ``g @ b^T`` matrix by matrix, summed over
     the stack ``a`` was broadcast along."""
     if array(g) and g.ndim == 3 and stacked(a, b) and g.dtype == a.dtype:
-        b_t, back = transposed_stack_of(b), _back_to(a)
-        return lambda g, a, b: back(batched_matmul(np.ascontiguousarray(g), b_t(b)), a)
+        stack_b, back = stack_of(b), _back_to(a)
+        return lambda g, a, b: back(batched_matmul_tb(np.ascontiguousarray(g), stack_b(b)), a)
 
 
 def _stack_grad_b(g, a, b):
     """The adjoint of ``b`` in a product of stacks: ``a^T @ g``, summed as ``_stack_grad_a``."""
     if array(g) and g.ndim == 3 and stacked(a, b) and g.dtype == b.dtype:
-        a_t, back = transposed_stack_of(a), _back_to(b)
-        return lambda g, a, b: back(batched_matmul(a_t(a), np.ascontiguousarray(g)), b)
+        stack_a, back = stack_of(a), _back_to(b)
+        return lambda g, a, b: back(batched_matmul_ta(stack_a(a), np.ascontiguousarray(g)), b)
 
 
 @numba.njit(cache=True)

@@ -179,38 +179,53 @@ def _one(a):
     return np.ascontiguousarray(a).reshape((1,) + a.shape)
 
 
-@numba.njit(cache=True)
-def _one_transposed(a):
-    return _one(a.T)
-
-
-@numba.njit(cache=True)
-def _transposed(a):
-    return np.ascontiguousarray(np.transpose(a, (0, 2, 1)))
-
-
 def stack_of(a):
     """The compiled function giving ``a`` (2-D or 3-D) as a C-contiguous stack of matrices."""
     return _one if a.ndim == 2 else np.ascontiguousarray
 
 
-def transposed_stack_of(a):
-    """The compiled function giving the transposes of ``a``'s matrices as a C-contiguous stack."""
-    return _one_transposed if a.ndim == 2 else _transposed
+@numba.njit(cache=True)
+def _product_stack(na, nb, rows, k_a, k_b, cols, dtype):
+    """The empty stack of the products of ``na`` and ``nb`` matrices (a stack of one broadcasts
+    over the other) of shapes ``(rows, k_a)`` and ``(k_b, cols)``."""
+    if na != nb and na != 1 and nb != 1:
+        raise ValueError("matmul: stacks of different lengths do not broadcast")
+    if k_a != k_b:
+        raise ValueError("matmul: mismatch in the contracted dimension")
+    return np.empty((nb if na == 1 else na, rows, cols), dtype)
+
+
+@numba.njit(cache=True)
+def _at(i, stack):
+    """The matrix of ``stack`` the ``i``-th product reads (the only one of a stack of one)."""
+    return i if stack.shape[0] > 1 else 0
 
 
 @numba.njit(cache=True)
 def batched_matmul(a, b):
-    """``np.matmul`` of two stacks of matrices (3-D, C-contiguous), a stack of one broadcasting
-    over the other: one ``np.dot`` per matrix, as NumPy computes each."""
-    na, nb = a.shape[0], b.shape[0]
-    if na != nb and na != 1 and nb != 1:
-        raise ValueError("matmul: stacks of different lengths do not broadcast")
-    if a.shape[2] != b.shape[1]:
-        raise ValueError("matmul: mismatch in the contracted dimension")
-    out = np.empty((max(na, nb), a.shape[1], b.shape[2]), a.dtype)
+    """``a @ b`` of two C-contiguous stacks: one ``np.dot`` per matrix, as NumPy computes each."""
+    out = _product_stack(a.shape[0], b.shape[0], a.shape[1], a.shape[2], b.shape[1], b.shape[2], a.dtype)
     for i in range(out.shape[0]):
-        np.dot(a[i if na > 1 else 0], b[i if nb > 1 else 0], out[i])
+        np.dot(a[_at(i, a)], b[_at(i, b)], out[i])
+    return out
+
+
+@numba.njit(cache=True)
+def batched_matmul_ta(a, b):
+    """``swapaxes(a, 1, 2) @ b`` of two C-contiguous stacks; each transposed matrix is a
+    Fortran-ordered view, which ``np.dot`` takes without a copy."""
+    out = _product_stack(a.shape[0], b.shape[0], a.shape[2], a.shape[1], b.shape[1], b.shape[2], a.dtype)
+    for i in range(out.shape[0]):
+        np.dot(a[_at(i, a)].T, b[_at(i, b)], out[i])
+    return out
+
+
+@numba.njit(cache=True)
+def batched_matmul_tb(a, b):
+    """``a @ swapaxes(b, 1, 2)`` of two C-contiguous stacks, as ``batched_matmul_ta``."""
+    out = _product_stack(a.shape[0], b.shape[0], a.shape[1], a.shape[2], b.shape[2], b.shape[1], a.dtype)
+    for i in range(out.shape[0]):
+        np.dot(a[_at(i, a)], b[_at(i, b)].T, out[i])
     return out
 
 
