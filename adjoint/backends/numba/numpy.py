@@ -107,7 +107,7 @@ def _extremum(larger, whole):
                 return lambda a, axis=None, out=None, keepdims=False: whole(a)
             ones = (1,) * nd
             return lambda a, axis=None, out=None, keepdims=False: np.full(ones, whole(a))
-        if not integer(axis):
+        if not integer(axis) or nd == 0:
             return None
         if nd == 1 and not keep:
             def impl(a, axis=None, out=None, keepdims=False):
@@ -148,7 +148,7 @@ def _sum(a, axis=None, dtype=None, out=None, keepdims=False):
             return lambda a, axis=None, dtype=None, out=None, keepdims=False: np.sum(a)
         ones = (1,) * nd
         return lambda a, axis=None, dtype=None, out=None, keepdims=False: np.full(ones, np.sum(a))
-    if not integer(axis):
+    if not integer(axis) or nd == 0:
         return None
     if not keep:
         return lambda a, axis=None, dtype=None, out=None, keepdims=False: np.sum(a, axis=axis)
