@@ -158,6 +158,27 @@ def copies(x, idx):
     return s
 
 
+
+# -- NumPy calls Numba's own lacks (backends/numba/numpy.py): max over an axis, stacks ----------
+def softmax_rows(W, X):
+    s = 0.0
+    for i in range(2):
+        z = X @ W * (s * 0.1 + 1.0)
+        m = np.max(z, axis=1, keepdims=True)
+        logp = z - m - np.log(np.sum(np.exp(z - m), axis=1, keepdims=True))
+        s = s + np.sum(logp[:, 0]) + np.sum(z.max(axis=1)) - np.sum(np.min(z, axis=0))
+    return s
+
+
+def stacked_products(S, Q):
+    s = 0.0
+    for i in range(2):
+        Z = np.matmul(S * (s * 0.1 + 1.0), np.transpose(Q, (0, 2, 1)))
+        s = s + np.sum(Z * Z) + np.sum(S @ Q[0]) + np.sum(Q[1] @ np.transpose(Z, (0, 2, 1))) \
+            + np.sum(np.max(Z, axis=0))
+    return s
+
+
 CASES = [
     (dots, (normal(3, 4), normal(4)), (0, 1)),
     (recurrent, (0.5 * normal(3, 3), normal(3, 2), normal(4, 2)), (0, 1, 2)),
@@ -176,6 +197,8 @@ CASES = [
     (dict_comprehension, (normal(3),), 0),
     (linear_algebra, (0.3 * normal(3, 3), normal(3)), (0, 1)),
     (copies, (normal(4), np.array([3, 0, 3])), 0),
+    (softmax_rows, (normal(3, 4), normal(5, 3)), (0, 1)),
+    (stacked_products, (normal(2, 4, 3), normal(2, 3, 3)), (0, 1)),
 ]
 
 

@@ -373,6 +373,23 @@ CASES.update({
 })
 
 
+# -- stacks of matrices and axes (the NumPy calls of backends/numba/numpy.py) ------------------
+STACK = np.round(rng.normal(size=(2, 3, 4)))
+CASES["extremum of a stack over -1 kept"] = (call(rt.extremum_grad, -1, True),
+                                             (np.ones((2, 3, 1)), STACK, np.max(STACK, -1, keepdims=True)))
+CASES["extremum of a stack over 1"] = (call(rt.extremum_grad, 1, False),
+                                       (rng.normal(size=(2, 4)), STACK, np.min(STACK, 1)))
+CASES["transpose_grad of a stack"] = (call(rt.transpose_grad, (2, 0, 1)), (rng.normal(size=(4, 2, 3)),))
+CASES["transpose_grad, axes passed"] = (call(rt.transpose_grad), (rng.normal(size=(2, 4, 3)), (0, 2, 1)))
+S3, P3 = rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 5, 2))
+for label, (a, b) in {"stacks": (S3, P3), "a stack and a matrix": (S3, P3[0]),
+                      "a matrix and a stack": (S3[0].T, S3), "a stack of one and a stack": (S3[:1], P3),
+                      "a stack and a stack of one": (S3, P3[:1]), "an empty stack": (S3[:0], P3[:1]),
+                      "transposed stacks": (np.transpose(P3, (0, 2, 1)), np.transpose(S3, (0, 2, 1)))}.items():
+    for helper in (rt.matmul_grad_a, rt.matmul_grad_b):
+        CASES[f"{helper.__name__} of {label}"] = (call(helper), (rng.normal(size=(a @ b).shape), a, b))
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_twin_matches_numpy_helper(case):
     if case.startswith(("dot_", "matmul_", "det_", "solve_", "inv_")):

@@ -283,7 +283,7 @@ def _register():
     global _REGISTERED
     with _REGISTER_LOCK:
         if not _REGISTERED:
-            from . import builders, builtins, core, fft, linalg, reductions, shapes, ufuncs  # noqa: F401
+            from . import builders, builtins, core, fft, linalg, numpy, reductions, shapes, ufuncs  # noqa: F401
             _REGISTERED = True
 
 

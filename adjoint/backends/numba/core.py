@@ -10,11 +10,13 @@ import numba
 import numpy as np
 from numba import types
 from numba.extending import overload
+from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from ... import runtime
 from .kinds import (Rows, RowsType, array, axes_type, basic_index, dict_of, flat, generated, integer,
                     integer_array, kept_shape, list_of, none, number, per_item, real, real_array, shape_of,
                     spread_add, tuple_of, twin)
+from .numpy import batched_matmul_ta, batched_matmul_tb, stack_of, stacked
 
 
 @numba.njit(cache=True)
@@ -368,13 +370,46 @@ def _dot_grad_b(g, a, b):
 @twin(runtime.matmul_grad_a)
 def _matmul_grad_a(g, a, b):
     if real(g) and real_array(a) and real_array(b):
-        return _matrix_grad_a(a.ndim, b.ndim)
+        return _matrix_grad_a(a.ndim, b.ndim) or _stack_grad_a(g, a, b)
 
 
 @twin(runtime.matmul_grad_b)
 def _matmul_grad_b(g, a, b):
     if real(g) and real_array(a) and real_array(b):
-        return _matrix_grad_b(a.ndim, b.ndim)
+        return _matrix_grad_b(a.ndim, b.ndim) or _stack_grad_b(g, a, b)
+
+
+def _stack_grad_a(g, a, b):
+    """The adjoint of ``a`` in a product of stacks: ``g @ b^T`` matrix by matrix, summed over
+    the stack ``a`` was broadcast along."""
+    if array(g) and g.ndim == 3 and stacked(a, b) and g.dtype == a.dtype:
+        stack_b, back = stack_of(b), _back_to(a)
+        return lambda g, a, b: back(batched_matmul_tb(np.ascontiguousarray(g), stack_b(b)), a)
+
+
+def _stack_grad_b(g, a, b):
+    """The adjoint of ``b`` in a product of stacks: ``a^T @ g``, summed as ``_stack_grad_a``."""
+    if array(g) and g.ndim == 3 and stacked(a, b) and g.dtype == b.dtype:
+        stack_a, back = stack_of(a), _back_to(b)
+        return lambda g, a, b: back(batched_matmul_ta(stack_a(a), np.ascontiguousarray(g)), b)
+
+
+@numba.njit(cache=True)
+def _to_matrix(products, x):
+    return np.sum(products, axis=0)
+
+
+@numba.njit(cache=True)
+def _to_stack(products, x):
+    if products.shape[0] == x.shape[0]:
+        return products
+    return np.sum(products, axis=0).reshape(x.shape)
+
+
+def _back_to(x):
+    """The compiled function summing a stack of products over the stack ``x`` (a matrix, or a
+    stack of one) was broadcast along."""
+    return _to_matrix if x.ndim == 2 else _to_stack
 
 
 def _matrix_grad_a(na, nb):
@@ -397,3 +432,21 @@ def _matrix_grad_b(na, nb):
 def _transpose_grad(g, axes=None):
     if array(g) and none(axes):
         return lambda g, axes=None: np.transpose(g)
+    if array(g) and tuple_of(axes) and len(axes) == g.ndim and all(integer(t) for t in axes.types):
+        n = g.ndim
+
+        def impl(g, axes=None):
+            return np.transpose(g, to_fixed_tuple(_inverse(np.array(axes)), n))
+        return impl
+
+
+@numba.njit(cache=True)
+def _inverse(order):
+    """The permutation undoing ``order`` (``np.argsort``; refused for negative axes, which the
+    NumPy helper's ``argsort`` does not count from the end)."""
+    out = np.empty(order.size, np.int64)
+    for k in range(order.size):
+        if order[k] < 0:
+            raise ValueError("transpose_grad: negative axes")
+        out[order[k]] = k
+    return out

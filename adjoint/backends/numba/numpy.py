@@ -1,0 +1,255 @@
+"""Numba implementations of NumPy calls Numba's own lacks.
+
+``np.max``/``np.min`` (and ``np.amax``/``np.amin``) over one integer axis or
+with ``keepdims``; ``np.sum`` with ``keepdims``; ``np.matmul`` and ``@`` on
+stacks of matrices (3-D with 3-D, 2-D or 3-D with the other), and
+``np.matmul`` of vectors and matrices. Numba tries every implementation
+registered for a function, so its own still serves the calls it accepts (no
+axis, no ``keepdims``; ``@`` of vectors and matrices): these typing functions
+return None for them. The methods (``x.max(axis=1)``) need nothing here: the
+generated code calls the functions. Left to Numba's refusal: a tuple of axes,
+``out=``, a ``keepdims`` that is not a literal, complex entries in max and min
+(NumPy orders them lexicographically), stacks of other ranks or of two dtypes.
+"""
+from __future__ import annotations
+
+import operator
+
+import numba
+import numpy as np
+from numba import types
+from numba.core.typing.templates import infer, infer_global, make_overload_template
+from numba.extending import overload
+from numba.np.unsafe.ndarray import to_fixed_tuple
+
+from .kinds import array, integer, left_out, none
+
+
+def _ordered(t):
+    """An array whose entries NumPy's max and min compare as numbers."""
+    return array(t) and isinstance(t.dtype, (types.Float, types.Integer, types.Boolean))
+
+
+def _keepdims(t):
+    """``keepdims`` as a Python bool when it is known at typing (left out or a literal), else None."""
+    if isinstance(t, types.BooleanLiteral):
+        return t.literal_value
+    if left_out(t, False):
+        return False
+    return None
+
+
+def _given(t):
+    """Whether ``keepdims`` is passed (Numba's own max, min and sum take no such argument)."""
+    return isinstance(t, types.BooleanLiteral)
+
+
+@numba.njit(cache=True)
+def _axis(axis, nd):
+    """``axis`` in ``range(nd)``, counted from the end when negative, as NumPy reads it."""
+    if not -nd <= axis < nd:
+        raise ValueError("axis is out of bounds for array")
+    return axis % nd
+
+
+@numba.njit(cache=True)
+def _extremum_along(a, k, larger):
+    """The max (``larger``) or min of ``a`` along axis ``k``, of shape (before k, after k).
+
+    A NaN wins as in NumPy: once met it stays, since no comparison with it holds.
+    """
+    shape = a.shape
+    outer, inner = 1, 1
+    for d in range(k):
+        outer *= shape[d]
+    for d in range(k + 1, a.ndim):
+        inner *= shape[d]
+    n = shape[k]
+    if n == 0:
+        raise ValueError("zero-size array to reduction operation which has no identity")
+    rows = np.ascontiguousarray(a).reshape((outer, n, inner))
+    out = rows[:, 0, :].copy()
+    for o in range(outer):
+        for j in range(1, n):
+            for i in range(inner):
+                v = rows[o, j, i]
+                if (v > out[o, i] if larger else v < out[o, i]) or v != v:
+                    out[o, i] = v
+    return out
+
+
+@numba.njit(cache=True)
+def _reduced_shape(shape, k, keep):
+    """``shape`` without axis ``k`` (``keep``: with it of length 1), as an int64 array."""
+    out = np.empty(len(shape) - (0 if keep else 1), np.int64)
+    j = 0
+    for d in range(len(shape)):
+        if d != k:
+            out[j] = shape[d]
+            j += 1
+        elif keep:
+            out[j] = 1
+            j += 1
+    return out
+
+
+def _extremum(larger, whole):
+    """The typing function of max (``larger``) or min; ``whole`` is Numba's reduction of every entry."""
+    def typing(a, axis=None, out=None, keepdims=False):
+        keep = _keepdims(keepdims)
+        if not _ordered(a) or not none(out) or keep is None:
+            return None
+        nd = a.ndim
+        if none(axis):
+            if left_out(axis, None) and not _given(keepdims):
+                return None  # Numba's own
+            if not keep:
+                return lambda a, axis=None, out=None, keepdims=False: whole(a)
+            ones = (1,) * nd
+            return lambda a, axis=None, out=None, keepdims=False: np.full(ones, whole(a))
+        if not integer(axis) or nd == 0:
+            return None
+        if nd == 1 and not keep:
+            def impl(a, axis=None, out=None, keepdims=False):
+                return _extremum_along(a, _axis(axis, nd), larger)[0, 0]
+            return impl
+        rank = nd if keep else nd - 1
+
+        def impl(a, axis=None, out=None, keepdims=False):
+            k = _axis(axis, nd)
+            shape = to_fixed_tuple(_reduced_shape(a.shape, k, keep), rank)
+            return _extremum_along(a, k, larger).reshape(shape)
+        return impl
+    return typing
+
+
+def _whole_max(a):
+    return np.max(a)
+
+
+def _whole_min(a):
+    return np.min(a)
+
+
+_max, _min = _extremum(True, numba.njit(_whole_max)), _extremum(False, numba.njit(_whole_min))
+for _f, _typing in ((np.max, _max), (np.amax, _max), (np.min, _min), (np.amin, _min)):
+    overload(_f)(_typing)
+
+
+@overload(np.sum)
+def _sum(a, axis=None, dtype=None, out=None, keepdims=False):
+    """``np.sum`` given ``keepdims`` (Numba's own takes none): Numba's sum, the axis kept."""
+    keep = _keepdims(keepdims)
+    if not array(a) or not (none(dtype) and none(out)) or keep is None or not _given(keepdims):
+        return None
+    nd = a.ndim
+    if none(axis):
+        if not keep:
+            return lambda a, axis=None, dtype=None, out=None, keepdims=False: np.sum(a)
+        ones = (1,) * nd
+        return lambda a, axis=None, dtype=None, out=None, keepdims=False: np.full(ones, np.sum(a))
+    if not integer(axis) or nd == 0:
+        return None
+    if not keep:
+        return lambda a, axis=None, dtype=None, out=None, keepdims=False: np.sum(a, axis=axis)
+    if nd == 1:
+        def impl(a, axis=None, dtype=None, out=None, keepdims=False):
+            _axis(axis, nd)
+            return np.full((1,), np.sum(a))
+        return impl
+
+    def impl(a, axis=None, dtype=None, out=None, keepdims=False):
+        k = _axis(axis, nd)
+        return np.sum(a, axis=k).reshape(to_fixed_tuple(_reduced_shape(a.shape, k, True), nd))
+    return impl
+
+
+# -- stacks of matrices ---------------------------------------------------------------
+def stacked(a, b):
+    """Whether ``a @ b`` is a product of stacks this module computes: float or complex arrays
+    of one dtype, ranks 2 and 3 with at least one 3."""
+    return (array(a) and array(b) and a.dtype == b.dtype
+            and isinstance(a.dtype, (types.Float, types.Complex))
+            and {a.ndim, b.ndim} in ({3}, {2, 3}))
+
+
+@numba.njit(cache=True)
+def _one(a):
+    """A matrix as a stack of one (C-contiguous)."""
+    return np.ascontiguousarray(a).reshape((1,) + a.shape)
+
+
+def stack_of(a):
+    """The compiled function giving ``a`` (2-D or 3-D) as a C-contiguous stack of matrices."""
+    return _one if a.ndim == 2 else np.ascontiguousarray
+
+
+@numba.njit(cache=True)
+def _product_stack(na, nb, rows, k_a, k_b, cols, dtype):
+    """The empty stack of the products of ``na`` and ``nb`` matrices (a stack of one broadcasts
+    over the other) of shapes ``(rows, k_a)`` and ``(k_b, cols)``."""
+    if na != nb and na != 1 and nb != 1:
+        raise ValueError("matmul: stacks of different lengths do not broadcast")
+    if k_a != k_b:
+        raise ValueError("matmul: mismatch in the contracted dimension")
+    return np.empty((nb if na == 1 else na, rows, cols), dtype)
+
+
+@numba.njit(cache=True)
+def _at(i, stack):
+    """The matrix of ``stack`` the ``i``-th product reads (the only one of a stack of one)."""
+    return i if stack.shape[0] > 1 else 0
+
+
+@numba.njit(cache=True)
+def batched_matmul(a, b):
+    """``a @ b`` of two C-contiguous stacks: one ``np.dot`` per matrix, as NumPy computes each."""
+    out = _product_stack(a.shape[0], b.shape[0], a.shape[1], a.shape[2], b.shape[1], b.shape[2], a.dtype)
+    for i in range(out.shape[0]):
+        np.dot(a[_at(i, a)], b[_at(i, b)], out[i])
+    return out
+
+
+@numba.njit(cache=True)
+def batched_matmul_ta(a, b):
+    """``swapaxes(a, 1, 2) @ b`` of two C-contiguous stacks; each transposed matrix is a
+    Fortran-ordered view, which ``np.dot`` takes without a copy."""
+    out = _product_stack(a.shape[0], b.shape[0], a.shape[2], a.shape[1], b.shape[1], b.shape[2], a.dtype)
+    for i in range(out.shape[0]):
+        np.dot(a[_at(i, a)].T, b[_at(i, b)], out[i])
+    return out
+
+
+@numba.njit(cache=True)
+def batched_matmul_tb(a, b):
+    """``a @ swapaxes(b, 1, 2)`` of two C-contiguous stacks, as ``batched_matmul_ta``."""
+    out = _product_stack(a.shape[0], b.shape[0], a.shape[1], a.shape[2], b.shape[2], b.shape[1], a.dtype)
+    for i in range(out.shape[0]):
+        np.dot(a[_at(i, a)], b[_at(i, b)].T, out[i])
+    return out
+
+
+def _matmul(a, b):
+    if stacked(a, b):
+        stack_a, stack_b = stack_of(a), stack_of(b)
+        return lambda a, b: batched_matmul(stack_a(a), stack_b(b))
+
+
+def _np_matmul(a, b):
+    """``np.matmul``, which Numba lacks whatever the ranks: vectors and matrices by Numba's ``@``."""
+    if array(a) and array(b) and a.ndim in (1, 2) and b.ndim in (1, 2):
+        return lambda a, b: a @ b
+    return _matmul(a, b)
+
+
+def _matmul_key(a, b):
+    """The key Numba types ``np.matmul`` by. The ufunc itself as the key would have Numba's
+    rewrite of ufunc calls fuse the call into an elementwise loop over the entries."""
+    return np.matmul(a, b)
+
+
+overload(operator.matmul)(_matmul)
+_template = make_overload_template(_matmul_key, _np_matmul, {"no_cpython_wrapper": True, "nopython": True},
+                                   True, "never")
+infer(_template)
+infer_global(np.matmul, types.Function(_template))
