@@ -4,8 +4,8 @@ Every program below makes the generated loop code call helpers (dot and matmul
 adjoints, ``safe_log``, ``log_base``, 2-D ``unbroadcast``, ``unreduce`` over an
 axis, ``add_at`` with a slice, a tuple, index arrays and masks, ``last_writes``,
 ``unstack_like``, ``unconcatenate``, ``unstack`` of a list, dict comprehensions, ``np.add.at``
-and ``np.put`` (whole-array writes, ``a[...] = t``),
-the linear-algebra and copying adjoints, ...).
+and ``np.put`` (whole-array writes, ``a[...] = t``), the linear-algebra and copying adjoints,
+splits, sorts, gathers along an axis, np.diff, np.select, np.interp, ...).
 Each must compile with Numba (no ``BackendWarning``, the entry point still
 Numba's) and agree with the NumPy backend and with finite differences.
 """
@@ -179,6 +179,86 @@ def stacked_products(S, Q):
     return s
 
 
+def differences(x, A):
+    s = 0.0
+    for i in range(2):
+        y = x * (s + 1.0)
+        B = A * (s + 1.0)
+        s = s + np.sum(np.diff(y) ** 2) + np.sum(np.diff(y, 2) * np.arange(2.0)) + np.sum(np.diff(B) ** 3) \
+            + np.sum(np.ediff1d(y) ** 2) + np.sum(np.ediff1d(B, np.ones(2), 3.0) * np.arange(11.0))
+    return s
+
+
+def finite(x, c):
+    s = 0.0
+    for i in range(2):
+        y = np.nan_to_num(x * (s + 1.0) + c, nan=0.5, posinf=2.0, neginf=-2.0)
+        s = s + np.sum(y * y)
+    return s
+
+
+def interpolated(x, fp):
+    s = 0.0
+    xp = np.array([-1.0, 0.0, 0.5, 2.0])
+    for i in range(2):
+        s = s + np.sum(np.interp(x * (s + 1.0), xp, fp) ** 2) + np.interp(x[0] * (s + 1.0), xp, fp)
+    return s
+
+
+def inserted(x):
+    s = 0.0
+    for i in range(2):
+        y = x * (s + 1.0)
+        s = s + np.sum(np.insert(y, 2, 5.0) * np.arange(5.0)) + np.sum(np.insert(y, [1, 1], y[:2] * y[1:3]) ** 2)
+    return s
+
+
+def selected(x):
+    s = 0.0
+    for i in range(2):
+        y = x * (s + 1.0)
+        s = s + np.sum(np.select([y > 0.0, y < -1.0], [y * y, np.sin(y)], 0.5) ** 2)
+    return s
+
+
+def sorted_rows(A):
+    s = 0.0
+    for i in range(2):
+        B = A * (s + 1.0)
+        s = s + np.sum(np.sort(B) * np.arange(3.0)) + np.sum(np.partition(B[0], 1) * np.arange(3.0))
+    return s
+
+
+def taken_along(A, idx):
+    s = 0.0
+    for i in range(2):
+        B = A * (s + 1.0)
+        s = s + np.sum(np.take_along_axis(B, idx, 1) ** 2) + np.sum(np.take_along_axis(B, idx[:1] % 2, 0) ** 3) \
+            + np.sum(np.take_along_axis(B[0], idx[1], None) ** 2)
+    return s
+
+
+def pieces(x, A):
+    s = 0.0
+    for i in range(2):
+        y = x * (s + 1.0)
+        B = A * (s + 1.0)
+        a, b = np.split(y, 2)
+        c = np.split(y, [1, 3])
+        d = np.array_split(B, 2, axis=1)
+        s = s + np.sum(a * b) + np.sum(c[2] ** 2) + np.sum(c[0]) + np.sum(d[1] ** 2) \
+            + np.sum(np.hsplit(B, 3)[2] * B[:, :1])
+    return s
+
+
+def at_least(x, A):
+    s = 0.0
+    for i in range(2):
+        y = x * (s + 1.0)
+        s = s + np.sum(np.atleast_1d(y) ** 2) + np.sum(np.atleast_2d(y) * A[:1]) + np.sum(np.atleast_3d(A * y) ** 2)
+    return s
+
+
 CASES = [
     (dots, (normal(3, 4), normal(4)), (0, 1)),
     (recurrent, (0.5 * normal(3, 3), normal(3, 2), normal(4, 2)), (0, 1, 2)),
@@ -291,6 +371,15 @@ CASES += [
     (unpacked, (normal(5),), 0),
     (added_at, (normal(3), np.array([0, 2, 0])), 0),
     (put_in, (normal(4), np.array([3, 3])), 0),
+    (differences, (normal(4), normal(3, 3)), (0, 1)),
+    (finite, (rng.uniform(0.5, 1.5, size=4), np.array([0.0, np.inf, np.nan, -np.inf])), 0),
+    (interpolated, (np.array([-1.5, 0.2, 0.7, 1.4, 2.5]), normal(4)), 0),
+    (inserted, (normal(4),), 0),
+    (selected, (normal(5),), 0),
+    (sorted_rows, (normal(2, 3),), 0),
+    (taken_along, (normal(2, 3), np.array([[0, 2, 2], [1, 1, 0]])), 0),
+    (pieces, (normal(4), normal(2, 3)), (0, 1)),
+    (at_least, (normal(4), normal(4, 4)), (0, 1)),
 ]
 
 

@@ -84,23 +84,17 @@ EXCLUDED = {
     "multi_dot_grad": unsupported("np.linalg.multi_dot"),
     "tensor_matrix_shape": unsupported("np.linalg.tensorinv"),
     "initial_part": unsupported("np.cumulative_sum"),
+    "interp_matrix": "only np.interp's adjoint in fp calls it, through np.tensordot, which Numba "
+                     "does not compile (and np.interp's forward mode, on NumPy)",
     **dict.fromkeys(["dual_norm", "fft_axes", "fft_shape", "pair_weights"],
                     unsupported("np.fft (without the rocket-fft extension)")),
     **{name: todo(fn) for name, fn in {
-        "apply_along": "np.diff", "atleast_item": "np.atleast_1d",
         "cholesky_grad": "np.linalg.cholesky", "conv_margins": "np.convolve",
-        "det_grad": "np.linalg.det",
-        "diff_matrix": "np.diff", "ediff1d_core": "np.ediff1d", "eig_vector_cotangent": "np.linalg.eig",
-        "eigh_grad": "np.linalg.eigh", "entry_ids": "np.delete", "finite_parts": "np.nan_to_num",
-        "interp_inside": "np.interp", "interp_matrix": "np.interp", "interp_segment": "np.interp",
-        "kron_grad": "np.kron", "lstsq_grad": "np.linalg.lstsq",
+        "det_grad": "np.linalg.det", "eig_vector_cotangent": "np.linalg.eig",
+        "eigh_grad": "np.linalg.eigh", "kron_grad": "np.kron", "lstsq_grad": "np.linalg.lstsq",
         "mH": "np.linalg.inv", "mT": "np.linalg.inv", "matrix_power_grad": "np.linalg.matrix_power",
-        "phase_free": "np.linalg.eig", "pinv_grad": "np.linalg.pinv",
-        "qr_grad": "np.linalg.qr",
-        "routed": "np.delete",
-        "select_grad": "np.select", "select_none": "np.select", "solve_grad": "np.linalg.solve",
-        "sort_jvp": "np.partition", "svd_grad": "np.linalg.svd",
-        "take_along_axis_grad": "np.take_along_axis", "unsplit": "np.split"}.items()
+        "phase_free": "np.linalg.eig", "pinv_grad": "np.linalg.pinv", "qr_grad": "np.linalg.qr",
+        "solve_grad": "np.linalg.solve", "svd_grad": "np.linalg.svd"}.items()
        if name not in TWINS},
 }
 
@@ -388,6 +382,98 @@ for label, (a, b) in {"stacks": (S3, P3), "a stack and a matrix": (S3, P3[0]),
                       "transposed stacks": (np.transpose(P3, (0, 2, 1)), np.transpose(S3, (0, 2, 1)))}.items():
     for helper in (rt.matmul_grad_a, rt.matmul_grad_b):
         CASES[f"{helper.__name__} of {label}"] = (call(helper), (rng.normal(size=(a @ b).shape), a, b))
+
+
+# -- shapes: sorting, gathers, splits, atleast_Nd, one-axis maps, entry numbers, select, interp ----
+T3 = rng.normal(size=(2, 3, 4))
+W6 = rng.normal(size=6)
+XP = np.array([-1.0, 0.0, 0.5, 2.0])
+XS = np.array([-3.0, -1.0, 0.0, 0.2, 0.5, 2.0, 3.0])  # outside, at each knot, inside
+NONFINITE = np.array([1.0, np.nan, np.inf, -np.inf, 2.0])
+CONDS = [V > 0, V > -0.5]
+INSERTED_IDS = np.insert(np.arange(6), [1, 1, 3], 6 + np.arange(3))
+
+
+def AT_LEAST_OF_TWO(g, ans, like):
+    return rt.atleast_item(g, 1, ans, like)  # k a constant: g's items of two types
+
+
+def EDIFF1D_CORE(g, to_begin, to_end):
+    return g[rt.ediff1d_core(g, to_begin, to_end)]
+
+
+CASES.update({
+    "sort_jvp with ties": (call(rt.sort_jvp), (V, np.array([1.0, 0.0, 1.0, 0.0]))),
+    "sort_jvp of rows": (call(rt.sort_jvp, -1), (A, R)),
+    "sort_jvp along 0": (call(rt.sort_jvp, 0), (A, R)),
+    "sort_jvp along the middle of three": (call(rt.sort_jvp, 1), (T3, np.round(T3))),
+    "sort_jvp of a number": (call(rt.sort_jvp, 1), (2.0, R)),
+    "take_along_axis_grad along 1, repeats": (call(rt.take_along_axis_grad, 1),
+                                              (A[:, :3], A, np.array([[0, 2, 2], [1, -1, 0], [3, 0, 0]]))),
+    "take_along_axis_grad along -1": (call(rt.take_along_axis_grad, -1), (A[:, :1], A, np.array([[0], [3], [3]]))),
+    "take_along_axis_grad along 0": (call(rt.take_along_axis_grad, 0), (V[None], A, np.array([[0, 2, 2, 1]]))),
+    "take_along_axis_grad from a row": (call(rt.take_along_axis_grad, 1), (A, A[:1], np.zeros((3, 4), np.int64))),
+    "take_along_axis_grad flat": (call(rt.take_along_axis_grad, None), (W6[:5], A, np.array([0, 11, 11, -2, 3]))),
+    "take_along_axis_grad of broadcast g": (call(rt.take_along_axis_grad, 1),
+                                            (V[None, :2], A, np.array([[0, 3], [1, 3], [2, 2]]))),
+    "take_along_axis_grad of a number": (call(rt.take_along_axis_grad, 1),
+                                         (2.0, A, np.array([[0, 0], [1, 3], [2, 2]]))),
+    "take_along_axis_grad of three axes": (call(rt.take_along_axis_grad, 2),
+                                           (T3[:, :, :2], T3, rng.integers(0, 4, size=(2, 3, 2)))),
+    "unsplit a list": (call(rt.unsplit, 0), ([W6[:1], W6[1:4], W6[4:]], np.split(W6, [1, 4]))),
+    "unsplit a typed list": (call(rt.unsplit, 0), (numba.typed.List(np.split(W6, 3)), numba.typed.List(np.split(W6, 3)))),
+    "unsplit a tuple along 1": (call(rt.unsplit, 1), (tuple(np.split(A, 2, 1)), tuple(np.split(A, 2, 1)))),
+    "unsplit along -1 of three axes": (call(rt.unsplit, -1), (np.split(T3, [1, 3], -1), np.split(T3, [1, 3], -1))),
+    "unsplit broadcast pieces": (call(rt.unsplit, 0), ([V[None], 2 * V[None]], [A[:1].copy(), A[1:].copy()])),
+    "atleast_item of one argument": (call(rt.atleast_item), (V[None], 0, V[None], V)),
+    "atleast_item of one number": (call(rt.atleast_item), (np.full((1, 1), 3.0), 0, np.ones((1, 1)), 2.0)),
+    "atleast_item of a tuple": (call(rt.atleast_item), ((A[:1], A[1:2]), 1, (A[:1], A[1:2]), A[1])),
+    "atleast_item of a list": (call(rt.atleast_item), ([A[:1], A[1:2]], 1, [A[:1], A[1:2]], A[1])),
+    "atleast_item of an unused item": (call(rt.atleast_item), ((0.0, 0.0), 1, (A[:1], A[:1]), A[0])),
+    "atleast_item of an unused entry": (call(rt.atleast_item), ((0.0, 0.0), 1, (A[:1], A[:1]), A[0, :1])),
+    "atleast_item of two types": (call(AT_LEAST_OF_TWO, covers=("atleast_item",)),
+                                  ((A, 0.0), (A, np.ones((1, 1))), 2.0)),
+    "apply_along 0": (call(rt.apply_along, 0), (rng.normal(size=(5, 3)), A)),
+    "apply_along -1": (call(rt.apply_along, -1), (rng.normal(size=(2, 4)), A)),
+    "apply_along the middle of three": (call(rt.apply_along, 1), (rng.normal(size=(2, 3)), T3)),
+    "apply_along a vector": (call(rt.apply_along), (rng.normal(size=(2, 6)), W6)),
+    "diff_matrix": (call(rt.diff_matrix, 1, -1, None, None), (W6,)),
+    "diff_matrix n=2 along 0": (call(rt.diff_matrix, 2, 0, None, None), (A,)),
+    "diff_matrix n=0": (call(rt.diff_matrix, 0, 1, None, None), (A,)),
+    "diff_matrix prepended and appended": (call(rt.diff_matrix), (A, 2, 1, 1.0, np.ones((3, 2)))),
+    "diff_matrix prepended an array": (call(rt.diff_matrix), (A, 1, 0, np.ones((2, 4)), None)),
+    "diff_matrix of integers": (call(rt.diff_matrix, 1, -1, None, None), (np.arange(4),)),
+    "ediff1d_core bare": (call(EDIFF1D_CORE, covers=("ediff1d_core",)), (W6, None, None)),
+    "ediff1d_core with both ends": (call(EDIFF1D_CORE, covers=("ediff1d_core",)), (W6, 1.0, np.ones(2))),
+    "ediff1d_core with a 2-D end": (call(EDIFF1D_CORE, covers=("ediff1d_core",)), (W6, None, np.ones((1, 2)))),
+    "entry_ids": (call(rt.entry_ids, 0), (A,)),
+    "entry_ids from a base": (call(rt.entry_ids, 5), (A,)),
+    "entry_ids of a number": (call(rt.entry_ids, 12), (2.0,)),
+    "routed to arr": (call(rt.routed, 0), (rng.normal(size=9), INSERTED_IDS, W6)),
+    "routed to values": (call(rt.routed, 6), (rng.normal(size=9), INSERTED_IDS, np.ones(3))),
+    "routed to a number": (call(rt.routed, 6), (W6, np.insert(np.arange(5), 2, 6), 1.0)),
+    "routed repeats of a number": (call(rt.routed, 0), (2.0, np.array([[0, 1], [1, 7]]), A[:1, :2])),
+    "finite_parts": (call(rt.finite_parts), (W6[:5], NONFINITE)),
+    "finite_parts broadcast": (call(rt.finite_parts), (rng.normal(size=(2, 5)), NONFINITE)),
+    "finite_parts of a number g": (call(rt.finite_parts), (3.0, NONFINITE)),
+    "finite_parts of numbers": (call(rt.finite_parts), (3.0, np.inf)),
+    "finite_parts of an infinite g": (call(rt.finite_parts), (np.inf, 1.0)),
+    "finite_parts of an infinite g at an infinity": (call(rt.finite_parts), (np.inf, -np.inf)),
+    "select_grad": (items(rt.select_grad), (V, CONDS, [V * 2, V * 3])),
+    "select_grad of tuples": (items(rt.select_grad), (V, tuple(CONDS), (V * 2, V * 3))),
+    "select_grad broadcast": (items(rt.select_grad), (A[:2, :3], [A[:2, :3] > 0, A[:1, :3] > -0.5],
+                                                      [A[:2, :3].copy(), A[:1, :3].copy()])),
+    "select_grad of a number": (items(rt.select_grad), (2.0, [A[:2, :3] > 0, A[:1, :3] > -0.5],
+                                                        [A[:2, :3].copy(), A[:1, :3].copy()])),
+    "select_none": (call(rt.select_none), (CONDS,)),
+    "select_none broadcast": (call(rt.select_none), ([A[:2, :3] > 0, A[:1, :3] > -0.5],)),
+    "interp_segment at and between knots": (call(rt.interp_segment), (XS, XP)),
+    "interp_segment of a matrix": (call(rt.interp_segment), (XS[None], XP)),
+    "interp_segment of a number": (call(rt.interp_segment), (0.5, XP)),
+    "interp_segment at the last knot": (call(rt.interp_segment), (2.0, XP)),
+    "interp_inside": (call(rt.interp_inside), (XS, XP)),
+    "interp_inside of a number": (call(rt.interp_inside), (2.5, XP)),
+})
 
 
 @pytest.mark.parametrize("case", list(CASES))
