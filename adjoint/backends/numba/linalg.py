@@ -43,7 +43,9 @@ def _solve_grad(g, a, b, ans, wrt="b"):
 def present(g, like):
     """One output's adjoint as an array shaped like ``like``: ``0.0`` or None (an unused
     output) is zeros, a number is spread, an array broadcast (``runtime.linalg._entry``)."""
-    return np.zeros(np.shape(like)) if g is None else np.array(np.broadcast_to(g, np.shape(like)), float)
+    if g is None:
+        return np.zeros(np.shape(like))
+    return np.array(np.broadcast_to(g, np.shape(like)), float)
 
 
 def used(g):
