@@ -259,6 +259,51 @@ def at_least(x, A):
     return s
 
 
+# -- linear algebra: the decompositions' adjoints (their twins in backends/numba/linalg.py) ------
+def cholesky(A):
+    s = 0.0
+    for i in range(2):
+        L = np.linalg.cholesky(A @ A.T + (s + 1.0) * np.eye(3))
+        s = s + np.sum(L ** 2) + L[2, 1] * L[1, 1]
+    return s
+
+
+def eigenvalues(A):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.linalg.eigvalsh(A + A.T + s * np.eye(3)) ** 3)
+    return s
+
+
+def pseudo_inverse(A):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.linalg.pinv(A * (s + 1.0)) ** 2)
+    return s
+
+
+def powers(A):
+    s = 0.0
+    for n in (3, -2):
+        s = s + np.sum(np.linalg.matrix_power(A * (0.1 * s + 1.0), n))
+    return s
+
+
+def kronecker(a, b, v):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.kron(a * (s + 1.0), b) ** 2) + np.sum(np.kron(v, a) * np.kron(v, v)[0])
+    return s
+
+
+def convolutions(a, v):
+    s = 0.0
+    for mode in ("full", "same", "valid"):
+        s = s + np.sum(np.convolve(a * (s + 1.0), v, mode) ** 2) \
+            + np.sum(np.correlate(a, v * (s + 1.0), mode) * np.arange(7.0)[:np.correlate(a, v, mode).size])
+    return s + np.sum(np.convolve(v, a, "same") * np.correlate(v, a, "same"))
+
+
 CASES = [
     (dots, (normal(3, 4), normal(4)), (0, 1)),
     (recurrent, (0.5 * normal(3, 3), normal(3, 2), normal(4, 2)), (0, 1, 2)),
@@ -380,6 +425,12 @@ CASES += [
     (taken_along, (normal(2, 3), np.array([[0, 2, 2], [1, 1, 0]])), 0),
     (pieces, (normal(4), normal(2, 3)), (0, 1)),
     (at_least, (normal(4), normal(4, 4)), (0, 1)),
+    (cholesky, (normal(3, 3),), 0),
+    (eigenvalues, (normal(3, 3),), 0),
+    (pseudo_inverse, (normal(4, 3),), 0),
+    (powers, (0.5 * normal(3, 3) + np.eye(3),), 0),
+    (kronecker, (normal(2, 3), normal(3, 2), normal(2)), (0, 1, 2)),
+    (convolutions, (normal(5), normal(3)), (0, 1)),
 ]
 
 
