@@ -412,7 +412,20 @@ def unpacked(x):
     return s
 
 
+def decompositions(A):
+    s = 0.0
+    for i in range(2):  # the adjoints of tuples of arrays, (w, v), (u, s, vh), (q, r)
+        B = A * (s * 0.1 + 1.0)
+        w, v = np.linalg.eigh(B @ B.T + np.eye(3))
+        u, sv, vh = np.linalg.svd(B)
+        q, r = np.linalg.qr(B)
+        s = s + np.sum(w * w) + np.sum(v[:, 0] ** 2 * w) + np.sum(sv ** 3) + np.sum(u[0] * vh[0] * sv[0]) \
+            + np.sum(r * r) + np.sum(q[:, 0] * q[:, 1])
+    return s
+
+
 CASES += [
+    (decompositions, (0.5 * normal(3, 3),), 0),
     (unpacked, (normal(5),), 0),
     (added_at, (normal(3), np.array([0, 2, 0])), 0),
     (put_in, (normal(4), np.array([3, 3])), 0),

@@ -243,5 +243,22 @@ def _add_rows(items, rows):
         return _added_items(len(items))
 
 
+@overload(operator.setitem)
+def _set_item_added_in_place(items, k, value):
+    """``items[k] += v`` on a tuple adjoint whose item is an array: the array took the sum in
+    place, so storing it back, the same array, changes nothing; storing any other value is a
+    write no tuple takes, refused when it runs."""
+    if not (tuple_of(items) and isinstance(k, types.IntegerLiteral) and array(value)):
+        return None
+    at = k.literal_value
+    if not (0 <= at < len(items) and array(items.types[at])):
+        return None
+
+    def impl(items, k, value):
+        if value.ctypes.data != items[at].ctypes.data or value.shape != items[at].shape:
+            raise TypeError("a tuple's item cannot be replaced")
+    return impl
+
+
 def _added_items(n):
     return generated(per_item(n, "items[{i}] + rows.data[{i}]", "items, rows"), {})

@@ -414,22 +414,6 @@ def _conv_margins(a, v, mode="full", correlate=False):
         return impl
 
 
-@overload(np.pad)
-def _pad(array_, pad_width):
-    """``np.pad(x, (before, after))`` of a vector, with zeros: how convolve's and correlate's
-    adjoints put ``g`` back in the full output (``conv_margins``), which Numba lacks."""
-    if array(array_) and array_.ndim == 1 and tuple_of(pad_width) and len(pad_width) == 2 \
-            and all(integer(t) for t in pad_width.types):
-        def impl(array_, pad_width):
-            before, after = pad_width
-            if before < 0 or after < 0:
-                raise ValueError("index can't contain negative values")
-            out = np.zeros(before + array_.size + after, array_.dtype)
-            out[before:before + array_.size] = array_
-            return out
-        return impl
-
-
 @twin(runtime.eig_vector_cotangent)
 def _eig_vector_cotangent(v_bar, a, w):
     """The real part of ``v_bar``'s columns at real eigenvalues of a real ``a`` (all of them:

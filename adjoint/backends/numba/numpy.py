@@ -1,15 +1,15 @@
 """Numba implementations of NumPy calls Numba's own lacks.
 
-``np.max``/``np.min`` (and ``np.amax``/``np.amin``) over one integer axis or
-with ``keepdims``; ``np.sum`` with ``keepdims``; ``np.matmul`` and ``@`` on
-stacks of matrices (3-D with 3-D, 2-D or 3-D with the other), and
-``np.matmul`` of vectors and matrices. Numba tries every implementation
-registered for a function, so its own still serves the calls it accepts (no
-axis, no ``keepdims``; ``@`` of vectors and matrices): these typing functions
-return None for them. The methods (``x.max(axis=1)``) need nothing here: the
-generated code calls the functions. Left to Numba's refusal: a tuple of axes,
-``out=``, a ``keepdims`` that is not a literal, complex entries in max and min
-(NumPy orders them lexicographically), stacks of other ranks or of two dtypes.
+``np.max``/``np.min`` (and ``np.amax``/``np.amin``) over one integer axis or with
+``keepdims``; ``np.sum`` with ``keepdims``; ``np.matmul`` and ``@`` on stacks of matrices
+(3-D with 3-D, 2-D or 3-D with the other), and ``np.matmul`` of vectors and matrices;
+``np.pad`` of a vector with zeros. Numba tries every implementation registered for a
+function, so its own still serves the calls it accepts (no axis, no ``keepdims``; ``@`` of
+vectors and matrices): these typing functions return None for them. The methods
+(``x.max(axis=1)``) need nothing here: the generated code calls the functions. Left to
+Numba's refusal: a tuple of axes, ``out=``, a ``keepdims`` that is not a literal, complex
+entries in max and min (NumPy orders them lexicographically), stacks of other ranks or of
+two dtypes.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from numba.core.typing.templates import infer, infer_global, make_overload_templ
 from numba.extending import overload
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
-from .kinds import array, integer, left_out, none
+from .kinds import array, integer, left_out, none, tuple_of
 
 
 def _ordered(t):
@@ -246,6 +246,22 @@ def _matmul_key(a, b):
     """The key Numba types ``np.matmul`` by. The ufunc itself as the key would have Numba's
     rewrite of ufunc calls fuse the call into an elementwise loop over the entries."""
     return np.matmul(a, b)
+
+
+@overload(np.pad)
+def _pad(array_, pad_width):
+    """``np.pad(x, (before, after))`` of a vector, with zeros: how convolve's and correlate's
+    adjoints put ``g`` back in the full output (``conv_margins``), Numba lacks it."""
+    if array(array_) and array_.ndim == 1 and tuple_of(pad_width) and len(pad_width) == 2 \
+            and all(integer(t) for t in pad_width.types):
+        def impl(array_, pad_width):
+            before, after = pad_width
+            if before < 0 or after < 0:
+                raise ValueError("index can't contain negative values")
+            out = np.zeros(before + array_.size + after, array_.dtype)
+            out[before:before + array_.size] = array_
+            return out
+        return impl
 
 
 overload(operator.matmul)(_matmul)
