@@ -238,7 +238,8 @@ CASES = {
                                  C("np.linalg.matrix_norm(a, ord=2)", a=R(2, 3, 3))],
     # shapes
     "numpy.transpose": [C("np.transpose(a)", a=Z), C("np.transpose(a, (1, 2, 0))", a=R(2, 3, 4)),
-                        C("a.T", a=Z), C("a.transpose(2, 0, 1)", a=R(2, 3, 4))],
+                        C("a.T", a=Z), C("a.transpose(2, 0, 1)", a=R(2, 3, 4)),
+                        C("np.transpose(a, (0, -1, 1))", a=R(3, 3, 3))],  # axes from the end
     "numpy.reshape": [C("np.reshape(a, (4, 3))", a=Z), C("a.reshape(2, 6)", a=Z), C("a.reshape(-1)", a=Z)],
     "numpy.ravel": [C("np.ravel(a)", a=Z), C("a.flatten()", a=Z), C("np.squeeze(a)", a=R(3, 1, 4)),
                     C("np.squeeze(a, axis=1)", a=R(3, 1, 4)), C("np.expand_dims(a, 0)", a=Z),
@@ -405,6 +406,7 @@ CASES = {
                          C("np.linalg.svd(a, full_matrices=False)[0] ** 2", a=R(4, 3)),
                          C("np.linalg.svd(a, full_matrices=False)[2] ** 2", a=R(3, 4)),
                          C("np.linalg.svd(a)[0] ** 2 + np.linalg.svd(a)[2] ** 2", a=R(3, 3)),
+                         C("np.linalg.svd(a)[0][:, :3] ** 2", a=R(4, 3)),  # full_matrices' u, in part
                          C("np.linalg.svd(a)[1]", a=R(3, 2), dtypes=CPLX)],
     "numpy.linalg.svdvals": [C("np.linalg.svdvals(a)", a=R(3, 4))],
     # built-ins

@@ -180,7 +180,7 @@ def transpose_grad(g, axes=None):
     """Adjoint of ``np.transpose(x, axes)``: the inverse permutation."""
     if axes is None:
         return np.transpose(g)
-    return np.transpose(g, np.argsort(axes))
+    return np.transpose(g, np.argsort(np.mod(axes, np.ndim(g))))  # axes may count from the end
 
 
 def unstack_like(g, x):

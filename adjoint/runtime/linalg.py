@@ -308,7 +308,8 @@ def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
     k = s.shape[-1]
     m, n = np.shape(a)[-2:]
     vectors = np.any(gu) or np.any(gvh)
-    if vectors and (np.any(_entry(gu, u)[..., :, k:]) or np.any(_entry(gvh, vh)[..., k:, :])):
+    gu, gvh = _entry(gu, u), _entry(gvh, vh)  # shaped like full_matrices' u and vh
+    if vectors and (np.any(gu[..., :, k:]) or np.any(gvh[..., k:, :])):
         raise ValueError("adjoint: the singular vectors beyond min(m, n) that "
                          "np.linalg.svd(a, full_matrices=True) adds are not unique: no derivative")
     u, vh = u[..., :, :k], vh[..., :k, :]
@@ -317,7 +318,7 @@ def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
         return out
     if np.iscomplexobj(a):
         raise ValueError("adjoint: singular vectors of a complex matrix are not differentiated")
-    gu, gv = _entry(gu, u)[..., :, :k], mT(_entry(gvh, vh)[..., :k, :])
+    gu, gv = gu[..., :, :k], mT(gvh[..., :k, :])
     v = mT(vh)
     f = _eig_gaps(s ** 2)
     utgu, vtgv = mT(u) @ gu, mT(v) @ gv

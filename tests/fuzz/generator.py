@@ -354,7 +354,8 @@ class Gen:
                       f"np.stack([{self.expr(V3, depth)}, {self.expr(V3, depth)}])",
                       f"np.stack([{self.expr(V2, depth)}, {self.expr(V2, depth)}, "
                       f"{self.expr(V2, depth)}], axis=1)",
-                      f"({self.expr(M, depth)}).T.T"]
+                      f"({self.expr(M, depth)}).T.T",
+                      f"np.transpose(({self.expr(M, depth)}).reshape(3, 2), (-1, 0))"]  # axes from the end
         elif shape == V3:
             forms += [f"np.concatenate([{self.expr(V2, depth)}, ({self.expr(V3, depth)})[:1]])",
                       f"({self.expr(M, depth)}).ravel()[1:4]", f"np.flip({self.expr(V3, depth)})",
