@@ -24,7 +24,7 @@ def recurrence(w, x):
 def refused_later(A):
     s = 0.0
     for i in range(2):
-        s = s + np.sum(np.max(A * (s + 1.0), axis=0))  # Numba's np.max takes no axis
+        s = s + np.sum(np.max(A * (s + 1.0), axis=(0, 1)))  # Numba's np.max takes no tuple of axes
     return s
 
 
