@@ -424,7 +424,16 @@ def decompositions(A):
     return s
 
 
+def stacked_list(x, A):
+    s = 0.0
+    for i in range(2):
+        rows = [x * (0.1 * s + 1.0), np.sin(x), x * x]  # np.stack of a list (Numba's: a tuple)
+        s = s + 0.1 * np.sum(np.stack(rows) ** 2) + np.sum(np.tanh(np.stack([A[0] * s, A[1]], axis=1)))
+    return s
+
+
 CASES += [
+    (stacked_list, (normal(3), 0.3 * normal(2, 3)), (0, 1)),
     (decompositions, (0.5 * normal(3, 3),), 0),
     (unpacked, (normal(5),), 0),
     (added_at, (normal(3), np.array([0, 2, 0])), 0),

@@ -208,3 +208,24 @@ def test_operator_matmul_keeps_numbas_matrices():
     pytest.importorskip("scipy", reason="Numba's np.dot needs SciPy")
     jitted = numba.njit(lambda a, b: operator.matmul(a, b))
     np.testing.assert_allclose(jitted(M, Q[:4]), M @ Q[:4], rtol=1e-12)
+
+
+def stack_list(a, b, axis):
+    return np.stack([a, b + b, a + b], axis)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1, -3])
+@pytest.mark.parametrize("a,b", [(M, M.T.copy().T), (M[0], M[1]), (I, I)], ids=["matrices", "vectors", "integers"])
+def test_stack_of_a_list_equals_numpy(a, b, axis):
+    if axis > a.ndim or axis < -a.ndim - 1:
+        pytest.skip("an axis the stack does not have")
+    got, want = numba.njit(stack_list)(a, b, axis), stack_list(a, b, axis)
+    assert got.shape == want.shape and got.dtype == want.dtype and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, want)
+
+
+def test_stack_of_a_list_refuses_what_numpy_refuses():
+    with pytest.raises(ValueError):
+        numba.njit(lambda a, b: np.stack([a, b]))(M, M[:2])  # two shapes
+    with pytest.raises(ValueError):
+        numba.njit(stack_list)(M, M, 3)  # an axis out of bounds

@@ -3,7 +3,7 @@
 ``np.max``/``np.min`` (and ``np.amax``/``np.amin``) over one integer axis or with
 ``keepdims``; ``np.sum`` with ``keepdims``; ``np.matmul`` and ``@`` on stacks of matrices
 (3-D with 3-D, 2-D or 3-D with the other), and ``np.matmul`` of vectors and matrices;
-``np.pad`` of a vector with zeros. Numba tries every implementation registered for a
+``np.pad`` of a vector with zeros; ``np.stack`` of a list. Numba tries every implementation registered for a
 function, so its own still serves the calls it accepts (no axis, no ``keepdims``; ``@`` of
 vectors and matrices): these typing functions return None for them. The methods
 (``x.max(axis=1)``) need nothing here: the generated code calls the functions. Left to
@@ -262,6 +262,36 @@ def _pad(array_, pad_width):
             out[before:before + array_.size] = array_
             return out
         return impl
+
+
+@overload(np.stack)
+def _stack_list(arrays, axis=0):
+    """``np.stack`` of a list of arrays of one type (Numba's takes a tuple): the arrays as the
+    rows of a new first axis, moved to ``axis``."""
+    if not (isinstance(arrays, (types.List, types.ListType)) and array(arrays.dtype)):
+        return None
+    if not (integer(axis) or left_out(axis, 0)):
+        return None
+    nd, dtype = arrays.dtype.ndim, arrays.dtype.dtype
+    width = nd + 1
+
+    def impl(arrays, axis=0):
+        if len(arrays) == 0:
+            raise ValueError("need at least one array to stack")
+        first = arrays[0]
+        at = axis + nd + 1 if axis < 0 else axis
+        if not 0 <= at <= nd:
+            raise ValueError("axis out of bounds for the stacked array")
+        rows = np.empty((len(arrays),) + first.shape, dtype)
+        for k in range(len(arrays)):
+            if arrays[k].shape != first.shape:
+                raise ValueError("all input arrays must have the same shape")
+            rows[k] = arrays[k]
+        order = np.empty(width, np.int64)
+        for j in range(width):
+            order[j] = 0 if j == at else (j + 1 if j < at else j)
+        return np.ascontiguousarray(np.transpose(rows, to_fixed_tuple(order, width)))
+    return impl
 
 
 overload(operator.matmul)(_matmul)
