@@ -682,6 +682,7 @@ def svd_grad_dot(g, a, ans, full_matrices=True, compute_uv=True, a_dot=0.0, ans_
         (u, s, vh), (gu, gs, gvh) = ans, g
         du, ds, dvh = [_tangent(d, x) for d, x in zip(_triple(ans_dot), ans)]
     k = s.shape[-1]
+    gu, gvh = _entry(gu, u)[..., :, :k], _entry(gvh, vh)[..., :k, :]  # shaped like u and vh first
     u, du, vh, dvh = u[..., :, :k], du[..., :, :k], vh[..., :k, :], dvh[..., :k, :]
     gs = np.broadcast_to(np.real(gs), s.shape)[..., None, :]
     out = (du * gs) @ vh + (u * gs) @ dvh
@@ -689,8 +690,7 @@ def svd_grad_dot(g, a, ans, full_matrices=True, compute_uv=True, a_dot=0.0, ans_
         return out
     if np.iscomplexobj(a):
         raise ValueError("adjoint: singular vectors of a complex matrix are not differentiated")
-    return out + _svd_vectors_dot(u, s, vh, du, ds, dvh, _entry(gu, u)[..., :, :k],
-                                  mT(_entry(gvh, vh)[..., :k, :]), m, n)
+    return out + _svd_vectors_dot(u, s, vh, du, ds, dvh, gu, mT(gvh), m, n)
 
 
 def _triple(t):
