@@ -249,8 +249,8 @@ def _add_note(exc, note):
         return
     if hasattr(exc, "add_note"):
         exc.add_note(note)
-    elif len(exc.args) == 1 and isinstance(exc.args[0], str):
-        exc.args = (f"{exc.args[0]}\n{note}",)
+    elif len(exc.args) == 1 and isinstance(exc.args[0], str) and not isinstance(exc, KeyError):
+        exc.args = (f"{exc.args[0]}\n{note}",)  # a KeyError's argument is the key, not a message
 
 
 def hidden(exc: BaseException) -> BaseException:
