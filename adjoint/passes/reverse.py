@@ -213,8 +213,8 @@ class Reverse:
         """Whether the loop local ``ident = value`` gives the same value when its reversed block
         evaluates it again, so that the block repeats it rather than taping it: an element of a
         parameter that never changes at a stable index or its size along an axis, or arithmetic
-        of stable numbers (``index[r, c] + d``, ``x[i, c] - means[k, c]`` through its operands; on Numba an
-        elementwise function of them too, ``np.exp(icf[k, r])``, in an inner loop: there its tape
+        of stable numbers (``index[r, c] + d``, ``x[i, c] - means[k, c]`` through its operands;
+        on Numba an elementwise function of them too, ``np.exp(icf[k, r])``, in an inner loop: its tape
         would grow with the product of the trip counts, while in a top-level loop it holds one
         number a trip, and storing and loading one costs less than an ``exp``)."""
         if self.scopes.defs.get(ident) != 1:

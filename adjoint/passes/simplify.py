@@ -274,11 +274,7 @@ def _changed_names(stmt):
         elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Store):
             out.update({root_name(node)} - {None})
         elif isinstance(node, gast.AugAssign):
-            base = node.target
-            while isinstance(base, (gast.Subscript, gast.Attribute)):
-                base = base.value
-            if isinstance(base, gast.Name):
-                out.add(base.id)
+            out.update({root_name(node.target)} - {None})
         elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
                 and isinstance(node.func.value, gast.Name) and node.func.attr in _MUTATORS:
             out.add(node.func.value.id)
