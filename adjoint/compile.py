@@ -17,7 +17,6 @@ import builtins
 import functools
 import hashlib
 import importlib
-import linecache
 import os
 import sys
 import threading
@@ -29,9 +28,10 @@ from . import runtime
 from .astutil import all_names, clone, loaded_names, name, quote, quote_expr, stored_names, subst, walk, walk_stmts
 from .emit import Emitter
 from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_error, register_origins
+from . import frontend
 from .frontend import parse_function
 from .passes import (activity, aliases, checkpoint, closures, dead_values, fence, forward, jumps, kinds,
-                     normalize, objects, placement, reverse, scopes, shapes, simplify, statements)
+                     normalize, objects, placement, reverse, scopes, shapes, shifts, simplify, statements)
 from .passes import tapes as tape_arrays
 from .rules import carries_no_derivative, lookup
 
@@ -211,6 +211,7 @@ class _FunctionTransform:
         and adjoints)."""
         wrt = [w for w in wrt if w not in objects.constant_self(self.fn, self.program.method_classes)]
         active = activity.active_names(self.body, wrt, self.output, _inert)
+        active -= shifts.cancelled(self.body, self.ranks)  # a softmax's max: no derivative
         objects.check_attribute_writes(self.body, wrt, _inert, self.parsed.filename)
         dense = self._dense(active)
         rev = reverse.Reverse(self.scopes, active, dense, self.namer, self.parsed.filename,
@@ -551,6 +552,13 @@ class _FunctionTransform:
         body = simplify.inline_temps(body, temps - set(params))
         return simplify.dce(body, set(), shares=shares)[0]
 
+    def _final_forms(self, body):
+        """Forms only code built for a call's shapes takes: no transform reads it again (a
+        derivative of a derivative differentiates a build without shapes), so helpers that
+        add in place and names of its own need no rules."""
+        body = simplify.extremum_in_place(body)
+        return simplify.shared_sums(body, self._real_adjoints(), lambda: self.namer.fresh("t"))
+
     def _add(self, fname, params, body, doc, shares=None):
         temps = self.namer.generated | {reverse.bar(t) for t in self.namer.generated} \
             | {forward.dot(t) for t in self.namer.generated}
@@ -558,7 +566,8 @@ class _FunctionTransform:
         body = simplify.propagate_copies(body, temps - set(params))
         body = simplify.inline_temps(body, temps - set(params))
         body, _ = simplify.dce(body, set(), shares=shares)
-        if self._real_adjoints() and any(self.shapes.get(p) is not None for p in params):
+        shaped = self._real_adjoints() and any(self.shapes.get(p) is not None for p in params)
+        if shaped:
             body = self._specialise(body, params, temps, shares)
         if self._real_adjoints():  # values read only for their shape are not computed
             body = dead_values.drop_shape_only(body, self.ranks, not self.typed, shares)
@@ -566,6 +575,8 @@ class _FunctionTransform:
         body = simplify.unspread_reductions(body)
         body = simplify.double_repeats(body)
         body = simplify.accumulate_in_place(body, self._real_adjoints())
+        if shaped:
+            body = self._final_forms(body)
         simplify.unused_loop_targets(body)
         regions = getattr(self.parsed, "statement_regions", None)
         body = statements.finish(body, regions, self.constants)  # try/with back in the forward sweep
@@ -744,11 +755,12 @@ def _filename(title: str, source: str) -> str:
     """
     filename = f"<adjoint: {title}>"
     with _LINECACHE_LOCK:
-        held = linecache.cache.get(filename)
-        if held is not None and "".join(held[2]) != source:
+        held = frontend.GENERATED.get(filename)
+        if held is not None and held != source:
             digest = hashlib.sha256(source.encode()).hexdigest()[:8]
             filename = f"<adjoint: {title} [{digest}]>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+        frontend.GENERATED[filename] = source
+        frontend.show_lines(filename, source)
     return filename
 
 

@@ -36,7 +36,17 @@ class Parsed:
         return getattr(self.fn, "__qualname__", self.node.name)
 
 
+# filename -> text of every module adjoint generated: its own record, since anyone may clear
+# ``linecache`` (then the next module would take a freed name, and a transform of the first
+# would read the second's lines)
+GENERATED = {}
+
+
 def _source_of(fn):
+    held = GENERATED.get(getattr(getattr(fn, "__code__", None), "co_filename", None))
+    if held is not None and held.splitlines(keepends=True) != linecache.cache.get(
+            fn.__code__.co_filename, (None, None, None))[2]:
+        show_lines(fn.__code__.co_filename, held)
     try:
         lines, first = inspect.getsourcelines(fn)
         filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
@@ -48,6 +58,11 @@ def _source_of(fn):
             "cell), not in a plain interactive prompt or through exec().",
             where) from None
     return "".join(lines), max(first, 1), filename
+
+
+def show_lines(filename, source):
+    """Put a generated module's lines in ``linecache`` (tracebacks, ``inspect``)."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
 
 
 # code object -> (FunctionDef as parsed, filename); weak, so code made by exec or by

@@ -145,6 +145,13 @@ def in_place(helper):
     return numba.njit(lambda x, i, g: helper(x.copy(), i, g)), lambda x, i, g: helper(x.copy(), i, g)
 
 
+def adds_into_copy(helper, *fixed):
+    """``helper(x_bar.copy(), *args, *fixed)``: a helper adding into its first argument."""
+    COVERED.add(helper.__name__)
+    return (numba.njit(lambda x_bar, g, x, ans: helper(x_bar.copy(), g, x, ans, *fixed)),
+            lambda x_bar, g, x, ans: helper(x_bar.copy(), g, x, ans, *fixed))
+
+
 def items(helper, *fixed, covers=()):
     """``helper`` returning a list's or a tuple's adjoint: ``Rows`` on Numba, whose items are compared."""
     COVERED.update(covers or (helper.__name__,))
@@ -184,6 +191,13 @@ CASES = {
     "extremum over all of a transposed view": (call(rt.extremum_grad, None, False), (2.0, R.T, np.min(R))),
     "extremum over all of a NaN": (call(rt.extremum_grad, None, False),
                                    (2.0, np.array([1.0, np.nan]), np.nan)),
+    "add extremum over all": (adds_into_copy(rt.add_extremum_grad, None, False), (A, 2.0, R, np.max(R))),
+    "add extremum over all of a view": (adds_into_copy(rt.add_extremum_grad, None, False), (A.T, 2.0, R.T, np.min(R))),
+    "add extremum over all into a view": (adds_into_copy(rt.add_extremum_grad, None, False), (A[:, ::2], 2.0, R[:, ::2], np.max(R[:, ::2]))),
+    "add extremum over all of a NaN": (adds_into_copy(rt.add_extremum_grad, None, False),
+                                       (V[:2], 2.0, np.array([1.0, np.nan]), np.nan)),
+    "add extremum over axis 1 kept": (adds_into_copy(rt.add_extremum_grad, 1, True),
+                                      (A, np.ones((3, 1)), R, np.max(R, 1, keepdims=True))),
     "add_at repeated rows": (in_place(rt.add_at), (A, np.array([0, 2, 0]), rng.normal(size=(3, 4)))),
     "add_at a broadcast row": (in_place(rt.add_at), (A, np.array([0, 2, 0]), V)),
     "add_at negative entries": (in_place(rt.add_at), (V, np.array([0, -1, 3, -1]), V)),

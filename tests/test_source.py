@@ -277,3 +277,21 @@ def test_line_length_bound_holds_on_every_statement_of_the_package():
                     assert bound >= len(printed) or bound == MAX_LINE + 1, printed
                     checked += 1
     assert checked > 5000
+
+
+def test_a_cleared_linecache_gives_no_module_the_lines_of_another():
+    """Anyone may clear ``linecache``; a later module of the same title still gets a name of
+    its own, and a transform of the first (a higher derivative) still reads the first's text."""
+    import linecache
+
+    from adjoint import compile as compile_module, frontend
+
+    first = "def first_fn(x):\n    return x * 2.0\n"
+    name = compile_module._filename("grad of a title used twice", first)
+    namespace = {}
+    exec(compile(first, name, "exec"), namespace)
+    linecache.clearcache()
+    other = compile_module._filename("grad of a title used twice", "def other(x):\n    return x\n")
+    assert other != name
+    text, _, filename = frontend._source_of(namespace["first_fn"])
+    assert (text, filename) == (first, name)

@@ -433,6 +433,14 @@ def _summed(g, have, want, sums=True):
     units = tuple(lead + i for i, n in enumerate(want) if n == 1 and have[lead + i] != 1)
     if lead and units:
         return None  # two reductions: the helper reads as well
+    if isinstance(g, gast.UnaryOp) and isinstance(g.op, gast.USub):
+        # -(g.sum()) negates the smaller array, and is the same number: rounding is symmetric
+        return gast.UnaryOp(op=gast.USub(), operand=_sum_call(g.operand, lead, units))
+    return _sum_call(g, lead, units)
+
+
+def _sum_call(g, lead, units):
+    """``g.sum(...)`` over the ``lead`` axes, or over ``units`` keeping them (length 1)."""
     axes = tuple(range(lead)) if lead else units
     axis = gast.Constant(value=axes[0], kind=None) if len(axes) == 1 else \
         gast.Tuple(elts=[gast.Constant(value=a, kind=None) for a in axes], ctx=gast.Load())

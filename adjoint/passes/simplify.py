@@ -18,7 +18,7 @@ import operator
 
 import gast
 
-from ..astutil import all_names, clone, loaded_names, name_nodes, quote_expr, root_name, walk, walk_stmts
+from ..astutil import all_names, blocks, clone, loaded_names, name_nodes, quote_expr, root_name, walk, walk_stmts
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Pow: operator.pow}
@@ -378,7 +378,8 @@ def _assigns_name(s):
 
 
 def accumulate_in_place(stmts, eligible):
-    """``v = v + c`` becomes ``v += c`` where ``v`` holds an array nothing else references.
+    """``v = v + c`` becomes ``v += c`` (``v = v + -c``: ``v -= c``) where ``v`` holds an array
+    nothing else references.
 
     ``v`` (one of ``eligible``: adjoints known to be real, so a contribution
     never turns the sum complex) is *owned* after ``v = <arithmetic>`` or
@@ -401,7 +402,9 @@ def accumulate_in_place(stmts, eligible):
         if ident in owned and isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add) \
                 and isinstance(value.left, gast.Name) and value.left.id == ident \
                 and _operand_reads_only(value.right, ident):
-            stmts[k] = gast.AugAssign(target=s.targets[0], op=gast.Add(), value=value.right)
+            negated = isinstance(value.right, gast.UnaryOp) and isinstance(value.right.op, gast.USub)
+            stmts[k] = gast.AugAssign(target=s.targets[0], op=gast.Sub() if negated else gast.Add(),
+                                      value=value.right.operand if negated else value.right)
             stmts[k].lineno = s.lineno
             continue
         owned -= {n for n in owned & loaded_names(value) if not _operand_reads_only(value, n)}
@@ -862,3 +865,94 @@ def _same_atom(x, y) -> bool:
 
 def _is_zero(node) -> bool:
     return isinstance(node, gast.Constant) and type(node.value) in (int, float) and node.value == 0
+
+
+def extremum_in_place(stmts):
+    """``v += extremum_grad(g, x, ans, ...)`` becomes ``v = add_extremum_grad(v, g, x, ans, ...)``:
+    the shares go straight into ``v`` at the entries that attain the extremum, instead of an
+    array of ``x``'s size made and then added. For real adjoints only (``v``'s dtype holds the
+    share, as ``+=`` needs too).
+    """
+    for k, s in enumerate(stmts):
+        for block in blocks(s):
+            extremum_in_place(block)
+        if _adds_extremum(s):
+            target = gast.Name(id=s.target.id, ctx=gast.Load(), annotation=None, type_comment=None)
+            call = gast.Call(func=gast.Name(id="add_extremum_grad", ctx=gast.Load(), annotation=None,
+                                            type_comment=None),
+                             args=[target, *s.value.args], keywords=s.value.keywords)
+            stmts[k] = gast.copy_location(gast.Assign(targets=[s.target], value=call,
+                                                      type_comment=None), s)
+    return stmts
+
+
+def _adds_extremum(s) -> bool:
+    if not (isinstance(s, gast.AugAssign) and isinstance(s.op, gast.Add)
+            and isinstance(s.target, gast.Name) and isinstance(s.value, gast.Call)
+            and isinstance(s.value.func, gast.Name) and s.value.func.id == "extremum_grad"):
+        return False
+    return s.target.id not in all_names(s.value)
+
+
+def shared_sums(stmts, adjoints, fresh):
+    """A sum ``v_bar.sum(...)`` of one of ``adjoints`` computed twice in one block, ``v_bar``
+    unchanged in between, is computed once into a name from ``fresh()`` (the softmax's
+    adjoint sums ``logp_bar`` over a row both for ``z`` and for the max it subtracts). An
+    adjoint is an array or a number, whose ``sum`` has no effect."""
+    for s in stmts:
+        for block in blocks(s):
+            shared_sums(block, adjoints, fresh)
+    known = {}  # (summed name, the sum's text) -> its first statement, or the name holding it
+    for s in list(stmts):
+        for key, call in _adjoint_sums(s, adjoints):
+            first = known.setdefault(key, s)
+            if isinstance(first, str) or first is not s:
+                known[key] = first if isinstance(first, str) else _share_sum(stmts, first, call, fresh())
+                _SumReader(key, known[key]).visit(s)
+        changed = _changed_names(s)
+        known = {key: v for key, v in known.items() if key[0] not in changed}
+    return stmts
+
+
+def _adjoint_sums(s, adjoints):
+    """``(key, call)`` of each ``v_bar.sum(...)`` the simple statement ``s`` computes."""
+    if not isinstance(s, (gast.Assign, gast.AugAssign)):
+        return []
+    return [(_sum_key(n, adjoints), n) for n in walk(s.value) if _sum_key(n, adjoints)]
+
+
+def _sum_key(node, adjoints):
+    if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+            and node.func.attr == "sum" and isinstance(node.func.value, gast.Name) \
+            and node.func.value.id in adjoints and all(map(_constant, node.args)) \
+            and all(_constant(k.value) for k in node.keywords):
+        return node.func.value.id, gast.dump(node)
+    return None
+
+
+def _constant(node) -> bool:
+    return isinstance(node, gast.Constant) or \
+        isinstance(node, gast.Tuple) and all(isinstance(e, gast.Constant) for e in node.elts)
+
+
+def _share_sum(stmts, first, call, ident):
+    """Bind ``ident`` to ``call`` before the statement ``first``, which then reads it."""
+    target = gast.Name(id=ident, ctx=gast.Store(), annotation=None, type_comment=None)
+    binding = gast.Assign(targets=[target], value=clone(call), type_comment=None)
+    stmts.insert(stmts.index(first), gast.copy_location(binding, first))
+    _SumReader((call.func.value.id, gast.dump(call)), ident).visit(first)
+    return ident
+
+
+class _SumReader(gast.NodeTransformer):
+    """Reads ``ident`` for each sum of text ``key``."""
+
+    def __init__(self, key, ident):
+        self.key, self.ident = key, ident
+
+    def visit_Call(self, node):
+        if isinstance(node.func, gast.Attribute) and node.func.attr == "sum" \
+                and isinstance(node.func.value, gast.Name) \
+                and (node.func.value.id, gast.dump(node)) == self.key:
+            return gast.Name(id=self.ident, ctx=gast.Load(), annotation=None, type_comment=None)
+        return self.generic_visit(node)

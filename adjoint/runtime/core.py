@@ -3,13 +3,15 @@ function may call, whatever its rules.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import NonScalarOutputError
 
 __all__ = [
     "unbroadcast", "unreduce", "zeros_like", "add_at", "last_writes", "grad_like", "unit_seed",
-    "snapshot", "reserve", "astype", "none_to_zero", "extremum_grad", "dot_grad_a", "dot_grad_b",
+    "snapshot", "reserve", "astype", "none_to_zero", "extremum_grad", "add_extremum_grad", "dot_grad_a", "dot_grad_b",
     "matmul_grad_a", "matmul_grad_b", "transpose_grad", "count", "unstack_like",
     "writable_copy", "AdjointList", "AdjointDict", "extremum_jvp", "tangent_like",
     "broadcast_like", "scattered", "tangent_fit", "conj", "real_part", "real_like", "elementwise_shape",
@@ -91,10 +93,36 @@ def extremum_grad(g, x, ans, axis=None, keepdims=False):
     """Adjoint of max/min: ``g`` shared equally among the entries that attain the extremum."""
     g, ans = _restore_axes(g, x, axis, keepdims), _restore_axes(ans, x, axis, keepdims)
     hit = np.asarray(x) == ans  # g and ans broadcast against x: nothing is spread out
+    if type(g) is np.ndarray and g.dtype.kind == "f" and _no_ties(hit, ans):
+        return hit * g
     dtype = g.dtype if type(g) is np.ndarray and g.dtype.kind in "fc" else \
         _float_dtype(np.result_type(g))
     ties = np.add.reduce(hit, axis=axis, keepdims=True, dtype=dtype)
     return hit * (g / ties)
+
+
+def _no_ties(hit, ans):
+    """Whether each reduced slice has exactly one hit, so every share is ``g`` itself (skips
+    counting per slice): as many hits as slices, and no NaN extremum (a slice without a hit)."""
+    return type(ans) is np.ndarray and ans.dtype.kind == "f" \
+        and np.count_nonzero(hit) == ans.size and not math.isnan(np.add.reduce(ans, None))
+
+
+def add_extremum_grad(x_bar, g, x, ans, axis=None, keepdims=False):
+    """``x_bar += extremum_grad(g, x, ans, axis, keepdims)``, adding only where ``x`` attains
+    its extremum: no array of shares is made, and over all of ``x`` only the hits are read."""
+    if type(x_bar) is np.ndarray and type(x) is np.ndarray and x_bar.shape == x.shape \
+            and x_bar.dtype.kind == "f" and not np.iscomplexobj(g):
+        share, peak = _restore_axes(g, x, axis, keepdims), _restore_axes(ans, x, axis, keepdims)
+        hit = x == peak
+        if axis is None and np.ndim(share) == 0 and np.count_nonzero(hit):
+            x_bar[hit] += share / np.count_nonzero(hit)
+            return x_bar
+        if axis is not None and type(share) is np.ndarray and _no_ties(hit, peak):
+            np.add(x_bar, share, out=x_bar, where=hit)
+            return x_bar
+    x_bar += extremum_grad(g, x, ans, axis, keepdims)
+    return x_bar
 
 
 def extremum_jvp(t, x, ans, axis=None, keepdims=False):

@@ -14,6 +14,7 @@ CONSTRUCTS = (
     "floor_mod",        # // and %
     "ufuncs",           # sin, cos, tanh, exp, log, sqrt, abs, maximum, minimum, arctan, square
     "reductions",       # sum/mean/max/min/prod with and without axis, keepdims
+    "shifts",           # a max/min subtracted before exp: softmax, log-softmax, log-sum-exp, near misses
     "linalg",           # dot, @, outer
     "shapes",           # reshape, .T, concatenate, stack, where, flip, [::-1]
     "cumsum",           # np.cumsum (class 11: false refusals after it)

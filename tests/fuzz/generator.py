@@ -431,7 +431,7 @@ class Gen:
                  ("helpers", self.call_helper, 0.7), ("closures", self.closure, 0.5),
                  ("branches", self.branch, 1),
                  ("loops", self.loop, 1.5), ("list_append", self.append_loop, 0.4),
-                 ("comprehensions", self.comprehension, 0.6)]
+                 ("comprehensions", self.comprehension, 0.6), ("shifts", self.shift_block, 0.5)]
         nested = ("branches", "loops", "list_append")
         for family, maker, weight in table:
             if family in self.on and not (env.depth >= 2 and family in nested):
@@ -445,6 +445,35 @@ class Gen:
             if r <= 0:
                 return maker(env)
         return makers[0][0](env)
+
+    def shift_block(self, env):
+        """A max (or min) subtracted before ``exp``, as softmax, log-softmax and log-sum-exp
+        do (its shift cancels), or a near miss: a sum over another axis, the max read again,
+        a shifted value used alone."""
+        self.used.add("shifts")
+        over_all = self.chance(0.3)
+        keep = "" if over_all else f", axis={self.pick(['1', '-1'])}, keepdims=True"
+        summed = "" if over_all else f", axis={self.pick(['1', '-1', '1', '0'])}, keepdims=True"
+        stmts = []
+        src = self._bound(env, stmts, M, self.expr(M))
+        fn = self.pick(["max", "max", "min"])
+        m = self._bound(env, stmts, S if over_all else COL, f"np.{fn}({src}{keep})")
+        d = self._bound(env, stmts, M, f"{src} - {m}")
+        lse = f"np.log(np.sum(np.exp({d}){summed}))"
+        text, shape = self.pick([(f"{d} - {lse}", M), (f"np.exp({d}) / np.sum(np.exp({d}){summed})", M),
+                                 (f"np.sum({m} + {lse})", S), (f"np.exp({d}) * 0.5", M),
+                                 (f"{d} - {lse} + 0.1 * np.sum({m})", M)])
+        self._bound(env, stmts, shape, text)
+        return stmts
+
+    def _bound(self, env, stmts, shape, text):
+        """A fresh name bound to ``text``, its statement appended to ``stmts``."""
+        name = self.fresh_name(env)
+        self.bind(env, name, shape, text)
+        if shape == COL:  # a column is only an operand here, never picked as a value
+            del env.shapes[name]
+        stmts.append(Stmt(f"{name} = {text}"))
+        return name
 
     def bind(self, env, name, shape, text):
         """Bind ``name``; a view or alias (``b = a``, ``b = a[0]``) makes both names shared."""

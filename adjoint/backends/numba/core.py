@@ -256,6 +256,40 @@ def _extremum_of_all(g, x, ans, axis=None, keepdims=False):
     return out.reshape(x.shape)
 
 
+@twin(runtime.add_extremum_grad)
+def _add_extremum_grad(x_bar, g, x, ans, axis=None, keepdims=False):
+    """Over every entry of a contiguous ``x_bar``, in place; otherwise the shares
+    ``extremum_grad`` makes, added."""
+    if not (array(x_bar) and real_array(x_bar)):
+        return None
+    if none(axis) and number(g) and number(ans) and real_array(x) and x_bar.layout == "C":
+        return _add_extremum_of_all
+
+    def impl(x_bar, g, x, ans, axis=None, keepdims=False):
+        x_bar += runtime.extremum_grad(g, x, ans, axis, keepdims)
+        return x_bar
+    return impl
+
+
+def _add_extremum_of_all(x_bar, g, x, ans, axis=None, keepdims=False):
+    """Count the ties, then add each one's share (no tie for a NaN extremum: every entry NaN)."""
+    entries, out = flat(x), x_bar.reshape(-1)
+    if out.size != entries.size:  # x_bar broadcasts the shares, as ``+=`` does
+        x_bar += runtime.extremum_grad(g, x, ans)
+        return x_bar
+    ties = 0
+    for v in entries:
+        ties += v == ans
+    if ties == 0:
+        out += np.nan
+        return x_bar
+    share = g / ties
+    for k in range(entries.size):
+        if entries[k] == ans:
+            out[k] += share
+    return x_bar
+
+
 @twin(runtime.add_at)
 def _add_at(x_bar, index, g):
     """``x_bar[index] += g``; an index array adds its rows one by one, so repeats add up."""
