@@ -13,6 +13,7 @@ import linecache
 import os
 
 import gast
+from gast.ast3 import GAstToAst3
 
 INDENT = "    "
 
@@ -21,8 +22,64 @@ def expr_source(node) -> str:
     return ast.unparse(_to_ast(node))
 
 
+class _ToAst(GAstToAst3):
+    """``gast.gast_to_ast``'s translation, its special cases kept, with the generic step (most
+    nodes) planned once per class: the method to call, the ``ast`` class, the fields. The
+    translator's own ``visit`` looks the method up by name and copies fields through
+    ``hasattr`` and ``try`` on every node, which was most of emitting a module."""
+
+    _plans: dict = {}
+
+    def visit(self, node):
+        method = self._plans.get(node.__class__)
+        if method is None:
+            method = self._plans[node.__class__] = self._method(node.__class__)
+        return method(self, node)
+
+    @staticmethod
+    def _method(cls):
+        """gast's own case for ``cls``, else the generic one (``ast.NodeVisitor``'s
+        ``visit_Constant`` only looks for the deprecated ``visit_Num`` and the like)."""
+        own = getattr(_ToAst, "visit_" + cls.__name__, None)
+        if own is None or own is getattr(ast.NodeVisitor, "visit_" + cls.__name__, None):
+            return _generic(cls)
+        return own
+
+    def visit_Name(self, node):  # gast's, without its per-field dispatch: names are most nodes
+        return ast.copy_location(ast.Name(node.id, self._visit(node.ctx)), node)
+
+    def _visit(self, node):
+        if isinstance(node, ast.AST):
+            return self.visit(node)
+        if isinstance(node, list):
+            return [self._visit(n) for n in node]
+        return node
+
+
+def _generic(cls):
+    """The generic translation of a ``cls`` node: the same fields and location, converted."""
+    target = getattr(ast, cls.__name__, None)
+    fields, attributes, missing = cls._fields, cls._attributes, object()
+
+    def translate(self, node):
+        if target is None:
+            return None  # a node that is not part of the AST
+        values = {}
+        for f in fields:
+            value = getattr(node, f, missing)
+            if value is not missing:
+                values[f] = self._visit(value)
+        new = target(**values)
+        for a in attributes:
+            value = getattr(node, a, missing)
+            if value is not missing:
+                setattr(new, a, value)
+        return new
+    return translate
+
+
 def _to_ast(node):
-    tree = gast.gast_to_ast(node)
+    tree = _ToAst().visit(node)
     if isinstance(tree, ast.Module):
         _zero_lines(tree.body)
     return tree

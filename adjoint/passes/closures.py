@@ -100,16 +100,19 @@ def own_nodes(stmts):
     """The nodes of ``stmts`` in their own scope: nested functions' bodies left out
     (their defaults and decorators are evaluated here, so they are in)."""
     stack = list(reversed(stmts))
+    pop, push = stack.pop, stack.extend
     while stack:
-        n = stack.pop()
+        n = pop()
         yield n
-        if isinstance(n, gast.FunctionDef):
-            inner = n.decorator_list + n.args.defaults + [d for d in n.args.kw_defaults if d]
-        elif isinstance(n, gast.Lambda):
-            inner = n.args.defaults + [d for d in n.args.kw_defaults if d]
+        if isinstance(n, _FUNCTIONS):  # one check for both: most nodes are neither
+            if isinstance(n, gast.FunctionDef):
+                inner = n.decorator_list + n.args.defaults + [d for d in n.args.kw_defaults if d]
+            else:
+                inner = n.args.defaults + [d for d in n.args.kw_defaults if d]
         else:
             inner = children(n)
-        stack.extend(reversed(inner))
+        inner.reverse()
+        push(inner)
 
 
 def _children(value):
@@ -175,8 +178,8 @@ class _Scope:
         self.node = parsed.node
         self.resolver = parsed.resolver
         self.filename = parsed.filename
-        self.taken = {n.id for n in walk(self.node) if isinstance(n, gast.Name)} | \
-            {n.name for n in walk(self.node) if isinstance(n, gast.FunctionDef)}
+        self.taken = {n.id if isinstance(n, gast.Name) else n.name for n in walk(self.node)
+                      if isinstance(n, (gast.Name, gast.FunctionDef))}  # one walk for both
         self.counter = itertools.count(1)
         self.function_locals = set()
         self.constants = {}

@@ -92,7 +92,13 @@ class Namer:
 
     def _free(self, ident):
         """Neither ``ident`` nor a name derived from it (``ident_bar``, ...) is taken."""
-        return ident not in self.taken and not any(ident + s in self.taken for s in SUFFIXES)
+        taken = self.taken  # a loop, not any() over a generator: called for every fresh name
+        if ident in taken:
+            return False
+        for suffix in SUFFIXES:
+            if ident + suffix in taken:
+                return False
+        return True
 
 
 class Normalizer:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from ..astutil import loaded_names, walk_stmts
+from ..astutil import loaded_names, name_nodes, walk, walk_stmts
 
 
 @dataclass
@@ -95,8 +95,7 @@ def analyse(body, params) -> Scopes:
 
 
 def _loads(node, ident):
-    return sum(isinstance(n, gast.Name) and n.id == ident and isinstance(n.ctx, gast.Load)
-               for n in gast.walk(node))
+    return sum(n.id == ident and isinstance(n.ctx, gast.Load) for n in name_nodes(node))
 
 
 def _targets_read_outside(body):
@@ -172,7 +171,7 @@ def index_integers(body, ranks, integers) -> set:
     for s in walk_stmts(body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             bindings.setdefault(s.targets[0].id, []).append(s.value)
-    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+    for node in walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             loads[node.id] = loads.get(node.id, 0) + 1
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and \
@@ -202,7 +201,7 @@ def surely_bound(body, bound):
     bound = set(bound)
     for s in body:
         if isinstance(s, gast.Assign):
-            bound |= {n.id for n in gast.walk(s.targets[0])
+            bound |= {n.id for n in walk(s.targets[0])
                       if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         elif isinstance(s, gast.If):
             bound = surely_bound(s.body, bound) & surely_bound(s.orelse, bound)

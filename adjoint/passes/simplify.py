@@ -199,10 +199,11 @@ def dce(stmts, live_out, mutate=True, dead_pops=None, _uses_of=None, shares=None
 
 
 def _cached_uses(stmt, cache):
+    """``_uses(stmt)``, remembered by id with ``stmt`` itself, which keeps the id its own."""
     found = cache.get(id(stmt))
     if found is None:
-        found = cache[id(stmt)] = _uses(stmt)
-    return found
+        found = cache[id(stmt)] = (stmt, _uses(stmt))
+    return found[1]
 
 
 def popped_tape(stmt):
@@ -224,8 +225,8 @@ def dead_restores(stmts, live_out):
     before a loop that rebinds ``s``). Returns the statements with dead code
     removed (``dce``), the pops, pushes and creation of such tapes included.
     """
-    dead = []
-    stmts, _ = dce(stmts, live_out, dead_pops=dead)
+    dead, uses = [], {}  # dce changes only bodies, which no statement's own reads include
+    stmts, _ = dce(stmts, live_out, dead_pops=dead, _uses_of=uses)
     pops = {}
     for s in walk_stmts(stmts):
         t = popped_tape(s)
@@ -233,7 +234,7 @@ def dead_restores(stmts, live_out):
             pops.setdefault(t, []).append(s)
     dead_ids = {id(s) for s in dead}
     gone = {t for t, sites in pops.items() if all(id(s) in dead_ids for s in sites)}
-    return dce(_without_pops(stmts, gone), live_out)[0] if gone else stmts
+    return dce(_without_pops(stmts, gone), live_out, _uses_of=uses)[0] if gone else stmts
 
 
 def _without_pops(stmts, tapes):
@@ -490,21 +491,24 @@ def inline_temps(stmts, temps):
     changing what their value reads.
     """
     loads, stores = _count_names(stmts)
-    return _inline_block(stmts, temps, loads, stores)
+    return _inline_block(stmts, temps, loads, stores, {})
 
 
-def _inline_block(stmts, temps, loads, stores):
+def _inline_block(stmts, temps, loads, stores, names):
+    """``names`` as in ``_propagate_block``: a statement's names, kept until it changes."""
     out = list(stmts)
     i = 0
     while i < len(out):
         s = out[i]
         for field in ("body", "orelse"):
             if getattr(s, field, None):
-                setattr(s, field, _inline_block(getattr(s, field), temps, loads, stores) or [gast.Pass()])
+                setattr(s, field, _inline_block(getattr(s, field), temps, loads, stores, names)
+                        or [gast.Pass()])
+        names.pop(id(s), None)
         target = s.targets[0] if isinstance(s, gast.Assign) else None
         if isinstance(target, gast.Name) and target.id in temps and loads.get(target.id) == 1 \
                 and stores.get(target.id) == 1 and _pure_value(s.value) \
-                and _inline_into(out, i, target.id, s.value):
+                and _inline_into(out, i, target.id, s.value, names):
             del out[i]
             continue
         i += 1
@@ -514,11 +518,11 @@ def _inline_block(stmts, temps, loads, stores):
 MAX_LINE = 88  # inlining never makes a generated line longer than this
 
 
-def _inline_into(stmts, i, ident, value):
+def _inline_into(stmts, i, ident, value, names):
     reads = loaded_names(value)
     for j in range(i + 1, len(stmts)):
         s = stmts[j]
-        if _header_mentions(s, ident):
+        if _header_mentions(s, ident, names):
             if not ident.endswith("_bar") and _assigns_adjoint(s):
                 return False  # keep the forward sweep's values visible in the backward sweep
             candidate = clone(s)
@@ -527,7 +531,7 @@ def _inline_into(stmts, i, ident, value):
                 return False
             stmts[j] = candidate
             return True
-        if _mentions(s, ident) or _changed_names(s) & reads:
+        if ident in _mentioned(s, names) or _changed(s, names) & reads:
             return False
     return False
 
@@ -580,13 +584,13 @@ def _longest(node) -> int:
     return total
 
 
-def _header_mentions(s, ident):
+def _header_mentions(s, ident, names):
     """Whether ``ident`` is read by ``s`` itself, not by a block nested in it."""
     if isinstance(s, (gast.If, gast.While)):
         return _mentions(s.test, ident)
     if isinstance(s, gast.For):
         return _mentions(s.iter, ident)
-    return _mentions(s, ident)
+    return ident in _mentioned(s, names)
 
 
 class _Replace(gast.NodeTransformer):
@@ -616,39 +620,64 @@ def propagate_copies(stmts, temps):
     statement of the block that reads ``a``.
     """
     _, stores = _count_names(stmts)
-    return _propagate_block(stmts, temps, stores)
+    return _propagate_block(stmts, temps, stores, {})
 
 
-def _propagate_block(stmts, temps, stores):
+def _propagate_block(stmts, temps, stores, names):
+    """``names``: id -> (statement, the names it mentions), dropped when the statement changes,
+    so each copy's search for its readers does not walk the rest of the block again."""
     out = list(stmts)
     i = 0
     while i < len(out):
         s = out[i]
         for field in ("body", "orelse"):
             if getattr(s, field, None):
-                setattr(s, field, _propagate_block(getattr(s, field), temps, stores) or [gast.Pass()])
+                setattr(s, field, _propagate_block(getattr(s, field), temps, stores, names)
+                        or [gast.Pass()])
+        names.pop(id(s), None)
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
                 and isinstance(s.value, gast.Name) and s.targets[0].id in temps \
-                and stores.get(s.targets[0].id) == 1 and _copy_holds(out, i):
+                and stores.get(s.targets[0].id) == 1 and _copy_holds(out, i, names):
             del out[i]
             continue
         i += 1
     return out
 
 
-def _copy_holds(stmts, i):
+def _mentioned(stmt, names):
+    """``all_names(stmt)``, remembered in ``names`` (which keeps ``stmt``, so its id stays its)."""
+    return _facts_of(stmt, names)[1]
+
+
+def _changed(stmt, names):
+    """``_changed_names(stmt)``, remembered as ``_mentioned`` remembers."""
+    entry = _facts_of(stmt, names)
+    if entry[2] is None:
+        entry[2] = _changed_names(stmt)
+    return entry[2]
+
+
+def _facts_of(stmt, names):
+    entry = names.get(id(stmt))
+    if entry is None:
+        entry = names[id(stmt)] = [stmt, all_names(stmt), None]
+    return entry
+
+
+def _copy_holds(stmts, i, names):
     a, b = stmts[i].targets[0].id, stmts[i].value.id
-    users = [j for j in range(i + 1, len(stmts)) if _mentions(stmts[j], a)]
+    users = [j for j in range(i + 1, len(stmts)) if a in _mentioned(stmts[j], names)]
     if not users:
         return True
     for j in range(i + 1, users[-1] + 1):
-        changed = _changed_names(stmts[j])
+        changed = _changed(stmts[j], names)
         if b in changed and not (j == users[-1] and _only_own_target(stmts[j], b)) \
                 and not _is_copy(stmts[j], b, a):
             return False
     replacer = _Replace(a, gast.Name(id=b, ctx=gast.Load(), annotation=None, type_comment=None))
     for j in users:
         replacer.visit(stmts[j])
+        names.pop(id(stmts[j]), None)
     for j in users:
         t = stmts[j]
         if isinstance(t, gast.Assign) and isinstance(t.value, gast.Name) \
