@@ -143,12 +143,12 @@ def _add_outer(total, u, v):
 
 
 def _outer(u, v, out):
-    """``np.outer(u, v)`` into ``out``, the same numbers: einsum for real values (NumPy's
-    broadcast multiply would buffer two blocks more), np.outer's own multiply for complex."""
-    if out.dtype.kind == "c":
-        np.multiply(u[:, None], v[None, :], out=out)
-    else:
+    """``np.outer(u, v)`` into ``out``, the same numbers: einsum for floats (NumPy's broadcast
+    multiply would buffer two blocks more), np.outer's own multiply for others (complex)."""
+    if out.dtype.kind == "f":
         np.einsum("i,j->ij", u, v, out=out)
+    else:
+        np.multiply(u[:, None], v[None, :], out=out)
 
 
 def add_matmul_grad_a(total, g, a, b):
