@@ -497,6 +497,7 @@ class _FunctionTransform:
         self._add(bwd_name, [saved_name, seed_name], unpack + bwd_body,
                   f"Backward sweep of {self.parsed.qualname}: the adjoints of "
                   f"({', '.join(wrt)}) given the output's adjoint.")
+        checkpoint.add_reads_in_place(self.program.functions[-1], self.fn, wrt)  # a loop's step
 
     def _signature(self, defaults):
         if not defaults:

@@ -125,6 +125,42 @@ def recurrence_plain(h, W, n, k):
     return np.sum(h)
 
 
+def right_matmul(x, W, b, n):
+    """W is read on the right, twice a trip, with a vector read too: adjoints of reads summed."""
+    h = x
+    for t in adjoint.checkpointed(range(n), snapshots=3):
+        h = np.tanh(h @ W + b) + 0.1 * (h @ W)
+    return np.sum(h * h)
+
+
+def right_matmul_plain(x, W, b, n):
+    h = x
+    for t in range(n):
+        h = np.tanh(h @ W + b) + 0.1 * (h @ W)
+    return np.sum(h * h)
+
+
+def branch_read(x, W, n):
+    """W's adjoint gets a contribution in one branch only."""
+    h = x
+    for t in adjoint.checkpointed(range(n), snapshots=2):
+        if t % 2:
+            h = np.sin(W @ h)
+        else:
+            h = h * 0.9
+    return np.sum(h)
+
+
+def branch_read_plain(x, W, n):
+    h = x
+    for t in range(n):
+        if t % 2:
+            h = np.sin(W @ h)
+        else:
+            h = h * 0.9
+    return np.sum(h)
+
+
 # -- refused -----------------------------------------------------------------------------
 def breaks(x):
     y = x

@@ -7,7 +7,8 @@ import pytest
 
 import adjoint
 from adjoint.errors import BackendWarning
-from adjoint.runtime.checkpoint import revolve_split
+from adjoint.runtime import matmul_grad_a, matmul_grad_b
+from adjoint.runtime.checkpoint import add_into, add_matmul_grad_a, add_matmul_grad_b, revolve_split
 from adjoint.testing import numerical_grad
 
 from . import checkpoint_cases as c
@@ -36,6 +37,8 @@ def test_grad_equals_plain(n, k):
     (c.twice, c.twice_plain, (X, 0.7), (0, 1)),
     (c.written, c.written_plain, (X, 6), 0),
     (c.branchy, c.branchy_plain, (X, 7), 0),
+    (c.right_matmul, c.right_matmul_plain, (X, W, 0.1 * X, 6), (0, 1, 2)),
+    (c.branch_read, c.branch_read_plain, (X, W, 5), (0, 1)),
     (c.make_closure(0.7), None, (X, W, 5), (0, 1)),  # closure cell, helper call, default k
     (c.calls_helper, None, (X, W), (0, 1)),
     (c.inactive, None, (X, 5), 0),  # no derivative flows through the loop
@@ -123,6 +126,41 @@ def test_peak_memory_is_lower():
     ck, plain = adjoint.grad(c.recurrence, wrt=(0, 1)), adjoint.grad(c.recurrence_plain, wrt=(0, 1))
     close(ck(h, M, 2000, 10), plain(h, M, 2000, 10))  # built before measuring
     assert peak(ck, h, M, 2000, 10) * 5 < peak(plain, h, M, 2000, 10)
+
+
+def test_a_trip_makes_no_array_of_a_read_size():
+    """The step's backward sweep adds W's adjoint (an outer product) into revolve's sum in
+    place: the peak holds that sum and the snapshots, never a second matrix."""
+    h, M = rng.normal(size=200), rng.normal(size=(200, 200)) / 200 ** 0.5
+    ck, plain = adjoint.grad(c.recurrence, wrt=(0, 1)), adjoint.grad(c.recurrence_plain, wrt=(0, 1))
+    close(ck(h, M, 300, 10), plain(h, M, 300, 10))  # built before measuring
+    assert "add_matmul_grad_a(W_bar_sum" in ck.source
+    assert peak(ck, h, M, 300, 10) < 1.5 * M.nbytes
+
+
+@pytest.mark.parametrize("a, b, g, rows", [
+    ((30, 40), (40,), (30,), 30),  # an outer product, added a block of rows at a time
+    ((30, 40), (40,), (30,), 1),
+    ((40,), (40, 30), (30,), 7),
+    ((6, 5), (5, 4), (6, 4), 2),  # a matrix product, added whole
+    ((5,), (5,), (), 2),
+])
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.float32])
+def test_in_place_sums_are_the_plain_sums(a, b, g, rows, dtype, monkeypatch):
+    import adjoint.runtime.checkpoint as runtime
+    monkeypatch.setattr(runtime, "_BLOCK", rows * 40)
+    r = np.random.default_rng(3)
+    A, B, G = (r.normal(size=s).astype(dtype) for s in (a, b, g))
+    for add, grad in ((add_matmul_grad_a, matmul_grad_a), (add_matmul_grad_b, matmul_grad_b)):
+        want = np.ones(np.shape(grad(G, A, B)), dtype) + grad(G, A, B)
+        total = np.ones(want.shape, dtype)
+        got = add(total, G, A, B)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+        assert got is total or np.ndim(want) == 0
+    total = np.ones((2, 2), np.float32)
+    assert add_into(total, np.ones((2, 2))).dtype == np.float64  # no sum that loses precision
+    first = np.ones(3)
+    assert add_into(None, first) is not first
 
 
 @pytest.mark.parametrize("k", [1, 2, 4, 100])

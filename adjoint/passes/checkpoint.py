@@ -187,6 +187,7 @@ def _install(loop, inner, base, target, names, values, state, reads, parsed, mad
                      parsed)
     whole = _function(base, names + state + reads, [inner], clone(tuple_), loop, parsed)
     whole.checkpointed_step = step
+    step.checkpointed_reads = tuple(reads)
     whole.state_size = len(state)
     whole.bounds_size = len(names)
     made += [step, whole]
@@ -197,6 +198,130 @@ def _install(loop, inner, base, target, names, values, state, reads, parsed, mad
                                           ctx=gast.Store())], value=call, type_comment=None)
     out.lineno = loop.lineno
     return out
+
+
+def add_reads_in_place(function, step, wrt):
+    """Make the step's backward sweep ``function`` (adjoints of ``wrt``) add each read's adjoint
+    into the sum revolve passes it (``W_bar_sum``, an array of revolve's own, after the
+    parameters ``saved, seed``) and return that sum: a trip makes no array of the read's size.
+
+    Where the adjoint ``W_bar`` starts at the top (``W_bar = zeros_like(W)`` or ``W_bar = E``)
+    and is otherwise only added to (``W_bar = W_bar + E``, in any block), it holds the sum
+    throughout: each contribution is added into it in place (``add_into``; a matmul's
+    adjoint, an outer product, a block of rows at a time) and nothing else reads it. Any
+    other adjoint is added into the sum at the return; one that gets nothing is the sum."""
+    reads = getattr(step, "checkpointed_reads", None)
+    if not reads:
+        return
+    taken = {n.id for s in function.body for n in gast.walk(s) if isinstance(n, gast.Name)}
+    sums = _fresh([f"{r}_bar_sum" for r in reads], taken | set(function.params))
+    function.params += sums
+    returned = function.body[-1].value.elts
+    for r, total in zip(reads, sums):
+        k = wrt.index(r)
+        returned[k] = _summed(function.body, returned[k], total)
+    one = len(reads) == 1
+    function.doc += (f" The adjoint{'' if one else 's'} of {', '.join(reads)}, which every "
+                     f"trip reads, {'is' if one else 'are'} added in place into "
+                     f"{', '.join(sums)}: the sum over the later trips.")
+
+
+# the adjoint helpers with a twin that adds its result into a sum in place (runtime/checkpoint.py)
+_ADDED = {"matmul_grad_a": "add_matmul_grad_a", "matmul_grad_b": "add_matmul_grad_b"}
+
+
+def _summed(body, value, total):
+    """The returned adjoint ``value`` of a read, its sum ``total`` added (see add_reads_in_place);
+    ``body`` ends with the return."""
+    if _is_zeros(value):
+        return name(total)
+    if isinstance(value, gast.Name) and _sum_in_place(body, value.id, total):
+        return value
+    return _added(name(total), value)
+
+
+def _sum_in_place(body, ident, total):
+    """Rewrite ``body`` so that ``ident`` holds the sum ``total`` throughout, if its first
+    mention binds it at the top and every other one, but the return, adds to it; whether it did."""
+    first = next((s for s in body[:-1] if ident in _ids(s)), None)
+    if first is None or not _binds(first, ident):
+        return False
+    added = _mentions(body[:-1], ident, first)
+    if added is None or not all(_adds_to(s, ident) for s in added):
+        return False
+    first.value = name(total) if _is_zeros(first.value) else _added(name(total), first.value)
+    for s in added:
+        rebound = gast.Assign(targets=[name(ident, store=True)], type_comment=None,
+                              value=_added(name(ident), s.value.right if isinstance(s, gast.Assign)
+                                           else s.value))
+        _replace(body, s, gast.copy_location(rebound, s))
+    return True
+
+
+def _mentions(stmts, ident, skip):
+    """The simple statements of ``stmts`` (nested blocks of for, while and if included) that
+    mention ``ident``, but ``skip``; None if a loop's or an if's head mentions it."""
+    out = []
+    for s in stmts:
+        nested = isinstance(s, (gast.For, gast.While, gast.If))
+        if s is skip or ident not in _ids(s):
+            continue
+        if not nested:
+            out.append(s)
+            continue
+        head = [getattr(s, f) for f in ("target", "iter", "test") if hasattr(s, f)]
+        inner = [_mentions(b, ident, skip) for b in (s.body, s.orelse)]
+        if any(ident in _ids(h) for h in head) or None in inner:
+            return None
+        out += inner[0] + inner[1]
+    return out
+
+
+def _replace(stmts, old, new):
+    for k, s in enumerate(stmts):
+        if s is old:
+            stmts[k] = new
+            return
+        for b in (getattr(s, "body", None), getattr(s, "orelse", None)):
+            if isinstance(b, list):
+                _replace(b, old, new)
+
+
+def _ids(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+def _is_zeros(value):
+    return isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+        and value.func.id == "zeros_like"
+
+
+def _binds(s, ident):
+    """Whether ``s`` is ``ident = E`` with ``E`` not reading ``ident``."""
+    return isinstance(s, gast.Assign) and len(s.targets) == 1 \
+        and isinstance(s.targets[0], gast.Name) and s.targets[0].id == ident \
+        and ident not in _ids(s.value)
+
+
+def _adds_to(s, ident):
+    """Whether ``s`` is ``ident = ident + E`` or ``ident += E``, ``E`` not reading ``ident``."""
+    if isinstance(s, gast.AugAssign):
+        return isinstance(s.op, gast.Add) and isinstance(s.target, gast.Name) \
+            and s.target.id == ident and ident not in _ids(s.value)
+    value = getattr(s, "value", None)
+    return isinstance(s, gast.Assign) and len(s.targets) == 1 \
+        and isinstance(s.targets[0], gast.Name) and s.targets[0].id == ident \
+        and isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add) \
+        and isinstance(value.left, gast.Name) and value.left.id == ident \
+        and ident not in _ids(value.right)
+
+
+def _added(total, value):
+    """``add_into(total, value)``, or the in-place twin of ``value``'s helper."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+            and value.func.id in _ADDED and not value.keywords:
+        return gast.Call(func=name(_ADDED[value.func.id]), args=[total] + value.args, keywords=[])
+    return gast.Call(func=name("add_into"), args=[total, value], keywords=[])
 
 
 def _bounds(loop, parsed):

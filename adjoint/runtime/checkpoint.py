@@ -6,7 +6,10 @@ sweep runs the trips and keeps only the state the loop started from; the
 backward sweep reverses the trips by Griewank's binomial schedule: it holds
 at most ``snapshots`` states at once (the starting one included), recomputes
 forward from the nearest one, and runs each trip's backward sweep once, last
-trip first, summing the adjoints of the values the body only reads.
+trip first. The adjoints of the values the body only reads are summed over
+the trips in arrays revolve owns, which each trip's ``step_bwd`` takes and
+adds its contribution into in place (``add_into``, ``add_matmul_grad_a``):
+no array of a read's size is made per trip.
 """
 from __future__ import annotations
 
@@ -16,8 +19,10 @@ import re
 
 import numpy as np
 
+from .core import conj, matmul_grad_a, matmul_grad_b, zeros_like
+
 __all__ = ["checkpoint_forward", "checkpoint_forward_while", "revolve", "revolve_split",
-           "default_snapshots"]
+           "default_snapshots", "add_into", "add_matmul_grad_a", "add_matmul_grad_b"]
 
 
 def default_snapshots(n):
@@ -101,16 +106,67 @@ def revolve_split(length, free):
     return max(1, min(math.comb(free + r - 1, r - 1), length - 1))
 
 
-def _add(total, g):
-    """``total + g``, in place into the array the sum owns (a copy of the first ``g``): the
-    sum of a matrix's adjoints over the trips then costs one matrix, not three."""
+def add_into(total, g):
+    """``total + g``, in place into ``total`` (the sum of a read's adjoints over the trips, an
+    array revolve owns) where its shape and dtype hold the sum: no new array per trip. The
+    first contribution to a read that is no array (``total`` None) is copied: the sum owns it."""
     if total is None:
         return g.copy() if isinstance(g, np.ndarray) else g
-    if isinstance(total, np.ndarray) and isinstance(g, np.ndarray) and total.shape == g.shape \
-            and np.can_cast(g.dtype, total.dtype):
+    if _holds(total, g):
         total += g
         return total
     return total + g
+
+
+def _holds(total, g):
+    return isinstance(total, np.ndarray) and isinstance(g, np.ndarray) \
+        and total.shape == g.shape and np.can_cast(g.dtype, total.dtype)
+
+
+_BLOCK = 8192  # elements of the outer product made at once by _add_outer (64 KiB of float64)
+
+
+def _add_outer(total, u, v):
+    """``total + np.outer(u, v)``, in place a block of rows at a time where ``total`` holds it
+    (the same sums as ``total += np.outer(u, v)``, without a temporary of ``total``'s size)."""
+    product = np.result_type(u, v)
+    if not (isinstance(total, np.ndarray) and u.ndim == 1 and v.ndim == 1
+            and total.shape == (u.size, v.size) and np.can_cast(product, total.dtype)):
+        return add_into(total, np.outer(u, v))
+    rows = max(1, _BLOCK // max(1, v.size))
+    block = np.empty((min(rows, u.size), v.size), product)
+    for i in range(0, u.size, rows):
+        part = block[:min(rows, u.size - i)]
+        _outer(u[i:i + rows], v, part)
+        total[i:i + rows] += part
+    return total
+
+
+def _outer(u, v, out):
+    """``np.outer(u, v)`` into ``out``, the same numbers: einsum for floats (NumPy's broadcast
+    multiply would buffer two blocks more), np.outer's own multiply for others (complex)."""
+    if out.dtype.kind == "f":
+        np.einsum("i,j->ij", u, v, out=out)
+    else:
+        np.multiply(u[:, None], v[None, :], out=out)
+
+
+def add_matmul_grad_a(total, g, a, b):
+    """``add_into(total, matmul_grad_a(g, a, b))``; a matrix times a vector's (an outer
+    product) is added in place without being made whole."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 2 and b.ndim == 1:
+        return _add_outer(total, np.asarray(g), conj(b))
+    return add_into(total, matmul_grad_a(g, a, b))
+
+
+def add_matmul_grad_b(total, g, a, b):
+    """``add_into(total, matmul_grad_b(g, a, b))``; a vector times a matrix's (an outer
+    product) is added in place without being made whole."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 1 and b.ndim == 2:
+        return _add_outer(total, conj(a), np.asarray(g))
+    return add_into(total, matmul_grad_b(g, a, b))
 
 
 def revolve(step_fwd, step_bwd, saved, seed):
@@ -126,7 +182,8 @@ def revolve(step_fwd, step_bwd, saved, seed):
     trips, k, first, reads, bounds = saved
     n = len(first)
     state_bar = tuple(seed[i] for i in range(n))
-    read_bar = [None] * len(reads)
+    # each trip's step_bwd adds into these: zeros of an array's shape, None for other values
+    read_bar = [zeros_like(r) if isinstance(r, np.ndarray) else None for r in reads]
 
     def advance(state, a, b):
         for i in range(a, b):
@@ -135,9 +192,8 @@ def revolve(step_fwd, step_bwd, saved, seed):
 
     def last(i, state, state_bar):
         _, step_saved = step_fwd(trips[i], *state, *reads)
-        grads = step_bwd(step_saved, state_bar)
-        for j in range(len(reads)):
-            read_bar[j] = _add(read_bar[j], grads[1 + n + j])
+        grads = step_bwd(step_saved, state_bar, *read_bar)
+        read_bar[:] = grads[1 + n:]
         return tuple(grads[1:1 + n])
 
     stack = [(0, len(trips), first, k - 1)] if len(trips) else []
@@ -152,6 +208,5 @@ def revolve(step_fwd, step_bwd, saved, seed):
             m = a + revolve_split(b - a, free)
             stack.append((a, m, state, free))
             stack.append((m, b, advance(state, a, m), free - 1))
-    from .core import zeros_like
     read_bar = [zeros_like(r) if g is None else g for r, g in zip(reads, read_bar)]
     return (0,) * bounds + (*state_bar, *read_bar)
