@@ -13,9 +13,9 @@ from numba.extending import overload
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from ... import runtime
-from .kinds import (Rows, RowsType, array, axes_type, basic_index, dict_of, flat, generated, integer,
-                    integer_array, kept_shape, list_of, none, number, per_item, real, real_array, shape_of,
-                    spread_add, tuple_of, twin)
+from .kinds import (Rows, RowsType, array, axes_type, basic_index, complex_valued, dict_of, flat, generated,
+                    index_list, integer, integer_array, kept_shape, list_of, none, number, numeric, per_item, real,
+                    real_array, scalar, shape_of, spread_add, tuple_of, twin)
 from .numpy import batched_matmul_ta, batched_matmul_tb, stack_of, stacked
 
 
@@ -173,11 +173,14 @@ def _grad_like(x_bar, x):
 
 @twin(runtime.unbroadcast)
 def _unbroadcast(g, x):
-    if not (real(g) and real(x)):
+    """Real or complex values; a real ``x`` gets the real part of a complex ``g``."""
+    if not (numeric(g) and numeric(x)):
         return None
-    if number(x):
-        return (lambda g, x: g) if number(g) else (lambda g, x: g.sum())
-    if number(g):
+    if complex_valued(g) and not complex_valued(x):
+        return lambda g, x: runtime.unbroadcast(np.real(g), x)
+    if scalar(x):
+        return (lambda g, x: g) if scalar(g) else (lambda g, x: g.sum())
+    if scalar(g):
         return lambda g, x: np.full(x.shape, g)
     if g.ndim == x.ndim:
         def impl(g, x):
@@ -261,6 +264,8 @@ def _add_at(x_bar, index, g):
     """``x_bar[index] += g``; an index array adds its rows one by one, so repeats add up."""
     if not array(x_bar):
         return None
+    if index_list(index):
+        return lambda x_bar, index, g: runtime.add_at(x_bar, np.array(index), g)
     if array(index) and isinstance(index.dtype, types.Boolean) and index.ndim > 1:
         return _add_at_mask
     if basic_index(index):  # each element at most once: a plain in-place add
@@ -328,6 +333,8 @@ def _last_writes(x, index):
     """Which writes of ``x[index] = v`` stay: the last one to each position, as NumPy keeps."""
     if not array(x):
         return None
+    if index_list(index):
+        return lambda x, index: runtime.last_writes(x, np.array(index))
     if basic_index(index) or (array(index) and isinstance(index.dtype, types.Boolean)):
         return lambda x, index: True  # no position is written twice: every write is kept
     if _one_index_array(index) is not None:
