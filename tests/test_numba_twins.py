@@ -380,6 +380,7 @@ CASES["extremum of a stack over 1"] = (call(rt.extremum_grad, 1, False),
                                        (rng.normal(size=(2, 4)), STACK, np.min(STACK, 1)))
 CASES["transpose_grad of a stack"] = (call(rt.transpose_grad, (2, 0, 1)), (rng.normal(size=(4, 2, 3)),))
 CASES["transpose_grad, axes passed"] = (call(rt.transpose_grad), (rng.normal(size=(2, 4, 3)), (0, 2, 1)))
+CASES["transpose_grad, axes from the end"] = (call(rt.transpose_grad), (rng.normal(size=(2, 4, 3)), (-1, 0, 1)))
 S3, P3 = rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 5, 2))
 for label, (a, b) in {"stacks": (S3, P3), "a stack and a matrix": (S3, P3[0]),
                       "a matrix and a stack": (S3[0].T, S3), "a stack of one and a stack": (S3[:1], P3),

@@ -231,7 +231,8 @@ _REASONS = ("Untyped global name", "No implementation of function")
 def numba_reason(exc) -> str:
     """Numba's reason in one line: the first "Untyped global name ..." or "No implementation
     of function ..." line (with the signature it could not match), else its first line that
-    is not the pipeline's "Failed in ..." banner."""
+    is not the pipeline's "Failed in ..." banner (a name Numba could not unify given as the
+    user's, not as its SSA version in the generated file), else the line of Numba's that raised."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # Numba may colour its messages
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for k, line in enumerate(lines):

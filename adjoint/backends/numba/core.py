@@ -437,23 +437,23 @@ def _matrix_grad_b(na, nb):
 
 @twin(runtime.transpose_grad)
 def _transpose_grad(g, axes=None):
+    """The inverse permutation, as a C-ordered copy: the adjoint of ``x.reshape(...).T`` reshapes
+    it next, and Numba reshapes only arrays whose order allows a view."""
     if array(g) and none(axes):
-        return lambda g, axes=None: np.transpose(g)
+        return lambda g, axes=None: np.ascontiguousarray(np.transpose(g))
     if array(g) and tuple_of(axes) and len(axes) == g.ndim and all(integer(t) for t in axes.types):
         n = g.ndim
 
         def impl(g, axes=None):
-            return np.transpose(g, to_fixed_tuple(_inverse(np.array(axes)), n))
+            return np.ascontiguousarray(np.transpose(g, to_fixed_tuple(_inverse(np.array(axes)), n)))
         return impl
 
 
 @numba.njit(cache=True)
 def _inverse(order):
-    """The permutation undoing ``order`` (``np.argsort``; refused for negative axes, which the
-    NumPy helper's ``argsort`` does not count from the end)."""
+    """The permutation undoing ``order``, whose axes may count from the end (the NumPy helper's
+    ``np.argsort(np.mod(axes, ndim))``)."""
     out = np.empty(order.size, np.int64)
     for k in range(order.size):
-        if order[k] < 0:
-            raise ValueError("transpose_grad: negative axes")
-        out[order[k]] = k
+        out[order[k] % order.size] = k
     return out

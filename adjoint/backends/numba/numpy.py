@@ -3,11 +3,12 @@
 ``np.max``/``np.min`` (and ``np.amax``/``np.amin``) over one integer axis or with
 ``keepdims``; ``np.sum`` with ``keepdims``; ``np.matmul`` and ``@`` on stacks of matrices
 (3-D with 3-D, 2-D or 3-D with the other), and ``np.matmul`` of vectors and matrices;
-``np.pad`` of a vector with zeros; ``np.stack`` and ``np.concatenate`` of a list; ``np.mean`` over one axis or with
-``keepdims``; indexing by a list of integers (``a[[0, 2]]``, read and written) and by a
-boolean mask of two or more axes (``A[A > 0]``, which Numba types but cannot lower). Numba
-tries every implementation registered for a function, so its own still serves the calls it accepts (no axis, no ``keepdims``; ``@`` of
-vectors and matrices): these typing functions return None for them. The methods
+``np.pad`` of a vector with zeros; ``np.stack`` and ``np.concatenate`` of a list; ``np.mean``
+over one axis or with ``keepdims``; indexing by a list of integers (``a[[0, 2]]``, read and
+written) and by a boolean mask of two or more axes (``A[A > 0]``, which Numba types but cannot
+lower). Numba tries every implementation registered for a function, so its own still serves
+the calls it accepts (no axis, no ``keepdims``; ``@`` of vectors and matrices): these typing
+functions return None for them. The methods
 (``x.max(axis=1)``) need nothing here: the generated code calls the functions. Left to
 Numba's refusal: a tuple of axes, ``out=``, a ``keepdims`` that is not a literal, complex
 entries in max and min (NumPy orders them lexicographically), stacks of other ranks or of
@@ -246,6 +247,7 @@ def _setitem(a, index, value):
 
 
 def _set_masked(a, index, value):
+    """``a[mask] = value``: the selected entries in C order, a number or one value broadcast."""
     _check_mask(a, index)
     values = np.broadcast_to(value, (np.count_nonzero(index),))
     j = 0
