@@ -5,7 +5,9 @@ adjoints, ``safe_log``, ``log_base``, 2-D ``unbroadcast``, ``unreduce`` over an
 axis, ``add_at`` with a slice, a tuple, index arrays and masks, ``last_writes``,
 ``unstack_like``, ``unconcatenate``, ``unstack`` of a list, dict comprehensions, ``np.add.at``
 and ``np.put`` (whole-array writes, ``a[...] = t``), the linear-algebra and copying adjoints,
-splits, sorts, gathers along an axis, np.diff, np.select, np.interp, ...).
+splits, sorts, gathers along an axis, np.diff, np.select, np.interp, indexing by lists and
+by masks of two axes, np.mean over an axis, np.concatenate and the built-in sum of a list, complex adjoints
+summed over a broadcast axis, ...).
 Each must compile with Numba (no ``BackendWarning``, the entry point still
 Numba's) and agree with the NumPy backend and with finite differences.
 """
@@ -432,6 +434,65 @@ def stacked_list(x, A):
     return s
 
 
+def listed(x, A):
+    s = 0.0
+    for i in range(2):
+        y = x * (s * 0.1 + 1.0)
+        y[[0, 2]] += np.tanh(x[[2, 0]])  # a list as an index, read and written
+        s = s + np.sum(y * y) + np.sum(A[[1, 0]] * A[[0, 0]])
+    return s
+
+
+def masked_grid(A):
+    s = 0.0
+    for i in range(2):
+        B = A * (s * 0.1 + 1.0)
+        B[B > 0.2] -= 0.5 * A[0, 0]  # a mask of two axes, read and written
+        s = s + np.sum(B * B) + np.sum(np.sin(A[A < 0.0]))
+    return s
+
+
+def means(A, T):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.mean(A * (s + 1.0), axis=1) ** 2) + np.sum(np.mean(T, axis=0, keepdims=True) * A[0]) \
+            + np.sum(np.mean(np.transpose(T, (2, 0, 1)), axis=-1) ** 2)
+    return s
+
+
+def joined_list(x, A):
+    s = 0.0
+    for i in range(2):
+        z = np.concatenate([x[:1] * s, np.sin(x[2:])])  # a list, not a tuple
+        w = np.concatenate([A, A * A], axis=1)
+        s = s + np.sum(z * z) + np.sum(w * np.arange(w.shape[1]))
+    return s
+
+
+def complex_broadcast(x, y):
+    s = 0.0
+    for i in range(2):
+        z = x * np.exp(1j * y[:, None]) + 0.5j  # a complex adjoint summed over the broadcast axis
+        s = s + np.sum(np.abs(z)) + np.sum(np.imag(z * (x + 2j)))
+    return s
+
+
+def summed_list(x, A):
+    s = 0.0
+    for i in range(2):
+        rows = [x * (s + 1.0), np.sin(x), A[0] * x]
+        s = s + np.sum(sum(rows) ** 2) + sum([x[0] * s, x[1] ** 2])  # built-in sum of lists
+    return s
+
+
+def reshaped_back(v, g):
+    s = 0.0
+    for i in range(2):
+        w = np.ones(3) * (s + 1.0) + v[0]
+        s = s + np.sum(np.sin(np.outer(v, w * g).reshape(3, 2).T @ w))  # transpose_grad, then a reshape
+    return s
+
+
 CASES += [
     (stacked_list, (normal(3), 0.3 * normal(2, 3)), (0, 1)),
     (decompositions, (0.5 * normal(3, 3),), 0),
@@ -453,6 +514,15 @@ CASES += [
     (powers, (0.5 * normal(3, 3) + np.eye(3),), 0),
     (kronecker, (normal(2, 3), normal(3, 2), normal(2)), (0, 1, 2)),
     (convolutions, (normal(5), normal(3)), (0, 1)),
+]
+CASES += [  # drawn after the cases above, whose arguments stay as they were
+    (reshaped_back, (normal(2), normal(3)), (0, 1)),
+    (summed_list, (normal(3), normal(2, 3)), (0, 1)),
+    (listed, (normal(3), normal(2, 3)), (0, 1)),
+    (masked_grid, (normal(3, 4),), 0),
+    (means, (normal(2, 3), normal(4, 2, 3)), (0, 1)),
+    (joined_list, (normal(3), normal(2, 3)), (0, 1)),
+    (complex_broadcast, (normal(3), normal(2)), (0, 1)),
 ]
 
 

@@ -1,5 +1,8 @@
 """The NumPy calls ``adjoint/backends/numba/numpy.py`` gives Numba: compiled, each equals NumPy.
 
+Also means over an axis, indexing by lists and masks of two or more axes, and
+concatenating a list.
+
 Max and min over an axis must equal NumPy's exactly (ties, NaN, integers,
 views); products of stacks and sums to rounding. Numba's own implementations
 must still serve the calls they accept (the typing functions here return None).
@@ -229,3 +232,118 @@ def test_stack_of_a_list_refuses_what_numpy_refuses():
         numba.njit(lambda a, b: np.stack([a, b]))(M, M[:2])  # two shapes
     with pytest.raises(ValueError):
         numba.njit(stack_list)(M, M, 3)  # an axis out of bounds
+
+
+def mean_axis(x, axis):
+    return np.mean(x, axis=axis)
+
+
+def mean_kept(x, axis):
+    return np.mean(x, axis=axis, keepdims=True)
+
+
+def mean_all_kept(x):
+    return np.mean(x, keepdims=True)
+
+
+MEANS = {
+    "mean over 0": (mean_axis, (M, 0)), "mean over -1": (mean_axis, (M, -1)),
+    "mean of a stack over 1": (mean_axis, (T, 1)), "mean of integers over 1": (mean_axis, (I, 1)),
+    "mean of a view over 1": (mean_axis, (M[:, ::2], 1)), "mean of a vector over 0": (mean_axis, (M[0], 0)),
+    "mean kept over 1": (mean_kept, (M, 1)), "mean of a stack kept over 0": (mean_kept, (T, 0)),
+    "mean of a vector kept": (mean_kept, (M[0], -1)), "mean of every entry kept": (mean_all_kept, (T,)),
+    "mean of a complex matrix over 0": (mean_axis, (M + 1j * M[::-1], 0)),
+}
+
+
+@pytest.mark.parametrize("case", list(MEANS))
+def test_means_equal_numpy(case):
+    fn, args = MEANS[case]
+    got, want = numba.njit(fn)(*args), fn(*args)
+    assert np.shape(got) == np.shape(want)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_mean_leaves_float32_and_bad_axes_to_numba():
+    t = numba.typeof
+    assert nbnp._mean(t(M.astype(np.float32)), numba.types.literal(0)) is None  # NumPy's stays float32
+    assert nbnp._mean(t(M)) is None  # Numba's own
+    with pytest.raises(ValueError):
+        numba.njit(mean_axis)(M, 2)
+
+
+def picked(a):
+    return a[[2, 0, 2]]
+
+
+def masked(a):
+    return a[a > 0.1]
+
+
+def set_picked(a, v):
+    b = a.copy()
+    b[[0, 2]] = v
+    return b
+
+
+def set_masked(a, v):
+    b = a.copy()
+    b[b > 0.0] = v
+    return b
+
+
+def doubled_where_positive(a):
+    b = a.copy()
+    m = b > 0.0
+    b[m] = b[m] * 2.0
+    return b
+
+
+INDEXING = {
+    "a list of a matrix's rows": (picked, (M,)), "a list of a vector's entries": (picked, (M[0],)),
+    "a mask of a matrix": (masked, (M,)), "a mask of a stack": (masked, (T,)),
+    "a mask of a transposed view": (masked, (M.T,)), "a mask of a Fortran stack": (masked, (F,)),
+    "a list written a number": (set_picked, (M, 1.5)), "a list written rows": (set_picked, (M, M[:2] * 3)),
+    "a mask written a number": (set_masked, (T, 0.0)), "a mask written one value": (set_masked, (M, np.ones(1))),
+    "a mask written its values": (doubled_where_positive, (M.T,)),
+}
+
+
+@pytest.mark.parametrize("case", list(INDEXING))
+def test_indexing_by_lists_and_masks_equals_numpy(case):
+    fn, args = INDEXING[case]
+    got, want = numba.njit(fn)(*args), fn(*args)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_masks_of_another_shape_raise_index_errors():
+    with pytest.raises(IndexError):
+        numba.njit(lambda a, m: a[m])(M, np.ones((4, 3), bool))
+    with pytest.raises(IndexError):
+        numba.njit(set_mask)(M.copy(), np.ones((3, 3), bool))
+
+
+def set_mask(a, m):
+    a[m] = 1.0
+    return a
+
+
+def concatenate_list(a, b, axis):
+    return np.concatenate([a, b, a], axis)
+
+
+@pytest.mark.parametrize("a,b,axis", [(M, M[:1], 0), (M, M[:, :2], 1), (M, M[:, 1:], -1), (T, T[:, :1], 1),
+                                      (M[0], M[1, ::2], 0), (M.T, M.T, 0), (I, I, 1)])
+def test_concatenate_of_a_list_equals_numpy(a, b, axis):
+    got, want = numba.njit(concatenate_list)(a, b, axis), concatenate_list(a, b, axis)
+    assert got.shape == want.shape and got.dtype == want.dtype and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, want)
+
+
+def test_concatenate_of_a_list_refuses_what_numpy_refuses():
+    with pytest.raises(ValueError):
+        numba.njit(concatenate_list)(M, M[:, :2], 0)  # other lengths off the axis
+    with pytest.raises(ValueError):
+        numba.njit(concatenate_list)(M, M, 2)  # an axis out of bounds

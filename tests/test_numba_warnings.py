@@ -1,4 +1,5 @@
 """The Numba fallback warning: Numba's own reason, the user's function and line, the user's call."""
+import importlib.util
 import os
 import warnings
 
@@ -64,3 +65,48 @@ def test_no_warning_before_the_users_own_error():
             g(np.arange(3.0))  # a vector has no axis 1
     with pytest.warns(adjoint.BackendWarning):
         g(np.ones((2, 2)))  # a call that works says it once
+
+
+def spectra(x):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.abs(np.fft.fft(x * (s + 1.0))))
+    return s
+
+
+def test_fft_refusal_names_np_fft_not_a_helper():
+    """The adjoint's own helpers compile (``dual_norm``), so the reason quoted is ``np.fft``."""
+    if importlib.util.find_spec("rocket_fft") is not None:
+        pytest.skip("rocket-fft compiles np.fft")
+    with pytest.warns(adjoint.BackendWarning) as record:
+        got = adjoint.grad(spectra, backend="numba")(np.arange(4.0))
+    message = str(record.list[0].message)
+    assert "Unknown attribute 'fft'" in message and "dual_norm" not in message
+    np.testing.assert_allclose(got, adjoint.grad(spectra, backend="numpy")(np.arange(4.0)))
+
+
+def leading_mask(A):
+    s = 0.0
+    for i in range(2):
+        B = A * (s + 1.0)
+        s = s + np.sum(B[B[:, :, 0] > 0.0])  # a mask of two axes on three: Numba's lowering asserts
+    return s
+
+
+def test_numbas_own_assertion_names_the_line_and_numbas():
+    A = np.random.default_rng(0).normal(size=(2, 2, 3))
+    with pytest.warns(adjoint.BackendWarning) as record:
+        got = adjoint.grad(leading_mask, backend="numba")(A)
+    message = str(record.list[0].message)
+    line = leading_mask.__code__.co_firstlineno + 4
+    assert f"test_numba_warnings.py:{line}" in message and "B[B[:, :, 0] > 0.0]" in message
+    assert "Numba said: AssertionError in Numba's" in message
+    np.testing.assert_allclose(got, adjoint.grad(leading_mask, backend="numpy")(A))
+
+
+def test_cannot_unify_names_the_users_variable():
+    from adjoint.backends.numba import numba_reason
+    text = ("Failed in nopython mode pipeline (step: nopython frontend)\n"
+            "Cannot unify array(float64, 1d, C) and float64 for 'k1.5', defined at "
+            "/c/adjoint_generated_5d29.py (58)\n")
+    assert numba_reason(Exception(text)) == "Cannot unify array(float64, 1d, C) and float64 for 'k1'"

@@ -54,6 +54,7 @@ class Summary:
     checks: Counter = field(default_factory=Counter)     # (check, status) -> count
     failures: list = field(default_factory=list)
     refusals: list = field(default_factory=list)         # (program, Result) of each refusal
+    fallbacks: list = field(default_factory=list)        # (program, Result) of each Numba fallback
     seconds: float = 0.0
 
     def report(self):
@@ -70,6 +71,8 @@ class Summary:
             lines.append(f"REFUSED x{len(group)} {check} {what} (smallest: seed {program.seed}, "
                          f"line {r.refusal.lineno}: {r.refusal.line}"
                          + (f"; {off} name a line without what they quote)" if off else ")"))
+        for reason, group in fallback_groups(self.fallbacks).items():
+            lines.append(f"FALLBACK x{len(group)} {reason} (smallest: seed {group[0][0].seed})")
         return "\n".join(lines)
 
 
@@ -84,6 +87,25 @@ def clusters(failures):
             what = fail.result.refusal.key[:110]
         groups.setdefault((fail.result.check, fail.result.status, what), []).append(fail)
     return dict(sorted(groups.items(), key=lambda kv: -len(kv[1])))
+
+
+def fallback_reason(detail):
+    """A Numba fallback's warning in normal form: the reason Numba gave (not the line it names),
+    names and numbers generic."""
+    text = detail.split("Numba said: ", 1)[-1].replace("\n", " ")
+    text = re.sub(r"\S+\.py(:\d+)?", "FILE", text)
+    text = re.sub(r"fuzz_\d+_\d+", "fuzz", text)
+    return re.sub(r"\d+", "N", text)[:200]
+
+
+def fallback_groups(fallbacks):
+    """Numba fallbacks grouped by their normalised warning, largest group first, smallest program first."""
+    groups = {}
+    for program, r in fallbacks:
+        groups.setdefault(fallback_reason(r.detail), []).append((program, r))
+    for group in groups.values():
+        group.sort(key=lambda pr: len(pr[0].source))
+    return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
 
 def refusal_groups(refusals):
@@ -206,6 +228,7 @@ def run(seed=0, count=300, families=(), numba_limit=8, hash_limit=40, shrink=3, 
                     log(f"FAIL seed {program.seed}: {r.check} {r.status}")
                 break
             summary.refusals += [(program, r) for r in results or () if r.refusal is not None]
+            summary.fallbacks += [(program, r) for r in results or () if r.status == "fallback"]
             if log and (i - start + 1) % 100 == 0:
                 log(f"{i - start + 1} programs, {time.time() - began:.0f} s, "
                     + ", ".join(f"{k} {v}" for k, v in sorted(summary.status.items())))
@@ -256,6 +279,10 @@ def save(summary, out_dir):
     for k, group in enumerate(refusal_groups(summary.refusals).values()):
         program, r = group[0]
         with open(os.path.join(out_dir, f"refused-{k + 1:02d}-{program.seed}.py"), "w") as fh:
+            fh.write(Failure(program, r).text())
+    for k, group in enumerate(fallback_groups(summary.fallbacks).values()):
+        program, r = group[0]
+        with open(os.path.join(out_dir, f"fallback-{k + 1:02d}-{program.seed}.py"), "w") as fh:
             fh.write(Failure(program, r).text())
     with open(os.path.join(out_dir, "summary.txt"), "w") as fh:
         fh.write(summary.report() + "\n")

@@ -27,6 +27,7 @@ import re
 import sys
 import tempfile
 import threading
+import traceback
 import types as pytypes
 import warnings
 
@@ -146,7 +147,8 @@ class Fallback:
     def _where(self, exc):
         """`` at file.py:line (the user's statement)`` for the line Numba's error points at."""
         found = re.search(r'File "[^"]*adjoint_generated_\w+\.py", line (\d+)', str(exc))
-        place = found and self.filename and generated_origin(self.filename, int(found.group(1)))
+        line = int(found.group(1)) if found else _lowered_line(exc)
+        place = line and self.filename and generated_origin(self.filename, line)
         if not place:
             return ""
         path, line = place
@@ -229,7 +231,8 @@ _REASONS = ("Untyped global name", "No implementation of function")
 def numba_reason(exc) -> str:
     """Numba's reason in one line: the first "Untyped global name ..." or "No implementation
     of function ..." line (with the signature it could not match), else its first line that
-    is not the pipeline's "Failed in ..." banner."""
+    is not the pipeline's "Failed in ..." banner (a name Numba could not unify given as the
+    user's, not as its SSA version in the generated file), else the line of Numba's that raised."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # Numba may colour its messages
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for k, line in enumerate(lines):
@@ -239,7 +242,31 @@ def numba_reason(exc) -> str:
                 line += " " + lines[k + 1].lstrip("> ")
             return line
     rest = [line for line in lines if not line.startswith("Failed in ")]
-    return rest[0] if rest else type(exc).__name__
+    if not rest:
+        return _failed_inside(exc)
+    return re.sub(r"for '(\w+)\.\d+', defined at \S+adjoint_generated_\w+\.py \(\d+\)", r"for '\1'", rest[0])
+
+
+def _failed_inside(exc) -> str:
+    """A message-less error (an assertion of Numba's own failing, such as its lowering of a
+    mask of two axes): its type and the line of Numba's it came from."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    return (f"{type(exc).__name__} in Numba's {last.name} "
+            f"({os.path.basename(last.filename)}:{last.lineno}: {last.line})")
+
+
+def _lowered_line(exc):
+    """The generated line Numba was lowering when ``exc`` came (its message names none)."""
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        loc = getattr(tb.tb_frame.f_locals.get("self"), "loc", None)
+        if "adjoint_generated_" in str(getattr(loc, "filename", "")):
+            line = loc.line
+        tb = tb.tb_next
+    return line
 
 
 def _caller_level() -> int:

@@ -1,8 +1,11 @@
-"""Numba twins of ``adjoint/runtime/builtins.py``: iterating a loop's sequence, dict comprehensions."""
+"""Numba twins of ``adjoint/runtime/builtins.py``: iterating a loop's sequence, dict comprehensions;
+and the built-in ``sum`` of a list of arrays."""
 from __future__ import annotations
 
+from numba.extending import overload
+
 from ... import runtime
-from .kinds import Rows, array, dict_of, list_of, twin
+from .kinds import Rows, array, dict_of, left_out, list_of, twin
 
 
 @twin(runtime.items_of)
@@ -48,3 +51,21 @@ def _dict_from_grad(g, keys, values):
             return Rows([g[keys[i]] if last[keys[i]] == i and keys[i] in g
                          else runtime.zeros_like(values[i]) for i in range(len(keys))])
         return impl
+
+
+@overload(sum)
+def _sum_of_arrays(items, start=0):
+    """The built-in ``sum`` of a list of arrays (Numba's takes numbers): ``0 + a0 + a1 + ...``
+    in Python's order. An empty list's sum, Python's ``0``, is no array: refused when it runs,
+    and the NumPy twin answers."""
+    if not (list_of(items) and array(items.dtype) and left_out(start, 0)):
+        return None
+
+    def impl(items, start=0):
+        if len(items) == 0:
+            raise ValueError("the sum of an empty list is the number 0, not an array")
+        total = 0 + items[0]
+        for k in range(1, len(items)):
+            total = total + items[k]
+        return total
+    return impl

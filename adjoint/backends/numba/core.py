@@ -13,9 +13,9 @@ from numba.extending import overload
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from ... import runtime
-from .kinds import (Rows, RowsType, array, axes_type, basic_index, dict_of, flat, generated, integer,
-                    integer_array, kept_shape, list_of, none, number, per_item, real, real_array, shape_of,
-                    spread_add, tuple_of, twin)
+from .kinds import (Rows, RowsType, array, axes_type, basic_index, complex_valued, dict_of, flat, generated,
+                    index_list, integer, integer_array, kept_shape, list_of, none, number, numeric, per_item, real,
+                    real_array, scalar, shape_of, spread_add, tuple_of, twin)
 from .numpy import batched_matmul_ta, batched_matmul_tb, stack_of, stacked
 
 
@@ -173,11 +173,14 @@ def _grad_like(x_bar, x):
 
 @twin(runtime.unbroadcast)
 def _unbroadcast(g, x):
-    if not (real(g) and real(x)):
+    """Real or complex values; a real ``x`` gets the real part of a complex ``g``."""
+    if not (numeric(g) and numeric(x)):
         return None
-    if number(x):
-        return (lambda g, x: g) if number(g) else (lambda g, x: g.sum())
-    if number(g):
+    if complex_valued(g) and not complex_valued(x):
+        return lambda g, x: runtime.unbroadcast(np.real(g), x)
+    if scalar(x):
+        return (lambda g, x: g) if scalar(g) else (lambda g, x: g.sum())
+    if scalar(g):
         return lambda g, x: np.full(x.shape, g)
     if g.ndim == x.ndim:
         def impl(g, x):
@@ -295,6 +298,8 @@ def _add_at(x_bar, index, g):
     """``x_bar[index] += g``; an index array adds its rows one by one, so repeats add up."""
     if not array(x_bar):
         return None
+    if index_list(index):
+        return lambda x_bar, index, g: runtime.add_at(x_bar, np.array(index), g)
     if array(index) and isinstance(index.dtype, types.Boolean) and index.ndim > 1:
         return _add_at_mask
     if basic_index(index):  # each element at most once: a plain in-place add
@@ -362,6 +367,8 @@ def _last_writes(x, index):
     """Which writes of ``x[index] = v`` stay: the last one to each position, as NumPy keeps."""
     if not array(x):
         return None
+    if index_list(index):
+        return lambda x, index: runtime.last_writes(x, np.array(index))
     if basic_index(index) or (array(index) and isinstance(index.dtype, types.Boolean)):
         return lambda x, index: True  # no position is written twice: every write is kept
     if _one_index_array(index) is not None:
@@ -464,23 +471,23 @@ def _matrix_grad_b(na, nb):
 
 @twin(runtime.transpose_grad)
 def _transpose_grad(g, axes=None):
+    """The inverse permutation, as a C-ordered copy: the adjoint of ``x.reshape(...).T`` reshapes
+    it next, and Numba reshapes only arrays whose order allows a view."""
     if array(g) and none(axes):
-        return lambda g, axes=None: np.transpose(g)
+        return lambda g, axes=None: np.ascontiguousarray(np.transpose(g))
     if array(g) and tuple_of(axes) and len(axes) == g.ndim and all(integer(t) for t in axes.types):
         n = g.ndim
 
         def impl(g, axes=None):
-            return np.transpose(g, to_fixed_tuple(_inverse(np.array(axes)), n))
+            return np.ascontiguousarray(np.transpose(g, to_fixed_tuple(_inverse(np.array(axes)), n)))
         return impl
 
 
 @numba.njit(cache=True)
 def _inverse(order):
-    """The permutation undoing ``order`` (``np.argsort``; refused for negative axes, which the
-    NumPy helper's ``argsort`` does not count from the end)."""
+    """The permutation undoing ``order``, whose axes may count from the end (the NumPy helper's
+    ``np.argsort(np.mod(axes, ndim))``)."""
     out = np.empty(order.size, np.int64)
     for k in range(order.size):
-        if order[k] < 0:
-            raise ValueError("transpose_grad: negative axes")
-        out[order[k]] = k
+        out[order[k] % order.size] = k
     return out

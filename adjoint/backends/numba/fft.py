@@ -6,9 +6,10 @@ installed, these let the adjoints of the transforms compile too.
 from __future__ import annotations
 
 import numpy as np
+from numba import types
 
 from ... import runtime
-from .kinds import array, complex_number, generated, real_array, twin
+from .kinds import array, complex_number, generated, none, real_array, twin
 
 
 @twin(runtime.fit_like)
@@ -23,3 +24,21 @@ def _fit_like(x, like):
                       "    out = np.zeros(like.shape, v.dtype)",
                       "    n = np.minimum(np.array(v.shape), np.array(like.shape))",
                       f"    out[{corner}] = v[{corner}]", "    return out"], {"np": np})
+
+
+@twin(runtime.dual_norm)
+def _dual_norm(norm):
+    """The normalisation of the adjoint transform, so that only ``np.fft`` itself (compiled with
+    rocket-fft, refused without) decides whether a transform's gradient compiles."""
+    if none(norm):
+        return lambda norm: "forward"
+    if isinstance(types.unliteral(norm), types.UnicodeType):
+        def impl(norm):
+            if norm == "ortho":
+                return "ortho"
+            if norm == "forward":
+                return "backward"
+            if norm == "backward":
+                return "forward"
+            raise KeyError("norm must be None, 'backward', 'forward' or 'ortho'")
+        return impl

@@ -49,6 +49,11 @@ def numeric(t):
     return scalar(t) or (array(t) and scalar(t.dtype))
 
 
+def complex_valued(t):
+    """A complex number or an array of them."""
+    return complex_number(t) or (array(t) and complex_number(t.dtype))
+
+
 def real_array(t):
     return array(t) and not isinstance(t.dtype, types.Complex)
 
@@ -87,6 +92,11 @@ def basic_index(t):
     if array(t) and isinstance(t.dtype, types.Boolean):
         return True
     return isinstance(t, types.BaseTuple) and all(basic_index(i) for i in t.types)
+
+
+def index_list(t):
+    """A list of integers or booleans as an index, which NumPy reads as the array of them."""
+    return isinstance(t, (types.List, types.ListType)) and isinstance(t.dtype, (types.Integer, types.Boolean))
 
 
 def integer_array(t):

@@ -3,9 +3,12 @@
 ``np.max``/``np.min`` (and ``np.amax``/``np.amin``) over one integer axis or with
 ``keepdims``; ``np.sum`` with ``keepdims``; ``np.matmul`` and ``@`` on stacks of matrices
 (3-D with 3-D, 2-D or 3-D with the other), and ``np.matmul`` of vectors and matrices;
-``np.pad`` of a vector with zeros; ``np.stack`` of a list. Numba tries every implementation registered for a
-function, so its own still serves the calls it accepts (no axis, no ``keepdims``; ``@`` of
-vectors and matrices): these typing functions return None for them. The methods
+``np.pad`` of a vector with zeros; ``np.stack`` and ``np.concatenate`` of a list; ``np.mean``
+over one axis or with ``keepdims``; indexing by a list of integers (``a[[0, 2]]``, read and
+written) and by a boolean mask of two or more axes (``A[A > 0]``, which Numba types but cannot
+lower). Numba tries every implementation registered for a function, so its own still serves
+the calls it accepts (no axis, no ``keepdims``; ``@`` of vectors and matrices): these typing
+functions return None for them. The methods
 (``x.max(axis=1)``) need nothing here: the generated code calls the functions. Left to
 Numba's refusal: a tuple of axes, ``out=``, a ``keepdims`` that is not a literal, complex
 entries in max and min (NumPy orders them lexicographically), stacks of other ranks or of
@@ -22,7 +25,7 @@ from numba.core.typing.templates import infer, infer_global, make_overload_templ
 from numba.extending import overload
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
-from .kinds import array, integer, left_out, none, tuple_of
+from .kinds import array, flat, index_list, integer, left_out, none, number, tuple_of
 
 
 def _ordered(t):
@@ -164,6 +167,102 @@ def _sum(a, axis=None, dtype=None, out=None, keepdims=False):
     return impl
 
 
+@overload(np.mean)
+def _mean(a, axis=None, dtype=None, out=None, keepdims=False):
+    """``np.mean`` over one integer axis or with ``keepdims`` (Numba's own takes neither): the
+    sum along the axis divided by its length, as NumPy computes it."""
+    keep = _keepdims(keepdims)
+    if not _averaged(a) or not (none(dtype) and none(out)) or keep is None or a.ndim == 0:
+        return None
+    nd = a.ndim
+    if none(axis):
+        if left_out(axis, None) and not _given(keepdims):
+            return None  # Numba's own
+        ones = (1,) * nd if keep else ()
+        return lambda a, axis=None, dtype=None, out=None, keepdims=False: _whole_mean(a, ones)
+    if not integer(axis):
+        return None
+    if nd == 1:
+        ones = (1,) if keep else ()
+
+        def impl(a, axis=None, dtype=None, out=None, keepdims=False):
+            _axis(axis, nd)
+            return _whole_mean(a, ones)
+        return impl
+    rank = nd if keep else nd - 1
+
+    def impl(a, axis=None, dtype=None, out=None, keepdims=False):
+        k = _axis(axis, nd)
+        total = np.ascontiguousarray(np.sum(a, axis=k) / a.shape[k])
+        return total.reshape(to_fixed_tuple(_reduced_shape(a.shape, k, keep), rank))
+    return impl
+
+
+def _averaged(t):
+    """An array whose mean NumPy takes in float64 or complex128, as the division here does (a
+    float32 mean stays float32 in NumPy)."""
+    return array(t) and (t.dtype in (types.float64, types.complex128)
+                         or isinstance(t.dtype, (types.Integer, types.Boolean)))
+
+
+@numba.njit(cache=True)
+def _whole_mean(a, ones):
+    """The mean of every entry: a number (``ones`` empty) or an array of shape ``ones``."""
+    if len(ones) == 0:
+        return np.mean(a)
+    return np.full(ones, np.mean(a))
+
+
+# -- indexing Numba's own lacks -------------------------------------------------------
+def _full_mask(a, mask):
+    """A boolean array of two or more axes indexing an array of as many (Numba's lowering
+    takes only a vector mask)."""
+    return (array(a) and array(mask) and isinstance(mask.dtype, types.Boolean)
+            and a.ndim == mask.ndim > 1)
+
+
+@overload(operator.getitem)
+def _getitem(a, index):
+    """``a[[i, j]]`` (the list as an index array) and ``a[mask]`` with a mask of ``a``'s shape
+    (the selected entries in C order)."""
+    if array(a) and index_list(index):
+        return lambda a, index: a[np.array(index)]
+    if _full_mask(a, index):
+        def impl(a, index):
+            _check_mask(a, index)
+            return flat(a)[flat(index)]
+        return impl
+
+
+@overload(operator.setitem)
+def _setitem(a, index, value):
+    """``a[[i, j]] = v`` (the list as an index array) and ``a[mask] = v`` with a mask of ``a``'s
+    shape: ``v`` (a number, or as many values as the mask selects, or one) in C order."""
+    if array(a) and index_list(index):
+        def impl(a, index, value):
+            a[np.array(index)] = value
+        return impl
+    if _full_mask(a, index) and (number(value) or (array(value) and value.ndim <= 1)):
+        return _set_masked
+
+
+def _set_masked(a, index, value):
+    """``a[mask] = value``: the selected entries in C order, a number or one value broadcast."""
+    _check_mask(a, index)
+    values = np.broadcast_to(value, (np.count_nonzero(index),))
+    j = 0
+    for at in np.ndindex(a.shape):
+        if index[at]:
+            a[at] = values[j]
+            j += 1
+
+
+@numba.njit(cache=True)
+def _check_mask(a, mask):
+    if a.shape != mask.shape:
+        raise IndexError("boolean index did not match indexed array")
+
+
 # -- stacks of matrices ---------------------------------------------------------------
 def stacked(a, b):
     """Whether ``a @ b`` is a product of stacks this module computes: float or complex arrays
@@ -292,6 +391,50 @@ def _stack_list(arrays, axis=0):
             order[j] = 0 if j == at else (j + 1 if j < at else j)
         return np.ascontiguousarray(np.transpose(rows, to_fixed_tuple(order, width)))
     return impl
+
+
+@overload(np.concatenate)
+def _concatenate_list(arrays, axis=0):
+    """``np.concatenate`` of a list of arrays of one type (Numba's takes a tuple): each array's
+    rows along ``axis`` (moved to the front) after the previous one's."""
+    if not (isinstance(arrays, (types.List, types.ListType)) and array(arrays.dtype)):
+        return None
+    if not (integer(axis) or left_out(axis, 0)) or arrays.dtype.ndim == 0:
+        return None
+    nd, dtype = arrays.dtype.ndim, arrays.dtype.dtype
+
+    def impl(arrays, axis=0):
+        if len(arrays) == 0:
+            raise ValueError("need at least one array to concatenate")
+        k = _axis(axis, nd)
+        front = to_fixed_tuple(_moved_front(k, nd), nd)
+        rest = np.transpose(arrays[0], front).shape[1:]
+        total = 0
+        for a in arrays:
+            if np.transpose(a, front).shape[1:] != rest:
+                raise ValueError("all the input array dimensions except for the concatenation "
+                                 "axis must match exactly")
+            total += a.shape[k]
+        rows = np.empty((total,) + rest, dtype)
+        at = 0
+        for a in arrays:
+            rows[at:at + a.shape[k]] = np.transpose(a, front)
+            at += a.shape[k]
+        return np.ascontiguousarray(np.transpose(rows, to_fixed_tuple(np.argsort(_moved_front(k, nd)), nd)))
+    return impl
+
+
+@numba.njit(cache=True)
+def _moved_front(k, nd):
+    """The axes ``0 .. nd-1`` with ``k`` first, the others in order."""
+    order = np.empty(nd, np.int64)
+    order[0] = k
+    j = 1
+    for d in range(nd):
+        if d != k:
+            order[j] = d
+            j += 1
+    return order
 
 
 overload(operator.matmul)(_matmul)

@@ -8,7 +8,8 @@ import numpy as np
 from numba import types
 
 from ... import runtime
-from .kinds import array, complex_number, left_out, none, number, numeric, real, real_array, scalar, twin
+from .kinds import (Rows, array, complex_number, complex_valued, left_out, list_of, none, number, numeric, real,
+                    real_array, scalar, twin)
 
 
 @twin(runtime.safe_div)
@@ -97,16 +98,20 @@ def _never(x, bound):
 
 @twin(runtime.imag_grad)
 def _imag_grad(g, x):
-    """A real ``x`` (the only kind compiled here) has no imaginary part to receive ``g``."""
-    if real(x) and number(g):
-        return lambda g, x: 0.0 * g
-    if real(x) and real_array(g):
-        return lambda g, x: np.zeros_like(g)
+    """``i g`` for a complex ``x``; a real one has no imaginary part to receive ``g``."""
+    if not (numeric(g) and numeric(x)):
+        return None
+    if complex_valued(x):
+        return lambda g, x: 1j * np.real(g)
+    return lambda g, x: 0 * np.real(g)
 
 
 @twin(runtime.sum_grad)
 def _sum_grad(g, x):
-    """The built-in ``sum`` of a real array: each row (or entry) of ``x`` gets ``g``."""
+    """The built-in ``sum`` of a real array: each row (or entry) of ``x`` gets ``g``; of a list
+    of numbers or arrays: each item does (``Rows``, the list adjoint's type on Numba)."""
+    if list_of(x) and (number(x.dtype) or array(x.dtype)) and (number(g) or real_array(g)):
+        return lambda g, x: Rows(_copies(g, len(x)))
     if real_array(x) and number(g):
         return lambda g, x: np.full(x.shape, g)
     if real_array(x) and real_array(g):
@@ -144,3 +149,12 @@ def _angle_grad(g, z, deg=False):
             scale = 180 / math.pi if deg else 1.0
             return 1j * g * scale * runtime.safe_div(z, np.abs(z) ** 2)
         return impl
+
+
+@numba.njit(cache=True)
+def _copies(g, n):
+    """``n`` copies of ``g`` (a number or an array) as the rows of one array."""
+    rows = np.empty((n,) + np.shape(g))
+    for k in range(n):
+        rows[k] = g
+    return rows
