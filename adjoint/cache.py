@@ -10,6 +10,7 @@ entry the least recently written entries are removed until it holds at most
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -46,8 +47,23 @@ def environment_dir() -> str:
 def _environment() -> str:
     import numpy
     scipy = importlib.util.find_spec("scipy") is not None
-    key = f"{sys.prefix}|{sys.version}|{numpy.__version__}|{scipy}"
+    key = f"{sys.prefix}|{sys.version}|{numpy.__version__}|{scipy}|{_compiled_code()}"
     return "env-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_code(here: str = os.path.dirname(os.path.abspath(__file__))) -> str:
+    """A digest of what cached machine code is compiled from besides its module's text: the
+    runtime helpers and their Numba twins under the package folder ``here`` (Numba's own
+    cache index sees only the module's file, so after an upgrade of adjoint it would keep
+    running the old twins)."""
+    digest = hashlib.sha256()
+    for folder in ("runtime", os.path.join("backends", "numba")):
+        for name in sorted(os.listdir(os.path.join(here, folder))):
+            if name.endswith(".py"):
+                with open(os.path.join(here, folder, name), "rb") as f:
+                    digest.update(name.encode() + b"\0" + f.read())
+    return digest.hexdigest()[:16]
 
 
 def _environments() -> list[str]:

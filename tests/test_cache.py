@@ -72,3 +72,19 @@ def test_the_numba_backend_writes_into_the_cache(monkeypatch, tmp_path):
     files = os.listdir(cache.environment_dir())
     assert any(f.startswith("adjoint_generated_") and f.endswith(".py") for f in files)
     assert np.isfinite(adjoint.grad(c.scalar_loop, backend="numba")(0.9, 0.3, 0.5))
+
+
+def test_another_version_of_a_twin_gets_another_folder(tmp_path):
+    """Numba's cache index sees only a generated module's file: machine code compiled with an
+    older runtime helper or Numba twin must not be found after either changes."""
+    import shutil
+
+    package = os.path.dirname(cache.__file__)
+    for folder in ("runtime", os.path.join("backends", "numba")):
+        shutil.copytree(os.path.join(package, folder), tmp_path / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    before = cache._compiled_code.__wrapped__(str(tmp_path))  # not remembered: it changes
+    assert before == cache._compiled_code(package)
+    with open(tmp_path / "backends" / "numba" / "core.py", "a") as f:
+        f.write("\n# a changed twin\n")
+    assert cache._compiled_code.__wrapped__(str(tmp_path)) != before
