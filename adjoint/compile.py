@@ -557,7 +557,7 @@ class _FunctionTransform:
         """Forms only code built for a call's shapes takes: no transform reads it again (a
         derivative of a derivative differentiates a build without shapes), so helpers that
         add in place and names of its own need no rules."""
-        body = simplify.extremum_in_place(body)
+        body = simplify.common_factors(simplify.extremum_in_place(body))
         return simplify.shared_sums(body, self._real_adjoints(), lambda: self.namer.fresh("t"))
 
     def _add(self, fname, params, body, doc, shares=None):

@@ -175,3 +175,20 @@ def test_second_order_through_a_cancelled_shift(fun):
                for e in np.eye(z.size).reshape(z.size, *z.shape)]
     np.testing.assert_allclose(np.reshape(hess, (z.size, z.size)),
                                np.reshape(columns, (z.size, z.size)), rtol=1e-5, atol=1e-6)
+
+
+def mean_of_products(w, X, y):
+    z = X @ w
+    return np.mean(np.tanh(z) - y * z)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_common_scale_is_factored_out(backend):
+    """``v = -a * X; v += a * Y`` is ``v = a * (Y - X)``: one product fewer, the same gradient."""
+    if backend == "numba":
+        pytest.importorskip("numba")
+    w, X, y = rng.normal(size=3), rng.normal(size=(7, 3)), rng.normal(size=7)
+    g = adjoint.grad(mean_of_products, backend=backend)
+    np.testing.assert_allclose(g(w, X, y), numerical_grad(mean_of_products, (w, X, y), [0])[0],
+                               rtol=1e-7, atol=1e-9)
+    assert "* (" in g.source and "z_bar +=" not in g.source, g.source
