@@ -14,6 +14,8 @@ import adjoint
 from adjoint import runtime as rt
 from adjoint.testing import numerical_grad
 
+from .constructs import logsumexp_loop
+
 rng = np.random.default_rng(5)
 Z = rng.normal(size=(6, 4))
 Z_TIES = np.round(Z)  # rows whose max is attained twice
@@ -135,14 +137,6 @@ def test_add_extremum_grad_of_a_number_or_a_list():
     assert rt.add_extremum_grad(1.0, 2.0, 3.0, 3.0) == 3.0
     np.testing.assert_array_equal(rt.add_extremum_grad(np.zeros(3), 1.0, [1.0, 4.0, 4.0], 4.0),
                                   [0.0, 0.5, 0.5])
-
-
-def logsumexp_loop(x):
-    m = np.max(x)
-    s = 0.0
-    for i in range(x.shape[0]):
-        s += np.exp(x[i] - m)
-    return m + np.log(s)
 
 
 @pytest.mark.parametrize("backend", ["numpy", "numba"])

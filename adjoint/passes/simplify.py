@@ -980,9 +980,7 @@ class _SumReader(gast.NodeTransformer):
         self.key, self.ident = key, ident
 
     def visit_Call(self, node):
-        if isinstance(node.func, gast.Attribute) and node.func.attr == "sum" \
-                and isinstance(node.func.value, gast.Name) \
-                and (node.func.value.id, gast.dump(node)) == self.key:
+        if _sum_key(node, {self.key[0]}) == self.key:
             return gast.Name(id=self.ident, ctx=gast.Load(), annotation=None, type_comment=None)
         return self.generic_visit(node)
 

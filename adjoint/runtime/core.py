@@ -115,8 +115,9 @@ def add_extremum_grad(x_bar, g, x, ans, axis=None, keepdims=False):
             and x_bar.dtype.kind == "f" and not np.iscomplexobj(g):
         share, peak = _restore_axes(g, x, axis, keepdims), _restore_axes(ans, x, axis, keepdims)
         hit = x == peak
-        if axis is None and np.ndim(share) == 0 and np.count_nonzero(hit):
-            x_bar[hit] += share / np.count_nonzero(hit)
+        ties = np.count_nonzero(hit) if axis is None and np.ndim(share) == 0 else 0
+        if ties:
+            x_bar[hit] += share / ties
             return x_bar
         if axis is not None and type(share) is np.ndarray and _no_ties(hit, peak):
             np.add(x_bar, share, out=x_bar, where=hit)
