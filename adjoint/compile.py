@@ -94,16 +94,19 @@ def _names_in(node):
     return loaded_names(node) if node is not None else set()
 
 
-def _placeholder(v, integers, floats, typed, body=()):
+def _placeholder(v, integers, floats, typed, body=(), arrays=None):
     """What a name taped (or saved) before its first binding holds: a number of its type (an
-    array tape of numbers takes no None, and Numba types no optional tuple), a tuple of them
-    for a name every binding of which is a tuple display of such names, else None."""
+    array tape of numbers takes no None, and Numba types no optional tuple), an empty float
+    array of its rank for a real array (Numba's list tape takes no None among arrays), a tuple
+    of numbers for a name every binding of which is a tuple display of such names, else None."""
     if v in integers:
         return "0"
     if not typed:
         return "None"
     if v in floats:
         return "0.0"
+    if (arrays or {}).get(v):
+        return f"np.empty({(0,) * arrays[v]})"
     values = [s.value for s in walk_stmts(list(body)) if isinstance(s, gast.Assign)
               and isinstance(s.targets[0], gast.Name) and s.targets[0].id == v]
     items = [[_placeholder(e.id, integers, floats, typed) if isinstance(e, gast.Name) else "None"
@@ -262,7 +265,16 @@ class _FunctionTransform:
         return prologue + fwd, bwd, active, resolver.tapes, primal
 
     def _placeholder(self, v):
-        return _placeholder(v, self.scopes.integers, self.floats, self.typed, self.body)
+        return _placeholder(v, self.scopes.integers, self.floats, self.typed, self.body,
+                            self._placeheld_arrays)
+
+    @functools.cached_property
+    def _placeheld_arrays(self):
+        """Real arrays of a known rank that the function never reads unbound: only these may
+        start as an empty array, which would compute where Python raises UnboundLocalError."""
+        unsafe = scopes.read_unbound(self.body, self.params)
+        return {n: r for n, r in self.ranks.items()
+                if n in self.real and n not in unsafe and isinstance(r, int) and r > 0}
 
     def _tape_checks(self, body):
         """``body`` (ending in its return) with, if ``ADJOINT_CHECK_TAPES`` is set, an assert

@@ -435,3 +435,23 @@ def test_arrays_taped_before_a_binding_keep_their_value():
             warnings.simplefilter("error", adjoint.BackendWarning)
             got = adjoint.grad(carried_array, backend=backend)(x)
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)
+
+
+def read_before_bound(x):
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(y * x[:1])  # unbound on the first trip: Python raises UnboundLocalError
+        y = np.sin(x)
+    return s
+
+
+def test_a_read_before_any_binding_raises_on_both_backends():
+    """An array taped before its first binding holds an empty array of its rank on Numba only
+    where no read can see it; here one can, and ``np.empty((0,)) * x[:1]`` would broadcast."""
+    x = rng.normal(size=3)
+    with pytest.raises(UnboundLocalError):
+        read_before_bound(x)
+    for backend in ("numpy", "numba"):
+        with warnings.catch_warnings(), pytest.raises(TypeError):
+            warnings.simplefilter("ignore", adjoint.BackendWarning)
+            adjoint.grad(read_before_bound, backend=backend)(x)

@@ -7,7 +7,7 @@ axis, ``add_at`` with a slice, a tuple, index arrays and masks, ``last_writes``,
 and ``np.put`` (whole-array writes, ``a[...] = t``), the linear-algebra and copying adjoints,
 splits, sorts, gathers along an axis, np.diff, np.select, np.interp, indexing by lists and
 by masks of two axes, np.mean over an axis, np.concatenate and the built-in sum of a list, complex adjoints
-summed over a broadcast axis, ...).
+summed over a broadcast axis, arrays taped before their first binding, ``np.where`` of numbers, ...).
 Each must compile with Numba (no ``BackendWarning``, the entry point still
 Numba's) and agree with the NumPy backend and with finite differences.
 """
@@ -493,6 +493,25 @@ def reshaped_back(v, g):
     return s
 
 
+def bound_in_the_loop(x, A):
+    s = 0.0
+    for i in range(3):
+        y = np.sin(x * i)  # unbound before the loop: taped before its binding
+        y = y * s + x
+        B = A * y
+        for j in range(2):
+            B = np.tanh(B) * x  # bound again in an inner loop
+        s = s + np.sum(y * x) + np.sum(B)
+    return s
+
+
+def where_of_numbers(x):
+    s = 0.0
+    for i in range(3):
+        s = s + np.where(x[i] > 0, x[i], 2.0 * x[i])  # a 0-d array; its adjoint added into x_bar[i]
+    return s
+
+
 CASES += [
     (stacked_list, (normal(3), 0.3 * normal(2, 3)), (0, 1)),
     (decompositions, (0.5 * normal(3, 3),), 0),
@@ -523,6 +542,10 @@ CASES += [  # drawn after the cases above, whose arguments stay as they were
     (means, (normal(2, 3), normal(4, 2, 3)), (0, 1)),
     (joined_list, (normal(3), normal(2, 3)), (0, 1)),
     (complex_broadcast, (normal(3), normal(2)), (0, 1)),
+]
+CASES += [
+    (bound_in_the_loop, (normal(3), normal(2, 3)), (0, 1)),
+    (where_of_numbers, (normal(4),), 0),
 ]
 
 

@@ -1,16 +1,19 @@
 """The NumPy calls ``adjoint/backends/numba/numpy.py`` gives Numba: compiled, each equals NumPy.
 
-Also means over an axis, indexing by lists and masks of two or more axes, and
-concatenating a list.
+Also means over an axis, indexing by lists and masks of two or more axes,
+concatenating a list, and ``+=``/``-=`` of a 0-d array into a number.
 
 Max and min over an axis must equal NumPy's exactly (ties, NaN, integers,
 views); products of stacks and sums to rounding. Numba's own implementations
 must still serve the calls they accept (the typing functions here return None).
 """
 import operator
+import warnings
 
 import numpy as np
 import pytest
+
+import adjoint
 
 numba = pytest.importorskip("numba")
 
@@ -347,3 +350,34 @@ def test_concatenate_of_a_list_refuses_what_numpy_refuses():
         numba.njit(concatenate_list)(M, M[:, :2], 0)  # other lengths off the axis
     with pytest.raises(ValueError):
         numba.njit(concatenate_list)(M, M, 2)  # an axis out of bounds
+
+
+def into_entries(x, c, g):
+    """``np.where`` of numbers is a 0-d array (in NumPy and Numba); ``+=``, ``-=`` put it in a number."""
+    for i in range(x.shape[0]):
+        x[i] += np.where(c[i], g, 0)
+        x[i] -= np.where(c[i], 0, 2 * g)
+    s = 0.5
+    s += np.where(c[0], g, 1)
+    return x, s
+
+
+def test_a_0d_array_adds_into_a_number_as_in_numpy():
+    c = np.array([True, False, True])
+    got, want = numba.njit(into_entries)(M[0, :3].copy(), c, 1.5), into_entries(M[0, :3].copy(), c, 1.5)
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[1] == want[1] == 2.0
+
+
+def test_where_of_numbers_in_a_loop_compiles_on_numba():
+    def loss(x):
+        s = 0.0
+        for i in range(3):
+            s = s + np.where(x[i] > 0, x[i], 2.0 * x[i])
+        return s
+
+    x = np.array([1.0, -2.0, 3.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adjoint.BackendWarning)
+        got = adjoint.grad(loss, backend="numba")(x)
+    np.testing.assert_array_equal(got, [1.0, 2.0, 1.0, 0.0])

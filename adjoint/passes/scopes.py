@@ -208,6 +208,25 @@ def surely_bound(body, bound):
     return bound
 
 
+def read_unbound(body, bound) -> set:
+    """The names ``body`` may read while they are not surely bound, given those ``bound`` before
+    it (reads Python answers with UnboundLocalError): a loop's body is read with its target
+    bound, an ``if``'s branches each from what is bound before it."""
+    bound, out = set(bound), set()
+    for s in body:
+        if isinstance(s, gast.If):
+            out |= (loaded_names(s.test) - bound) | read_unbound(s.body, bound) | read_unbound(s.orelse, bound)
+        elif isinstance(s, (gast.For, gast.While)):
+            head = s.iter if isinstance(s, gast.For) else s.test
+            inner = bound | ({n.id for n in name_nodes(s.target)} if isinstance(s, gast.For) else set())
+            out |= (loaded_names(head) - bound) | read_unbound(s.body, inner) | read_unbound(s.orelse, bound)
+        else:
+            aug = {s.target.id} if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name) else set()
+            out |= (loaded_names(s) | aug) - bound
+        bound = surely_bound([s], bound)
+    return out
+
+
 def dicts(body) -> set:
     """Names bound to a dict the function makes (``{...}``, ``dict(...)``, a dict comprehension),
     into which a write may add a key."""

@@ -8,6 +8,9 @@ line of the program, or names one that lacks every name and function the
 message quotes), ``mutated`` (the caller's arrays changed). Finite
 differences that disagree with themselves at two step sizes make a check
 ``unstable`` (the sample point is near a kink): neither pass nor failure.
+A Numba fallback is ``fallback`` when Numba compiles the program itself (with
+``numba.njit`` on it and its helpers), so the gradient's code is what it cannot
+compile, and ``numba_refuses_program`` when Numba refuses the user's code too.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import copy
 import os
 import re
 import traceback
+import types
 import warnings
 from dataclasses import dataclass
 
@@ -299,7 +303,25 @@ class Checker:
         self.unchanged("numba", args)
         fallbacks = [w for w in caught if issubclass(w.category, adjoint.BackendWarning)]
         if fallbacks:  # the fallback's own warning, not a performance note Numba gave before it
-            return self.record("numba", "fallback", str(fallbacks[0].message)[:1000])
+            status = "numba_refuses_program" if _numba_refuses(self.fn, args) else "fallback"
+            return self.record("numba", status, str(fallbacks[0].message)[:1000])
         if not close(got, g, 1e-8):
             return self.record("numba", "wrong", f"numba: {show(got)}\nnumpy: {show(g)}")
         self.record("numba", "ok")
+
+
+def _numba_refuses(fn, args):
+    """Whether ``numba.njit`` cannot compile ``fn`` itself, every function of its module compiled
+    alike (in a copy of its globals, so that the program's own functions stay plain Python)."""
+    import numba
+    scope = dict(fn.__globals__)
+    for name, value in list(scope.items()):
+        if isinstance(value, types.FunctionType) and value.__module__ == fn.__module__:
+            scope[name] = numba.njit(types.FunctionType(value.__code__, scope, name, value.__defaults__))
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scope[fn.__name__](*copy.deepcopy(args))
+    except Exception:
+        return True
+    return False

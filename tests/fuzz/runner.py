@@ -161,8 +161,12 @@ def valid(program, fn):
         return False
 
 
-def check(loader, program, checks, limit=30.0):
-    """The results of ``checks`` on ``program``, or None when the program itself is invalid."""
+def check(loader, program, checks, limit=None):
+    """The results of ``checks`` on ``program``, or None when the program itself is invalid.
+
+    ``limit`` (seconds) defaults to 30, and to 120 with the Numba check: compiling the runtime's
+    Numba twins into a cold cache took 50 s on a busy 2-core machine, which is no hang."""
+    limit = limit or (120.0 if "numba" in checks else 30.0)
     try:
         fn, path = loader.load(program)
     except SyntaxError:  # a shrinking step that left a break outside its loop

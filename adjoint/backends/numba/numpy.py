@@ -6,7 +6,8 @@
 ``np.pad`` of a vector with zeros; ``np.stack`` and ``np.concatenate`` of a list; ``np.mean``
 over one axis or with ``keepdims``; indexing by a list of integers (``a[[0, 2]]``, read and
 written) and by a boolean mask of two or more axes (``A[A > 0]``, which Numba types but cannot
-lower). Numba tries every implementation registered for a function, so its own still serves
+lower); ``+=`` and ``-=`` of a 0-d array into a number (``x_bar[i] += np.where(c, g, 0)``: NumPy
+and Numba both give ``np.where`` of numbers as a 0-d array, and NumPy's ``+=`` gives a number). Numba tries every implementation registered for a function, so its own still serves
 the calls it accepts (no axis, no ``keepdims``; ``@`` of vectors and matrices): these typing
 functions return None for them. The methods
 (``x.max(axis=1)``) need nothing here: the generated code calls the functions. Left to
@@ -437,6 +438,17 @@ def _moved_front(k, nd):
     return order
 
 
+def _into_number(op):
+    """``op`` (``+=`` or ``-=``) of a 0-d array ``b`` into a number ``a``: a number, as in NumPy."""
+    def typed(a, b):
+        if number(a) and array(b) and b.ndim == 0 and number(b.dtype):
+            return lambda a, b: op(a, b[()])
+        return None
+    return typed
+
+
+overload(operator.iadd)(_into_number(operator.add))
+overload(operator.isub)(_into_number(operator.sub))
 overload(operator.matmul)(_matmul)
 _template = make_overload_template(_matmul_key, _np_matmul, {"no_cpython_wrapper": True, "nopython": True},
                                    True, "never")
