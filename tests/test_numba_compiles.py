@@ -497,11 +497,11 @@ def bound_in_the_loop(x, A):
     s = 0.0
     for i in range(3):
         y = np.sin(x * i)  # unbound before the loop: taped before its binding
-        y = y * s + x
-        B = A * y
+        y = y * s + A[0]
+        z = x * y
         for j in range(2):
-            B = np.tanh(B) * x  # bound again in an inner loop
-        s = s + np.sum(y * x) + np.sum(B)
+            z = np.tanh(z) * x  # bound again in an inner loop
+        s = s + np.sum(y * x) + np.sum(z)
     return s
 
 
@@ -543,7 +543,15 @@ CASES += [  # drawn after the cases above, whose arguments stay as they were
     (joined_list, (normal(3), normal(2, 3)), (0, 1)),
     (complex_broadcast, (normal(3), normal(2)), (0, 1)),
 ]
+def flipped(x, A):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.tanh(np.flip(x * (s + 1.0))) * x) + np.sum(np.flip(A) * A)  # np.flip(g, None)
+    return s
+
+
 CASES += [
+    (flipped, (normal(3), normal(2, 3)), (0, 1)),
     (bound_in_the_loop, (normal(3), normal(2, 3)), (0, 1)),
     (where_of_numbers, (normal(4),), 0),
 ]

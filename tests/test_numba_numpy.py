@@ -381,3 +381,9 @@ def test_where_of_numbers_in_a_loop_compiles_on_numba():
         warnings.simplefilter("error", adjoint.BackendWarning)
         got = adjoint.grad(loss, backend="numba")(x)
     np.testing.assert_array_equal(got, [1.0, 2.0, 1.0, 0.0])
+
+
+def test_flip_with_axis_none_equals_numpy():
+    for a in (M[0], M, T):
+        np.testing.assert_array_equal(numba.njit(lambda m: np.flip(m, None))(a), np.flip(a, None))
+    np.testing.assert_array_equal(numba.njit(lambda m: np.flip(m))(M), np.flip(M))  # Numba's own

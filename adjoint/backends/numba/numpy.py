@@ -7,7 +7,8 @@
 over one axis or with ``keepdims``; indexing by a list of integers (``a[[0, 2]]``, read and
 written) and by a boolean mask of two or more axes (``A[A > 0]``, which Numba types but cannot
 lower); ``+=`` and ``-=`` of a 0-d array into a number (``x_bar[i] += np.where(c, g, 0)``: NumPy
-and Numba both give ``np.where`` of numbers as a 0-d array, and NumPy's ``+=`` gives a number). Numba tries every implementation registered for a function, so its own still serves
+and Numba both give ``np.where`` of numbers as a 0-d array, and NumPy's ``+=`` gives a number); ``np.flip(m, None)`` (the adjoint of ``np.flip(m)`` passes its
+default on; Numba's own takes no axis). Numba tries every implementation registered for a function, so its own still serves
 the calls it accepts (no axis, no ``keepdims``; ``@`` of vectors and matrices): these typing
 functions return None for them. The methods
 (``x.max(axis=1)``) need nothing here: the generated code calls the functions. Left to
@@ -436,6 +437,14 @@ def _moved_front(k, nd):
             order[j] = d
             j += 1
     return order
+
+
+@overload(np.flip)
+def _flip_all(m, axis=None):
+    """``np.flip(m, None)``: every axis reversed, as Numba's own ``np.flip(m)`` does."""
+    if array(m) and isinstance(axis, types.NoneType):
+        return lambda m, axis=None: np.flip(m)
+    return None
 
 
 def _into_number(op):
