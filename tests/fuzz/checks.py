@@ -312,8 +312,12 @@ class Checker:
 
 def _numba_refuses(fn, args):
     """Whether ``numba.njit`` cannot compile ``fn`` itself, every function of its module compiled
-    alike (in a copy of its globals, so that the program's own functions stay plain Python)."""
-    import numba
+    alike (in a copy of its globals, so that the program's own functions stay plain Python);
+    without Numba installed, every program."""
+    try:
+        import numba
+    except ImportError:
+        return True
     scope = dict(fn.__globals__)
     for name, value in list(scope.items()):
         if isinstance(value, types.FunctionType) and value.__module__ == fn.__module__:
