@@ -6,12 +6,13 @@
 ``np.pad`` of a vector with zeros; ``np.stack`` and ``np.concatenate`` of a list; ``np.mean``
 over one axis or with ``keepdims``; indexing by a list of integers (``a[[0, 2]]``, read and
 written) and by a boolean mask of two or more axes (``A[A > 0]``, which Numba types but cannot
-lower); ``+=`` and ``-=`` of a 0-d array into a number (``x_bar[i] += np.where(c, g, 0)``: NumPy
-and Numba both give ``np.where`` of numbers as a 0-d array, and NumPy's ``+=`` gives a number); ``np.flip(m, None)`` (the adjoint of ``np.flip(m)`` passes its
-default on; Numba's own takes no axis). Numba tries every implementation registered for a function, so its own still serves
-the calls it accepts (no axis, no ``keepdims``; ``@`` of vectors and matrices): these typing
-functions return None for them. The methods
-(``x.max(axis=1)``) need nothing here: the generated code calls the functions. Left to
+lower); ``+=`` and ``-=`` of a 0-d array into a number (``x_bar[i] += np.where(c, g, 0)``:
+NumPy and Numba both give ``np.where`` of numbers as a 0-d array, and NumPy's ``+=`` gives a
+number); ``np.flip(m, None)`` (the adjoint of ``np.flip(m)`` passes its default on; Numba's
+own takes no axis). Numba tries every implementation registered for a function, so its own
+still serves the calls it accepts (no axis, no ``keepdims``; ``@`` of vectors and matrices):
+these typing functions return None for them. The methods (``x.max(axis=1)``) need nothing
+here: the generated code calls the functions. Left to
 Numba's refusal: a tuple of axes, ``out=``, a ``keepdims`` that is not a literal, complex
 entries in max and min (NumPy orders them lexicographically), stacks of other ranks or of
 two dtypes.
