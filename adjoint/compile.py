@@ -230,6 +230,7 @@ class _FunctionTransform:
         rev.output = self.output
         rev.unchanged = set(self.params) - stored_names(gast.Module(body=self.body, type_ignores=[])) \
             - set(self.copies)
+        rev.settled = scopes.settled_arrays(self.body, self.ranks, self.scopes.integers)
         fwd, bwd = rev.block(self.body, top=True)
         fwd = fwd[:-1]  # the final return: each mode returns its own results
         inits = [reverse.marker("init", v, None) for v in sorted(active)

@@ -55,22 +55,28 @@ def gmm_vec(alphas, means, icf, x, gamma, m, index):
 
 
 def gmm_loop(alphas, means, icf, x, gamma, m, index):
-    """The same objective with loops: for each point, each component, each row of Q_k (x_i - mu_k)."""
+    """The same objective with loops, laid out as the suites' loop versions are: first each
+    component's diagonal of Q_k and the sum of its logarithms, then for each point, each
+    component, each row of Q_k (x_i - mu_k)."""
     n, d = x.shape
     K = alphas.shape[0]
+    qdiag = np.zeros((K, d))
+    sumq = np.zeros(K)
+    for k in range(K):
+        for r in range(d):
+            qdiag[k, r] = np.exp(icf[k, r])
+            sumq[k] += icf[k, r]
     total = 0.0
     for i in range(n):
         terms = np.zeros(K)
         for k in range(K):
             sq = 0.0
-            sumq = 0.0
             for r in range(d):
-                v = np.exp(icf[k, r]) * (x[i, r] - means[k, r])
+                v = qdiag[k, r] * (x[i, r] - means[k, r])
                 for c in range(r):
                     v += icf[k, index[r, c] + d] * (x[i, c] - means[k, c])
                 sq += v * v
-                sumq += icf[k, r]
-            terms[k] = alphas[k] + sumq - 0.5 * sq
+            terms[k] = alphas[k] + sumq[k] - 0.5 * sq
         top = terms[0]
         for k in range(1, K):
             top = max(top, terms[k])
@@ -87,9 +93,10 @@ def gmm_loop(alphas, means, icf, x, gamma, m, index):
     prior = 0.0
     for k in range(K):
         for r in range(d):
-            prior += 0.5 * gamma * gamma * np.exp(2.0 * icf[k, r]) - m * icf[k, r]
+            prior += 0.5 * gamma * gamma * qdiag[k, r] * qdiag[k, r]
         for j in range(d, icf.shape[1]):
             prior += 0.5 * gamma * gamma * icf[k, j] * icf[k, j]
+        prior -= m * sumq[k]
     return -0.5 * n * d * math.log(2 * math.pi) + total - n * (atop + np.log(sa)) + prior
 
 
@@ -131,23 +138,28 @@ def gmm_data(size):
 
 def gmm_loop_initialised(alphas, means, icf, x, gamma, m, index):
     """``gmm_loop`` with the names first bound inside its loops (v, sq, top, s) bound to 0.0 before
-    them: the same function; the form the Numba backend compiles today (see docs/benchmarks.md)."""
+    them: the same function; the form the Numba backend needed before names first bound in a
+    loop got typed placeholders (see docs/benchmarks.md)."""
     n, d = x.shape
     K = alphas.shape[0]
+    qdiag = np.zeros((K, d))
+    sumq = np.zeros(K)
+    for k in range(K):
+        for r in range(d):
+            qdiag[k, r] = np.exp(icf[k, r])
+            sumq[k] += icf[k, r]
     total = 0.0
     v = sq = top = s = 0.0
     for i in range(n):
         terms = np.zeros(K)
         for k in range(K):
             sq = 0.0
-            sumq = 0.0
             for r in range(d):
-                v = np.exp(icf[k, r]) * (x[i, r] - means[k, r])
+                v = qdiag[k, r] * (x[i, r] - means[k, r])
                 for c in range(r):
                     v += icf[k, index[r, c] + d] * (x[i, c] - means[k, c])
                 sq += v * v
-                sumq += icf[k, r]
-            terms[k] = alphas[k] + sumq - 0.5 * sq
+            terms[k] = alphas[k] + sumq[k] - 0.5 * sq
         top = terms[0]
         for k in range(1, K):
             top = max(top, terms[k])
@@ -164,9 +176,10 @@ def gmm_loop_initialised(alphas, means, icf, x, gamma, m, index):
     prior = 0.0
     for k in range(K):
         for r in range(d):
-            prior += 0.5 * gamma * gamma * np.exp(2.0 * icf[k, r]) - m * icf[k, r]
+            prior += 0.5 * gamma * gamma * qdiag[k, r] * qdiag[k, r]
         for j in range(d, icf.shape[1]):
             prior += 0.5 * gamma * gamma * icf[k, j] * icf[k, j]
+        prior -= m * sumq[k]
     return -0.5 * n * d * math.log(2 * math.pi) + total - n * (atop + np.log(sa)) + prior
 
 
@@ -222,15 +235,18 @@ def jax_loop():
         n, d = x.shape
         K = alphas.shape[0]
 
+        qdiag = jnp.exp(icf[:, :d])
+        sumq = jnp.sum(icf[:, :d], 1)
+
         def row(i, k, r):
             def col(c, v):
                 return v + jnp.where(c < r, icf[k, index[r, c] + d] * (x[i, c] - means[k, c]), 0.0)
-            v = lax.fori_loop(0, d, col, jnp.exp(icf[k, r]) * (x[i, r] - means[k, r]))
+            v = lax.fori_loop(0, d, col, qdiag[k, r] * (x[i, r] - means[k, r]))
             return v * v
 
         def term(i, k):
             sq = lax.fori_loop(0, d, lambda r, acc: acc + row(i, k, r), 0.0)
-            return alphas[k] + jnp.sum(icf[k, :d]) - 0.5 * sq
+            return alphas[k] + sumq[k] - 0.5 * sq
 
         def point(i, total):
             terms = lax.fori_loop(0, K, lambda k, t: t.at[k].set(term(i, k)), jnp.zeros(K))
@@ -251,17 +267,19 @@ def scalar_loop(module):
     def objective(alphas, means, icf, x, gamma, m, index):
         n, d = x.shape
         K = alphas.shape[0]
+        qdiag = xp.exp(icf[:, :d])
+        sumq = xp.sum(icf[:, :d], 1)
         total = 0.0
         for i in range(n):
             terms = []
             for k in range(K):
                 sq = 0.0
                 for r in range(d):
-                    v = xp.exp(icf[k, r]) * (x[i, r] - means[k, r])
+                    v = qdiag[k, r] * (x[i, r] - means[k, r])
                     for c in range(r):
                         v = v + icf[k, int(index[r, c]) + d] * (x[i, c] - means[k, c])
                     sq = sq + v * v
-                terms.append(alphas[k] + xp.sum(icf[k, :d]) - 0.5 * sq)
+                terms.append(alphas[k] + sumq[k] - 0.5 * sq)
             top = max(terms)
             total = total + top + xp.log(sum(xp.exp(t - top) for t in terms))
         return total

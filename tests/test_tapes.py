@@ -171,3 +171,101 @@ def test_names_taped_before_their_first_binding_start_typed(backend):
         got = g(x)
     np.testing.assert_allclose(got, numerical_grad(pairs, (x,), [0])[0], rtol=1e-6, atol=1e-9)
     assert ("p = (0.0, 0.0)" in g.source) == (backend == "numba")
+
+
+def precomputed(w, X):
+    """``q`` is made and filled before the loop that reads it, element by element, and
+    nothing writes it afterwards: the backward sweep reads ``q[k]`` again (the GMM's
+    ``qdiag``, laid out as the published suites do)."""
+    q = np.zeros(3)
+    for k in range(3):
+        q[k] = np.exp(w[k])
+    s = 0.0
+    for i in range(X.shape[0]):
+        for k in range(3):
+            s = s + np.sin(q[k] * X[i, k] * s + 0.1)
+    return s
+
+
+def written_after(w, X):
+    """``q[0]`` is written again after the loop reads it: the reads keep their tape."""
+    q = np.zeros(3)
+    for k in range(3):
+        q[k] = np.exp(w[k])
+    s = 0.0
+    for i in range(X.shape[0]):
+        for k in range(3):
+            s = s + np.sin(q[k] * X[i, k] * s + 0.1)
+    q[0] = q[0] * w[1]
+    return s + q[0]
+
+
+def written_in_the_loop(w, X):
+    """``q[k]`` is written in the loop that reads it: the reads keep their tape."""
+    q = np.zeros(3)
+    for k in range(3):
+        q[k] = np.exp(w[k])
+    s = 0.0
+    for i in range(X.shape[0]):
+        for k in range(3):
+            s = s + np.sin(q[k] * X[i, k] * s + 0.1)
+            q[k] = q[k] * 0.9 + s
+    return s
+
+
+def viewed(w, X):
+    """``q`` is also read whole (``v = q``, then written through ``v``): its memory has two
+    names, so the reads keep their tape."""
+    q = np.zeros(3)
+    for k in range(3):
+        q[k] = np.exp(w[k])
+    s = 0.0
+    for i in range(X.shape[0]):
+        for k in range(3):
+            s = s + np.sin(q[k] * X[i, k] * s + 0.1)
+    v = q
+    v[1] = w[2] * 2.0
+    return s + v[1]
+
+
+SETTLED = [(precomputed, True), (written_after, False), (written_in_the_loop, False), (viewed, False)]
+
+
+@pytest.mark.parametrize("backend", _backends())
+@pytest.mark.parametrize("fun,settled", SETTLED, ids=[f.__name__ for f, _ in SETTLED])
+def test_elements_of_an_array_no_later_statement_writes_are_read_again(fun, settled, backend):
+    w, X = rng.normal(size=3), rng.normal(size=(4, 3))
+    g = _grad_checked(fun, (w, X), (0, 1), backend)
+    backward = g.source.split("_bar = ", 1)[1]
+    assert (" = q[k]\n" in backward) is settled  # else: read from its tape
+
+
+def stepped_in_a_branch(x):
+    """The loop's range is evaluated in the branch: room on its tapes is made there too."""
+    s = 0.0
+    if x[0] < 0.5:
+        for i in range(4 - 1, -1, -2):
+            s = s + np.sin(x[i] * s + 0.1)
+    return s + x[0]
+
+
+@pytest.mark.parametrize("backend", _backends())
+@pytest.mark.parametrize("first", [-2.0, 2.0])
+def test_a_counted_loop_in_a_branch_makes_room_where_it_runs(first, backend):
+    x = np.array([first, 0.4, 1.5, -0.3])
+    g = _grad_checked(stepped_in_a_branch, (x,), (0,), backend)
+    if backend == "numba":
+        assert "s_tape = []" not in g.source
+
+
+def calls_precomputed(w, X):
+    return 2.0 * precomputed(w, X) + np.sum(w * w)
+
+
+@pytest.mark.parametrize("backend", _backends())
+def test_a_helper_reads_its_settled_array_again(backend):
+    """The helper's backward sweep runs apart from its forward sweep: the array it reads again
+    is among what the forward sweep hands over."""
+    w, X = rng.normal(size=3), rng.normal(size=(4, 3))
+    g = _grad_checked(calls_precomputed, (w, X), (0, 1), backend)
+    assert " = q[k]\n" in g.source.split("def precomputed_bwd", 1)[1]

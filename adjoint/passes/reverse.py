@@ -99,6 +99,8 @@ class Reverse:
         self.params_all = set()
         self.seen_defs = set()
         self.unchanged = set()  # parameters neither bound again nor written: read, never changed
+        self.settled = {}  # array made and used by elements -> position of its last write
+        self.top_at = 0  # the position of the top-level statement being reversed
         self.counters = []  # the targets of the loops around the statement being reversed
         self.recomputed = {}  # loop local -> the read its reversed block repeats instead of a tape
         self.tape_sites = {}  # name -> the tapes of its bindings, in order
@@ -111,9 +113,9 @@ class Reverse:
         """Forward and backward sweeps of one block, with its locals' tape and adjoint set-up."""
         fwd, bwd = [], []
         self.blocks.append((stmts, []))
-        for s in stmts:
+        for at, s in enumerate(stmts):
             if top:
-                self.top_stmt = s
+                self.top_stmt, self.top_at = s, at
             f, b = self.stmt(s, stmts)
             fwd += f
             bwd = b + bwd
@@ -212,7 +214,8 @@ class Reverse:
     def _recomputable(self, ident, value) -> bool:
         """Whether the loop local ``ident = value`` gives the same value when its reversed block
         evaluates it again, so that the block repeats it rather than taping it: an element of a
-        parameter that never changes at a stable index or its size along an axis, or arithmetic
+        parameter that never changes (or of an array no later statement writes, see
+        ``scopes.settled_arrays``) at a stable index or its size along an axis, or arithmetic
         of stable numbers (``index[r, c] + d``, ``x[i, c] - means[k, c]`` through its operands;
         on Numba an elementwise function of them too, ``np.exp(icf[k, r])``, in an inner loop: its tape
         would grow with the product of the trip counts, while in a top-level loop it holds one
@@ -223,7 +226,7 @@ class Reverse:
             return True
         if isinstance(value, gast.Subscript):
             parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
-            return isinstance(value.value, gast.Name) and value.value.id in self.unchanged and \
+            return isinstance(value.value, gast.Name) and self._unchanged_here(value.value.id) and \
                 self.ranks.get(value.value.id) == len(parts) and \
                 all(self._stable(p, self.scopes.integers) for p in parts)
         if self.ranks.get(ident) != 0:
@@ -236,6 +239,10 @@ class Reverse:
                 rule.kind == "elementwise" \
                 and not value.keywords and all(map(self._stable, value.args))
         return isinstance(value, gast.UnaryOp) and self._stable(value.operand)
+
+    def _unchanged_here(self, ident) -> bool:
+        """Whether ``ident`` holds the same array from the top-level statement being reversed on."""
+        return ident in self.unchanged or self.settled.get(ident, self.top_at) < self.top_at
 
     def _size_of_unchanged(self, value) -> bool:
         """``x.shape`` of a parameter that never changes, or an item of it (``t4 = X.shape;

@@ -236,3 +236,59 @@ def dicts(body) -> set:
             and (isinstance(s.value, gast.Dict)
                  or getattr(s.value, "callee", None) in (dict, dict_from))}
 
+
+
+def settled_arrays(body, ranks, integers) -> dict:
+    """Arrays the function makes (``np.zeros``, ``np.ones``, ``np.empty``, ``np.full``), binds
+    once and uses only element by element (``q[k, r]`` with one index per axis, read or
+    written): name -> the position in ``body`` of the last top-level statement that binds or
+    writes one. No other name can reach their memory, so after that statement an element
+    reads the same number in the forward sweep and in the backward one, which may read it
+    again instead of taping it (``reverse.Reverse._recomputable``)."""
+    import numpy as np
+    fresh = (np.zeros, np.ones, np.empty, np.full)
+    made = [s.targets[0].id for s in walk_stmts(body) if isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name) and getattr(s.value, "callee", None) in fresh]
+    candidates = {n for n in made if made.count(n) == 1 and isinstance(ranks.get(n), int)}
+    candidates -= _used_whole(body, candidates, ranks, integers)
+    last = {}
+    for at, s in enumerate(body):
+        for n in candidates & _written(s):
+            last[n] = at
+    return last
+
+
+def _used_whole(body, names, ranks, integers) -> set:
+    """Those of ``names`` some use of which is not one element (a view, the whole array, a
+    second binding): an element is indexed by one integer per axis."""
+    elements = set()
+    for node in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
+            parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+            if len(parts) == ranks.get(node.value.id) and \
+                    all(_integer_index(p, integers) for p in parts):
+                elements.add(id(node.value))
+    used = {n.id for n in name_nodes(gast.Module(body=body, type_ignores=[]))
+            if n.id in names and isinstance(n.ctx, gast.Load) and id(n) not in elements}
+    binds = [n.id for n in name_nodes(gast.Module(body=body, type_ignores=[]))
+             if n.id in names and isinstance(n.ctx, gast.Store)]
+    return used | {n for n in names if binds.count(n) != 1}
+
+
+def _integer_index(node, integers) -> bool:
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        node = node.operand
+    return isinstance(node, gast.Constant) and type(node.value) is int or \
+        isinstance(node, gast.Name) and node.id in integers
+
+
+def _written(stmt) -> set:
+    """Names ``stmt`` binds or writes an item of, anywhere inside it."""
+    out = set()
+    for node in walk(stmt):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            out.add(node.id)
+        elif isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store) and \
+                isinstance(node.value, gast.Name):
+            out.add(node.value.id)
+    return out

@@ -274,9 +274,14 @@ def _bound(s, t, fwd):
 
 
 def _block_bound(block, t, fwd):
-    """The most pushes onto ``t`` ``block`` makes (an int or an expression), else None."""
+    """The most pushes onto ``t`` ``block`` makes (an int or an expression read before it
+    runs), else None: also where a count reads a name the block binds (``t2 = 4 - 1`` before
+    ``for _ in range(t2, t3, t4)`` in a branch), which the room made before it cannot see."""
     counts = [_bound(s, t, fwd) for s in block]
     if None in counts:
+        return None
+    bound_here = stored_names(gast.Module(body=block, type_ignores=[]))
+    if any(not isinstance(c, int) and loaded_names(c) & bound_here for c in counts):
         return None
     total = 0
     for c in counts:

@@ -28,6 +28,7 @@ CONSTRUCTS = (
     "element_writes",   # a[i] = s, A[i, j] += s into arrays the function created
     "slice_writes",     # rows, columns, slices, broadcast slice writes (class 1)
     "loop_writes",      # an array created and written inside a loop body (class 10)
+    "settled_reads",    # an array filled element by element, then read by elements in a later loop
     "carried_writes",   # subscript writes into an array whose name is bound again (often by a loop)
     "self_reads",       # a write whose value reads the array written into (d[2] -= d[1:] @ d[:2])
     "mask_writes",      # v[v > c] = s, v[mask] *= s

@@ -431,8 +431,9 @@ class Gen:
                  ("helpers", self.call_helper, 0.7), ("closures", self.closure, 0.5),
                  ("branches", self.branch, 1),
                  ("loops", self.loop, 1.5), ("list_append", self.append_loop, 0.4),
-                 ("comprehensions", self.comprehension, 0.6), ("shifts", self.shift_block, 0.5)]
-        nested = ("branches", "loops", "list_append")
+                 ("comprehensions", self.comprehension, 0.6), ("shifts", self.shift_block, 0.5),
+                 ("settled_reads", self.settled_block, 0.4)]
+        nested = ("branches", "loops", "list_append", "settled_reads")
         for family, maker, weight in table:
             if family in self.on and not (env.depth >= 2 and family in nested):
                 makers.append((maker, weight))
@@ -464,6 +465,29 @@ class Gen:
                                  (f"np.sum({m} + {lse})", S), (f"np.exp({d}) * 0.5", M),
                                  (f"{d} - {lse} + 0.1 * np.sum({m})", M)])
         self._bound(env, stmts, shape, text)
+        return stmts
+
+    def settled_block(self, env):
+        """An array made with ``np.zeros`` and filled element by element, then read by elements
+        in a later nested loop and nowhere whole (its reads need no tape), sometimes written
+        again after that loop (then they do)."""
+        self.used.update({"settled_reads", "loops"})
+        name, acc = self.fresh_name(env), self.fresh_name(env)
+        k = self.loop_name(env)
+        inner = env.child()
+        inner.ints[k] = 3
+        i = self.loop_name(inner)
+        n = self.rng.randint(2, 4)
+        stmts = [Stmt(f"{name} = np.zeros(3)"),
+                 Block(f"for {k} in range(3):", [Stmt(f"{name}[{k}] = np.exp(0.3 * np.tanh({self.expr(S, 1)}))")]),
+                 Stmt(f"{acc} = 0.0"),
+                 Block(f"for {i} in range({n}):", [Block(f"for {k} in range(3):", [
+                     Stmt(f"{acc} = {acc} + np.sin({name}[{k}] * ({self.expr(S, 1)}) * {acc} + 0.1)")])])]
+        if self.chance(0.3):
+            j = self.pick(["0", "2", "-1"])
+            stmts += [Stmt(f"{name}[{j}] = {name}[{j}] * ({self.expr(S, 1)})"),
+                      Stmt(f"{acc} = {acc} + {name}[{j}]")]
+        self.bind(env, acc, S, "0.0")
         return stmts
 
     def _bound(self, env, stmts, shape, text):
