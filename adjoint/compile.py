@@ -40,6 +40,9 @@ RUNTIME_NAMES = set(runtime.__all__)
 # (``scipy.special.digamma(x)``), imported by the module's header only then.
 MODULE_NAMES = {"np", "scipy"}
 _LINECACHE_LOCK = threading.Lock()
+# The attribute of a generated function naming its locals that carry no derivative, which
+# activity analysis reads when the function is differentiated again (higher order).
+NO_DERIVATIVE = "__adjoint_no_derivative__"
 
 
 @dataclass
@@ -53,6 +56,7 @@ class Function:
     user_globals: dict
     live: object
     constants: dict = field(default_factory=dict)  # names its signature's defaults read -> values
+    no_derivative: frozenset = frozenset()  # names that carry no derivative (_without_derivative)
 
 
 @dataclass
@@ -136,6 +140,8 @@ class _FunctionTransform:
         statements.lower(self.parsed)  # try, with, match, :=, global, del -> the core subset
         fence.check(node, self.parsed.filename)
         self.renamed = _rename_reserved(node, self.parsed.resolver, self.parsed.filename)
+        own = {old: new for new, old in self.renamed.items()}
+        self.no_derivative = frozenset(own.get(n, n) for n in getattr(fn, NO_DERIVATIVE, ()))
         self.checkpointed = checkpoint.rewrite(node, self.parsed, checkpoint_memory)  # kept: parsed
         self.constants.update({f.__name__: f for f in self.checkpointed})  # generated code calls
         self.params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
@@ -213,7 +219,7 @@ class _FunctionTransform:
         the names the code after the backward sweep reads besides the parameters, the output
         and adjoints)."""
         wrt = [w for w in wrt if w not in objects.constant_self(self.fn, self.program.method_classes)]
-        active = activity.active_names(self.body, wrt, self.output, _inert)
+        active = activity.active_names(self.body, wrt, self.output, _inert, self.no_derivative)
         active -= shifts.cancelled(self.body, self.ranks)  # a softmax's max: no derivative
         objects.check_attribute_writes(self.body, wrt, _inert, self.parsed.filename)
         dense = self._dense(active)
@@ -263,6 +269,7 @@ class _FunctionTransform:
         prologue += quote("\n".join(f"{v} = {self._placeholder(v)}" for v in sorted(rev.prebind)))
         prologue += quote("\n".join(f"{t} = []" for t in tapes)) + stacks
         self.list_tapes = tapes
+        self.tape_holds = resolver.holds
         return prologue + fwd, bwd, active, resolver.tapes, primal
 
     def _placeholder(self, v):
@@ -379,7 +386,7 @@ class _FunctionTransform:
         """``fname(params..., w_dot...)`` returning ``(out, out_dot)``: forward mode, no tape."""
         shares = activity.sharing(self.body, normalize.VIEWS, _user_function)
         shares.update({forward.dot(n): frozenset(map(forward.dot, g)) for n, g in shares.items()})
-        active = activity.active_names(self.body, wrt, self.output, _inert)
+        active = activity.active_names(self.body, wrt, self.output, _inert, self.no_derivative)
         objects.check_attribute_writes(self.body, wrt, _inert, self.parsed.filename)
         dense = self._dense(active)
         tangents = forward.Forward(active, dense, self.parsed.filename, self._helper_jvp,
@@ -509,8 +516,23 @@ class _FunctionTransform:
                   f"Forward sweep of {self.parsed.qualname}: its output and what {bwd_name} needs.")
         self._add(bwd_name, [saved_name, seed_name], unpack + bwd_body,
                   f"Backward sweep of {self.parsed.qualname}: the adjoints of "
-                  f"({', '.join(wrt)}) given the output's adjoint.")
+                  f"({', '.join(wrt)}) given the output's adjoint.",
+                  no_derivative=self._without_derivative(reads))
         checkpoint.add_reads_in_place(self.program.functions[-1], self.fn, wrt)  # a loop's step
+
+    def _without_derivative(self, names):
+        """The names among ``names`` (a backward sweep's saved values) that the function
+        computes from none of its parameters (comparisons, integers, shapes, constants),
+        and the tapes of such names.
+
+        Their derivative is zero whatever is differentiated, but once unpacked from
+        the saved tuple (a value derived from the parameters) the backward sweep,
+        differentiated again, could not tell them from the values beside them
+        (``np.where(t3, ...)`` with ``t3`` active has no rule for its condition).
+        """
+        varied = activity.computed_from(self.body, self.params, _inert)
+        constant = stored_names(gast.Module(body=self.body, type_ignores=[])) - varied
+        return frozenset(n for n in names if self.tape_holds.get(n, n) in constant)
 
     def _signature(self, defaults):
         if not defaults:
@@ -573,7 +595,7 @@ class _FunctionTransform:
         body = simplify.common_factors(simplify.extremum_in_place(body))
         return simplify.shared_sums(body, self._real_adjoints(), lambda: self.namer.fresh("t"))
 
-    def _add(self, fname, params, body, doc, shares=None):
+    def _add(self, fname, params, body, doc, shares=None, no_derivative=frozenset()):
         temps = self.namer.generated | {reverse.bar(t) for t in self.namer.generated} \
             | {forward.dot(t) for t in self.namer.generated}
         body = simplify.zero_then_add(body)
@@ -596,7 +618,7 @@ class _FunctionTransform:
         body = statements.finish(body, regions, self.constants)  # try/with back in the forward sweep
         self.program.functions.append(Function(
             fname, params, body, self.parsed.filename, doc, self.fn.__globals__,
-            self.parsed.resolver.live_names(), dict(self.constants)))
+            self.parsed.resolver.live_names(), dict(self.constants), no_derivative))
 
 
 def _constant_name(program, base, fn):
@@ -808,6 +830,8 @@ def _compile(program, source, chunks, header_lines, filename):
     # Each function runs in the namespace of the module it came from.
     for f, _ in chunks:
         fn = namespaces[_namespace_key(f)][f.name]
+        if f.no_derivative:
+            setattr(fn, NO_DERIVATIVE, f.no_derivative)
         functions[f.name] = fn
     for ns in namespaces.values():
         ns.update(functions)

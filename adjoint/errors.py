@@ -28,10 +28,22 @@ __all__ = [
 
 
 class AdjointError(Exception):
-    """Base class of every error adjoint raises about the user's code."""
+    """Base class of every error adjoint raises about the user's code.
+
+    An error placed in generated code (a refusal while differentiating a
+    derivative again) is placed at the user's line that code came from, read
+    from its ``# file.py:line:`` comment; ``generated_place`` keeps the
+    generated (file, line), which the message shows too.
+    """
 
     def __init__(self, message: str, filename: str | None = None, lineno: int | None = None):
         self.message = message
+        self.generated_place = None
+        place = generated_origin(filename, lineno) \
+            if filename and lineno and filename.startswith(GENERATED_PREFIX) else None
+        if place is not None:
+            self.generated_place = filename, lineno
+            filename, lineno = place
         self.filename = filename
         self.lineno = lineno
         super().__init__(self._format())
@@ -43,6 +55,10 @@ class AdjointError(Exception):
         line = linecache.getline(self.filename, self.lineno).strip()
         if line:
             text += f"\n    {line}"
+        if self.generated_place is not None:
+            generated, number = self.generated_place
+            code = linecache.getline(generated, number).strip()
+            text += f"\n  in the code generated for its derivative, {generated}:{number}: {code}"
         return text
 
 

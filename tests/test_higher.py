@@ -280,3 +280,103 @@ def test_second_order_of_parameters_named_like_generated_names():
     s = np.sum(np.sin(x) * t)  # closed form: d2/dx2 of s**2 is 2 (cos x t)(cos x t)^T - 2 s diag(sin x t)
     want = 2 * np.outer(np.cos(x) * t, np.cos(x) * t) - 2 * s * np.diag(np.sin(x) * t)
     np.testing.assert_allclose(h[0][0], want, rtol=1e-10)
+
+
+def _chosen(a, x, c):
+    return np.log(1.0 + np.where(a > 0.3, x, c) ** 2)
+
+
+def chosen_in_a_helper(x, c):
+    return np.sum(_chosen(x, x, c)) + np.sum(x ** 3)
+
+
+def _turned(a, w):
+    t = np.transpose(np.outer(a, w).reshape(3, 2), (-1, 0))
+    return np.sum(np.sin(t) * w[:2, None])
+
+
+def turned_in_a_helper(x, w):
+    return _turned(x ** 2, w) * np.sum(x)
+
+
+def _spread(e):
+    m = np.min(e, axis=-1, keepdims=True)
+    return np.sum((e - m) ** 2 * e)
+
+
+def spread_in_a_helper(x):
+    return _spread(np.sin(x) * np.ones((2, 3)))
+
+
+def _stepped(x):
+    s = 0.0
+    for i in range(3):
+        y = np.where(x > 0.1 * i, x, x ** 2)
+        x = np.sin(y) + x
+        t = np.transpose(np.outer(x, x), (1, 0))
+        s = s + np.sum(t * np.min(x * np.ones((2, 3)), axis=-1)[0])
+    return s
+
+
+def stepped_in_a_helper(x):
+    return _stepped(x) + np.sum(x)
+
+
+@pytest.mark.parametrize("fun,args", [
+    (stepped_in_a_helper, (np.array([0.3, -0.2, 0.5]),)),
+    (chosen_in_a_helper, (np.array([0.1, 0.7, -0.4]), 0.6)),
+    (turned_in_a_helper, (np.array([0.3, -0.8]), np.array([0.5, 1.2, -0.7]))),
+    (spread_in_a_helper, (np.array([0.2, 0.9, -0.5]),))])
+def test_hvp_through_a_helper_saving_values_without_a_derivative(fun, args):
+    """A helper's backward sweep unpacks a mask, a tuple of axes or an axis from its saved
+    tuple (with active values beside them), or their tapes in a loop: differentiated again,
+    they carry no derivative."""
+    v = np.linspace(-0.6, 0.9, np.size(args[0])).reshape(np.shape(args[0]))
+    hv = adjoint.hvp(fun)(*args, v)
+    want = fd_jacobian(adjoint.grad(fun), list(args), 0) @ v
+    np.testing.assert_allclose(hv, want, rtol=1e-6, atol=1e-8)
+
+
+def _held(x):
+    with adjoint.no_grad():
+        c = x ** 2
+    return np.sum(c * np.sin(x))
+
+
+def held_in_a_helper(x):
+    return _held(x) + np.sum(x)
+
+
+def test_hvp_through_a_helper_differentiates_its_no_grad_values_as_the_gradient_computes_them():
+    """A value of a ``no_grad`` block varies with the argument: the gradient reads it, so its
+    derivative is part of the gradient's (the saved value is not one without a derivative)."""
+    x, v = np.array([0.3, -0.2, 0.5]), np.array([0.2, 0.1, -0.4])
+    want = fd_jacobian(adjoint.grad(held_in_a_helper), [x], 0) @ v
+    np.testing.assert_allclose(adjoint.hvp(held_in_a_helper)(x, v), want, rtol=1e-6, atol=1e-8)
+
+
+@adjoint.custom_vjp
+def _squared(x):
+    return x * x
+
+
+@_squared.defvjp
+def _squared_vjp(g, ans, x):
+    return (2 * x * g,)
+
+
+def squared_by_a_custom_rule(x):
+    y = np.sin(x)
+    return np.sum(_squared(y))  # no forward rule
+
+
+def test_a_refusal_in_generated_code_names_the_users_line():
+    """Differentiating the gradient again fails at a generated line: the error names the
+    user's line that code came from, and the generated line after it."""
+    with pytest.raises(adjoint.NotDifferentiableError) as info:
+        adjoint.hvp(squared_by_a_custom_rule)(np.array([0.3, 0.5]), np.ones(2))
+    exc = info.value
+    assert exc.filename == __file__
+    assert "# no forward rule" in open(__file__).read().splitlines()[exc.lineno - 1]
+    assert exc.generated_place[0].startswith("<adjoint: grad of squared_by_a_custom_rule")
+    assert "in the code generated for its derivative" in str(exc)

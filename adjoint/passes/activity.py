@@ -6,7 +6,10 @@ whose value depends on a differentiated parameter (varied) and can influence
 the returned value (useful). Only active names get adjoints. The analysis is
 by name and ignores statement order, so it errs on the side of activity.
 Comparisons, boolean operators, integer-valued calls (``len``, ``argmax``)
-and statements inside ``with adjoint.no_grad():`` never carry a derivative.
+and statements inside ``with adjoint.no_grad():`` never carry a derivative, nor do
+the names ``no_derivative`` lists: a generated backward sweep's, unpacked from
+its saved tuple, whose values its forward sweep computed from no parameter
+(comparisons, integers, constants: see ``compile._without_derivative``).
 """
 from __future__ import annotations
 
@@ -17,11 +20,12 @@ from ..rules import lookup
 from .objects import is_field_read
 
 
-def _edges(body, inert_calls):
-    """(target, sources) pairs: the value of ``target`` is computed from ``sources``."""
+def _edges(body, inert_calls, no_derivative=frozenset(), no_grad=True):
+    """(target, sources) pairs: the value of ``target`` is computed from ``sources``; none into
+    a name of ``no_derivative``, nor (``no_grad``) from a ``no_grad`` block's statements."""
     edges = []
     for s in walk_stmts(body):
-        if getattr(s, "no_grad", False):
+        if no_grad and getattr(s, "no_grad", False):
             continue
         if isinstance(s, gast.Assign):
             target = s.targets[0]
@@ -34,7 +38,7 @@ def _edges(body, inert_calls):
                 edges.append((target.value.id, loaded_names(s.value) | {target.value.id}))
         elif isinstance(s, gast.Expr) and getattr(s.value, "callee", None) is list.append:
             edges.append((s.value.func.value.id, loaded_names(s.value.args[0])))
-    return edges
+    return [(t, sources) for t, sources in edges if t not in no_derivative]
 
 
 def _value_sources(value):
@@ -88,9 +92,16 @@ def varied_names(body, wrt, inert_calls, edges=None) -> set:
     return varied
 
 
-def active_names(body, wrt, output, inert_calls) -> set:
+def computed_from(body, params, inert_calls) -> set:
+    """Names whose value varies with ``params``: ``varied_names``, but through ``no_grad``
+    blocks too, whose values do vary (the code generated from them keeps no mark of the
+    block, so differentiating it again differentiates them)."""
+    return varied_names(body, params, inert_calls, _edges(body, inert_calls, no_grad=False))
+
+
+def active_names(body, wrt, output, inert_calls, no_derivative=frozenset()) -> set:
     """Names that are both varied (depend on ``wrt``) and useful (reach ``output``)."""
-    edges = _edges(body, inert_calls)
+    edges = _edges(body, inert_calls, no_derivative)
     varied = varied_names(body, wrt, inert_calls, edges)
     useful = {output} if output else set()
     changed = True

@@ -80,6 +80,7 @@ class Resolver:
         self.scalars = scalars
         self.dicts = dicts
         self.tapes = []
+        self.holds = {}  # tape -> the name whose values (or overwritten items) it holds
 
     def _array_like(self, v):
         return v in self.dense or v not in self.scalars
@@ -104,6 +105,7 @@ class Resolver:
         t = item_tape(ident) if items else site or tape(ident)
         if t not in self.tapes:
             self.tapes.append(t)
+            self.holds[t] = ident
         return t
 
     def resolve(self, m):
