@@ -236,7 +236,8 @@ class _FunctionTransform:
         rev.output = self.output
         rev.unchanged = set(self.params) - stored_names(gast.Module(body=self.body, type_ignores=[])) \
             - set(self.copies)
-        rev.settled = scopes.settled_arrays(self.body, self.ranks, self.scopes.integers)
+        rev.settled = scopes.settled_arrays(self.body, self.ranks, self.scopes.integers,
+                                             self.scopes.local_block)
         fwd, bwd = rev.block(self.body, top=True)
         fwd = fwd[:-1]  # the final return: each mode returns its own results
         inits = [reverse.marker("init", v, None) for v in sorted(active)

@@ -269,3 +269,38 @@ def test_a_helper_reads_its_settled_array_again(backend):
     w, X = rng.normal(size=3), rng.normal(size=(4, 3))
     g = _grad_checked(calls_precomputed, (w, X), (0, 1), backend)
     assert " = q[k]\n" in g.source.split("def precomputed_bwd", 1)[1]
+
+
+def per_trip(w, X):
+    """``q`` is made and filled on each trip, then read by elements later in the same trip: the
+    backward sweep restores the trip's ``q`` at the top of its reversed block and reads
+    ``q[k]`` again (the GMM's ``terms`` in the max's loop)."""
+    s = 0.0
+    for i in range(X.shape[0]):
+        q = np.zeros(3)
+        for k in range(3):
+            q[k] = np.sin(X[i, k] * w[k])
+        for k in range(3):
+            s = s + np.exp(q[k] * s * 0.1)
+    return s
+
+
+def per_trip_written_after(w, X):
+    s = 0.0
+    for i in range(X.shape[0]):
+        q = np.zeros(3)
+        for k in range(3):
+            q[k] = np.sin(X[i, k] * w[k])
+        for k in range(3):
+            s = s + np.sin(q[k] * s + 0.1)
+        q[1] = np.tanh(s) * w[0]
+        s = s + q[1] * q[1]
+    return s
+
+
+@pytest.mark.parametrize("backend", _backends())
+@pytest.mark.parametrize("fun,settled", [(per_trip, True), (per_trip_written_after, False)])
+def test_elements_of_a_trips_array_are_read_again_after_its_last_write(fun, settled, backend):
+    w, X = rng.normal(size=3), rng.normal(size=(4, 3))
+    g = _grad_checked(fun, (w, X), (0, 1), backend)
+    assert (" = q[k]\n" in g.source.split("_bar = ", 1)[1]) is settled

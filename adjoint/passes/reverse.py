@@ -99,8 +99,8 @@ class Reverse:
         self.params_all = set()
         self.seen_defs = set()
         self.unchanged = set()  # parameters neither bound again nor written: read, never changed
-        self.settled = {}  # array made and used by elements -> position of its last write
-        self.top_at = 0  # the position of the top-level statement being reversed
+        self.settled = {}  # array made and used by elements -> (its block, its last write there)
+        self.positions = []  # (block id, position in it) of the statements being reversed
         self.counters = []  # the targets of the loops around the statement being reversed
         self.recomputed = {}  # loop local -> the read its reversed block repeats instead of a tape
         self.tape_sites = {}  # name -> the tapes of its bindings, in order
@@ -113,13 +113,16 @@ class Reverse:
         """Forward and backward sweeps of one block, with its locals' tape and adjoint set-up."""
         fwd, bwd = [], []
         self.blocks.append((stmts, []))
+        self.positions.append(None)
         for at, s in enumerate(stmts):
+            self.positions[-1] = (id(stmts), at)
             if top:
-                self.top_stmt, self.top_at = s, at
+                self.top_stmt = s
             f, b = self.stmt(s, stmts)
             fwd += f
             bwd = b + bwd
         _, helper_saved = self.blocks.pop()
+        self.positions.pop()
         in_loop = id(stmts) in self.scopes.loop_blocks
         saved = self._locals_bound(stmts) + helper_saved if in_loop else []
         loads = [marker("recompute", ident, stmts[0].lineno, value=clone(self.recomputed[ident]))
@@ -241,8 +244,11 @@ class Reverse:
         return isinstance(value, gast.UnaryOp) and self._stable(value.operand)
 
     def _unchanged_here(self, ident) -> bool:
-        """Whether ``ident`` holds the same array from the top-level statement being reversed on."""
-        return ident in self.unchanged or self.settled.get(ident, self.top_at) < self.top_at
+        """Whether ``ident`` holds the same array from the statement being reversed on."""
+        if ident in self.unchanged:
+            return True
+        block, last = self.settled.get(ident, (None, None))
+        return any(b == block and last < at for b, at in self.positions)
 
     def _size_of_unchanged(self, value) -> bool:
         """``x.shape`` of a parameter that never changes, or an item of it (``t4 = X.shape;

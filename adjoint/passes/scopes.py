@@ -238,24 +238,36 @@ def dicts(body) -> set:
 
 
 
-def settled_arrays(body, ranks, integers) -> dict:
+def settled_arrays(body, ranks, integers, local_block) -> dict:
     """Arrays the function makes (``np.zeros``, ``np.ones``, ``np.empty``, ``np.full``), binds
-    once and uses only element by element (``q[k, r]`` with one index per axis, read or
-    written): name -> the position in ``body`` of the last top-level statement that binds or
-    writes one. No other name can reach their memory, so after that statement an element
-    reads the same number in the forward sweep and in the backward one, which may read it
-    again instead of taping it (``reverse.Reverse._recomputable``)."""
+    once, in the block they are local to, and uses only element by element (``q[k, r]`` with
+    one integer per axis, read or written): name -> (that block's id, the position in it of
+    the last statement that binds or writes one). No other name can reach their memory, so
+    after that statement an element reads the same number in the forward sweep and in the
+    backward one (which restores a loop's local at the top of its reversed block), and may
+    read it again instead of taping it (``reverse.Reverse._recomputable``)."""
     import numpy as np
     fresh = (np.zeros, np.ones, np.empty, np.full)
     made = [s.targets[0].id for s in walk_stmts(body) if isinstance(s, gast.Assign)
             and isinstance(s.targets[0], gast.Name) and getattr(s.value, "callee", None) in fresh]
-    candidates = {n for n in made if made.count(n) == 1 and isinstance(ranks.get(n), int)}
+    candidates = {n for n in made if made.count(n) == 1 and isinstance(ranks.get(n), int)
+                  and n in local_block}
     candidates -= _used_whole(body, candidates, ranks, integers)
     last = {}
-    for at, s in enumerate(body):
-        for n in candidates & _written(s):
-            last[n] = at
+    for block in _blocks(body):
+        for at, s in enumerate(block):
+            for n in candidates & _written(s):
+                if local_block[n] == id(block):
+                    last[n] = (id(block), at)
     return last
+
+
+def _blocks(stmts):
+    yield stmts
+    for s in stmts:
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                yield from _blocks(getattr(s, field))
 
 
 def _used_whole(body, names, ranks, integers) -> set:
