@@ -254,6 +254,9 @@ class _FunctionTransform:
         bwd = resolver.block(bwd)
         tapes, stacks, self.stack_tops = resolver.tapes, [], {}
         floats = (active & rev.scalars & self.real) - self.scopes.integers
+        if self.typed:  # a tuple's adjoint read item by item: a name per item
+            fwd, bwd = placement.split_tuple_adjoints([fwd, bwd], kinds.tuple_lengths(self.body, self.params),
+                                                      self.namer.exact)
         if self.typed:  # the tapes whose values nothing reads go before they become arrays
             after = set(self.params) | {reverse.bar(v) for v in active} | {self.output} | set(read_after)
             fwd, bwd, tapes = placement.drop_dead_tapes(fwd, bwd, tapes, after)

@@ -455,3 +455,22 @@ def test_a_read_before_any_binding_raises_on_both_backends():
         with warnings.catch_warnings(), pytest.raises(TypeError):
             warnings.simplefilter("ignore", adjoint.BackendWarning)
             adjoint.grad(read_before_bound, backend=backend)(x)
+
+
+def swap(x, A):
+    a, b = np.sin(A) * x[0], x[1] * 2.0
+    a, b = b, a  # a tuple of a number and an array
+    return np.sum(b * a) + a * a
+
+
+def test_tuple_adjoints_read_by_item_are_one_name_per_item():
+    """A Numba tuple cannot be written and its items may differ in type: the adjoint of one
+    the backward sweep reads and adds to by item is a name per item."""
+    x, A = np.array([0.3, -0.7]), np.array([[0.2, -0.4, 0.9], [1.3, -0.6, 0.1]])
+    g = adjoint.grad(swap, (0, 1), backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adjoint.BackendWarning)
+        got = g(x, A)
+    assert "unpacked2_bar_0 = zeros_like(unpacked2[0])" in g.source and "unpacked2_bar[" not in g.source
+    for a, b in zip(got, numerical_grad(swap, (x, A), [0, 1])):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)

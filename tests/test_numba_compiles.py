@@ -7,7 +7,9 @@ axis, ``add_at`` with a slice, a tuple, index arrays and masks, ``last_writes``,
 and ``np.put`` (whole-array writes, ``a[...] = t``), the linear-algebra and copying adjoints,
 splits, sorts, gathers along an axis, np.diff, np.select, np.interp, indexing by lists and
 by masks of two axes, np.mean over an axis, np.concatenate and the built-in sum of a list, complex adjoints
-summed over a broadcast axis, arrays taped before their first binding, ``np.where`` of numbers, ...).
+summed over a broadcast axis or spread over a real array, arrays taped before their first binding,
+``np.where`` of numbers, a tuple of a number and an array, an element and a mask written into one
+array, a loop target counting in one loop and an array in another, ...).
 Each must compile with Numba (no ``BackendWarning``, the entry point still
 Numba's) and agree with the NumPy backend and with finite differences.
 """
@@ -556,6 +558,57 @@ CASES += [
     (where_of_numbers, (normal(4),), 0),
 ]
 
+
+
+def swapped(x, A):
+    a = np.sin(A) * x[0]
+    c = x[1] * 2.0
+    a, c = c, a  # a tuple of a number and an array: its adjoint is held one name per item
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(c * a) * (s + 1.0)
+    return s
+
+
+def written_in_place(x, A):
+    y = np.zeros(3)
+    y[-1] = x[0]  # an element: numbers on the tape of this write
+    for i in range(3):
+        y[y > 0.5] = np.dot(x, x) * 0.1 * (i + 1.0)  # a mask: arrays on a tape of its own
+        y[:2] = y[:2] + A[0, :2] * x[1]  # a slice: arrays of another size on another
+    return np.sum(np.tanh(y) * x)
+
+
+def halved(v):
+    return v * 0.5
+
+
+def complex_spread(x):
+    s = 0.0
+    for i in range(2):
+        y = halved(x) * (s + 1.0)  # a helper's value: not proven real
+        z = np.sqrt(np.sum(y) - 0.3 + 0j)  # so its sum's adjoint is complex, spread over y
+        s = s + np.abs(z) + np.sum(np.tanh(x)) * s
+    return s
+
+
+def target_reused(x, A):
+    s = 0.0
+    if x[0] > -10.0:
+        for row in range(2):  # an int here
+            s = s + x[row]
+    for k, row in enumerate(A):  # an array there: its values are a name of their own
+        s = s + np.sum(np.tanh(row * s)) * x[k]
+    return s
+
+
+X3, A23 = np.array([0.3, -0.7, 1.1]), np.array([[0.2, -0.4, 0.9], [1.3, -0.6, 0.1]])
+CASES += [
+    (swapped, (X3, A23), (0, 1)),
+    (written_in_place, (np.array([0.9, -0.8, 0.6]), A23), (0, 1)),
+    (complex_spread, (np.array([0.9, 0.8, 0.6]),), 0),
+    (target_reused, (X3, A23), (0, 1)),
+]
 
 def as_tuple(value, wrt):
     return value if isinstance(wrt, tuple) else (value,)

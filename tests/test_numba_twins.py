@@ -194,6 +194,8 @@ CASES = {
     "unreduce over axis 1": (call(rt.unreduce, 1, False), (np.arange(3.0), A)),
     "unreduce over -1 kept": (call(rt.unreduce, -1, True), (np.ones((3, 1)), A)),
     "unreduce over a tuple": (call(rt.unreduce, (0, 2), False), (np.arange(4.0), np.zeros((2, 4, 3)))),
+    "unreduce a complex number over a real array": (call(rt.unreduce, None, False), (2.0 - 1j, A)),
+    "unreduce complex over axis 1 of a real array": (call(rt.unreduce, 1, False), (np.arange(3.0) - 1j, A)),
     "count over a tuple": (call(rt.count, (0, -1)), (A,)),
     "extremum over axis 0": (call(rt.extremum_grad, 0, False), (V, R, np.max(R, axis=0))),
     "extremum over axis 1 kept": (call(rt.extremum_grad, 1, True), (np.ones((3, 1)), R, np.max(R, 1, keepdims=True))),

@@ -298,9 +298,48 @@ def per_trip_written_after(w, X):
     return s
 
 
+def written_three_ways(x, A):
+    y = np.zeros(3)
+    y[-1] = x[0]  # an element: numbers
+    for i in range(3):
+        y[y > 0.5] = np.dot(x, x) * 0.1 * (i + 1.0)  # a mask: 1-D arrays
+        y[:2] = y[:2] + A[0, :2] * x[1]  # a slice
+    return np.sum(np.tanh(y) * x)
+
+
+@pytest.mark.parametrize("backend", _backends())
+def test_each_in_place_write_tapes_its_items_apart(backend):
+    """The items each in-place write overwrites go on a tape of that write's own (numbers for
+    an element, arrays for a mask or a slice), which Numba types alone (the element's tape is
+    dropped there: nothing reads what it restores)."""
+    x, A = np.array([0.9, -0.8, 0.6]), np.array([[0.2, -0.4, 0.9], [1.3, -0.6, 0.1]])
+    g = _grad_checked(written_three_ways, (x, A), (0, 1), backend)
+    assert {"y_1_tape_items", "y_2_tape_items"} <= set(re.findall(r"\w+_tape_items", g.source))
+
+
+def counted_then_iterated(x, A):
+    s = 0.0
+    if x[0] > -10.0:
+        for row in range(2):  # an int, read in this loop only
+            s = s + x[row]
+    for k, row in enumerate(A):  # an array
+        s = s + np.sum(np.tanh(row * s)) * x[k]
+    return s
+
+
 @pytest.mark.parametrize("backend", _backends())
 @pytest.mark.parametrize("fun,settled", [(per_trip, True), (per_trip_written_after, False)])
 def test_elements_of_a_trips_array_are_read_again_after_its_last_write(fun, settled, backend):
     w, X = rng.normal(size=3), rng.normal(size=(4, 3))
     g = _grad_checked(fun, (w, X), (0, 1), backend)
     assert (" = q[k]\n" in g.source.split("_bar = ", 1)[1]) is settled
+
+
+@pytest.mark.parametrize("backend", _backends())
+def test_loop_targets_bound_elsewhere_are_renamed_apart(backend):
+    """``row`` counts in one loop and is an array in another: the counting loop, whose values
+    nothing after it reads, iterates a name of its own, so ``row``'s arrays are a loop local
+    (no tape of ints and arrays, no placeholder None)."""
+    x, A = np.array([0.3, -0.7, 1.1]), np.array([[0.2, -0.4, 0.9], [1.3, -0.6, 0.1]])
+    g = _grad_checked(counted_then_iterated, (x, A), (0, 1), backend)
+    assert "for row_1 in range(2):" in g.source and "row = None" not in g.source

@@ -67,15 +67,30 @@ def _tuple_items(bindings, params):
     """For a local every binding of which is a tuple display of one length (``unpacked1 =
     (t1, t2, t3)`` of ``r0, r1, r2 = ...``): its items as names of their own, ``("item", name,
     k)``, bound to the displays' k-th elements, so that ``unpacked1[0]`` has a rank."""
-    items = {}
-    for ident, values in list(bindings.items()):
+    return {("item", ident, k): [v.elts[k] for v in bindings[ident]]
+            for ident, n in _display_lengths(bindings, params).items() for k in range(n)}
+
+
+def tuple_lengths(body, params) -> dict:
+    """name -> n for each local every binding of which is a tuple display of ``n`` items: it
+    always holds ``n`` values, so ``t[k]`` for a constant ``k`` names one of them."""
+    bindings = {}
+    for s in walk_stmts(body):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            bindings.setdefault(s.targets[0].id, []).append(s.value)
+        elif isinstance(s, gast.For):
+            bindings.setdefault(s.target.id, []).append(None)
+    return _display_lengths(bindings, set(params))
+
+
+def _display_lengths(bindings, params):
+    lengths = {}
+    for ident, values in bindings.items():
         sizes = {len(v.elts) if isinstance(v, gast.Tuple) and
                  not any(isinstance(e, gast.Starred) for e in v.elts) else None for v in values}
-        if ident in params or len(sizes) != 1 or None in sizes:
-            continue
-        for k in range(sizes.pop()):
-            items[("item", ident, k)] = [v.elts[k] for v in values]
-    return items
+        if ident not in params and len(sizes) == 1 and None not in sizes:
+            lengths[ident] = sizes.pop()
+    return lengths
 
 
 def displays(body, bindings, params):

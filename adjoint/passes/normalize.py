@@ -30,11 +30,13 @@ import types
 import numpy as np
 import gast
 
-from ..astutil import at_line, clone, const, dotted, loaded_names, name, stored_names, walk, walk_stmts, with_line
+from ..astutil import (at_line, clone, const, dotted, loaded_names, name, stored_names, subst, walk, walk_stmts,
+                       with_line)
 from .. import runtime
 from ..errors import UnsupportedSyntaxError, undefined_call
 from ..frontend import LOCAL, UNKNOWN, unsupported
 from . import comprehensions, lowering, objects
+from .scopes import live_after_loops
 
 # Array methods rewritten as the NumPy function of the same meaning; True marks
 # methods whose extra positional arguments form one tuple (x.reshape(2, 3)).
@@ -645,7 +647,24 @@ def normalize(parsed, body, namer: Namer, classes=None, methods=None) -> tuple[l
             norm.stores[n.id] = norm.stores.get(n.id, 0) + 1
     body = norm.block(body)
     _own_loop_counters(body, namer)
+    _private_loop_targets(body, namer, {a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args
+                                        + parsed.node.args.kwonlyargs})
     return body, norm
+
+
+def _private_loop_targets(body, namer, params):
+    """A loop target that a parameter or an assignment also binds, whose values no read after
+    the loop sees (``scopes.live_after_loops``), is renamed apart in its loop (``for i in r``
+    -> ``for i_1 in r``): the name's other values, maybe of another type (an int counter here,
+    an array there), are then a name of their own, which is taped and typed alone."""
+    bound = set(params) | {s.targets[0].id for s in walk_stmts(body)
+                           if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+    live = live_after_loops(body)
+    for s in walk_stmts(body):
+        if isinstance(s, gast.For) and s.target.id in bound and s.target.id not in live[id(s)]:
+            renamed = {s.target.id: namer.fresh(s.target.id + "_")}
+            s.target = name(renamed[s.target.id], store=True)
+            s.body = [subst(b, renamed) for b in s.body]
 
 
 def _own_loop_counters(body, namer):

@@ -4,14 +4,16 @@ Contract: accepts forward and backward sweeps holding the markers of
 ``reverse`` and returns them as plain Python, plus the set of primal names the
 backward sweep reads and the tapes used. A value goes on the tape only when
 the backward sweep reads it and something overwrites it; everything else the
-markers proposed is dropped here.
+markers proposed is dropped here. For typed builds (Numba),
+``split_tuple_adjoints`` then holds a tuple's adjoint read item by item in one
+name per item.
 """
 from __future__ import annotations
 
 import gast
 
-from ..astutil import clone, item_read, loaded_names, quote, quote_expr
-from .reverse import bar, item_tape, tape
+from ..astutil import clone, item_read, loaded_names, name, quote, quote_expr, walk
+from .reverse import BAR, bar, item_tape, tape
 from . import simplify
 from .simplify import fold_constants
 
@@ -99,17 +101,17 @@ class Resolver:
         return out
 
     def _tape(self, ident, items=False, site=None):
-        """The tape of ``ident``'s values (``site``: the one of a binding), or of the items
-        written into it (a tape of its own: a block-local value is loaded at the top of its
-        reversed block, items where undone)."""
-        t = item_tape(ident) if items else site or tape(ident)
+        """The tape of ``ident``'s values, or of the items written into it (a tape of its own: a
+        block-local value is loaded at the top of its reversed block, items where undone);
+        ``site``: the one of a binding or of a write."""
+        t = site or (item_tape(ident) if items else tape(ident))
         if t not in self.tapes:
             self.tapes.append(t)
             self.holds[t] = ident
         return t
 
     def resolve(self, m):
-        kind, v, line = m.marker, m.var, m.lineno
+        kind, v, line, site = m.marker, m.var, m.lineno, getattr(m, "tape", None)
         if kind == "accumulate":
             if getattr(m, "first", False):
                 return quote("x_bar = c", line, x_bar=bar(v), c=m.value)
@@ -129,24 +131,24 @@ class Resolver:
         if v not in self.needed:
             return []
         if kind in ("save", "save_after"):
-            return quote("t.append(x)", line, t=self._tape(v, site=getattr(m, "tape", None)), x=v)
+            return quote("t.append(x)", line, t=self._tape(v, site=site), x=v)
         if kind == "recompute":  # a stable value, computed again (reverse._recomputable)
             return quote("x = v", line, x=v, v=clone(m.value))
         if kind in ("restore", "load"):
-            return quote("x = t.pop()", line, t=self._tape(v, site=getattr(m, "tape", None)), x=v)
+            return quote("x = t.pop()", line, t=self._tape(v, site=site), x=v)
         if kind == "save_item" and v in self.dicts:
-            return quote("t.append(old_item(x, i))", line, t=self._tape(v, items=True), x=v,
+            return quote("t.append(old_item(x, i))", line, t=self._tape(v, items=True, site=site), x=v,
                          i=clone(m.index))
         if kind == "restore_item" and v in self.dicts:
             return quote("put_back(x, i, t.pop())", line, x=v, i=clone(m.index),
-                         t=self._tape(v, items=True))
+                         t=self._tape(v, items=True, site=site))
         if kind == "save_item":
             item = item_read(v, m.index)
             if not getattr(m, "element", False):
                 item = quote_expr("snapshot(item)", item=item)  # a view, or several elements
-            return quote("t.append(item)", line, t=self._tape(v, items=True), item=item)
+            return quote("t.append(item)", line, t=self._tape(v, items=True, site=site), item=item)
         if kind == "restore_item":
-            return quote("x[i] = t.pop()", line, x=v, i=clone(m.index), t=self._tape(v, items=True))
+            return quote("x[i] = t.pop()", line, x=v, i=clone(m.index), t=self._tape(v, items=True, site=site))
         if kind == "restore_append":
             return quote("x.pop()", line, x=v)
         raise AssertionError(kind)
@@ -176,3 +178,66 @@ def _without_pushes(stmts, gone):
                 setattr(s, field, _without_pushes(getattr(s, field), gone) or [gast.Pass()])
         out.append(s)
     return out
+
+
+def split_tuple_adjoints(sweeps, lengths, fresh):
+    """The statement lists ``sweeps`` with the adjoint of each tuple in ``lengths`` (name ->
+    its number of items, ``kinds.tuple_lengths``) that they only start (``t_bar =
+    zeros_like(t)``) and read or add to item by item at constant positions (``t_bar[1] += v``)
+    held in one name per item (``t_bar_1 = zeros_like(t[1])``, ``t_bar_1 += v``; ``fresh``
+    makes the names): a Numba tuple cannot be written, and its items may differ in type (a
+    number and an array). An adjoint used whole (passed on, returned, added to as a whole)
+    is kept as it is."""
+    modules = [gast.Module(body=stmts, type_ignores=[]) for stmts in sweeps]
+    for ident in sorted(lengths):
+        items = _item_uses(modules, bar(ident), lengths[ident])
+        if items is not None:
+            names = {k: fresh(f"{bar(ident)}_{k}") for k in sorted(items)}
+            modules = [_ItemAdjoints(ident, lengths[ident], names).visit(m) for m in modules]
+    return [m.body for m in modules]
+
+
+def _item_uses(modules, ident_bar, n):
+    """The positions at which ``ident_bar`` is read or written, or None when it is also used
+    other than through ``ident_bar[k]`` (a constant ``-n <= k < n``) or started as zeros."""
+    uses, items, accounted = 0, set(), 0
+    for node in (node for m in modules for node in walk(m)):
+        if _is_name(node, ident_bar):
+            uses += 1
+        elif isinstance(node, gast.Subscript) and _is_name(node.value, ident_bar):
+            k = node.slice.value if isinstance(node.slice, gast.Constant) else None
+            if type(k) is not int or not -n <= k < n:
+                return None
+            items.add(k % n)
+            accounted += 1
+        elif isinstance(node, gast.Assign) and _is_name(node.targets[0], ident_bar):
+            accounted += _zeros_of(node.value, ident_bar[:-len(BAR)])
+    return items if items and uses == accounted else None
+
+
+def _is_name(node, ident):
+    return isinstance(node, gast.Name) and node.id == ident
+
+
+def _zeros_of(value, ident) -> bool:
+    """Whether ``value`` is ``zeros_like(ident)``."""
+    return isinstance(value, gast.Call) and _is_name(value.func, "zeros_like") and \
+        len(value.args) == 1 and _is_name(value.args[0], ident) and not value.keywords
+
+
+class _ItemAdjoints(gast.NodeTransformer):
+    """``t_bar[k]`` -> ``t_bar_k``; ``t_bar = zeros_like(t)`` -> ``t_bar_k = zeros_like(t[k])``."""
+
+    def __init__(self, ident, n, names):
+        self.ident, self.n, self.names = ident, n, names
+
+    def visit_Subscript(self, node):
+        if _is_name(node.value, bar(self.ident)):
+            return name(self.names[node.slice.value % self.n], store=isinstance(node.ctx, gast.Store))
+        return self.generic_visit(node)
+
+    def visit_Assign(self, node):
+        if _is_name(node.targets[0], bar(self.ident)):
+            return [s for k, item in self.names.items()
+                    for s in quote(f"{item} = zeros_like(t[{k}])", node.lineno, t=self.ident)]
+        return self.generic_visit(node)

@@ -104,6 +104,7 @@ class Reverse:
         self.counters = []  # the targets of the loops around the statement being reversed
         self.recomputed = {}  # loop local -> the read its reversed block repeats instead of a tape
         self.tape_sites = {}  # name -> the tapes of its bindings, in order
+        self.item_sites = {}  # name -> the tapes of the items its in-place writes overwrite
         self.recompute_calls = False  # elementwise functions of stable numbers too (Numba)
         self.seed = None  # the expression seeding the output's adjoint
         self.output = None  # the name whose adjoint the seed starts
@@ -194,6 +195,14 @@ class Reverse:
         sites.append(tape(ident) if not sites else tape(self.namer.fresh(ident + "_")))
         return sites[-1]
 
+    def _item_site_tape(self, ident):
+        """The tape of the items one in-place write into ``ident`` overwrites: one per write, as
+        for bindings, so that each tape holds items of one kind (an element is a number, a
+        slice an array of the slice's rank), which Numba's typed tapes need."""
+        sites = self.item_sites.setdefault(ident, [])
+        sites.append(item_tape(ident) if not sites else item_tape(self.namer.fresh(ident + "_")))
+        return sites[-1]
+
     def _reset(self, ident, block, lineno):
         if ident in self.active and not self.scopes.is_local(ident, block):
             return [marker("reset", ident, lineno)]
@@ -278,7 +287,8 @@ class Reverse:
         base = target.value.id
         index = target.slice
         element = self._selects_element(base, index)
-        fwd = [marker("save_item", base, s.lineno, index=index, element=element), s]
+        t = self._item_site_tape(base)
+        fwd = [marker("save_item", base, s.lineno, index=index, element=element, tape=t), s]
         bwd = []
         if base in self.active:
             if _is_active_atom(s.value, self.active):
@@ -286,7 +296,7 @@ class Reverse:
                 bwd += self._accumulate(s.value.id, self._written_adjoint(base, index, element),
                                         elementwise_of=None if scalar else s.value)
             bwd += quote("x_bar[index] = 0.0", s.lineno, x_bar=bar(base), index=index)
-        bwd.append(marker("restore_item", base, s.lineno, index=index))
+        bwd.append(marker("restore_item", base, s.lineno, index=index, tape=t))
         return fwd, bwd
 
     def _written_adjoint(self, base, index, element):

@@ -8,7 +8,9 @@
   can a value be overwritten and need the tape;
 * a name is an *integer* when every binding gives it an int (range targets,
   ``len``, int constants and integer arithmetic): indexing with it selects one
-  element, so adjoints can be accumulated in place without ``np.add.at``.
+  element, so adjoints can be accumulated in place without ``np.add.at``;
+* the names *live after a loop*: those a later read may see the value of as the
+  loop leaves them (normalize renames a loop target apart where it is not one).
 """
 from __future__ import annotations
 
@@ -237,7 +239,6 @@ def dicts(body) -> set:
                  or getattr(s.value, "callee", None) in (dict, dict_from))}
 
 
-
 def settled_arrays(body, ranks, integers, local_block) -> dict:
     """Arrays the function makes (``np.zeros``, ``np.ones``, ``np.empty``, ``np.full``), binds
     once, in the block they are local to, and uses only element by element (``q[k, r]`` with
@@ -304,3 +305,38 @@ def _written(stmt) -> set:
                 isinstance(node.value, gast.Name):
             out.add(node.value.id)
     return out
+
+
+def live_after_loops(body) -> dict:
+    """id(loop) -> the names some read may see the value of as the loop leaves them: liveness,
+    to a fixed point around loops (what a ``break`` leaves is live where the loop's exit is)."""
+    found = {}
+    _live(body, set(), set(), found)
+    return found
+
+
+def _live(stmts, live, exit_, found):
+    """The names live before ``stmts`` given those ``live`` after them (``exit_``: live after
+    the innermost loop around them), recording each loop's live names after it in ``found``."""
+    for s in reversed(stmts):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            live = (live - {s.targets[0].id}) | loaded_names(s.value)
+        elif isinstance(s, gast.If):
+            live = loaded_names(s.test) | _live(s.body, live, exit_, found) | _live(s.orelse, live, exit_, found)
+        elif isinstance(s, (gast.For, gast.While)):
+            found[id(s)] = found.get(id(s), set()) | live
+            target = {s.target.id} if isinstance(s, gast.For) else set()
+            head = loaded_names(s.iter if isinstance(s, gast.For) else s.test)
+            top = live | head  # before the test or the next item, where each trip starts
+            while True:
+                more = top | (_live(s.body, top, live, found) - target)
+                if more == top:
+                    break
+                top = more
+            live = top
+        elif isinstance(s, gast.Break):
+            live = live | exit_
+        else:  # x += v reads x too
+            live = live | loaded_names(s) | ({s.target.id} if isinstance(s, gast.AugAssign) and
+                                            isinstance(s.target, gast.Name) else set())
+    return live

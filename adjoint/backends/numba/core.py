@@ -193,11 +193,13 @@ def _unbroadcast(g, x):
 
 @twin(runtime.unreduce)
 def _unreduce(g, x, axis=None, keepdims=False):
-    if not (real(g) and real(x)) or not (none(axis) or axes_type(axis)):
+    """Real or complex values: the spread keeps ``g``'s dtype, as NumPy's broadcast does (a
+    complex ``g`` spread over a real ``x`` stays complex; whoever adds it takes its real part)."""
+    if not (numeric(g) and numeric(x)) or not (none(axis) or axes_type(axis)):
         return None
-    if number(x):
+    if scalar(x):
         return lambda g, x, axis=None, keepdims=False: g
-    if number(g):
+    if scalar(g):
         return lambda g, x, axis=None, keepdims=False: np.full(x.shape, g)
     if none(axis):  # keepdims: g has x's rank, all ones
         return lambda g, x, axis=None, keepdims=False: _spread(flat(g), shape_of(g.shape, x.ndim), x)
