@@ -9,7 +9,8 @@ splits, sorts, gathers along an axis, np.diff, np.select, np.interp, indexing by
 by masks of two axes, np.mean over an axis, np.concatenate and the built-in sum of a list, complex adjoints
 summed over a broadcast axis or spread over a real array, arrays taped before their first binding,
 ``np.where`` of numbers, a tuple of a number and an array, an element and a mask written into one
-array, a loop target counting in one loop and an array in another, ...).
+array, a loop target counting in one loop and an array in another, the adjoint of a name still
+unbound, helpers called without a derivative, ...).
 Each must compile with Numba (no ``BackendWarning``, the entry point still
 Numba's) and agree with the NumPy backend and with finite differences.
 """
@@ -559,7 +560,6 @@ CASES += [
 ]
 
 
-
 def swapped(x, A):
     a = np.sin(A) * x[0]
     c = x[1] * 2.0
@@ -609,6 +609,71 @@ CASES += [
     (complex_spread, (np.array([0.9, 0.8, 0.6]),), 0),
     (target_reused, (X3, A23), (0, 1)),
 ]
+
+
+def returned_in_the_loop(x, A):
+    s = np.sum(A * x)
+    x = x[0]  # another rank: no rank is proven for x, nor for what the loop returns
+    for i in range(2):
+        x = 0.9 * x + 0.1 * np.cos(x - s)
+        if s < 50.0:
+            return np.sum(x * A)  # taped before its first binding: the return value starts as None
+    return s + x
+
+
+def cube(v):
+    return v ** 3
+
+
+def bound_in_a_branch(x, A):
+    t = cube(x[0])  # a helper's result: no rank or realness is proven for it, nor for m
+    s = np.sum(x)
+    if x[1] > 0.0:  # not taken for the arguments below: m's adjoint starts from None
+        if t > -100.0:
+            m = A * t
+        else:
+            m = A
+        s = s + np.sum(m * m)
+    return s
+
+
+def outer_in_the_loop(x, A):
+    for i in range(2):
+        if x[i] > 0.0:
+            m = A
+        else:
+            m = np.outer(x, x)[:2]  # 2-D whatever its operands' ranks: so are m and A
+        A = 0.5 * A + np.sin(m)  # m is taped before its first binding
+    return np.sum(A)
+
+
+def clipped(v):
+    return np.minimum(v, 2.0)
+
+
+def tolerance(v, c):
+    return np.sum(clipped(np.abs(v))) * c  # calls a helper of its own
+
+
+def called_as_is(x, A):
+    def limit(v):
+        return clipped(v) * 0.5  # lifted
+    s = 0.0
+    for i in range(3):
+        t = tolerance(A[0], 0.1)  # no derivative: the compiled module calls the helpers themselves
+        if t > 10.0 or np.sum(limit(A[1])) > 10.0:
+            break
+        s = s + np.sum(np.sin(x * i) * A[1]) + t * x[i]
+    return s
+
+
+CASES += [
+    (returned_in_the_loop, (normal(3), normal(2, 3)), (0, 1)),
+    (bound_in_a_branch, (np.array([0.3, -0.4, 0.2]), normal(2, 3)), (0, 1)),
+    (outer_in_the_loop, (np.array([0.5, -0.7, 0.2]), normal(2, 3)), (0, 1)),
+    (called_as_is, (normal(3), normal(2, 3)), (0, 1)),
+]
+
 
 def as_tuple(value, wrt):
     return value if isinstance(wrt, tuple) else (value,)

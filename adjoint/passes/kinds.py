@@ -227,6 +227,8 @@ def _call(v, ranks, integers):
     fn = getattr(v, "callee", None)
     if fn in _SCALAR_RESULT:
         return 0
+    if fn is np.outer:
+        return 2  # of its operands flattened, whatever their ranks
     if fn in _ARRAY_BUILDERS and len(v.args) == 1 and isinstance(v.args[0], (gast.Tuple, gast.List)) \
             and all(k.arg == "dtype" for k in v.keywords):
         return _stacked(v.args[0].elts, ranks, integers)

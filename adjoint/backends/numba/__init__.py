@@ -12,7 +12,9 @@ on), so the source stays identical on both backends.
 
 Numba resolves globals once, at compilation; values the code reads from the
 user's module are therefore frozen, and the on-disk cache is used only when
-the code reads no such values (only modules and functions).
+the code reads no such values (only modules and functions, none of them a Python
+function of the user's: that one is njit-compiled into the module, and the cache's
+key does not see its source).
 
 A function Numba cannot compile is not an error: the caller falls back to the
 NumPy backend with one ``BackendWarning`` naming the function and Numba's reason.
@@ -91,13 +93,45 @@ def compile_functions(source: str, names: list, user_values: dict, cacheable: bo
     """njit-compiled functions of the module ``source``; compilation happens at the first call."""
     import numba
     _register()
-    module = _module_from_file(source, user_values)
+    module = _module_from_file(source, _jitted_users(user_values, numba))
     jitted = {}
     for fname in names:
         jitted[fname] = numba.njit(cache=cacheable)(getattr(module, fname))
     for fname, fn in jitted.items():
         setattr(module, fname, fn)  # calls between generated functions reach the compiled ones
     return jitted
+
+
+def _jitted_users(values: dict, numba) -> dict:
+    """``values`` with each of the user's own Python functions (a helper the generated code calls
+    without differentiating it, a lifted one) njit-compiled: compiled code calls no Python
+    function. A function it calls is the user's code too, so each is compiled in a copy of its
+    globals in which the user's functions are compiled alike; Numba freezes globals anyway."""
+    made, scopes = {}, {}  # id(function) -> its compiled copy; id(globals) -> the copy of them
+
+    def jitted(fn):
+        if id(fn) not in made:
+            fresh = id(fn.__globals__) not in scopes
+            scope = scopes.setdefault(id(fn.__globals__), dict(fn.__globals__))
+            copy = pytypes.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+            copy.__kwdefaults__ = fn.__kwdefaults__
+            made[id(fn)] = numba.njit(copy)
+            if fresh:  # before compiling anything: a cycle of calls finds the dispatcher made
+                scope.update({n: jitted(v) for n, v in list(scope.items()) if users_function(v)})
+        return made[id(fn)]
+    return {n: jitted(v) if users_function(v) else v for n, v in values.items()}
+
+
+def users_function(value) -> bool:
+    """A plain Python function of the user's: not a library's (Numba compiles its own NumPy,
+    and what a library does is its business), not adjoint's (its helpers have Numba twins)."""
+    from ...passes.objects import is_library
+    if not isinstance(value, pytypes.FunctionType) or is_library(value):
+        return False
+    return not os.path.realpath(value.__code__.co_filename).startswith(_ADJOINT)
+
+
+_ADJOINT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))) + os.sep
 
 
 class Fallback:
@@ -324,6 +358,6 @@ def user_values(live, names) -> tuple[dict, bool]:
             continue
         values[n] = value
         if not isinstance(value, (pytypes.ModuleType, pytypes.FunctionType, pytypes.BuiltinFunctionType)) \
-                and not callable(value):
+                and not callable(value) or users_function(value):  # its source is not in the key
             cacheable = False
     return values, cacheable

@@ -98,8 +98,11 @@ def _real_like(g, like):
 
 @twin(runtime.zeros_like)
 def _zeros_like(x):
-    if number(x):
-        return lambda x: 0.0
+    if number(x) or none(x) or isinstance(x, types.Optional) and number(x.type):
+        return lambda x: 0.0  # None: a name not bound yet, whose adjoint nothing reads (as on NumPy)
+    if isinstance(x, types.Optional) and array(x.type):  # its rank's zero, empty while unbound
+        empty = (0,) * x.type.ndim
+        return lambda x: np.zeros(x.shape) if x is not None else np.zeros(empty)
     if array(x):
         return lambda x: np.zeros(x.shape)
     if list_of(x) and (number(x.dtype) or array(x.dtype)):
