@@ -157,7 +157,7 @@ def undefined_call(dotted: str, owner, owner_label: str, names) -> str:
 GENERATED_PREFIX = "<adjoint:"
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 _ORIGINS: dict = {}  # generated filename -> {base name in its comments: the user's filename}
-_COMMENT = re.compile(r"# (.+?):(\d+)(?::|$)")
+_COMMENT = r"# (.+?):(\d+)(?::|$)"  # a pattern's text: an exported module copies what errors read
 
 
 def register_origins(generated: str, filenames) -> None:
@@ -177,7 +177,7 @@ def generated_origin(filename: str, lineno: int):
         if not stripped:
             continue
         indent = len(text) - len(text.lstrip())
-        found = _COMMENT.match(stripped)
+        found = re.match(_COMMENT, stripped)
         if found and (limit is None or indent <= limit):
             return _user_place(filename, found.group(1), int(found.group(2)))
         if not stripped.startswith("#"):

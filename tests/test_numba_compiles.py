@@ -675,6 +675,15 @@ CASES += [
 ]
 
 
+def smallest_by_weight(x):
+    """``min`` of a list with a helper as its key: the list's adjoint is added item by item
+    (Numba's ``list += list`` appends)."""
+    return min([x[0], x[1]], key=clipped) * 2.0 + x[2]
+
+
+CASES += [(smallest_by_weight, (np.array([-1.2, 0.3, 0.5]),), 0)]
+
+
 def as_tuple(value, wrt):
     return value if isinstance(wrt, tuple) else (value,)
 

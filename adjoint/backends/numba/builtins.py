@@ -19,9 +19,13 @@ def _items_of(x):
 
 @twin(runtime.items_of_grad)
 def _items_of_grad(g, x):
-    """The adjoint of an array's or a list's items is the items' adjoint; a dict's keys carry none."""
-    if array(x) or list_of(x):
+    """The adjoint of an array's or a list's items is the items' adjoint; a dict's keys carry none.
+    A list's is added into the list's adjoint item by item (``Rows``): Numba's ``list += list``
+    would append it."""
+    if array(x):
         return lambda g, x: g
+    if list_of(x):
+        return lambda g, x: Rows(g)
     if dict_of(x):
         return lambda g, x: runtime.zeros_like(x)
 
