@@ -237,6 +237,15 @@ def is_atom(node) -> bool:
     return isinstance(node, (gast.Name, gast.Constant))
 
 
+def all_blocks(stmts):
+    """``stmts`` and every block nested in it (bodies and ``orelse``s), outermost first."""
+    yield stmts
+    for s in stmts:
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                yield from all_blocks(getattr(s, field))
+
+
 def walk_stmts(stmts):
     """Every statement in ``stmts``, nested blocks included, in source order."""
     for s in stmts:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from ..astutil import loaded_names, name_nodes, walk, walk_stmts
+from ..astutil import all_blocks, loaded_names, name_nodes, walk, walk_stmts
 
 
 @dataclass
@@ -255,20 +255,12 @@ def settled_arrays(body, ranks, integers, local_block) -> dict:
                   and n in local_block}
     candidates -= _used_whole(body, candidates, ranks, integers)
     last = {}
-    for block in _blocks(body):
+    for block in all_blocks(body):
         for at, s in enumerate(block):
             for n in candidates & _written(s):
                 if local_block[n] == id(block):
                     last[n] = (id(block), at)
     return last
-
-
-def _blocks(stmts):
-    yield stmts
-    for s in stmts:
-        for field in ("body", "orelse"):
-            if getattr(s, field, None):
-                yield from _blocks(getattr(s, field))
 
 
 def _used_whole(body, names, ranks, integers) -> set:

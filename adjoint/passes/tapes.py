@@ -28,7 +28,7 @@ from collections import Counter
 import gast
 import numpy as np
 
-from ..astutil import clone, loaded_names, quote, quote_expr, stored_names, walk, walk_stmts
+from ..astutil import all_blocks, clone, loaded_names, quote, quote_expr, stored_names, walk, walk_stmts
 
 _SIZES = {"len", "min", "max", "abs", "int"}  # pure calls a trip count may be made of
 
@@ -178,7 +178,7 @@ def _float_items(fwd, numbers):
     a shape (float64), and read only after that binding in its block: it holds that array
     whenever an element is taped (the items an in-place write overwrites)."""
     found = {}
-    for block in _blocks(fwd):
+    for block in all_blocks(fwd):
         for at, s in enumerate(block):
             call = s.value if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) else None
             if not (isinstance(call, gast.Call) and getattr(call, "callee", None) in
@@ -212,14 +212,6 @@ def _pushed(s):
 def _loads(tree, x):
     return sum(1 for n in walk(tree) if isinstance(n, gast.Name) and n.id == x
                and isinstance(n.ctx, gast.Load))
-
-
-def _blocks(stmts):
-    yield stmts
-    for s in stmts:
-        for field in ("body", "orelse"):
-            if getattr(s, field, None):
-                yield from _blocks(getattr(s, field))
 
 
 def _size(block, t, top, fwd):
