@@ -251,8 +251,7 @@ def settled_arrays(body, ranks, integers, local_block) -> dict:
     fresh = (np.zeros, np.ones, np.empty, np.full)
     made = [s.targets[0].id for s in walk_stmts(body) if isinstance(s, gast.Assign)
             and isinstance(s.targets[0], gast.Name) and getattr(s.value, "callee", None) in fresh]
-    candidates = {n for n in made if made.count(n) == 1 and isinstance(ranks.get(n), int)
-                  and n in local_block}
+    candidates = {n for n in made if isinstance(ranks.get(n), int) and n in local_block}
     candidates -= _used_whole(body, candidates, ranks, integers)
     last = {}
     for block in all_blocks(body):
@@ -273,11 +272,10 @@ def _used_whole(body, names, ranks, integers) -> set:
             if len(parts) == ranks.get(node.value.id) and \
                     all(_integer_index(p, integers) for p in parts):
                 elements.add(id(node.value))
-    used = {n.id for n in name_nodes(gast.Module(body=body, type_ignores=[]))
-            if n.id in names and isinstance(n.ctx, gast.Load) and id(n) not in elements}
-    binds = [n.id for n in name_nodes(gast.Module(body=body, type_ignores=[]))
-             if n.id in names and isinstance(n.ctx, gast.Store)]
-    return used | {n for n in names if binds.count(n) != 1}
+    uses = [n for n in name_nodes(gast.Module(body=body, type_ignores=[])) if n.id in names]
+    binds = [n.id for n in uses if isinstance(n.ctx, gast.Store)]
+    return {n.id for n in uses if isinstance(n.ctx, gast.Load) and id(n) not in elements} | \
+        {n for n in names if binds.count(n) != 1}
 
 
 def _integer_index(node, integers) -> bool:
