@@ -312,6 +312,8 @@ def test_each_in_place_write_tapes_its_items_apart(backend):
     """The items each in-place write overwrites go on a tape of that write's own (numbers for
     an element, arrays for a mask or a slice), which Numba types alone (the element's tape is
     dropped there: nothing reads what it restores)."""
+    if backend == "numba":
+        pytest.importorskip("scipy", reason="Numba's linear algebra (np.dot) needs SciPy")
     x, A = np.array([0.9, -0.8, 0.6]), np.array([[0.2, -0.4, 0.9], [1.3, -0.6, 0.1]])
     g = _grad_checked(written_three_ways, (x, A), (0, 1), backend)
     assert {"y_1_tape_items", "y_2_tape_items"} <= set(re.findall(r"\w+_tape_items", g.source))
