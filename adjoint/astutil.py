@@ -275,6 +275,12 @@ def attribute_chain(expr):
     return (expr.id, parts[::-1]) if isinstance(expr, gast.Name) else None
 
 
+def own_keywords(keywords, own_names):
+    """A call's ``keywords`` under the names the callee's transform gave its parameters
+    (``own_names``: generated code's ``a_dot``, differentiated again, is ``a_dot_``)."""
+    return [gast.keyword(arg=own_names((k.arg,))[0], value=k.value) for k in keywords]
+
+
 def dotted(expr) -> str:
     """``np.linalg.norm`` for an attribute chain, the name for a name, else ``?``."""
     if isinstance(expr, gast.Attribute):

@@ -349,9 +349,10 @@ class _FunctionTransform:
 
     def _helper_pair(self, fn, stmt, active=None, real=None):
         """``fn``'s split pair: (forward name, backward name, its parameters, those it gives
-        adjoints of, those it takes real values for). ``active(params)`` names the parameters
+        adjoints of, those it takes real values for, the map from the names a call passes
+        keywords by to its parameters'). ``active(params, own_names)`` names the parameters
         the call passes active values to: only those are differentiated (an ``axis`` passed on
-        needs no derivative); ``real(params)`` those it passes proven real values to, with their
+        needs no derivative); ``real(params, own_names)`` those it passes proven real values to, with their
         ranks (the helper proves realness and ranks from them, as a function does from its
         arguments). Each such pair of sets has a pair of functions of its own."""
         if not _user_function(fn):
@@ -360,13 +361,13 @@ class _FunctionTransform:
         if helper is None:  # a recursive call while the helper is made
             return next(v for k, v in self.program.helpers.items() if k[0] is fn.__code__)
         params = tuple(helper.params)
-        wrt = active(params) if active is not None else params
-        reals = real(params) if real is not None else ()
+        wrt = active(params, helper.own_names) if active is not None else params
+        reals = real(params, helper.own_names) if real is not None else ()
         key = (fn.__code__, wrt, reals)
         if key not in self.program.helpers:
             base = _helper_base(fn)
             names = (self.program.unique(f"{base}_fwd"), self.program.unique(f"{base}_bwd"))
-            self.program.helpers[key] = names + (params, wrt, reals)
+            self.program.helpers[key] = names + (params, wrt, reals, helper.own_names)
             maker = helper if wrt == params and not reals else _FunctionTransform(
                 fn, self.program, {p: r for p, r in reals if r is not None}, typed=self.typed,
                 real_params={p for p, _ in reals})
@@ -381,8 +382,8 @@ class _FunctionTransform:
         if key not in self.program.helpers:
             fname = self.program.unique(f"{_helper_base(fn)}_jvp")
             helper = _FunctionTransform(fn, self.program)
-            self.program.helpers[key] = (fname, helper.params)
-            helper.emit_jvp(fname, list(wrt), defaults=True)
+            self.program.helpers[key] = (fname, helper.params, helper.own_names)
+            helper.emit_jvp(fname, list(helper.own_names(wrt)), defaults=True)
         return self.program.helpers[key]
 
     # -- modes --------------------------------------------------------------

@@ -33,6 +33,14 @@ def uses_safe_log(x):
     return np.sum(safe_log(x) * x)
 
 
+def stopped_square(x):
+    return adjoint.stop_gradient(x) * x ** 2
+
+
+def uses_stopped_square(x):
+    return np.sum(stopped_square(x) * np.sin(x))
+
+
 def uses_stop_gradient(x):
     m = adjoint.stop_gradient(np.max(x))
     return np.sum(np.exp(x - m))

@@ -67,6 +67,16 @@ def calls_keyword_only(w, x):
     return helper_keyword_only(x, w=w) + helper_keyword_only(x)
 
 
+def reserved_names(x, count, conj=1.0):
+    """Parameters named as generated code's helpers: the transform renames them, and calls
+    that pass them by keyword follow."""
+    return np.sum(np.sin(x) * count) * conj
+
+
+def calls_reserved_names(w, x):
+    return reserved_names(conj=w, count=x ** 2, x=x) + reserved_names(x, count=w)
+
+
 def defaults_then_star(x, s=OFFSET, *rest, fn=np.tanh, k=3.0):
     total = np.sum(fn(x * s))
     for r in rest:

@@ -29,6 +29,20 @@ def test_stop_gradient_treats_value_as_constant():
     np.testing.assert_allclose(adjoint.grad(cc.uses_stop_gradient)(x), expected)
 
 
+@pytest.mark.parametrize("hessian", ["hvp", "hessian"])
+def test_stop_gradient_is_a_constant_in_every_order(hessian):
+    """f = sum(s x^2 sin x), s the stopped x: the second derivative holds s fixed too (as
+    jax.lax.stop_gradient does), so it is not the finite difference of the gradient."""
+    x, v = np.array([0.3, 0.7, 1.1]), np.array([1.0, -0.5, 0.25])
+    s = x
+    expected = s * (2 * np.sin(x) + 4 * x * np.cos(x) - x**2 * np.sin(x)) * v
+    if hessian == "hvp":
+        got = adjoint.hvp(cc.uses_stopped_square)(x, v)
+    else:
+        got = adjoint.hessian(cc.uses_stopped_square)(x) @ v
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
 def test_no_grad_block_carries_no_derivative():
     x, w = np.array([1.0, 2.0]), np.array([0.5, -1.0])
     scale = np.sum(x * w)

@@ -133,12 +133,24 @@ def mixed(x, y):
     return np.exp(x * y) + x ** 2 * y ** 3
 
 
+def scaled_sine(a, b):
+    return a * np.sin(b)
+
+
+def through_a_helper(x):
+    """The helper's jvp takes tangents by keyword (``a_dot=``); differentiated again, its own
+    ``a_dot`` parameter is renamed and every call passes it under the new name."""
+    return scaled_sine(x, x) ** 2 + scaled_sine(b=x, a=2.0)
+
+
 THIRD = [
     (sin_cubed, lambda x: -np.cos(x) * x ** 3 - 9 * np.sin(x) * x ** 2 + 18 * np.cos(x) * x
      + 6 * np.sin(x)),
     (exp_twice, lambda x: 8 * np.exp(2 * x)),
     (fifth, lambda x: 60 * x ** 2),
     (log_of, lambda x: 2 / x ** 3),
+    (through_a_helper, lambda x: 6 * np.sin(2 * x) + 12 * x * np.cos(2 * x)
+     - 4 * x ** 2 * np.sin(2 * x) - 2 * np.cos(x)),
 ]
 
 
@@ -152,6 +164,10 @@ def test_third_derivative_of_a_scalar_function(fun, closed):
 def test_fourth_derivative_and_mixed_third_partials():
     assert adjoint.grad(adjoint.grad(adjoint.grad(adjoint.grad(fifth))))(0.7) == \
         pytest.approx(120 * 0.7, rel=1e-12)
+    x = 0.7  # x^2 sin^2 x + 2 sin x = x^2/2 - x^2 cos(2x)/2 + 2 sin x
+    fourth = 24 * np.cos(2 * x) - 32 * x * np.sin(2 * x) - 8 * x ** 2 * np.cos(2 * x) + 2 * np.sin(x)
+    assert adjoint.grad(adjoint.grad(adjoint.grad(adjoint.grad(through_a_helper))))(x) == \
+        pytest.approx(fourth, rel=1e-10)
     x, y = 0.3, 0.5
     dxyy = adjoint.grad(adjoint.grad(adjoint.grad(mixed, 0), 1), 1)(x, y)
     e = np.exp(x * y)

@@ -18,6 +18,7 @@ CASES = [  # helpers with these signatures, called from a function of (w, x)
     (c.calls_mixed_helper, (W, X), (0, 1)),
     (c.calls_forwarding, (W, X), (0, 1)),
     (c.calls_keyword_only, (W, X), (0, 1)),
+    (c.calls_reserved_names, (W, X), (0, 1)),
     (c.calls_defaults_then_star, (W, X), (0, 1)),
     (c.calls_function_default, (W, X), (0, 1)),
     (c.array_default, (X,), 0),

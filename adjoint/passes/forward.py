@@ -28,7 +28,7 @@ import inspect
 
 import gast
 
-from ..astutil import clone, const, name, quote, quote_expr, with_line
+from ..astutil import clone, const, name, own_keywords, quote, quote_expr, with_line
 from ..errors import NotDifferentiableError
 from ..rules import lookup
 from .objects import as_subscript, bound_fields, constructor_fields, is_field_read, is_replace
@@ -275,7 +275,7 @@ class Forward:
             return None  # a rule's function, a method, or nothing known
         varied = self._varied_params(callee, call, s)
         made = self.helper_jvp(callee, tuple(varied))
-        return None if made is None else (made[0], varied)
+        return None if made is None else (made[0], varied, made[2])
 
     def _varied_params(self, callee, call, s):
         try:
@@ -287,9 +287,10 @@ class Forward:
         return {p: atom for p, atom in bound.arguments.items() if self._varied(atom)}
 
     def helper_call(self, ident, call, helper, s):
-        fname, varied = helper
-        keywords = list(call.keywords) + [gast.keyword(arg=dot(p), value=self.tangent_of(atom))
-                                          for p, atom in varied.items()]
+        fname, varied, own_names = helper
+        keywords = own_keywords(call.keywords, own_names) \
+            + [gast.keyword(arg=dot(p), value=self.tangent_of(atom))
+               for p, atom in zip(own_names(tuple(varied)), varied.values())]
         jvp_call = gast.Call(func=name(fname), args=list(call.args), keywords=keywords)
         return quote("y, y_dot = c", s.lineno, y=ident, y_dot=dot(ident), c=jvp_call)
 

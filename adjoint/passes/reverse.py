@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 import gast
 
-from ..astutil import clone, const, item_read, name, name_nodes, quote, quote_expr, walk, with_line
+from ..astutil import (clone, const, item_read, name, name_nodes, own_keywords, quote, quote_expr,
+                       walk, with_line)
 from ..errors import NotDifferentiableError
 from ..rules import lookup
 from .objects import as_subscript, bound_fields, constructor_fields, is_field_read, is_replace
@@ -461,9 +462,10 @@ class Reverse:
             if fn is None:  # a method of a local value: an active receiver needs a rule too
                 display, args = _method_display(call.func.attr), [call.func.value] + call.args
             return [s], self._rule(fn, args, call.keywords, g, ans, s, display)
-        fwd_name, bwd_name, params, wrt, reals = pair
+        fwd_name, bwd_name, params, wrt, reals, own_names = pair
         saved = self.namer.fresh(f"{_short(call.func)}_saved")
-        fwd_call = gast.Call(func=name(fwd_name), args=call.args, keywords=call.keywords)
+        fwd_call = gast.Call(func=name(fwd_name), args=call.args,
+                             keywords=own_keywords(call.keywords, own_names))
         fwd = quote("ident, saved = call", s.lineno, ident=ident, saved=saved, call=fwd_call)
         block, helper_saved = self.blocks[-1]
         if id(block) in self.scopes.loop_blocks:
@@ -472,7 +474,7 @@ class Reverse:
         grads = self.namer.fresh(f"{_short(call.func)}_grads")
         bwd = quote("grads = helper(saved, g)", s.lineno, grads=grads, helper=bwd_name,
                     saved=saved, g=g)
-        for k, node in self._bind_helper(params, call):
+        for k, node in self._bind_helper(params, call, own_names):
             if _is_active_atom(node, self.active):
                 at = wrt.index(params[k]) if k < len(params) else k
                 real = k < len(params) and params[k] in {p for p, _ in reals}  # kept real there
@@ -483,8 +485,8 @@ class Reverse:
     def _passes_active(self, call):
         """For a helper's parameters: those this call passes an active value to (all of them
         where an argument goes to ``*args``)."""
-        def active(params):
-            bound = self._bind_helper(params, call)
+        def active(params, own_names):
+            bound = self._bind_helper(params, call, own_names)
             if any(k >= len(params) for k, _ in bound):
                 return tuple(params)
             return tuple(params[k] for k, node in sorted(bound, key=lambda b: b[0])
@@ -494,8 +496,8 @@ class Reverse:
     def _passes_real(self, call):
         """For a helper's parameters: (name, rank) of those this call passes a proven real value
         to (rank ``None`` where unknown)."""
-        def real(params):
-            bound = self._bind_helper(params, call)
+        def real(params, own_names):
+            bound = self._bind_helper(params, call, own_names)
             return tuple((params[k], self._rank_of(node)) for k, node in sorted(bound, key=lambda b: b[0])
                          if k < len(params) and kinds.real_template(node, self.real))
         return real
@@ -564,9 +566,11 @@ class Reverse:
                                                           ctx=gast.Load()))
         return fwd, bwd
 
-    def _bind_helper(self, params, call):
+    def _bind_helper(self, params, call, own_names):
+        """(parameter position, argument) for each argument ``call`` passes the helper whose
+        transform names its parameters ``params``."""
         out = [(k, a) for k, a in enumerate(call.args)]
-        for kw in call.keywords:
+        for kw in own_keywords(call.keywords, own_names):
             if kw.arg in params:
                 out.append((params.index(kw.arg), kw.value))
         return out

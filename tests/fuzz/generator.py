@@ -882,7 +882,10 @@ class Gen:
         if not self.helpers or self.chance(0.3):
             self.make_helper()
         h = self.pick(self.helpers)
-        args = ", ".join(self.expr(shape, 1) for shape in h.shapes)
+        values = [self.expr(shape, 1) for shape in h.shapes]
+        if self.chance(0.3):  # by keyword, last first: the names the helper's transform gives
+            values = [f"{p}={v}" for p, v in zip(h.params, values)][::-1]
+        args = ", ".join(values)
         name = self.fresh_name(env)
         self.bind(env, name, h.returns, "0.0 + 1.0")
         return Stmt(f"{name} = {h.name}({args})")
@@ -908,7 +911,9 @@ class Gen:
         saved_env, saved_on, saved_ever = self.env, self.on, self.ever
         self.ever = set()
         env = Env()
-        names = ["u", "c"] + (["seed", "saved"] if "name_hygiene" in self.on and self.chance(0.5) else [])
+        hygiene = self.pick([["seed", "saved"], ["count", "conj"]]) if "name_hygiene" in self.on \
+            and self.chance(0.5) else []  # generated code's names, then its helpers'
+        names = ["u", "c"] + hygiene
         names = names[-2:]
         shapes = [self.pick(SHAPES) for _ in names]
         for n, s in zip(names, shapes):
