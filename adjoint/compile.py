@@ -394,8 +394,9 @@ class _FunctionTransform:
         active = activity.active_names(self.body, wrt, self.output, _inert, self.no_derivative)
         objects.check_attribute_writes(self.body, wrt, _inert, self.parsed.filename)
         dense = self._dense(active)
+        written = self.written | {n for n, group in shares.items() if group & self.written}
         tangents = forward.Forward(active, dense, self.parsed.filename, self._helper_jvp,
-                                   self.ranks, self.written)
+                                   self.ranks, written)
         body = tangents.block(self.body[:-1])
         prologue = quote("\n".join(f"{p} = writable_copy({p})" for p in self.copies))
         prologue += quote("\n".join(f"{forward.dot(p)} = tangent_like({forward.dot(p)}, {p})"

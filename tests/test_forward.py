@@ -198,10 +198,32 @@ def written_after_a_constant_sum(a):
     return np.sum(b) + np.sum(a)
 
 
-@pytest.mark.parametrize("fun", [written_tangent_does_not_leak, written_after_a_constant_sum])
+def written_after_a_swap(a):
+    b = a + 1.0  # a new array, whose tangent would be a's
+    c = np.zeros(3)
+    b, c = c, b  # written below under another name
+    c[0] = 5.0
+    return np.sum(c) + np.sum(a) + np.sum(b) - 1.0
+
+
+def written_through_a_list(a):
+    b = np.exp(0.0) * a
+    pair = [b, a]
+    c = pair[0]
+    c[0] = 5.0
+    return np.sum(a) + np.sum(c)
+
+
+@pytest.mark.parametrize("fun", [written_tangent_does_not_leak, written_after_a_constant_sum,
+                                 written_after_a_swap])
 def test_writing_a_tangent_leaves_its_source_alone(fun):
     """``b = a + 0.0`` is a new array: writing into b's tangent must not change a's."""
     _, out_dot = adjoint.jvp(fun)((np.ones(3),), (np.ones(3),))
+    assert out_dot == pytest.approx(5.0)
+
+
+def test_writing_through_a_list_leaves_the_source_alone():
+    _, out_dot = adjoint.jvp(written_through_a_list)((np.ones(3),), (np.ones(3),))
     assert out_dot == pytest.approx(5.0)
 
 

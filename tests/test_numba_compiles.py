@@ -684,6 +684,20 @@ def smallest_by_weight(x):
 CASES += [(smallest_by_weight, (np.array([-1.2, 0.3, 0.5]),), 0)]
 
 
+def ranked_late(x, c):
+    h = x.copy()
+    k = 0
+    while k < 3:
+        k += 1
+        # the second branch's rank, c * np.ones(3), is known only once np.ones(3)'s is: the
+        # choice's rank stays proven, so it starts as an empty array, not None
+        h += np.tanh(0.7 * np.ones(3) if c * k > 10.0 else c * np.ones(3))
+    return np.sum(h ** 2)
+
+
+CASES += [(ranked_late, (normal(3), 0.4), (0, 1))]
+
+
 def as_tuple(value, wrt):
     return value if isinstance(wrt, tuple) else (value,)
 

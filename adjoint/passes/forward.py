@@ -14,7 +14,9 @@ appends and helper calls, which index, join and multiply them); the tangent of
 an elementwise operation with an operand that carries none is broadcast to the
 result (``tangent_fit``). Tangent arrays alias exactly where their primals do:
 a name written in place whose tangent would be another name's tangent (``y = x
-+ 1.0`` gives ``y_dot = x_dot``) gets a private copy (``tangent_like``).
++ 1.0`` gives ``y_dot = x_dot``) gets a private copy (``tangent_like``), and so does a
+name that may share its array with one written in place (``a = x + 1.0; a, r = r, a;
+r[m] = 0.0``: ``a_dot`` is not ``x_dot``).
 
 Tangent expressions come from the rule registry: an elementwise rule's
 adjoint template with ``g`` replaced by the argument's tangent and ``conj``
@@ -55,7 +57,7 @@ class Forward:
         self.filename = filename
         self.helper_jvp = helper_jvp  # (fn, wrt) -> (jvp function name, parameters) or None
         self.ranks = ranks or {}  # name -> proven rank (see passes.kinds)
-        self.written = set(written)  # names written in place (``x[i] = v``)
+        self.written = set(written)  # names written in place (``x[i] = v``), or through an alias
 
     def block(self, stmts):
         out = []

@@ -178,11 +178,12 @@ def _stacked(items, ranks, integers):
 
 
 def _broadcast(nodes, ranks, integers):
+    """The rank of the operands broadcast together; not decided while one of them is not (its
+    rank may yet be the larger: ``seed * t3`` ranked before ``t3`` is not ``seed``'s rank)."""
     found = [_rank(n, ranks, integers) for n in nodes]
     if None in found:
         return None
-    known = [f for f in found if f is not _TOP]
-    return max(known) if known else _TOP
+    return _TOP if _TOP in found else max(found)
 
 
 def _product(a, b, ranks, integers, fn):
