@@ -31,7 +31,8 @@ from .errors import AdjointError, UnsupportedSyntaxError, WrtError, internal_err
 from . import frontend
 from .frontend import parse_function
 from .passes import (activity, aliases, checkpoint, closures, dead_values, fence, forward, jumps, kinds,
-                     normalize, objects, placement, reverse, scopes, shapes, shifts, simplify, statements)
+                     normalize, objects, placement, reverse, scopes, shapes, shifts, simplify, statements,
+                     versions)
 from .passes import tapes as tape_arrays
 from .rules import carries_no_derivative, lookup
 
@@ -150,12 +151,13 @@ class _FunctionTransform:
         methods = objects.Methods(self._bind_constant, program.method_classes, program.layout)
         self.classes = self._classes(classes) or {}
         self.body, _ = normalize.normalize(self.parsed, body, self.namer, self.classes, methods)
+        param_ranks = {p: (ranks or {}).get(self.renamed.get(p, p)) for p in self.params}
+        self.versions = self._versions(param_ranks)
         self.written = {s.targets[0].value.id for s in walk_stmts(self.body) if isinstance(s, gast.Assign)
                         and isinstance(s.targets[0], gast.Subscript)}
         ret = self.body[-1]
         self.return_line = ret.lineno
         self.output = ret.value.id if isinstance(ret.value, gast.Name) else None
-        param_ranks = {p: (ranks or {}).get(self.renamed.get(p, p)) for p in self.params}
         self.param_ranks = param_ranks
         self._facts()
         self.copies, self.param_writes = self._alias_model()
@@ -176,6 +178,15 @@ class _FunctionTransform:
         self.constants[ident] = value
         return ident
 
+    def _versions(self, param_ranks):
+        """Split names bound again at the top level with another rank (see ``versions``);
+        new name -> the user's."""
+        def infer_ranks():
+            return kinds.infer(self.body, param_ranks, scopes.analyse(self.body, self.params).integers)
+        self.body, shown = versions.split(self.body, infer_ranks, self.params, self.namer)
+        self.parsed.resolver.locals = self.parsed.resolver.locals | set(shown)
+        return shown
+
     def _facts(self):
         self.scopes = scopes.analyse(self.body, self.params)
         self.ranks = kinds.infer(self.body, self.param_ranks, self.scopes.integers)
@@ -193,7 +204,7 @@ class _FunctionTransform:
         generated = self.parsed.filename.startswith("<adjoint:")
         facts = aliases.analyse(self.body, self.params, self.ranks, normalize.VIEWS,
                                 self.parsed.filename, self._helper_writes, check=self.refuse and not generated,
-                                shown=self.renamed, generated=self.namer.generated)
+                                shown=self.renamed | self.versions, generated=self.namer.generated)
         if facts.copies and not generated:
             self.body = aliases.copy_aliases(self.body, facts.copies, self.namer)
             self._facts()

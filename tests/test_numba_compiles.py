@@ -695,7 +695,26 @@ def ranked_late(x, c):
     return np.sum(h ** 2)
 
 
-CASES += [(ranked_late, (normal(3), 0.4), (0, 1))]
+def bound_again_with_another_rank(x, A):
+    s = 0.0
+    for i in range(2):
+        z = np.sin(x * (i + 1.0))  # a row, first bound in the loop: taped before its binding
+        s = s + np.sum(z * z)
+    z = A * s  # a matrix from here on: a version of its own (z_1), so z keeps rank 1
+    return np.sum(z ** 2)
+
+
+def reduced_in_the_loop(x, c):
+    g = c
+    for k in range(2):
+        # np.max over an axis has a rank (one less), so g and the choice keep theirs
+        g = 0.5 * g + np.sin(np.max(x, axis=1) if k > 5 else g + 1.0)
+    return np.sum(g ** 2)
+
+
+CASES += [(ranked_late, (normal(3), 0.4), (0, 1)),
+          (bound_again_with_another_rank, (normal(3), normal(3, 3)), (0, 1)),
+          (reduced_in_the_loop, (normal(2, 3), normal(2)), (0, 1))]
 
 
 def as_tuple(value, wrt):

@@ -21,7 +21,7 @@ import math
 import gast
 import numpy as np
 
-from ..astutil import attribute_chain, root_name, walk, walk_stmts
+from ..astutil import attribute_chain, const, root_name, walk, walk_stmts
 from ..rules import lookup
 from ..rules.registry import CUSTOM
 
@@ -30,6 +30,7 @@ _FULL_REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, 
                     np.var, np.linalg.norm, np.vdot, np.trace}
 
 
+_AXIS_REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std, np.var}
 _SAME_RANK = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy}
 _ARRAY_BUILDERS = {np.array, np.asarray}
 _FROM_SHAPE = {np.zeros, np.ones, np.empty, np.full}  # their first argument is the shape
@@ -235,6 +236,8 @@ def _call(v, ranks, integers):
         return _stacked(v.args[0].elts, ranks, integers)
     if fn in _FULL_REDUCTIONS and len(v.args) == 1 and not v.keywords:
         return 0
+    if fn in _AXIS_REDUCTIONS and v.args:
+        return _reduced(v, ranks, integers)
     if fn in _SAME_RANK and v.args and not v.keywords:
         return _rank(v.args[0], ranks, integers)
     if fn in _FROM_SHAPE and v.args:
@@ -247,6 +250,36 @@ def _call(v, ranks, integers):
     if fn is not None and getattr(fn, "__module__", None) == "math" or \
             (fn is not None and fn in vars(math).values()):
         return 0
+    return None
+
+
+def _reduced(v, ranks, integers):
+    """The rank of ``np.sum(x, axis=1)`` (an axis or a tuple of axes, given as numbers, with
+    ``keepdims`` or without): ``x``'s, less the axes removed; unknown for anything else."""
+    options = {k.arg: k.value for k in v.keywords}
+    if len(v.args) == 2 and "axis" not in options:
+        options["axis"] = v.args[1]
+    if len(v.args) > 2 or set(options) - {"axis", "keepdims"}:
+        return None
+    keep = options.get("keepdims", const(False))
+    removed = _axes_removed(options.get("axis", const(None)))
+    if not (isinstance(keep, gast.Constant) and type(keep.value) is bool) or removed is None:
+        return None
+    found = _rank(v.args[0], ranks, integers)
+    if found is None or found is _TOP or keep.value:
+        return found
+    if removed == "all":
+        return 0
+    return found - removed if found >= removed else None
+
+
+def _axes_removed(axis):
+    """How many axes ``axis=`` removes: "all" for None, else a count; None if not constant."""
+    if isinstance(axis, gast.Constant) and axis.value is None:
+        return "all"
+    items = axis.elts if isinstance(axis, gast.Tuple) else [axis]
+    if all(isinstance(a, gast.Constant) and type(a.value) is int for a in items):
+        return len(items)
     return None
 
 
