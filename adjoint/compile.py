@@ -152,7 +152,7 @@ class _FunctionTransform:
         self.classes = self._classes(classes) or {}
         self.body, _ = normalize.normalize(self.parsed, body, self.namer, self.classes, methods)
         param_ranks = {p: (ranks or {}).get(self.renamed.get(p, p)) for p in self.params}
-        self.versions = self._versions(param_ranks)
+        self.versions = self._versions(param_ranks) if typed else {}
         self.written = {s.targets[0].value.id for s in walk_stmts(self.body) if isinstance(s, gast.Assign)
                         and isinstance(s.targets[0], gast.Subscript)}
         ret = self.body[-1]
@@ -179,10 +179,10 @@ class _FunctionTransform:
         return ident
 
     def _versions(self, param_ranks):
-        """Split names bound again at the top level with another rank (see ``versions``);
-        new name -> the user's."""
-        def infer_ranks():
-            return kinds.infer(self.body, param_ranks, scopes.analyse(self.body, self.params).integers)
+        """Split names bound again at the top level with another rank (see ``versions``), for
+        a build Numba types; new name -> the user's."""
+        def infer_ranks(body):
+            return kinds.infer(body, param_ranks, scopes.analyse(body, self.params).integers)
         self.body, shown = versions.split(self.body, infer_ranks, self.params, self.namer)
         self.parsed.resolver.locals = self.parsed.resolver.locals | set(shown)
         return shown

@@ -295,3 +295,17 @@ def test_a_cleared_linecache_gives_no_module_the_lines_of_another():
     assert other != name
     text, _, filename = frontend._source_of(namespace["first_fn"])
     assert (text, filename) == (first, name)
+
+
+def squashed(w, x):
+    h = np.tanh(x @ w)
+    h = h * h  # bound again, with no rank proven for either value: still h
+    h = np.sum(h)
+    return h
+
+
+def test_a_name_bound_again_keeps_the_users_name():
+    """Only a Numba build splits a name into versions (``passes/versions.py``); the derivative
+    a person reads binds ``h`` where the function does."""
+    source = adjoint.grad(squashed).source
+    assert "    h = h * h" in source and "h_1 =" not in source

@@ -26,11 +26,10 @@ from ..rules import lookup
 from ..rules.registry import CUSTOM
 
 _SCALAR_RESULT = {len, int, float, abs, min, max, round, bool}
-_FULL_REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std,
-                    np.var, np.linalg.norm, np.vdot, np.trace}
-
-
 _AXIS_REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std, np.var}
+_FULL_REDUCTIONS = _AXIS_REDUCTIONS | {np.linalg.norm, np.vdot, np.trace}
+
+
 _SAME_RANK = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy}
 _ARRAY_BUILDERS = {np.array, np.asarray}
 _FROM_SHAPE = {np.zeros, np.ones, np.empty, np.full}  # their first argument is the shape

@@ -8,23 +8,40 @@ the next such assignment are renamed (``w_1``), and the map new name -> the user
 value is unchanged: a top-level assignment always runs and replaces the name's value, so
 what comes before it can never be read after it. A binding inside a branch or a loop is no
 such boundary (it may not run), so only top-level ones split. Each version can then have a
-rank of its own, and a backend that types names (Numba) one type per name.
+rank of its own, and a backend that types names (Numba) one type per name: the pass runs for
+typed builds only, so the derivative a person reads (``source``, the NumPy backend) keeps the
+user's names.
 """
 from __future__ import annotations
 
+import copy
+
 import gast
 
-from ..astutil import stored_names, subst
+from ..astutil import clone, stored_names, subst
 
 
 def split(body, infer_ranks, params, namer):
-    """(body, new name -> the user's name); see the module docstring. ``infer_ranks()`` gives
-    the ranks, called only where some name is bound again."""
-    shown, candidates = {}, _rebound(body, params)
-    ranks = infer_ranks() if candidates else {}
+    """(body, new name -> the user's name); see the module docstring. ``infer_ranks(body)``
+    gives a body's ranks; it runs only where some name is bound again. A name is split only
+    where a version of it gets a rank the name had not: elsewhere the derivative keeps the
+    user's names."""
+    candidates = _rebound(body, params)
+    ranks = infer_ranks(body) if candidates else {}
+    candidates = [(ident, starts) for ident, starts in candidates if ident not in ranks]
+    if not candidates:
+        return body, {}
+    trial, shown = _renamed(clone(body), candidates, copy.deepcopy(namer))
+    ranked = infer_ranks(trial)
+    gains = {ident for ident, _ in candidates
+             if ident in ranked or any(shown[n] == ident for n in ranked if n in shown)}
+    return _renamed(body, [c for c in candidates if c[0] in gains], namer)
+
+
+def _renamed(body, candidates, namer):
+    """``body`` with each top-level binding in ``candidates`` starting a version of its own."""
+    shown = {}
     for ident, starts in candidates:
-        if ident in ranks:
-            continue
         for a, b in _versions(starts, len(body)):
             new = _fresh(namer, ident)
             body[a].targets[0].id = new
