@@ -55,7 +55,7 @@ class Forward:
         self.active = active
         self.dense = dense
         self.filename = filename
-        self.helper_jvp = helper_jvp  # (fn, wrt) -> (jvp function name, parameters) or None
+        self.helper_jvp = helper_jvp  # (fn, wrt) -> (jvp name, parameters, own_names) or None
         self.ranks = ranks or {}  # name -> proven rank (see passes.kinds)
         self.written = set(written)  # names written in place (``x[i] = v``), or through an alias
 

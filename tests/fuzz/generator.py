@@ -440,7 +440,7 @@ class Gen:
             if family in self.on and not (env.depth >= 2 and family in nested):
                 makers.append((maker, weight))
         if env.in_loop and ("jumps" in self.on or "early_return" in self.on):
-            makers.append((self.jump, 0.8))
+            makers.append((self.jump, 1.6))  # break, continue, return: each rare else (in loops only)
         total = sum(w for _, w in makers)
         r = self.rng.random() * total
         for maker, weight in makers:
