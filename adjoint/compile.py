@@ -241,6 +241,7 @@ class _FunctionTransform:
         rev.ranks = self.ranks
         rev.specialise = not self.typed  # Numba keeps the helpers (contiguous operands)
         rev.recompute_calls = self.typed
+        rev.lists_concatenate = self.typed
         rev.params = [p for p in self.params if p in active]
         rev.params_all = set(self.params)
         rev.seed = seed

@@ -717,6 +717,51 @@ CASES += [(ranked_late, (normal(3), 0.4), (0, 1)),
           (reduced_in_the_loop, (normal(2, 3), normal(2)), (0, 1))]
 
 
+# -- a list's adjoint added into another's (Numba's list += list appends; by_items adds) ------
+def aliased_list(x):
+    a = [x[0] * 2.0, x[1]]
+    b = a  # a_bar += b_bar: item by item
+    return b[0] * b[1] + np.sum(np.array(a))
+
+
+def pair_product(pair):
+    return pair[0] * pair[1]
+
+
+def list_through_a_helper(x):
+    a = [x[0] * 2.0, x[1]]
+    return pair_product(a) + a[0]  # the helper's adjoint of its list, added into a_bar
+
+
+def list_carried(x):
+    a = [x[0], x[1]]
+    s = 0.0
+    for _ in range(3):
+        b = [a[0] * a[1], a[1] + 1.0]
+        s = s + a[0]
+        a = b  # a list bound to another each trip: b_bar += a_bar
+    return s + a[0] + a[1]
+
+
+def aliased_arrays(x, y):
+    a = [x * 2.0, y]
+    b = a
+    return np.sum(b[0] * b[1]) + np.sum(a[0] * y)
+
+
+def aliased_tuple(x, y):
+    a = (x * 2.0, y)
+    b = a
+    return np.sum(b[0] * b[1]) + np.sum(a[0] * y)
+
+
+CASES += [(aliased_list, (normal(3),), 0),
+          (list_through_a_helper, (normal(3),), 0),
+          (list_carried, (0.5 * normal(2),), 0),
+          (aliased_arrays, (normal(3), normal(3)), (0, 1)),
+          (aliased_tuple, (normal(3), normal(3)), (0, 1))]
+
+
 def as_tuple(value, wrt):
     return value if isinstance(wrt, tuple) else (value,)
 

@@ -115,11 +115,12 @@ class Resolver:
         if kind == "accumulate":
             if getattr(m, "first", False):
                 return quote("x_bar = c", line, x_bar=bar(v), c=m.value)
+            c = quote_expr("by_items(c)", c=m.value) if getattr(m, "by_items", False) else m.value
             if v in self.dense:  # in place: a complex addend of a real adjoint gives its real part
                 part = getattr(m, "real_part", None)
-                c = quote_expr(part, g=m.value, x_bar=bar(v)) if part else m.value
+                c = quote_expr(part, g=c, x_bar=bar(v)) if part else c
                 return quote("x_bar += c", line, x_bar=bar(v), c=c)
-            return [fold_constants(s) for s in quote("x_bar = x_bar + c", line, x_bar=bar(v), c=m.value)]
+            return [fold_constants(s) for s in quote("x_bar = x_bar + c", line, x_bar=bar(v), c=c)]
         if kind == "init":
             if self._array_like(v):
                 return quote("x_bar = zeros_like(x)", line, x_bar=bar(v), x=v)

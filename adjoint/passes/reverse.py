@@ -107,6 +107,7 @@ class Reverse:
         self.tape_sites = {}  # name -> the tapes of its bindings, in order
         self.item_sites = {}  # name -> the tapes of the items its in-place writes overwrite
         self.recompute_calls = False  # elementwise functions of stable numbers too (Numba)
+        self.lists_concatenate = False  # list + list concatenates on this backend (Numba)
         self.seed = None  # the expression seeding the output's adjoint
         self.output = None  # the name whose adjoint the seed starts
 
@@ -350,7 +351,23 @@ class Reverse:
             contribution = quote_expr("unbroadcast(c, x)", c=contribution, x=name(ident))
         node = marker("accumulate", ident, None, value=contribution)
         node.real_part = self._real_part(ident, real)
+        node.by_items = self._may_be_list(ident) and self._may_be_list_value(contribution)
         return [node]
+
+    def _may_be_list(self, ident):
+        """Whether ``ident``'s adjoint may be a list that ``+=`` would extend, not add to."""
+        return self.lists_concatenate and self.ranks.get(ident) is None
+
+    def _may_be_list_value(self, g):
+        """Whether the adjoint expression ``g`` may be a whole list: another adjoint (``b = a``:
+        ``a_bar += b_bar``) or an item of one, neither proven an array or a number."""
+        if isinstance(g, gast.Name):
+            return g.id.endswith(BAR) and self.ranks.get(g.id[:-len(BAR)]) is None
+        if isinstance(g, gast.Subscript):
+            base = g.value
+            return not (isinstance(base, gast.Name) and base.id.endswith(BAR)
+                        and self.ranks.get(base.id[:-len(BAR)]) is not None)
+        return False
 
     def _real_part(self, ident, real):
         """How a contribution to ``ident``'s adjoint (``real``: proven real), added in place,

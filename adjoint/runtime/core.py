@@ -14,7 +14,7 @@ __all__ = [
     "snapshot", "reserve", "astype", "none_to_zero", "extremum_grad", "add_extremum_grad", "dot_grad_a", "dot_grad_b",
     "matmul_grad_a", "matmul_grad_b", "transpose_grad", "count", "unstack_like",
     "writable_copy", "AdjointList", "AdjointDict", "extremum_jvp", "tangent_like",
-    "broadcast_like", "scattered", "tangent_fit", "conj", "real_part", "real_like", "elementwise_shape",
+    "broadcast_like", "scattered", "tangent_fit", "conj", "real_part", "real_like", "by_items", "elementwise_shape",
     "linear_transpose",
 ]
 
@@ -479,6 +479,13 @@ def real_like(g, like):
     real = like.dtype.kind != "c" if isinstance(like, np.ndarray) else \
         isinstance(like, (float, int, np.floating, np.integer))
     return np.real(g) if real and _is_complex(g) else g  # else complex, a container, an object
+
+
+def by_items(g):
+    """``g``, a whole adjoint added into another one, as the items it adds one by one. On this
+    backend ``g`` itself: a list's adjoint is an ``AdjointList``, whose ``+`` and ``+=`` add
+    item by item. Numba's lists concatenate on ``+`` and ``+=``; its twin gives ``Rows``."""
+    return g
 
 
 # -- reductions -----------------------------------------------------------------------

@@ -429,6 +429,7 @@ class Gen:
                  ("slice_writes", self.owned_write, 1), ("mask_writes", self.owned_write, 0.5),
                  ("index_writes", self.owned_write, 0.5), ("repeated_indices", self.owned_write, 0.5),
                  ("param_writes", self.param_write, 0.5), ("aliasing", self.alias, 1),
+                 ("aliasing", self.list_alias, 0.5),
                  ("tuple_unpack", self.unpack, 0.5), ("rebind_self", self.rebind, 0.5),
                  ("helpers", self.call_helper, 0.7), ("closures", self.closure, 0.5),
                  ("branches", self.branch, 1),
@@ -659,6 +660,27 @@ class Gen:
         else:
             n = env.shapes[target][0]
             stmts.append(Stmt(f"{target}[{self.index(env, n)}] = {self.expr(S, 1)}"))
+        return stmts
+
+    def list_alias(self, env):
+        """A list bound to a second name (``b = a``), or to the list made from it on every trip of
+        a loop: a list's adjoint added into another's, item by item (Numba's lists concatenate)."""
+        self.used.add("aliasing")
+        shape = self.pick([S, V3])
+        first, second = self.fresh_name(env), self.fresh_name(env)
+        env.lists |= {first, second}
+        stmts = [Stmt(f"{first} = [{self.expr(shape, 1)}, {self.expr(shape, 1)}]")]
+        if self.chance(0.5):
+            stmts.append(Stmt(f"{second} = {first}"))
+        else:
+            self.used.add("loops")
+            k = self.loop_name(env)
+            stmts.append(Block(f"for {k} in range(2):", [
+                Stmt(f"{second} = [np.tanh({first}[0] * {first}[1]), {first}[1] + 0.5]"),
+                Stmt(f"{first} = {second}")]))
+        name = self.fresh_name(env)
+        self.bind(env, name, shape, "0.0 + 1.0")
+        stmts.append(Stmt(f"{name} = {second}[0] * {first}[1] + np.sum(np.array({first}))"))
         return stmts
 
     def unpack(self, env):

@@ -96,6 +96,14 @@ def _real_like(g, like):
     return lambda g, like: g
 
 
+@twin(runtime.by_items)
+def _by_items(g):
+    """A list's or a tuple's adjoint as ``Rows``, which ``+=`` and ``+`` add item by item."""
+    if list_of(g) or tuple_of(g):
+        return lambda g: Rows(g)
+    return lambda g: g
+
+
 @twin(runtime.zeros_like)
 def _zeros_like(x):
     if number(x) or none(x) or isinstance(x, types.Optional) and number(x.type):
