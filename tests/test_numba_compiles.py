@@ -10,7 +10,8 @@ by masks of two axes, np.mean over an axis, np.concatenate and the built-in sum 
 summed over a broadcast axis or spread over a real array, arrays taped before their first binding,
 ``np.where`` of numbers, a tuple of a number and an array, an element and a mask written into one
 array, a loop target counting in one loop and an array in another, the adjoint of a name still
-unbound, helpers called without a derivative, ...).
+unbound, helpers called without a derivative, a list of lists, a complex adjoint's real part
+reshaped, the shape of a name taped before its first binding, ...).
 Each must compile with Numba (no ``BackendWarning``, the entry point still
 Numba's) and agree with the NumPy backend and with finite differences.
 """
@@ -760,6 +761,49 @@ CASES += [(aliased_list, (normal(3),), 0),
           (list_carried, (0.5 * normal(2),), 0),
           (aliased_arrays, (normal(3), normal(3)), (0, 1)),
           (aliased_tuple, (normal(3), normal(3)), (0, 1))]
+
+
+def nested_lists(x):
+    s = 0.0
+    for i in range(2):
+        rows = [[x[j] * (s + k) for j in range(3)] for k in range(2)]  # a list of lists: its adjoint too
+        s = s + np.sum(np.sin(np.array(rows))) + rows[1][2] * x[0]  # read whole and item by item
+    return s
+
+
+def column_of_complex(x, A):
+    s = 0.0
+    for i in range(2):
+        col = A[:, 1:2].ravel()  # its adjoint: a complex one's real part, reshaped back
+        s = s + np.sum(np.abs(col * np.exp(1j * x * (s + 1.0)) + 0.5j))
+    return s
+
+
+def shape_in_a_branch(x, A):
+    s = np.sum(x)
+    if x[0] > 0.0:
+        q = cube(x)  # a helper's result, not proven real: q starts as None, taped before q = ...
+        s = s + np.sum(np.outer(q, x) * A[0, 0])  # whose adjoint reads q's shape
+    q = np.sin(x)
+    return s + np.sum(q * A[1])
+
+
+def aliased_nested_lists(x):
+    s = 0.0
+    for i in range(2):
+        a = [[x[0] * (s + 1.0), x[1]], [x[2], x[0]]]
+        c = a[0]  # an item's adjoint, a Rows, added to by a list
+        b = a  # a list of Rows added into another, item by item
+        s = s + c[0] * c[1] + b[0][0] + a[1][1] * np.sum(np.array(b[1]))
+    return s
+
+
+CASES += [
+    (nested_lists, (X3,), 0),
+    (aliased_nested_lists, (X3,), 0),
+    (column_of_complex, (np.array([0.4, -0.9]), A23), (0, 1)),
+    (shape_in_a_branch, (np.array([0.5, -0.7, 0.2]), A23), (0, 1)),
+]
 
 
 def as_tuple(value, wrt):

@@ -77,8 +77,12 @@ def _conj(x):
 
 @twin(runtime.real_part)
 def _real_part(g):
+    """A complex array's real part as a C-ordered copy: Numba's ``np.real`` is a strided view,
+    which its ``reshape`` (the adjoint of ``ravel`` or ``reshape``, next) refuses."""
     if real(g) or (isinstance(g, RowsType) and _real_items(g.field_dict["data"])):
         return lambda g: g
+    if array(g):
+        return lambda g: np.real(g).copy()
     return lambda g: np.real(g)
 
 
@@ -92,7 +96,7 @@ def _real_items(data):
 @twin(runtime.real_like)
 def _real_like(g, like):
     if real(like) and not real(g):
-        return lambda g, like: np.real(g)
+        return lambda g, like: runtime.real_part(g)
     return lambda g, like: g
 
 
@@ -115,6 +119,10 @@ def _zeros_like(x):
         return lambda x: np.zeros(x.shape)
     if list_of(x) and (number(x.dtype) or array(x.dtype)):
         return lambda x: [runtime.zeros_like(v) for v in x]
+    if list_of(x) and list_of(x.dtype) and number(x.dtype.dtype):
+        # a list of lists of numbers: each item's adjoint a ``Rows``, which adds a list or an
+        # array item by item (a list's ``+=`` would append it)
+        return lambda x: [Rows(np.zeros(len(v))) for v in x]
     if dict_of(x) and (number(x.value_type) or array(x.value_type)):
         def impl(x):
             out = dict()
@@ -164,6 +172,15 @@ def _ndim(x):
         return lambda x: rank
 
 
+@overload(np.shape)
+def _shape_of_optional(x):
+    """``np.shape`` of an array that may be None (a name taped before its first binding, an
+    adjoint's template asking its shape where it is bound): the array's, read as any other
+    read of an optional value (a TypeError, were it None)."""
+    if isinstance(x, types.Optional) and array(x.type):
+        return lambda x: x.shape
+
+
 @twin(runtime.writable_copy)
 def _writable_copy(x):
     if array(x):
@@ -188,7 +205,7 @@ def _unbroadcast(g, x):
     if not (numeric(g) and numeric(x)):
         return None
     if complex_valued(g) and not complex_valued(x):
-        return lambda g, x: runtime.unbroadcast(np.real(g), x)
+        return lambda g, x: runtime.unbroadcast(runtime.real_part(g), x)
     if scalar(x):
         return (lambda g, x: g) if scalar(g) else (lambda g, x: g.sum())
     if scalar(g):

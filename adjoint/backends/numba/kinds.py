@@ -270,5 +270,19 @@ def _set_item_added_in_place(items, k, value):
     return impl
 
 
+@overload(operator.add)
+@overload(operator.iadd)
+def _added_to_rows(rows, items):
+    """``rows + items`` and ``rows += items`` for the ``Rows`` adjoint of a list of numbers (an
+    item of a list of lists' adjoint): a list's, an array's or another such ``Rows``' entries
+    added one by one, into a new ``Rows`` (the old one is left as it was)."""
+    if not (isinstance(rows, RowsType) and array(rows.field_dict["data"])):
+        return None
+    if list_of(items) or array(items):
+        return lambda rows, items: Rows(rows.data + np.asarray(items))
+    if isinstance(items, RowsType) and array(items.field_dict["data"]):  # a list of lists aliased
+        return lambda rows, items: Rows(rows.data + items.data)
+
+
 def _added_items(n):
     return generated(per_item(n, "items[{i}] + rows.data[{i}]", "items, rows"), {})
