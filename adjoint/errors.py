@@ -9,6 +9,7 @@ import functools
 import linecache
 import os
 import re
+import sys
 import traceback
 import types
 from typing import Any, Callable, TypeVar
@@ -185,6 +186,15 @@ def generated_origin(filename: str, lineno: int):
                 return None
             limit = indent if limit is None else min(limit, indent)
     return None
+
+
+def generated_caller():
+    """The (filename, line) of the innermost generated code calling the running helper, or
+    (None, None): where a helper's refusal is placed (``AdjointError`` maps it to the user's)."""
+    frame = sys._getframe(1)
+    while frame is not None and not frame.f_code.co_filename.startswith(GENERATED_PREFIX):
+        frame = frame.f_back
+    return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else (None, None)
 
 
 def _user_place(generated, base, line):

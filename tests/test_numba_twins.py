@@ -63,6 +63,8 @@ EXCLUDED = {
                     "function, so such code never compiles",
     "AdjointList": "the NumPy backend's list adjoint; on Numba a list's adjoint is Rows (kinds.py), "
                    "and the one template naming it, tuple(...)'s, is of a call Numba does not compile",
+    "padded_after": FORWARD,
+    "padded_before": FORWARD,
     "AdjointDict": "the NumPy backend's dict adjoint; on Numba zeros_like of a dict is a typed dict",
     "elementwise_shape": "passes/dead_values.py puts these stand-ins only in NumPy-backend code",
     "LN2": "a float constant, which compiled code reads as a frozen global",
@@ -306,6 +308,7 @@ CASES.update({
     "conj of a complex number": (call(rt.conj), (1 + 2j,)),
     "real_part of a complex array": (call(rt.real_part), (V * 1j + V,)),
     "real_like of complex for a real array": (call(rt.real_like), (V * 1j + V, V)),
+    "by_items of an array (a list's: test_numba_compiles.py, aliased_list)": (call(rt.by_items), (V,)),
     "cumsum_grad of a matrix": (call(rt.cumsum_grad), (rng.normal(size=12), A)),
     "grad_like of a number for an array": (call(rt.grad_like), (2.0, A)),
     "log_base of a number": (call(rt.log_base), (10.0,)),
@@ -316,6 +319,12 @@ CASES.update({
     "transpose_grad of a matrix": (call(rt.transpose_grad), (A,)),
     "unstack_like of an array": (call(rt.unstack_like), (A, A)),
     "unstack_like of a list": (items(rt.unstack_like), (A, [V, V, V])),
+    "joined lists of arrays": (call(rt.joined), ([V, 2 * V], [3 * V])),
+    "repeated list of numbers": (call(rt.repeated), ([1.5, -0.5], 3)),
+    "first_items of a list's adjoint": (items(rt.first_items), ([V, 2 * V, 3 * V], [V, V])),
+    "last_items of a list's adjoint": (items(rt.last_items), ([V, 2 * V, 3 * V], [V])),
+    "repeats_summed of numbers": (items(rt.repeats_summed), ([1.5, -0.5, 2.0, 0.25], [0.3, 0.7])),
+    "repeats_summed of arrays": (items(rt.repeats_summed), ([V, 2 * V, 3 * V, -V], [V, V])),
     "snapshot of an array": (call(rt.snapshot), (A,)),
 })
 for na, nb_ in [(1, 1), (2, 1), (1, 2), (2, 2)]:

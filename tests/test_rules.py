@@ -424,6 +424,10 @@ CASES = {
     "adjoint.runtime.dict_from": [C("rt.dict_from(['p', 'q', 'p'], [a, b, s])['p'] * "
                                     "rt.dict_from(['p', 'q', 'p'], [a, b, s])['q']",
                                     a=R(3), b=R(3), s=S(), dtypes=F64)],
+    "adjoint.runtime.joined": [C("np.stack(rt.joined([a, b], [a * b]))", a=R(3), b=R(3), dtypes=F64),
+                               C("np.array(rt.joined([s], [t, s * t]))", s=S(), t=S(), dtypes=F64)],
+    "adjoint.runtime.repeated": [C("np.stack(rt.repeated([a, b], 3)) * np.arange(6.0)[:, None]",
+                                   a=R(2), b=R(2), dtypes=F64)],
     "adjoint.runtime.items_of": [C("np.array(rt.items_of(a))", a=R(2, 3), dtypes=F64),
                                  C("rt.items_of([s, t])[1] * s", s=S(), t=S(), dtypes=F64)],
     "numpy.float64": [C("np.float64(s)", s=S(), dtypes=F64),

@@ -35,7 +35,7 @@ from ..astutil import (at_line, clone, const, dotted, loaded_names, name, stored
 from .. import runtime
 from ..errors import UnsupportedSyntaxError, undefined_call
 from ..frontend import LOCAL, UNKNOWN, unsupported
-from . import comprehensions, lowering, objects
+from . import comprehensions, lists, lowering, objects
 from .scopes import live_after_loops
 
 # Array methods rewritten as the NumPy function of the same meaning; True marks
@@ -112,6 +112,7 @@ class Normalizer:
         self.line = None
         self.classes = {}  # parameter -> the class of this build's argument (objects only)
         self.methods = None  # an objects.Methods: how calls of methods and properties are spelled
+        self.lists = set()  # names every binding of which is a list (``lists.known``)
 
     # -- statements -------------------------------------------------------
     def block(self, stmts) -> list:
@@ -410,6 +411,9 @@ class Normalizer:
         return e
 
     def op_BinOp(self, e, out):
+        joined = lists.lower(self, e, out)  # a + b of two lists, a * n of a list
+        if joined is not None:
+            return joined
         return gast.BinOp(left=self.atom(e.left, out), op=e.op, right=self.atom(e.right, out))
 
     def op_UnaryOp(self, e, out):
@@ -642,14 +646,19 @@ def normalize(parsed, body, namer: Namer, classes=None, methods=None) -> tuple[l
     norm.written_attributes = objects.written_attributes(body)
     norm.item_classes = {}  # name -> the class of the objects the list or tuple it holds holds
     norm.stores = {}  # name -> how many statements bind it
+    norm.lists = lists.known(body, norm.resolver, {a.id for a in _parameters(parsed)})
     for n in walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
             norm.stores[n.id] = norm.stores.get(n.id, 0) + 1
     body = norm.block(body)
     _own_loop_counters(body, namer)
-    _private_loop_targets(body, namer, {a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args
-                                        + parsed.node.args.kwonlyargs})
+    _private_loop_targets(body, namer, {a.id for a in _parameters(parsed)})
     return body, norm
+
+
+def _parameters(parsed):
+    args = parsed.node.args
+    return args.posonlyargs + args.args + args.kwonlyargs + [a for a in (args.vararg, args.kwarg) if a]
 
 
 def _private_loop_targets(body, namer, params):

@@ -35,6 +35,11 @@ structural(builtins.tuple, "iterable=()", iterable="AdjointList(g)", jvp="linear
            notes="of a list: comprehensions lower tuple(xs) to tuple([x for x in xs])")
 # tuple's adjoint is a list of adjoints that adds item by item; it is linear in the items
 structural(rt.AdjointList, "items=()", items="g", jvp="linear", name="adjoint.runtime.AdjointList")
+# Python's + and * of lists (passes/lists.py lowers the ones it can prove to these)
+structural(rt.joined, "a, b", a="first_items(g, a)", b="last_items(g, b)",
+           jvp={"a": "padded_after(t, b)", "b": "padded_before(a, t)"}, notes="a + b of two lists")
+structural(rt.repeated, "a, count", static="count", a="repeats_summed(g, a)", jvp="linear",
+           notes="a * count of a list and an int")
 structural(math.fsum, "seq", seq="sum_grad(g, seq)", jvp={"seq": "sum(t)"})
 structural(rt.dict_from, "keys, values", static="keys", values="dict_from_grad(g, keys, values)",
            jvp="linear", notes="dict comprehensions and dict(...)")

@@ -11,9 +11,47 @@ import numpy as np
 
 from .core import AdjointList, _float_dtype, snapshot, zeros_like
 
-__all__ = ["dict_from", "dict_from_grad", "sort_order", "items_of", "items_of_grad", "old_item",
+__all__ = ["joined", "padded_after", "padded_before", "first_items", "last_items", "repeated", "repeats_summed", "dict_from", "dict_from_grad", "sort_order", "items_of", "items_of_grad", "old_item",
            "put_back", "MISSING", "cell_value", "set_cell", "attribute_value", "set_attribute",
            "check_keywords"]
+
+
+def joined(a, b):
+    """``a + b`` of two lists (``passes/lists.py``); of tangents too, which may be AdjointLists."""
+    return list(a) + list(b)
+
+
+def padded_after(t, b):
+    """The tangent of ``joined(a, b)`` along ``a``'s tangent ``t``: zeros for ``b``'s items."""
+    return AdjointList(list(t) + [zeros_like(v) for v in b])
+
+
+def padded_before(a, t):
+    """The tangent of ``joined(a, b)`` along ``b``'s tangent ``t``: zeros for ``a``'s items."""
+    return AdjointList([zeros_like(v) for v in a] + list(t))
+
+
+def first_items(g, a):
+    """The adjoint of ``joined(a, b)`` for ``a``: the adjoints of its first ``len(a)`` items."""
+    return AdjointList(g[:len(a)])
+
+
+def last_items(g, b):
+    """The adjoint of ``joined(a, b)`` for ``b``: the adjoints of its last ``len(b)`` items."""
+    return AdjointList(g[len(g) - len(b):])
+
+
+def repeated(a, count):
+    """``a * count`` of a list and an int (``passes/lists.py``), or of a tangent."""
+    return list(a) * count
+
+
+def repeats_summed(g, a):
+    """The adjoint of ``repeated(a, count)`` for ``a``: item ``i``'s is the sum of its copies'."""
+    out = AdjointList(zeros_like(v) for v in a)
+    for j, item in enumerate(g):
+        out[j % len(a)] = out[j % len(a)] + item
+    return out
 
 
 def dict_from(keys, values):

@@ -29,6 +29,8 @@ def unbroadcast(g, x):
             (g.dtype.kind != "c" or x.dtype.kind == "c"):
         # the common case, called for every broadcasting operand: no conversions
         return g if g.shape == x.shape else _sum_to(g, x.shape)
+    if isinstance(g, (list, tuple)) and isinstance(x, (list, tuple)):
+        _refuse_list_arithmetic()
     shape = np.shape(x)
     if _is_complex(g) and not _is_complex(x):
         g = np.real(g)
@@ -418,8 +420,26 @@ def grad_like(x_bar, x):
     return float(np.real(x_bar))
 
 
+def _refuse_list_arithmetic():
+    """A list's adjoint met an arithmetic rule: the ``+`` or ``*`` it comes from joined or
+    repeated lists whose kind the compiler did not know (``passes/lists.py`` lowers the ones it
+    knows); adding the adjoints as numbers would give a wrong gradient."""
+    from ..errors import NotDifferentiableError, generated_caller
+    raise NotDifferentiableError(
+        "'+' or '*' here joins or repeats lists that adjoint could not prove are lists (a list "
+        "parameter, a helper's result, a count not known to be an int), so it cannot split their "
+        "derivative; write list(a) + list(b), or [v for _ in range(n) for v in a] for a * n",
+        *generated_caller())
+
+
 class AdjointList(list):
-    """A list of adjoints that adds elementwise (``+`` on lists would concatenate)."""
+    """A list of adjoints that adds elementwise (``+`` on lists would concatenate; ``*`` would
+    repeat, which only a repetition the compiler did not lower asks for)."""
+
+    def __mul__(self, other):
+        _refuse_list_arithmetic()
+
+    __rmul__ = __mul__
 
     def __iadd__(self, other):
         if isinstance(other, (int, float)) and other == 0:

@@ -663,15 +663,23 @@ class Gen:
         return stmts
 
     def list_alias(self, env):
-        """A list bound to a second name (``b = a``), or to the list made from it on every trip of
-        a loop: a list's adjoint added into another's, item by item (Numba's lists concatenate)."""
+        """A list bound to a second name (``b = a``), joined (``a + [e]``), repeated (``a * 2``),
+        extended (``a += [e]``), or bound to the list made from it on every trip of a loop: a
+        list's adjoint added into another's, item by item (Numba's lists concatenate)."""
         self.used.add("aliasing")
         shape = self.pick([S, V3])
         first, second = self.fresh_name(env), self.fresh_name(env)
         env.lists |= {first, second}
         stmts = [Stmt(f"{first} = [{self.expr(shape, 1)}, {self.expr(shape, 1)}]")]
-        if self.chance(0.5):
+        form = self.pick(["alias", "alias", "joined", "repeated", "extended", "loop", "loop"])
+        if form == "alias":
             stmts.append(Stmt(f"{second} = {first}"))
+        elif form == "joined":  # Python's list +, * and += (passes/lists.py)
+            stmts.append(Stmt(f"{second} = {first} + [{self.expr(shape, 1)}]"))
+        elif form == "repeated":
+            stmts.append(Stmt(f"{second} = {self.pick([f'{first} * 2', f'2 * {first}'])}"))
+        elif form == "extended":
+            stmts += [Stmt(f"{first} += [{self.expr(shape, 1)}]"), Stmt(f"{second} = {first}")]
         else:
             self.used.add("loops")
             k = self.loop_name(env)

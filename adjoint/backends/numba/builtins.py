@@ -5,7 +5,7 @@ from __future__ import annotations
 from numba.extending import overload
 
 from ... import runtime
-from .kinds import Rows, array, dict_of, left_out, list_of, twin
+from .kinds import Rows, RowsType, array, dict_of, integer, left_out, list_of, twin
 
 
 @twin(runtime.items_of)
@@ -28,6 +28,49 @@ def _items_of_grad(g, x):
         return lambda g, x: Rows(g)
     if dict_of(x):
         return lambda g, x: runtime.zeros_like(x)
+
+
+@twin(runtime.joined)
+def _joined(a, b):
+    if list_of(a) and list_of(b):
+        return lambda a, b: a + b
+
+
+@twin(runtime.first_items)
+def _first_items(g, a):
+    """As ``Rows``, which a list's adjoint adds item by item (Numba's ``list += list`` appends);
+    ``g`` a list's adjoint, or ``Rows`` (a helper's)."""
+    if isinstance(g, RowsType) and list_of(a):
+        return lambda g, a: Rows(g.data[:len(a)])
+    if list_of(g) and list_of(a):
+        return lambda g, a: Rows(g[:len(a)])
+
+
+@twin(runtime.last_items)
+def _last_items(g, b):
+    if isinstance(g, RowsType) and list_of(b):
+        return lambda g, b: Rows(g.data[len(g.data) - len(b):])
+    if list_of(g) and list_of(b):
+        return lambda g, b: Rows(g[len(g) - len(b):])
+
+
+@twin(runtime.repeated)
+def _repeated(a, count):
+    if list_of(a) and integer(count):
+        return lambda a, count: a * count
+
+
+@twin(runtime.repeats_summed)
+def _repeats_summed(g, a):
+    if isinstance(g, RowsType) and list_of(a):
+        return lambda g, a: runtime.repeats_summed(g.data, a)
+    if (list_of(g) or array(g)) and list_of(a):
+        def impl(g, a):
+            out = [runtime.zeros_like(v) for v in a]
+            for j in range(len(g)):
+                out[j % len(a)] = out[j % len(a)] + g[j]
+            return Rows(out)
+        return impl
 
 
 @twin(runtime.dict_from)

@@ -143,6 +143,8 @@ def _snapshot(v):
         return lambda v: v
     if array(v):
         return lambda v: v.copy()
+    if list_of(v) or tuple_of(v):  # the container itself, as on NumPy
+        return lambda v: v
 
 
 @twin(runtime.reserve)
