@@ -112,6 +112,21 @@ def test_forward_mode_agrees(fun, args, wrt):
     np.testing.assert_allclose(out_dot, sum(np.vdot(g, t) for g, t in zip(got, tangents)), rtol=1e-8)
 
 
+SINGLE = [(f, a, w) for f, a, w in CASES if w == 0]
+
+
+@pytest.mark.parametrize("fun,args,wrt", SINGLE, ids=[f.__name__ for f, _, _ in SINGLE])
+def test_second_order_agrees(fun, args, wrt):
+    """hvp and hessian (the list adjoints' own tangents and adjoints) against differences of grad."""
+    v = np.array([0.4, -0.3, 0.9])
+    grad = adjoint.grad(fun, wrt, backend="numpy")
+    h = 1e-6
+    step = (grad(args[0] + h * v, *args[1:]) - grad(args[0] - h * v, *args[1:])) / (2 * h)
+    np.testing.assert_allclose(adjoint.hvp(fun)(*args, v), step, rtol=1e-5, atol=1e-7)
+    hessian = adjoint.hessian(fun)(*args)
+    np.testing.assert_allclose(hessian @ v, step, rtol=1e-5, atol=1e-7)
+
+
 def aliased_then_extended(x):
     a = [x[0], x[1]]
     c = a

@@ -1,4 +1,4 @@
-"""List concatenation and repetition, lowered to the appends a person would write.
+"""List concatenation and repetition, lowered to helpers whose rules split the adjoint.
 
 Contract: ``known(body, resolver, params)`` names the locals every binding of which is a list
 (a display, a comprehension, ``list(...)``, or such lists joined by ``+`` or repeated by ``*``).

@@ -91,6 +91,13 @@ structural(rt.integer_cut, "cot, like", static="like", jvp="linear", cot="intege
 structural(rt.items_of_grad, "cot, x", static="x", jvp="linear", cot="items_of_grad(g, x)")
 structural(rt.dict_from_grad, "cot, keys, values", static="keys, values", jvp="linear",
            cot="dict_from(keys, g)")
+# lists joined and repeated (passes/lists.py): the adjoints and tangents of joined, repeated
+structural(rt.first_items, "cot, a", static="a", jvp="linear", cot="padded_after(g, cot[len(a):])")
+structural(rt.last_items, "cot, b", static="b", jvp="linear",
+           cot="padded_before(cot[:len(cot) - len(b)], g)")
+structural(rt.repeats_summed, "cot, a", static="a", jvp="linear", cot="repeated(g, len(cot) // len(a))")
+structural(rt.padded_after, "t, b", static="b", jvp="linear", t="first_items(g, t)")
+structural(rt.padded_before, "a, t", static="a", jvp="linear", t="last_items(g, t)")
 
 
 # -- linear in the cotangent, the other arguments give shapes, masks or indices ------------
