@@ -64,6 +64,12 @@ def list_call_joined(x):
     return sum(list(x) + [x[0] * x[1]])
 
 
+def extended_by_a_tuple(x):
+    a = [x[0]]
+    a += (x[1] * x[2], x[0])  # += extends a list by any iterable (a + (...) would raise)
+    return a[0] * a[1] + a[2] ** 2
+
+
 def numpy_arithmetic_with_a_list(x):
     a = [x[0], x[1], x[2]]
     return np.sum((x + a) * x) + np.sum(a * x)  # array and list: NumPy's arithmetic
@@ -72,7 +78,7 @@ def numpy_arithmetic_with_a_list(x):
 CASES = [(joined, (X,), 0), (repeated, (X,), 0), (repeated_len, (X,), 0), (extended, (X,), 0),
          (joined_in_a_loop, (X,), 0), (lists_of_arrays, (X, np.array([0.4, 1.1, -0.7])), (0, 1)),
          (list_call_joined, (X,), 0)]
-ALL = CASES + [(numpy_arithmetic_with_a_list, (X,), 0)]
+ALL = CASES + [(extended_by_a_tuple, (X,), 0), (numpy_arithmetic_with_a_list, (X,), 0)]
 
 
 def _tuple(value, wrt):

@@ -33,14 +33,21 @@ def known(body, resolver, params) -> set:
         if isinstance(n, gast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], gast.Name):
             bindings.setdefault(n.targets[0].id, []).append(n.value)
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-            bindings.setdefault(n.target.id, []).append(gast.BinOp(left=name(n.target.id), op=n.op,
-                                                                   right=n.value))
+            bindings.setdefault(n.target.id, []).append(extension(name(n.target.id), n.op, n.value))
     lists = {k for k, vs in bindings.items() if len(vs) == stores.get(k) and k not in params}
     changed = True
     while changed:
         kept = {k for k in lists if all(is_list(v, lists, resolver) for v in bindings[k])}
         changed, lists = kept != lists, kept
     return lists
+
+
+def extension(target, op, value):
+    """The ``target <op> value`` that ``target <op>= value`` computes: on a list, ``+=`` extends
+    it by any iterable (``a += (x, y)``), where ``a + (x, y)`` would raise."""
+    e = gast.BinOp(left=target, op=op, right=value)
+    e.extends = isinstance(op, gast.Add)
+    return e
 
 
 def is_list(e, lists, resolver) -> bool:
@@ -52,7 +59,8 @@ def is_list(e, lists, resolver) -> bool:
     if isinstance(e, gast.Call):
         return resolver.resolve(e.func) is builtins.list
     if isinstance(e, gast.BinOp) and isinstance(e.op, gast.Add):
-        return is_list(e.left, lists, resolver) and is_list(e.right, lists, resolver)
+        return is_list(e.left, lists, resolver) and (getattr(e, "extends", False)
+                                                     or is_list(e.right, lists, resolver))
     if isinstance(e, gast.BinOp) and isinstance(e.op, gast.Mult):
         return _repeated(e, lists, resolver) is not None
     return False

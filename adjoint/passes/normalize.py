@@ -150,7 +150,7 @@ class Normalizer:
             value = gast.BinOp(left=objects.loaded(target), op=s.op, right=s.value)
             return objects.attribute_write(self, target, value, out)
         if isinstance(target, gast.Name):
-            self.assign(target, gast.BinOp(left=name(target.id), op=s.op, right=s.value), out)
+            self.assign(target, lists.extension(name(target.id), s.op, s.value), out)
             out[-1].augmented = True  # in place on an array: the alias pass checks who sees it
             return
         index = self.index(target.slice, out)
