@@ -1,7 +1,8 @@
 """List concatenation and repetition, lowered to helpers whose rules split the adjoint.
 
-Contract: ``known(body, resolver, params)`` names the locals every binding of which is a list
-(a display, a comprehension, ``list(...)``, or such lists joined by ``+`` or repeated by ``*``).
+Contract: ``known(body, resolver, params, stores)`` names the locals every binding of which is
+a list (a display, a comprehension, ``list(...)``, or such lists joined by ``+`` or repeated by
+``*``).
 The normaliser calls ``lower`` for every ``a + b`` and ``a * n``; where ``a + b`` joins two
 lists it is sure of, or ``a * n`` (``n * a``) repeats one ``n`` times for a count it is sure
 is an integer, ``lower`` returns the call ``joined(a, b)`` or ``repeated(a, n)`` (runtime
@@ -24,12 +25,11 @@ from .. import runtime
 from ..astutil import name, walk
 
 
-def known(body, resolver, params) -> set:
-    """The names every binding of which is a list (see the module docstring)."""
-    bindings, stores = {}, {}
+def known(body, resolver, params, stores) -> set:
+    """The names every binding of which is a list (see the module docstring); ``stores``: name ->
+    how many statements bind it (the normaliser's count)."""
+    bindings = {}
     for n in walk(gast.Module(body=body, type_ignores=[])):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-            stores[n.id] = stores.get(n.id, 0) + 1
         if isinstance(n, gast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], gast.Name):
             bindings.setdefault(n.targets[0].id, []).append(n.value)
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):

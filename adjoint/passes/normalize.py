@@ -646,10 +646,10 @@ def normalize(parsed, body, namer: Namer, classes=None, methods=None) -> tuple[l
     norm.written_attributes = objects.written_attributes(body)
     norm.item_classes = {}  # name -> the class of the objects the list or tuple it holds holds
     norm.stores = {}  # name -> how many statements bind it
-    norm.lists = lists.known(body, norm.resolver, {a.id for a in _parameters(parsed)})
     for n in walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
             norm.stores[n.id] = norm.stores.get(n.id, 0) + 1
+    norm.lists = lists.known(body, norm.resolver, {a.id for a in _parameters(parsed)}, norm.stores)
     body = norm.block(body)
     _own_loop_counters(body, namer)
     _private_loop_targets(body, namer, {a.id for a in _parameters(parsed)})

@@ -11,7 +11,8 @@ import numpy as np
 
 from .core import AdjointList, _float_dtype, snapshot, zeros_like
 
-__all__ = ["joined", "padded_after", "padded_before", "first_items", "last_items", "repeated", "repeats_summed", "dict_from", "dict_from_grad", "sort_order", "items_of", "items_of_grad", "old_item",
+__all__ = ["joined", "padded_after", "padded_before", "first_items", "last_items", "repeated",
+           "repeats_summed", "dict_from", "dict_from_grad", "sort_order", "items_of", "items_of_grad", "old_item",
            "put_back", "MISSING", "cell_value", "set_cell", "attribute_value", "set_attribute",
            "check_keywords"]
 

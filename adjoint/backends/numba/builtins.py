@@ -39,18 +39,18 @@ def _joined(a, b):
 @twin(runtime.first_items)
 def _first_items(g, a):
     """As ``Rows``, which a list's adjoint adds item by item (Numba's ``list += list`` appends);
-    ``g`` a list's adjoint, or ``Rows`` (a helper's)."""
+    ``g`` a list's adjoint, or ``Rows`` (a helper's: its data, a list or an array's rows)."""
     if isinstance(g, RowsType) and list_of(a):
-        return lambda g, a: Rows(g.data[:len(a)])
-    if list_of(g) and list_of(a):
+        return lambda g, a: runtime.first_items(g.data, a)
+    if (list_of(g) or array(g)) and list_of(a):
         return lambda g, a: Rows(g[:len(a)])
 
 
 @twin(runtime.last_items)
 def _last_items(g, b):
     if isinstance(g, RowsType) and list_of(b):
-        return lambda g, b: Rows(g.data[len(g.data) - len(b):])
-    if list_of(g) and list_of(b):
+        return lambda g, b: runtime.last_items(g.data, b)
+    if (list_of(g) or array(g)) and list_of(b):
         return lambda g, b: Rows(g[len(g) - len(b):])
 
 
