@@ -378,6 +378,64 @@ def test_helper_default_naming_a_global_on_numba():
     np.testing.assert_allclose(got, 2 * OFFSET * x, rtol=1e-12)
 
 
+def rated(v, *, rate):
+    return v * rate
+
+
+def rate_by_position(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if rated(x[i], 2.0) > 0.0:  # Python: TypeError (rate is keyword-only)
+            s = s + x[i] ** 2
+    return s
+
+
+def rate_left_out(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if rated(x[i]) > 0.0:  # Python: TypeError (rate is required)
+            s = s + x[i] ** 2
+    return s
+
+
+@pytest.mark.parametrize("fun", [rate_by_position, rate_left_out])
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_keyword_only_rules_kept_on_numba(fun, backend):
+    """Numba compiles a keyword-only parameter as a positional one; a call Python refuses
+    is still refused, with Python's own TypeError, not computed."""
+    x = rng.normal(size=3)
+    with pytest.raises(TypeError) as python:
+        fun(x)
+    with pytest.raises(TypeError) as got:
+        adjoint.grad(fun, backend=backend)(x)
+    assert str(got.value) == str(python.value)
+
+
+def spread(v, *more, rate):
+    return v * rate + len(more)
+
+
+def spread_twice(v):
+    return spread(v, 1.0, rate=2.0) + spread(v, rate=1.0)  # the user's code calls it, not adjoint's
+
+
+def star_args_and_keyword_only(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if spread_twice(x[i]) > 1.0:
+            s = s + x[i] ** 2
+    return s
+
+
+def test_star_args_with_keyword_only_falls_back():
+    """Such a function is compiled as written (its keyword-only parameters cannot be made
+    positional after ``*args``); Numba refuses the call, and NumPy answers."""
+    x = np.array([0.4, -0.6, 0.1])
+    with pytest.warns(adjoint.BackendWarning, match="Numba cannot compile"):
+        got = adjoint.grad(star_args_and_keyword_only, backend="numba")(x)
+    np.testing.assert_allclose(got, numerical_grad(star_args_and_keyword_only, (x,), [0])[0], rtol=1e-6)
+
+
 def test_refusal_for_new_argument_types_falls_back():
     """Numba compiles per type: a refusal on a later call falls back too, with one warning."""
     from adjoint.backends.numba import Fallback

@@ -11,7 +11,8 @@ summed over a broadcast axis or spread over a real array, arrays taped before th
 ``np.where`` of numbers, a tuple of a number and an array, an element and a mask written into one
 array, a loop target counting in one loop and an array in another, the adjoint of a name still
 unbound, helpers called without a derivative, a list of lists, a complex adjoint's real part
-reshaped, the shape of a name taped before its first binding, ...).
+reshaped, the shape of a name taped before its first binding, the user's functions with
+keyword-only parameters, ...).
 Each must compile with Numba (no ``BackendWarning``, the entry point still
 Numba's) and agree with the NumPy backend and with finite differences.
 """
@@ -804,6 +805,38 @@ CASES += [
     (column_of_complex, (np.array([0.4, -0.9]), A23), (0, 1)),
     (shape_in_a_branch, (np.array([0.5, -0.7, 0.2]), A23), (0, 1)),
 ]
+
+
+# -- the user's functions with keyword-only parameters (Numba types no keyword call of them) --
+def stepped(v, *, rate, floor=0.1):
+    return v * rate + floor
+
+
+def offset(v, /, shift=0.5, *, scale):
+    return (v + shift) * scale
+
+
+def keyword_only_helpers(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if stepped(x[i], rate=2.0) > offset(x[i], scale=0.5) and offset(x[i], 0.2, scale=1.0) < 3.0:
+            s = s + x[i] ** 2  # the helpers decide the branch only: called, not differentiated
+        s = s + x[i] * stepped(1.0, floor=0.3, rate=0.5)
+    return s
+
+
+def lambda_reading_locals(x):
+    r = np.sum(x) * x[0]
+    near = lambda a: np.minimum(r, np.where(r > -0.3, a, x[1]))  # lifted: r and x by keyword
+    s = 0.0
+    for i in range(2):
+        if near(x[i]) > 0.1:
+            s = s + r * x[i]
+    return s + np.sum(x ** 2)
+
+
+CASES += [(keyword_only_helpers, (np.array([0.3, -0.2, 0.9]),), 0),
+          (lambda_reading_locals, (np.array([0.6, 0.2, -0.4]),), 0)]
 
 
 def as_tuple(value, wrt):

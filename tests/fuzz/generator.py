@@ -55,6 +55,12 @@ class Helper:
     name: str
     params: list
     body: list
+    keyword_only: bool = False  # its last parameter (compiled code cannot call such by keyword)
+
+    @property
+    def signature(self):
+        names = self.params[:-1] + ["*"] + self.params[-1:] if self.keyword_only else self.params
+        return ", ".join(names)
 
 
 @dataclass
@@ -71,7 +77,7 @@ class Program:
     def source(self):
         lines = ["import numpy as np", ""]
         for h in self.helpers:
-            lines += ["", f"def {h.name}({', '.join(h.params)}):"] + render(h.body, 1)
+            lines += ["", f"def {h.name}({h.signature}):"] + render(h.body, 1)
         lines += ["", "", f"def f({', '.join(n for n, _ in self.params)}):"]
         return "\n".join(lines + render(self.body, 1)) + "\n"
 
@@ -917,6 +923,8 @@ class Gen:
         values = [self.expr(shape, 1) for shape in h.shapes]
         if self.chance(0.3):  # by keyword, last first: the names the helper's transform gives
             values = [f"{p}={v}" for p, v in zip(h.params, values)][::-1]
+        elif h.keyword_only:
+            values[-1] = f"{h.params[-1]}={values[-1]}"
         args = ", ".join(values)
         name = self.fresh_name(env)
         self.bind(env, name, h.returns, "0.0 + 1.0")
@@ -956,7 +964,7 @@ class Gen:
         self.env = env
         body.append(Stmt(f"return {self.expr(returns, 2)}"))
         self.on, self.env, self.ever = saved_on, saved_env, saved_ever
-        h = Helper(f"helper{len(self.helpers) + 1}", names, body)
+        h = Helper(f"helper{len(self.helpers) + 1}", names, body, self.chance(0.3))
         h.shapes, h.returns = shapes, returns
         self.helpers.append(h)
 

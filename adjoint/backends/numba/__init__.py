@@ -93,33 +93,14 @@ def compile_functions(source: str, names: list, user_values: dict, cacheable: bo
     """njit-compiled functions of the module ``source``; compilation happens at the first call."""
     import numba
     _register()
-    module = _module_from_file(source, _jitted_users(user_values, numba))
+    from .users import jitted_users
+    module = _module_from_file(source, jitted_users(user_values))
     jitted = {}
     for fname in names:
         jitted[fname] = numba.njit(cache=cacheable)(getattr(module, fname))
     for fname, fn in jitted.items():
         setattr(module, fname, fn)  # calls between generated functions reach the compiled ones
     return jitted
-
-
-def _jitted_users(values: dict, numba) -> dict:
-    """``values`` with each of the user's own Python functions (a helper the generated code calls
-    without differentiating it, a lifted one) njit-compiled: compiled code calls no Python
-    function. A function it calls is the user's code too, so each is compiled in a copy of its
-    globals in which the user's functions are compiled alike; Numba freezes globals anyway."""
-    made, scopes = {}, {}  # id(function) -> its compiled copy; id(globals) -> the copy of them
-
-    def jitted(fn):
-        if id(fn) not in made:
-            fresh = id(fn.__globals__) not in scopes
-            scope = scopes.setdefault(id(fn.__globals__), dict(fn.__globals__))
-            copy = pytypes.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
-            copy.__kwdefaults__ = fn.__kwdefaults__
-            made[id(fn)] = numba.njit(copy)
-            if fresh:  # before compiling anything: a cycle of calls finds the dispatcher made
-                scope.update({n: jitted(v) for n, v in list(scope.items()) if users_function(v)})
-        return made[id(fn)]
-    return {n: jitted(v) if users_function(v) else v for n, v in values.items()}
 
 
 def users_function(value) -> bool:
