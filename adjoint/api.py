@@ -279,6 +279,7 @@ class Transformed:
         self._one_tuple = not self._single and len(self._wrt) == 1 and self._picks is None
         self._entries = {}  # call key -> compiled entry points
         self._layouts = False  # whether call keys hold the object arguments' layout
+        self._arrays = False  # whether an array came (keys then skip the types: _Joint)
         self._ranks = {}  # call key -> (the argument ranks, classes, shape pattern) of its code
         # (call key, its "main" entry point) of the latest call: one attribute, so that a
         # thread never pairs one call's key with another's entry point
@@ -352,9 +353,16 @@ class _Joint(Transformed):
         # The hot path: no binding for plain positional calls, a key and one dict lookup.
         if kwargs or len(args) != self._nparams:
             args = self._args(args, kwargs)
-        key = tuple(map(type, args))  # _call_key(args), inlined: a call costs ~10% of this path
-        if _ndarray in key:
+        # _call_key(args), inlined (a call costs ~10% of this path); once arrays have come, the
+        # types are not worth taking first: a key for them costs more than the arithmetic of a
+        # small gradient. Both keys are exact, so which one a call takes changes no result.
+        if self._arrays:
             key = tuple(map(call_key, args))
+        else:
+            key = tuple(map(type, args))
+            if _ndarray in key:
+                self._arrays = True
+                key = tuple(map(call_key, args))
         if self._layouts:  # the classes of objects held in attributes of object arguments
             key = key + (object_layout(args),)
         last_key, main = self._last

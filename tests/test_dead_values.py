@@ -113,3 +113,17 @@ def test_logistic_regression_at_saturating_margins():
         for backend in ("numpy", "numba"):
             got = adjoint.grad(logreg_loss, backend=backend)(w, X, Y, 0.1)
             np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_weight_decay_scales_the_number_first():
+    """``lam * np.sum(w * w)``'s adjoint doubled: ``2 * t_bar * w``, one pass over ``w`` (not
+    ``2 * (t_bar * w)``), and exactly the closed form's ``2 * lam * w`` (a power of two)."""
+    g = adjoint.grad(logreg_loss)
+    w = rng.normal(size=4)
+    got = g(w, X, Y, 0.3)
+    products = [ast.unparse(n) for n in ast.walk(ast.parse(g.source))
+                if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult)
+                and isinstance(n.left, ast.Constant) and n.left.value == 2]
+    assert products and all(isinstance(ast.parse(p).body[0].value.right, ast.Name) for p in products), g.source
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    np.testing.assert_allclose(got, X.T @ (p - Y) / len(Y) + 2 * 0.3 * w, rtol=1e-13)

@@ -383,8 +383,8 @@ def _has_int_array(index):
 def grad_like(x_bar, x):
     """The gradient as the user expects it: ``x``'s structure, shape and dtype."""
     if type(x) is np.ndarray and type(x_bar) is np.ndarray:  # the usual case, checked first
-        if x_bar.dtype == x.dtype and x_bar.shape == x.shape and x_bar.flags.writeable \
-                and x_bar.flags.owndata:
+        if x_bar.base is None and x_bar.dtype == x.dtype and x_bar.shape == x.shape \
+                and x_bar.flags.writeable:  # no base: it owns its data
             return x_bar
     if type(x) is float:
         kind = type(x_bar)

@@ -54,15 +54,21 @@ def log_base(base):
 
 
 def logistic(x):
-    """``1 / (1 + exp(-x))`` of real ``x`` in five passes over one new array, with no warning:
+    """``1 / (1 + exp(-x))`` of real ``x`` in five passes over two new arrays, with no warning:
     ``-x`` is capped at 709.78, below ``log`` of the largest float, so ``exp`` cannot overflow;
     where ``x < -709.78`` it gives 5.6e-309 for a value between that and 0. (``np.errstate``
     would cost more than the whole function on 100 points.) The derivative code of
-    ``logaddexp`` calls it (``passes/simplify.py``)."""
-    out = np.minimum(np.negative(x), LOGISTIC_CAP)
-    out = np.exp(out, out=out) if isinstance(out, np.ndarray) else np.exp(out)
-    out += 1.0
-    return np.reciprocal(out, out=out) if isinstance(out, np.ndarray) else 1.0 / out
+    ``logaddexp`` calls it (``passes/simplify.py``). The ufuncs are local names and write
+    in place: on 100 points the calls cost more than the arithmetic."""
+    out = _minimum(_negative(x), LOGISTIC_CAP)
+    if type(out) is not np.ndarray:
+        return 1.0 / (1.0 + _exp(out))
+    _exp(out, out=out)
+    _add(out, 1.0, out=out)
+    return _reciprocal(out, out=out)
+
+
+_negative, _minimum, _exp, _add, _reciprocal = np.negative, np.minimum, np.exp, np.add, np.reciprocal
 
 
 def _shared(g, x, chosen, other):
