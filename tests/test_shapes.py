@@ -186,6 +186,23 @@ def test_new_sizes_of_one_pattern_reuse_the_code():
     assert len({id(e) for e in g._entries.values()}) == 1
 
 
+def scaled_sum(x, s):
+    return np.sum(x * s) * s
+
+
+def test_calls_alternating_numbers_and_arrays_get_their_own_code():
+    """Once an array has come, call keys skip the argument types: numbers, then arrays, then
+    numbers again, each call gets the gradient of its own arguments (2-D, 1-D, float)."""
+    g = adjoint.grad(scaled_sum, wrt=(0, 1))
+    for x in (2.0, np.arange(3.0), np.ones((2, 2)), 1.5, np.arange(3.0) + 1.0, 3.0):
+        s = 0.7
+        got = g(x, s)
+        want = (np.zeros_like(x) + s * s, 2 * s * np.sum(x))
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+        assert type(got[0]) is type(x) and np.shape(got[0]) == np.shape(x)
+
+
 def stacked(a, b, c):
     v = np.array([a * b, b + c, c])
     r = v * 2.0 - 1.0
