@@ -12,7 +12,7 @@ summed over a broadcast axis or spread over a real array, arrays taped before th
 array, a loop target counting in one loop and an array in another, the adjoint of a name still
 unbound, helpers called without a derivative, a list of lists, a complex adjoint's real part
 reshaped, the shape of a name taped before its first binding, the user's functions with
-keyword-only parameters, ...).
+keyword-only parameters, an array indexed by a list of ints, ...).
 Each must compile with Numba (no ``BackendWarning``, the entry point still
 Numba's) and agree with the NumPy backend and with finite differences.
 """
@@ -833,6 +833,19 @@ def lambda_reading_locals(x):
         if near(x[i]) > 0.1:
             s = s + r * x[i]
     return s + np.sum(x ** 2)
+
+
+def fancy_indexed_choice(x, A):
+    y = x[[2, 0, 2]][::-1]  # a list of ints indexes one axis: y has x's rank
+    s = 0.0
+    for i in range(A.shape[0]):
+        if A[i, 0] > -2.0:
+            z = y if A[i, 1] > 0.0 else 2.0 * y  # a choice first bound in the loop: taped
+            s = s + np.sum(np.tanh(A[i] * z))
+    return s
+
+
+CASES += [(fancy_indexed_choice, (X3, A23), (0, 1))]
 
 
 CASES += [(keyword_only_helpers, (np.array([0.3, -0.2, 0.9]),), 0),

@@ -6,6 +6,7 @@ coincide by accident, gets code of its own and a right gradient.
 import ast
 import warnings
 
+import gast
 import numpy as np
 import pytest
 
@@ -254,3 +255,15 @@ def test_ranks_of_displays():
     item = [k for k, v in names.items() if isinstance(v, gast.Subscript)
             and getattr(v.value, "id", None) in lists]
     assert item and all(k not in t.ranks for k in item)  # a list changed later: not proven
+
+
+@pytest.mark.parametrize("expr", ["x[[2, 0, 2]]", "A[[1, 0]]", "A[0, [1, 2]]", "A[[0, 1], 0]",
+                                  "A[:, [0, 2]]", "A[[0, 1], [1, 2]]", "A[None, [1], 1:]", "x[idx]",
+                                  "A[idx, ::2]"])
+def test_ranks_of_indexing_by_lists_of_ints(expr):
+    """A list of ints (a display, or a name bound once to one) indexes one axis: the ranks the
+    compiler infers are NumPy's."""
+    from adjoint.passes import kinds
+    body = gast.parse(f"idx = [1, 0]\nv = {expr}").body
+    x, A, idx = np.arange(3.0), np.arange(6.0).reshape(2, 3), [1, 0]
+    assert kinds.infer(body, {"x": 1, "A": 2}, set())["v"] == np.ndim(eval(expr))

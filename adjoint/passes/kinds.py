@@ -49,6 +49,7 @@ def infer(body, param_ranks: dict, integers: set) -> dict:
     bindings.update(_tuple_items(bindings, param_ranks))
     state = {ident: _TOP for ident in bindings}
     state.update(param_ranks)
+    state.update({("index", k): True for k, d in shown.items() if _int_list(d, {})})
     changed = True
     while changed:
         changed = False
@@ -213,9 +214,21 @@ def _subscript(v, ranks, integers):
     ints = sum(_is_int(p, integers) for p in parts)
     new_axes = sum(isinstance(p, gast.Constant) and p.value is None for p in parts)
     slices = sum(isinstance(p, gast.Slice) for p in parts)
-    if ints + new_axes + slices == len(parts) and ints + slices <= base:
-        return base - ints + new_axes  # basic indexing: each number drops an axis
-    return None
+    lists = sum(_int_list(p, ranks) for p in parts)
+    if ints + new_axes + slices + lists != len(parts) or ints + slices + lists > base:
+        return None
+    if lists:  # advanced indexing: the lists and numbers broadcast to one axis in their place
+        return base - ints - lists + 1 + new_axes
+    return base - ints + new_axes  # basic indexing: each number drops an axis
+
+
+def _int_list(node, ranks) -> bool:
+    """A list display of int literals, or a name bound once to one and never changed: an
+    index array of one axis (``a[[2, 0, 2]]``)."""
+    if isinstance(node, gast.Name):
+        return ranks.get(("index", node.id), False)
+    return isinstance(node, gast.List) and bool(node.elts) and all(
+        isinstance(e, gast.Constant) and type(e.value) is int for e in node.elts)
 
 
 def _is_int(node, integers):
