@@ -110,3 +110,27 @@ def test_cannot_unify_names_the_users_variable():
             "Cannot unify array(float64, 1d, C) and float64 for 'k1.5', defined at "
             "/c/adjoint_generated_5d29.py (58)\n")
     assert numba_reason(Exception(text)) == "Cannot unify array(float64, 1d, C) and float64 for 'k1'"
+
+
+def strided_products(W, x):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.tanh(W[:, ::2] @ x[::2]) * (s + 1.0))  # '@' of strided views
+    return s
+
+
+def test_no_performance_hint_about_generated_code(tmp_path, monkeypatch):
+    """Numba's hint that '@' is faster on contiguous arrays is about the generated module,
+    which the user cannot change: compiled fresh, the gradient says nothing."""
+    monkeypatch.setenv("ADJOINT_CACHE", str(tmp_path))
+    numba = pytest.importorskip("numba")
+    pytest.importorskip("scipy", reason="Numba's '@' needs SciPy")
+    W, x = np.arange(12.0).reshape(3, 4) / 10, np.array([0.3, -0.2, 0.5, 0.1])
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        got = adjoint.grad(strided_products, (0, 1), backend="numba")(W, x)
+    assert not [w for w in record if issubclass(w.category, (numba.core.errors.NumbaPerformanceWarning,
+                                                              adjoint.BackendWarning))], record
+    want = adjoint.grad(strided_products, (0, 1), backend="numpy")(W, x)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

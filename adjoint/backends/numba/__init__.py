@@ -93,6 +93,7 @@ def compile_functions(source: str, names: list, user_values: dict, cacheable: bo
     """njit-compiled functions of the module ``source``; compilation happens at the first call."""
     import numba
     _register()
+    _quiet_performance_hints(numba)
     from .users import jitted_users
     module = _module_from_file(source, jitted_users(user_values))
     jitted = {}
@@ -101,6 +102,14 @@ def compile_functions(source: str, names: list, user_values: dict, cacheable: bo
     for fname, fn in jitted.items():
         setattr(module, fname, fn)  # calls between generated functions reach the compiled ones
     return jitted
+
+
+def _quiet_performance_hints(numba):
+    """Numba's performance hints about generated code (``'@' is faster on contiguous arrays``)
+    are not shown: the user cannot act on them. A hint about the user's own functions, which
+    their files name, still is. (``filterwarnings`` replaces an equal filter: set once.)"""
+    warnings.filterwarnings("ignore", category=numba.core.errors.NumbaPerformanceWarning,
+                            module=r".*adjoint_generated_")
 
 
 def users_function(value) -> bool:
