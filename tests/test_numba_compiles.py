@@ -12,7 +12,7 @@ summed over a broadcast axis or spread over a real array, arrays taped before th
 array, a loop target counting in one loop and an array in another, the adjoint of a name still
 unbound, helpers called without a derivative, a list of lists, a complex adjoint's real part
 reshaped, the shape of a name taped before its first binding, the user's functions with
-keyword-only parameters, an array indexed by a list of ints, ...).
+keyword-only parameters, an array indexed by a list of ints, a list of 0-d arrays, ...).
 Each must compile with Numba (no ``BackendWarning``, the entry point still
 Numba's) and agree with the NumPy backend and with finite differences.
 """
@@ -845,7 +845,15 @@ def fancy_indexed_choice(x, A):
     return s
 
 
-CASES += [(fancy_indexed_choice, (X3, A23), (0, 1))]
+def zero_d_items(x):
+    s = 0.0
+    for i in range(2):
+        picks = [np.where(v > 0.0, v * (s + 1.0), 0.5 * v) for v in x]  # 0-d arrays, a list of them
+        s = s + sum(picks) + picks[0] * x[1]
+    return s
+
+
+CASES += [(fancy_indexed_choice, (X3, A23), (0, 1)), (zero_d_items, (X3,), 0)]
 
 
 CASES += [(keyword_only_helpers, (np.array([0.3, -0.2, 0.9]),), 0),

@@ -232,6 +232,13 @@ def per_item(n, expr, params="x"):
 def _add_rows_in_place(items, rows):
     """``items += rows``: a list adjoint adds item by item; a tuple adjoint gives a new tuple."""
     if list_of(items) and isinstance(rows, RowsType):
+        if array(items.dtype) and items.dtype.ndim == 0:  # 0-d arrays (np.where of numbers)
+            def impl(items, rows):
+                for i in range(len(items)):
+                    items[i] = np.asarray(items[i] + rows.data[i])  # Numba's sum is a number
+                return items
+            return impl
+
         def impl(items, rows):
             for i in range(len(items)):
                 items[i] = items[i] + rows.data[i]
