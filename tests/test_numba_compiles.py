@@ -825,6 +825,17 @@ def keyword_only_helpers(x):
     return s
 
 
+shifted = lambda v, *, by=0.5: v + by  # noqa: E731  (a lambda of the user's, keyword-only)
+
+
+def keyword_only_lambda(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if shifted(x[i], by=0.2) > 0.0:
+            s = s + x[i] * shifted(x[i])
+    return s
+
+
 def lambda_reading_locals(x):
     r = np.sum(x) * x[0]
     near = lambda a: np.minimum(r, np.where(r > -0.3, a, x[1]))  # lifted: r and x by keyword
@@ -857,6 +868,7 @@ CASES += [(fancy_indexed_choice, (X3, A23), (0, 1)), (zero_d_items, (X3,), 0)]
 
 
 CASES += [(keyword_only_helpers, (np.array([0.3, -0.2, 0.9]),), 0),
+          (keyword_only_lambda, (np.array([0.3, -0.5, 0.9]),), 0),
           (lambda_reading_locals, (np.array([0.6, 0.2, -0.4]),), 0)]
 
 

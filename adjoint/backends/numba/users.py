@@ -68,7 +68,8 @@ def _wrapper(fn, flat):
     positional = list(code.co_varnames[:code.co_argcount])
     kwonly = list(code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount])
     taken = set(code.co_varnames)
-    barrier, guard, callee, end = (_fresh(taken, s) for s in ("end", "keyword_only", "flat", "end_default"))
+    barrier, guard, callee, end, ident = (_fresh(taken, s) for s in ("end", "keyword_only", "flat",
+                                                                     "end_default", "wrapper"))
     values = {guard: _keyword_only, callee: flat, end: _END}
     params = _defaulted(positional, fn.__defaults__ or (), values, taken)
     if code.co_posonlyargcount:
@@ -76,11 +77,13 @@ def _wrapper(fn, flat):
     params.append(f"{barrier}={end}")
     params += _defaulted(kwonly, [kwdefaults.get(n) for n in kwonly], values, taken)
     required = "".join(f"{n}, " for n in kwonly if n not in kwdefaults)
-    text = (f"def {fn.__name__}({', '.join(params)}):\n"
+    text = (f"def {ident}({', '.join(params)}):\n"  # not fn's name: a lambda's is '<lambda>'
             f"    {guard}({barrier}, ({required}))\n"
             f"    return {callee}({', '.join(positional + kwonly)})\n")
     exec(compile(text, f"<keyword-only parameters of {fn.__name__}>", "exec"), values)
-    return values[fn.__name__]
+    wrapper = values[ident]
+    wrapper.__name__, wrapper.__qualname__ = fn.__name__, fn.__qualname__
+    return wrapper
 
 
 def _defaulted(names, defaults, values, taken):
