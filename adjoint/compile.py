@@ -611,7 +611,7 @@ class _FunctionTransform:
         derivative of a derivative differentiates a build without shapes), so helpers that
         add in place and names of its own need no rules."""
         body = simplify.common_factors(simplify.extremum_in_place(body))
-        body = simplify.scalars_first(body, lambda ident: ident.endswith(reverse.BAR))
+        body = simplify.scalars_first(body)
         return simplify.shared_sums(body, self._real_adjoints(), lambda: self.namer.fresh("t"))
 
     def _add(self, fname, params, body, doc, shares=None, no_derivative=frozenset()):

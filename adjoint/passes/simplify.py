@@ -1039,9 +1039,6 @@ def _scaled(value):
 
 
 class _ScalarsFirst(gast.NodeTransformer):
-    def __init__(self, adjoint):
-        self.adjoint = adjoint
-
     def visit_BinOp(self, node):
         self.generic_visit(node)
         if not isinstance(node.op, gast.Mult):
@@ -1049,26 +1046,28 @@ class _ScalarsFirst(gast.NodeTransformer):
         for factor, product in ((node.left, node.right), (node.right, node.left)):
             if _power_of_two(factor) and isinstance(product, gast.BinOp) \
                     and isinstance(product.op, gast.Mult):
-                return self._regrouped(factor, product) or node
+                return _regrouped(factor, product) or node
         return node
 
-    def _regrouped(self, k, product):
-        for side in ("left", "right"):
-            operand = getattr(product, side)
-            if isinstance(operand, gast.Name) and self.adjoint(operand.id):
-                setattr(product, side, gast.BinOp(left=k, op=gast.Mult(), right=operand))
-                return product
-        return None
+
+def _regrouped(k, product):
+    """``product`` with ``k`` multiplying its adjoint operand, or None if it has none."""
+    for side in ("left", "right"):
+        operand = getattr(product, side)
+        if _is_bar(operand):
+            setattr(product, side, gast.BinOp(left=k, op=gast.Mult(), right=operand))
+            return product
+    return None
 
 
-def scalars_first(stmts, adjoint):
+def scalars_first(stmts):
     """``2 * (a_bar * X)`` becomes ``(2 * a_bar) * X``: where the adjoint is a number, one
     pass over the array ``X`` fewer (``x * x``'s adjoint doubled by ``double_repeats``: a
     weight decay's ``2 * lam * w``), and never more passes than before. A power of two
     scales a product exactly, element by element, so the numbers are the same whatever the
-    shapes. The factor moves onto an adjoint (``adjoint(name)``) only: a floating-point
-    value (an integer could overflow once doubled)."""
-    folder = _ScalarsFirst(adjoint)
+    shapes. The factor moves onto an adjoint only: a floating-point value (an integer could
+    overflow once doubled)."""
+    folder = _ScalarsFirst()
     return [folder.visit(s) for s in stmts]
 
 
