@@ -846,6 +846,12 @@ def lambda_reading_locals(x):
     return s + np.sum(x ** 2)
 
 
+CASES += [(keyword_only_helpers, (np.array([0.3, -0.2, 0.9]),), 0),
+          (keyword_only_lambda, (np.array([0.3, -0.5, 0.9]),), 0),
+          (lambda_reading_locals, (np.array([0.6, 0.2, -0.4]),), 0)]
+
+
+# -- ranks of advanced indexing, lists of 0-d arrays -----------------------------------------
 def fancy_indexed_choice(x, A):
     y = x[[2, 0, 2]][::-1]  # a list of ints indexes one axis: y has x's rank
     s = 0.0
@@ -865,11 +871,6 @@ def zero_d_items(x):
 
 
 CASES += [(fancy_indexed_choice, (X3, A23), (0, 1)), (zero_d_items, (X3,), 0)]
-
-
-CASES += [(keyword_only_helpers, (np.array([0.3, -0.2, 0.9]),), 0),
-          (keyword_only_lambda, (np.array([0.3, -0.5, 0.9]),), 0),
-          (lambda_reading_locals, (np.array([0.6, 0.2, -0.4]),), 0)]
 
 
 def as_tuple(value, wrt):

@@ -107,7 +107,8 @@ def compile_functions(source: str, names: list, user_values: dict, cacheable: bo
 def _quiet_performance_hints(numba):
     """Numba's performance hints about generated code (``'@' is faster on contiguous arrays``)
     are not shown: the user cannot act on them. A hint about the user's own functions, which
-    their files name, still is. (``filterwarnings`` replaces an equal filter: set once.)"""
+    their files name, still is. Set at each compilation, since ``warnings.catch_warnings``
+    (a test's, a user's) restores the filters it found; an equal filter is replaced, not added."""
     warnings.filterwarnings("ignore", category=numba.core.errors.NumbaPerformanceWarning,
                             module=r".*adjoint_generated_")
 
